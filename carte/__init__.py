@@ -1,0 +1,1 @@
+"""Carte: run a PMO as a set of services."""

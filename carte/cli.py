@@ -1,0 +1,76 @@
+"""The `carte` command: serve, load the demo, manage tokens, check, benchmark.
+
+`carte <command>` runs Carte's own management commands (run, demo, createadmin, token);
+`carte check` runs Django's deployment checks against the production settings;
+`carte manage ...` passes anything else to Django; `carte bench ...` runs the benchmarks.
+Errors a user can fix print one line and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+USAGE = """usage: carte <command> [options]
+
+commands:
+  run                      migrate, load the demo when the database is empty, serve
+  demo [--reset]           load the demo organisations
+  createadmin              create a login with the admin role in an organisation
+  token create EMAIL       create a personal API token (printed once)
+  token revoke EMAIL ID    revoke one
+  check                    Django's deployment checks for the production settings
+  bench seed|run           benchmarks (see bench/README.md)
+  manage ...               any Django management command
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "carte.settings")
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0
+    command, rest = args[0], args[1:]
+
+    if command == "check":
+        # Deployment checks are about production: judge the production settings.
+        os.environ["CARTE_PRODUCTION"] = "1"
+        os.environ.setdefault("ALLOWED_HOSTS", "carte.example.org")
+        import django
+        from django.core.exceptions import ImproperlyConfigured
+
+        try:
+            django.setup()
+        except ImproperlyConfigured as exc:
+            print(f"carte check: {exc}", file=sys.stderr)
+            return 2
+        from django.core.management import call_command
+        from django.core.management.base import SystemCheckError
+
+        try:
+            call_command("check", "--deploy", "--fail-level", "WARNING", *rest)
+        except SystemCheckError as exc:
+            print(str(exc), file=sys.stderr)
+            return 2
+        return 0
+
+    import django
+
+    django.setup()
+    if command == "bench":
+        from bench.cli import main as bench_main
+
+        return bench_main(rest)
+
+    from django.core.management import execute_from_command_line
+
+    if command == "manage":
+        execute_from_command_line(["carte", *rest])
+        return 0
+    execute_from_command_line(["carte", command, *rest])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

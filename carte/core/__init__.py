@@ -1,0 +1,1 @@
+"""Shared plumbing: base models, the audit trail, the error type, the permission check."""

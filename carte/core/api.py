@@ -1,0 +1,253 @@
+"""API plumbing: the NinjaAPI instance, token auth, problem+json errors, CRUD routes.
+
+No `from __future__ import annotations` here on purpose: `crud_routes` builds handlers
+whose annotations name schemas held in local variables, and django-ninja reads those
+annotations at runtime, which string annotations would hide.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Query, Router, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.pagination import PageNumberPagination, paginate
+from ninja.security import HttpBearer
+
+from carte.core.errors import (
+    FORBIDDEN,
+    INVALID,
+    NOT_FOUND,
+    TITLES,
+    UNAUTHENTICATED,
+    DomainError,
+    summarise,
+)
+from carte.core.listing import ListFilter
+from carte.core.permissions import Actor
+
+PROBLEM_TYPE_BASE = "https://carte.dev/problems/"
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer carte_...`: a personal token, looked up by its hash."""
+
+    openapi_description = "A personal API token, created on the Tokens page or with `carte token create`."
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from carte.organisations.models import ApiToken
+        from carte.organisations.services import hash_token
+
+        row = (
+            ApiToken.objects.select_related("user", "organisation")
+            .filter(key_hash=hash_token(token), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+        if row is None:
+            return None
+        now = timezone.now()
+        if row.last_used_at is None or now - row.last_used_at > timedelta(hours=1):
+            # Coarse on purpose: a write per request would cost more than the request.
+            ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
+        request.api_token = row  # type: ignore[attr-defined]
+        request.user = row.user
+        return row.user
+
+
+def problem(
+    request: HttpRequest,
+    *,
+    status: int,
+    code: str,
+    detail: str,
+    errors: Mapping[str, list[str]] | None = None,
+) -> HttpResponse:
+    """An RFC 9457 problem details response."""
+    import json
+
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + code,
+        "title": TITLES.get(code, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    return HttpResponse(
+        json.dumps(body), status=status, content_type="application/problem+json"
+    )
+
+
+def _validation_errors(exc: NinjaValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload", "filters")]
+        name = ".".join(loc) or "__all__"
+        errors.setdefault(name, []).append(str(err.get("msg", "Invalid value.")))
+    return errors
+
+
+def build_api() -> NinjaAPI:
+    api = NinjaAPI(
+        title="Carte API",
+        version="1",
+        description=(
+            "Run a PMO as a set of services. Every endpoint needs a personal API token "
+            "(`Authorization: Bearer ...`). Errors are RFC 9457 problem+json."
+        ),
+        auth=TokenAuth(),
+        urls_namespace="api",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+
+    @api.exception_handler(DomainError)
+    def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return problem(request, status=exc.status, code=exc.code, detail=exc.message, errors=exc.errors)
+
+    @api.exception_handler(NinjaValidationError)
+    def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        errors = _validation_errors(exc)
+        return problem(request, status=422, code=INVALID, detail=summarise(errors), errors=errors)
+
+    @api.exception_handler(AuthenticationError)
+    def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        response = problem(
+            request,
+            status=401,
+            code=UNAUTHENTICATED,
+            detail="Send a valid, unrevoked API token as 'Authorization: Bearer <token>'.",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="carte"'
+        return response
+
+    @api.exception_handler(Http404)
+    def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return problem(request, status=404, code=NOT_FOUND, detail="Not found.")
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = {401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND}.get(exc.status_code, INVALID)
+        return problem(request, status=exc.status_code, code=code, detail=str(exc))
+
+    return api
+
+
+def api_actor(request: HttpRequest, org: str) -> Actor:
+    """The caller as an actor of the organisation in the path; 404 if not a member or if
+    the token is limited to another organisation."""
+    from carte.organisations.selectors import actor_for
+
+    token = getattr(request, "api_token", None)
+    if token is not None and token.organisation_id is not None and token.organisation.slug != org:
+        raise DomainError("No such organisation.", code=NOT_FOUND)
+    return actor_for(request.user, org)
+
+
+@dataclass
+class CrudSpec:
+    """What `crud_routes` needs to expose one tenant-owned model through the API."""
+
+    path: str
+    tag: str
+    noun: str
+    out: type[Schema]
+    create_in: type[Schema]
+    update_in: type[Schema]
+    filters: type[ListFilter]
+    list_selector: Callable[..., QuerySet[Any]]
+    get_selector: Callable[..., Any]
+    create: Callable[..., Model]
+    update: Callable[..., Model]
+    archive: Callable[..., Model]
+    restore: Callable[..., Model]
+    # Turns a validated payload into keyword arguments (ids -> objects of the organisation).
+    resolve: Callable[[Actor, dict[str, Any]], dict[str, Any]] = field(
+        default=lambda actor, data: data
+    )
+    reload: Callable[[Actor, int], Any] | None = None
+
+
+def crud_routes(router: Router, spec: CrudSpec) -> None:
+    """List, retrieve, create, update, archive and restore for one model."""
+    out, create_in, update_in, filters_t = spec.out, spec.create_in, spec.update_in, spec.filters
+    base = f"/orgs/{{org}}/{spec.path}"
+    reload = spec.reload or (lambda actor, pk: spec.get_selector(actor=actor, pk=pk))
+
+    @router.get(
+        base,
+        response=list[out],  # type: ignore[valid-type]
+        tags=[spec.tag],
+        summary=f"List {spec.noun}s",
+        operation_id=f"{spec.path.replace('-', '_')}_list",
+    )
+    @paginate(PageNumberPagination, page_size=25, max_page_size=200)
+    def list_(request: HttpRequest, org: str, filters: Query[filters_t]) -> Any:  # type: ignore[valid-type]
+        actor = api_actor(request, org)
+        return spec.list_selector(actor=actor, filters=filters)
+
+    @router.get(
+        f"{base}/{{int:id}}",
+        response=out,
+        tags=[spec.tag],
+        summary=f"Retrieve a {spec.noun}",
+        operation_id=f"{spec.path.replace('-', '_')}_retrieve",
+    )
+    def retrieve(request: HttpRequest, org: str, id: int) -> Any:
+        actor = api_actor(request, org)
+        return spec.get_selector(actor=actor, pk=id)
+
+    @router.post(
+        base,
+        response={201: out},
+        tags=[spec.tag],
+        summary=f"Create a {spec.noun}",
+        operation_id=f"{spec.path.replace('-', '_')}_create",
+    )
+    def create(request: HttpRequest, org: str, payload: create_in) -> Any:  # type: ignore[valid-type]
+        actor = api_actor(request, org)
+        obj = spec.create(actor=actor, **spec.resolve(actor, payload.dict()))
+        return 201, reload(actor, obj.pk)
+
+    @router.patch(
+        f"{base}/{{int:id}}",
+        response=out,
+        tags=[spec.tag],
+        summary=f"Update a {spec.noun}",
+        operation_id=f"{spec.path.replace('-', '_')}_update",
+    )
+    def update(request: HttpRequest, org: str, id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
+        actor = api_actor(request, org)
+        obj = spec.get_selector(actor=actor, pk=id)
+        spec.update(actor=actor, obj=obj, data=spec.resolve(actor, payload.dict(exclude_unset=True)))
+        return reload(actor, id)
+
+    @router.post(
+        f"{base}/{{int:id}}/archive",
+        response=out,
+        tags=[spec.tag],
+        summary=f"Archive a {spec.noun}",
+        operation_id=f"{spec.path.replace('-', '_')}_archive",
+    )
+    def archive(request: HttpRequest, org: str, id: int) -> Any:
+        actor = api_actor(request, org)
+        spec.archive(actor=actor, obj=spec.get_selector(actor=actor, pk=id))
+        return reload(actor, id)
+
+    @router.post(
+        f"{base}/{{int:id}}/restore",
+        response=out,
+        tags=[spec.tag],
+        summary=f"Restore an archived {spec.noun}",
+        operation_id=f"{spec.path.replace('-', '_')}_restore",
+    )
+    def restore(request: HttpRequest, org: str, id: int) -> Any:
+        actor = api_actor(request, org)
+        spec.restore(actor=actor, obj=spec.get_selector(actor=actor, pk=id))
+        return reload(actor, id)

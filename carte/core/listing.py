@@ -1,0 +1,81 @@
+"""Filtering and ordering shared by list pages and API lists.
+
+Each list has one `ListFilter` subclass: the page reads it from the query string, the API
+declares it as query parameters, and both call `apply()`, so the two never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, TypeVar
+
+from django.db.models import Model, Q, QuerySet
+from ninja import FilterSchema
+from pydantic import Field, ValidationError
+
+from carte.core.errors import DomainError
+
+Q_T = TypeVar("Q_T", bound=QuerySet[Any])
+
+
+class ListFilter(FilterSchema):
+    """Common parameters: free-text `q`, `status` (active/archived/all) and `ordering`."""
+
+    status: Literal["active", "archived", "all"] = Field(
+        "active", description="Live rows (active), archived ones, or both."
+    )
+    ordering: str | None = Field(
+        None, description="A column to sort by; prefix with '-' for descending."
+    )
+
+    # Public ordering key -> model field path. The first key is the default.
+    ORDERING: ClassVar[dict[str, str]] = {"name": "name"}
+
+    def filter_status(self, value: str) -> Q:
+        if value == "archived":
+            return Q(archived_at__isnull=False)
+        if value == "all":
+            return Q()
+        return Q(archived_at__isnull=True)
+
+    def filter_ordering(self, value: str | None) -> Q:
+        return Q()  # ordering is applied by order_by(), not as a filter
+
+    def order_by(self) -> list[str]:
+        key = self.ordering or next(iter(self.ORDERING))
+        descending = key.startswith("-")
+        field = self.ORDERING.get(key.removeprefix("-"))
+        if field is None:
+            allowed = ", ".join(self.ORDERING)
+            raise DomainError.field("ordering", f"Unknown ordering {key!r}; use one of: {allowed}.")
+        sign = "-" if descending else ""
+        # The id tie-break keeps pages stable when the sort column has duplicates.
+        return [f"{sign}{field}", f"{sign}id"]
+
+    def apply(self, queryset: Q_T) -> Q_T:
+        return self.filter(queryset).order_by(*self.order_by())
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> tuple[ListFilter, dict[str, list[str]]]:
+        """Parse a page's query string; bad values are reported and left out, not fatal."""
+        known = {k: v for k, v in params.items() if k in cls.model_fields and v != ""}
+        try:
+            return cls.model_validate(known), {}
+        except ValidationError as exc:
+            errors: dict[str, list[str]] = {}
+            for err in exc.errors():
+                name = str(err["loc"][0]) if err["loc"] else "__all__"
+                errors.setdefault(name, []).append(err["msg"])
+                known.pop(name, None)
+            return cls.model_validate(known), errors
+
+    def active_filters(self) -> dict[str, Any]:
+        return {
+            k: v
+            for k, v in self.model_dump().items()
+            if v not in (None, "") and k not in ("ordering",) and not (k == "status" and v == "active")
+        }
+
+
+def scoped(model: type[Model], organisation_id: int) -> QuerySet[Any]:
+    """Every row of `model` that belongs to the organisation, archived or not."""
+    return model._default_manager.filter(organisation_id=organisation_id)

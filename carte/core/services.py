@@ -1,0 +1,121 @@
+"""Write steps every domain service shares: validate, save, audit, in one transaction.
+
+Domain functions (`pmo_create`, `person_update`, ...) check permission and their own
+rules, then call these so that every write is validated and recorded the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from carte.core import audit
+from carte.core.errors import CONFLICT, NON_FIELD_ERRORS, DomainError, summarise
+from carte.core.models import AuditAction, TenantModel
+from carte.core.permissions import Actor
+
+M = TypeVar("M", bound=TenantModel)
+
+
+def validate(obj: TenantModel, *, exclude: list[str] | None = None) -> None:
+    """Run model validation (fields, constraints) and raise a DomainError on failure.
+
+    Constraints over expressions (such as a case-insensitive unique name) report to no
+    field; the model's CONSTRAINT_FIELDS says which field such a message belongs to.
+    """
+    try:
+        obj.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        error = DomainError.from_validation_error(exc)
+        general = error.errors.get(NON_FIELD_ERRORS, [])
+        for constraint in obj._meta.constraints:
+            field = obj.CONSTRAINT_FIELDS.get(constraint.name)
+            message = str(constraint.violation_error_message)
+            if field and message in general:
+                general.remove(message)
+                error.errors.setdefault(field, []).append(message)
+        if not general:
+            error.errors.pop(NON_FIELD_ERRORS, None)
+        raise DomainError(summarise(error.errors), errors=error.errors) from exc
+
+
+def _save(obj: TenantModel, **kwargs: Any) -> None:
+    try:
+        with transaction.atomic():
+            obj.save(**kwargs)
+    except IntegrityError as exc:
+        # A race lost against a unique constraint that validation had just checked.
+        raise DomainError(
+            "This conflicts with a change made at the same moment; reload and try again.",
+            code=CONFLICT,
+        ) from exc
+
+
+def create_object(actor: Actor, obj: M, *, extra: Mapping[str, Any] | None = None) -> M:
+    """Validate, insert and audit a new object of the actor's organisation."""
+    obj.organisation = actor.organisation
+    validate(obj)
+    _save(obj)
+    after = audit.snapshot(obj, dict(extra or {}))
+    audit.record(
+        actor=actor,
+        obj=obj,
+        action=AuditAction.CREATE,
+        changes={k: {"before": None, "after": v} for k, v in after.items() if v not in (None, "")},
+    )
+    return obj
+
+
+def update_object(
+    actor: Actor,
+    obj: M,
+    data: Mapping[str, Any],
+    *,
+    extra_before: Mapping[str, Any] | None = None,
+    extra_after: Mapping[str, Any] | None = None,
+) -> M:
+    """Apply `data` to `obj`, validate, save only what changed and audit each change."""
+    before = audit.snapshot(obj, dict(extra_before or {}))
+    for name, value in data.items():
+        setattr(obj, name, value)
+    validate(obj)
+    after = audit.snapshot(obj, dict(extra_after or {}))
+    changes = audit.diff(before, after)
+    if changes:
+        model_fields = {f.name for f in obj._meta.concrete_fields}
+        update_fields = [k for k in changes if k in model_fields]
+        if update_fields:
+            _save(obj, update_fields=[*update_fields, "updated_at"])
+        audit.record(actor=actor, obj=obj, action=AuditAction.UPDATE, changes=changes)
+    return obj
+
+
+def archive_object(actor: Actor, obj: M) -> M:
+    if obj.archived_at is None:
+        obj.archived_at = timezone.now()
+        obj.save(update_fields=["archived_at", "updated_at"])
+        audit.record(
+            actor=actor,
+            obj=obj,
+            action=AuditAction.ARCHIVE,
+            changes={"archived": {"before": False, "after": True}},
+        )
+    return obj
+
+
+def restore_object(actor: Actor, obj: M) -> M:
+    if obj.archived_at is not None:
+        obj.archived_at = None
+        validate(obj)  # a restored row must not break a uniqueness rule among live rows
+        obj.save(update_fields=["archived_at", "updated_at"])
+        audit.record(
+            actor=actor,
+            obj=obj,
+            action=AuditAction.RESTORE,
+            changes={"archived": {"before": True, "after": False}},
+        )
+    return obj

@@ -1,0 +1,58 @@
+"""Template helpers for lists: sort links, query strings, and readable audit values."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def with_query(query: str, **changes: Any) -> str:
+    """The current query string with some parameters replaced (None removes one)."""
+    params = dict(parse_qsl(query, keep_blank_values=False))
+    for key, value in changes.items():
+        if value is None or value == "":
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    return "?" + urlencode(params) if params else "?"
+
+
+@register.simple_tag
+def sort_query(query: str, ordering: str, key: str) -> str:
+    """Clicking a header sorts by it; clicking it again reverses the order."""
+    new = f"-{key}" if ordering == key else key
+    return with_query(query, ordering=new, page=None)
+
+
+@register.simple_tag
+def sort_state(ordering: str, key: str) -> str:
+    if ordering == key:
+        return "ascending"
+    if ordering == f"-{key}":
+        return "descending"
+    return "none"
+
+
+@register.filter
+def audit_value(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return str(value)
+
+
+@register.filter
+def display(value: Any) -> Any:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or "—"
+    return value

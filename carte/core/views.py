@@ -1,0 +1,332 @@
+"""UI plumbing: the organisation-scoped view decorator and the generic object pages.
+
+Each model's pages (list, detail with History tab, create, edit, archive/restore) are
+described by a `UIResource`; the views below only parse input, call one selector or
+service, and render. Domain errors become form errors or a 403/404 page.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, Concatenate, ParamSpec
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods
+
+from carte.core.errors import FORBIDDEN, NOT_FOUND, DomainError
+from carte.core.listing import ListFilter
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, can
+
+P = ParamSpec("P")
+OrgView = Callable[Concatenate[HttpRequest, Actor, P], HttpResponse]
+
+
+class OrgRequest(HttpRequest):
+    actor: Actor
+
+
+def org_view(view: OrgView[P]) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
+    """Resolve `/o/<org>/...` to an actor (404 unless a member) and map domain errors."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, org: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+        from carte.organisations.selectors import actor_for
+
+        try:
+            actor = actor_for(request.user, org)
+        except DomainError as exc:
+            raise Http404("No such organisation.") from exc
+        request.actor = actor  # type: ignore[attr-defined]
+        if request.session.get("org") != org:
+            request.session["org"] = org
+        try:
+            return view(request, actor, *args, **kwargs)
+        except DomainError as exc:
+            if exc.code == NOT_FOUND:
+                raise Http404(exc.message) from exc
+            if exc.code == FORBIDDEN:
+                raise PermissionDenied(exc.message) from exc
+            raise
+
+    return wrapper
+
+
+def apply_domain_error(form: forms.BaseForm, exc: DomainError) -> None:
+    """Show a domain error next to the fields it names, the rest at the top of the form."""
+    if not exc.errors:
+        form.add_error(None, exc.message)
+        return
+    for name, msgs in exc.errors.items():
+        target = name.removesuffix("_id")
+        for msg in msgs:
+            form.add_error(target if target in form.fields else None, msg)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    attr: str
+    order: str | None = None  # ordering key of the resource's ListFilter
+    link: bool = False
+    template: str | None = None  # a partial that renders the cell
+
+
+@dataclass(frozen=True)
+class FilterField:
+    name: str
+    label: str
+    choices: Callable[[Actor], list[tuple[Any, str]]] | None = None
+
+
+@dataclass(frozen=True)
+class UIResource:
+    """Everything the generic pages need to know about one model."""
+
+    name: str  # URL prefix and name stem, e.g. "pmos" -> "pmo_list"
+    singular: str
+    plural: str
+    model: type[Model]
+    filters: type[ListFilter]
+    list_selector: Callable[..., QuerySet[Any]]
+    get_selector: Callable[..., Any]
+    form: Callable[..., forms.BaseForm]
+    create: Callable[[Actor, dict[str, Any]], Model]
+    update: Callable[[Actor, Any, dict[str, Any]], Model]
+    archive: Callable[[Actor, Any], Model]
+    restore: Callable[[Actor, Any], Model]
+    columns: list[Column]
+    detail_fields: list[tuple[str, str]]
+    filter_fields: list[FilterField] = field(default_factory=list)
+    edit_form: Callable[..., forms.BaseForm] | None = None
+    detail_template: str | None = None
+    url_stem: str = ""
+
+    @property
+    def stem(self) -> str:
+        return self.url_stem or self.name.rstrip("s").replace("-", "_")
+
+    def url(self, action: str, actor: Actor, pk: int | None = None) -> str:
+        args: list[Any] = [actor.organisation.slug] + ([pk] if pk is not None else [])
+        return reverse(f"{self.stem}_{action}", args=args)
+
+
+def _page_size(request: HttpRequest) -> int:
+    try:
+        size = int(request.GET.get("page_size", settings.CARTE_PAGE_SIZE))
+    except ValueError:
+        size = settings.CARTE_PAGE_SIZE
+    return max(1, min(size, settings.CARTE_MAX_PAGE_SIZE))
+
+
+def list_view(resource: UIResource) -> Callable[..., HttpResponse]:
+    @org_view
+    def view(request: HttpRequest, actor: Actor) -> HttpResponse:
+        filters, filter_errors = resource.filters.from_query(request.GET.dict())
+        try:
+            qs = resource.list_selector(actor=actor, filters=filters)
+        except DomainError as exc:
+            if "ordering" not in exc.errors:
+                raise
+            filter_errors["ordering"] = exc.errors["ordering"]
+            filters = filters.model_copy(update={"ordering": None})
+            qs = resource.list_selector(actor=actor, filters=filters)
+        page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
+        query = request.GET.copy()
+        query.pop("page", None)
+        context = {
+            "resource": resource,
+            "page": page,
+            "rows": [
+                (obj, [(c, _attr(obj, c.attr)) for c in resource.columns]) for obj in page.object_list
+            ],
+            "filters": filters,
+            "filter_errors": filter_errors,
+            "filter_fields": [
+                (f, f.choices(actor) if f.choices else [], _as_param(getattr(filters, f.name, None)))
+                for f in resource.filter_fields
+            ],
+            "query": query.urlencode(),
+            "ordering": filters.ordering or "",
+            "can_add": can(actor, ADD, resource.model),
+            "add_url": resource.url("create", actor),
+        }
+        template = "core/_list_results.html" if is_htmx(request) else "core/object_list.html"
+        return render(request, template, context)
+
+    return view
+
+
+def _as_param(value: Any) -> str:
+    """A filter value as it appears in a query string, to mark the selected option."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(getattr(value, "value", value))
+
+
+def _attr(obj: Any, path: str) -> Any:
+    value = obj
+    for part in path.split("."):
+        if value is None:
+            return None
+        value = getattr(value, part)
+        if callable(value) and not isinstance(value, Model):
+            value = value()
+    return value
+
+
+def detail_view(resource: UIResource) -> Callable[..., HttpResponse]:
+    @org_view
+    def view(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+        from carte.organisations.selectors import audit_for_object
+
+        obj = resource.get_selector(actor=actor, pk=pk)
+        tab = request.GET.get("tab", "overview")
+        history = None
+        if tab == "history":
+            history = Paginator(audit_for_object(actor=actor, obj=obj), 50).get_page(
+                request.GET.get("page")
+            )
+        context = {
+            "resource": resource,
+            "object": obj,
+            "tab": tab,
+            "history": history,
+            "fields": [(label, _attr(obj, attr)) for label, attr in resource.detail_fields],
+            "can_change": can(actor, CHANGE, obj),
+            "can_archive": can(actor, ARCHIVE, obj),
+            "list_url": resource.url("list", actor),
+            "edit_url": resource.url("update", actor, obj.pk),
+            "archive_url": resource.url("archive", actor, obj.pk),
+            "restore_url": resource.url("restore", actor, obj.pk),
+        }
+        return render(request, resource.detail_template or "core/object_detail.html", context)
+
+    return view
+
+
+def create_view(resource: UIResource) -> Callable[..., HttpResponse]:
+    @org_view
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest, actor: Actor) -> HttpResponse:
+        if not can(actor, ADD, resource.model):
+            raise PermissionDenied
+        form = resource.form(actor=actor, data=request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                obj = resource.create(actor, form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, f"{resource.singular.capitalize()} “{obj}” created.")
+                return HttpResponseRedirect(resource.url("detail", actor, obj.pk))
+        return render(
+            request,
+            "core/object_form.html",
+            {"resource": resource, "form": form, "object": None, "cancel_url": resource.url("list", actor)},
+            status=422 if form.errors else 200,
+        )
+
+    return view
+
+
+def update_view(resource: UIResource) -> Callable[..., HttpResponse]:
+    @org_view
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+        obj = resource.get_selector(actor=actor, pk=pk, action=CHANGE)
+        make_form = resource.edit_form or resource.form
+        # The form works on a copy so the service still sees the stored values as "before".
+        form = make_form(
+            actor=actor,
+            instance=copy.copy(obj),
+            data=request.POST if request.method == "POST" else None,
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                resource.update(actor, obj, form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+            else:
+                messages.success(request, f"{resource.singular.capitalize()} “{obj}” saved.")
+                return HttpResponseRedirect(resource.url("detail", actor, obj.pk))
+        return render(
+            request,
+            "core/object_form.html",
+            {
+                "resource": resource,
+                "form": form,
+                "object": obj,
+                "cancel_url": resource.url("detail", actor, obj.pk),
+            },
+            status=422 if form.errors else 200,
+        )
+
+    return view
+
+
+def archive_view(resource: UIResource, *, restore: bool = False) -> Callable[..., HttpResponse]:
+    @org_view
+    @require_http_methods(["GET", "POST"])
+    def view(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+        obj = resource.get_selector(actor=actor, pk=pk, action=ARCHIVE)
+        error = None
+        if request.method == "POST":
+            try:
+                (resource.restore if restore else resource.archive)(actor, obj)
+            except DomainError as exc:
+                error = exc.message
+            else:
+                verb = "restored" if restore else "archived"
+                messages.success(request, f"{resource.singular.capitalize()} “{obj}” {verb}.")
+                return HttpResponseRedirect(resource.url("detail", actor, obj.pk))
+        return render(
+            request,
+            "core/object_archive.html",
+            {
+                "resource": resource,
+                "object": obj,
+                "restore": restore,
+                "error": error,
+                "cancel_url": resource.url("detail", actor, obj.pk),
+            },
+            status=409 if error else 200,
+        )
+
+    return view
+
+
+def resource_urls(resource: UIResource) -> list[Any]:
+    stem, prefix = resource.stem, resource.name
+    return [
+        path(f"{prefix}/", list_view(resource), name=f"{stem}_list"),
+        path(f"{prefix}/new/", create_view(resource), name=f"{stem}_create"),
+        path(f"{prefix}/<int:pk>/", detail_view(resource), name=f"{stem}_detail"),
+        path(f"{prefix}/<int:pk>/edit/", update_view(resource), name=f"{stem}_update"),
+        path(f"{prefix}/<int:pk>/archive/", archive_view(resource), name=f"{stem}_archive"),
+        path(
+            f"{prefix}/<int:pk>/restore/",
+            archive_view(resource, restore=True),
+            name=f"{stem}_restore",
+        ),
+    ]
+
+

@@ -1,0 +1,1 @@
+"""Tenancy: organisations, PMOs, people, customer groups, memberships, roles, API tokens."""

@@ -1,0 +1,310 @@
+"""API endpoints for PMOs, people, customer groups and members (`/api/v1/orgs/{org}/...`).
+
+No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Router, Schema
+
+from carte.core.api import CrudSpec, crud_routes
+from carte.core.errors import DomainError
+from carte.core.permissions import Actor
+from carte.organisations import selectors, services
+from carte.organisations.choices import OrgRole, PMOKind
+from carte.organisations.filters import (
+    CustomerGroupFilter,
+    MembershipFilter,
+    PersonFilter,
+    PMOFilter,
+)
+from carte.organisations.models import PMO, CustomerGroup, Membership, Person
+
+router = Router()
+
+
+class Stamped(Schema):
+    id: int
+    archived: bool = Field(..., description="Archived rows are kept and can be restored.")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_archived(obj: Any) -> bool:
+        return obj.archived_at is not None
+
+
+# ---------------------------------------------------------------- PMOs
+
+
+class PMOOut(Stamped):
+    name: str
+    kind: PMOKind
+    parent_id: int | None
+    parent_name: str | None
+    description: str
+    people_count: int | None = Field(None, description="Live people attached to the PMO.")
+
+    @staticmethod
+    def resolve_parent_name(obj: PMO) -> str | None:
+        return obj.parent.name if obj.parent_id and obj.parent else None
+
+    @staticmethod
+    def resolve_people_count(obj: PMO) -> int | None:
+        return getattr(obj, "people_count", None)
+
+
+class PMOIn(Schema):
+    name: str
+    kind: PMOKind = PMOKind.DEPARTMENTAL
+    parent_id: int | None = None
+    description: str = ""
+
+
+class PMOPatch(Schema):
+    name: str | None = None
+    kind: PMOKind | None = None
+    parent_id: int | None = None
+    description: str | None = None
+
+
+def _ref(actor: Actor, model: type[Any], pk: int | None, field: str) -> Any:
+    """An id sent by the client, as an object of the caller's organisation."""
+    if pk is None:
+        return None
+    obj = model.objects.filter(organisation=actor.organisation, pk=pk).first()
+    if obj is None:
+        raise DomainError.field(field, f"No {model._meta.verbose_name} with id {pk} here.")
+    return obj
+
+
+def _resolve_pmo(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    if "parent_id" in data:
+        data["parent"] = _ref(actor, PMO, data.pop("parent_id"), "parent_id")
+    return _no_nulls(data, ("name", "kind", "description"))
+
+
+def _no_nulls(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    for name in fields:
+        if name in data and data[name] is None:
+            raise DomainError.field(name, "This field cannot be null.")
+    return data
+
+
+crud_routes(
+    router,
+    CrudSpec(
+        path="pmos",
+        tag="PMOs",
+        noun="PMO",
+        out=PMOOut,
+        create_in=PMOIn,
+        update_in=PMOPatch,
+        filters=PMOFilter,
+        list_selector=selectors.pmo_list,
+        get_selector=selectors.pmo_get,
+        create=services.pmo_create,
+        update=lambda *, actor, obj, data: services.pmo_update(actor=actor, pmo=obj, data=data),
+        archive=lambda *, actor, obj: services.pmo_archive(actor=actor, pmo=obj),
+        restore=lambda *, actor, obj: services.pmo_restore(actor=actor, pmo=obj),
+        resolve=_resolve_pmo,
+        reload=lambda actor, pk: selectors.pmo_list(
+            actor=actor, filters=PMOFilter(status="all")
+        ).get(pk=pk),
+    ),
+)
+
+
+# ---------------------------------------------------------------- customer groups
+
+
+class CustomerGroupOut(Stamped):
+    name: str
+    description: str
+    people_count: int | None = None
+
+    @staticmethod
+    def resolve_people_count(obj: CustomerGroup) -> int | None:
+        return getattr(obj, "people_count", None)
+
+
+class CustomerGroupIn(Schema):
+    name: str
+    description: str = ""
+
+
+class CustomerGroupPatch(Schema):
+    name: str | None = None
+    description: str | None = None
+
+
+crud_routes(
+    router,
+    CrudSpec(
+        path="customer-groups",
+        tag="Customer groups",
+        noun="customer group",
+        out=CustomerGroupOut,
+        create_in=CustomerGroupIn,
+        update_in=CustomerGroupPatch,
+        filters=CustomerGroupFilter,
+        list_selector=selectors.customer_group_list,
+        get_selector=selectors.customer_group_get,
+        create=services.customer_group_create,
+        update=lambda *, actor, obj, data: services.customer_group_update(
+            actor=actor, customer_group=obj, data=data
+        ),
+        archive=lambda *, actor, obj: services.customer_group_archive(
+            actor=actor, customer_group=obj
+        ),
+        restore=lambda *, actor, obj: services.customer_group_restore(
+            actor=actor, customer_group=obj
+        ),
+        resolve=lambda actor, data: _no_nulls(data, ("name", "description")),
+        reload=lambda actor, pk: selectors.customer_group_list(
+            actor=actor, filters=CustomerGroupFilter(status="all")
+        ).get(pk=pk),
+    ),
+)
+
+
+# ---------------------------------------------------------------- people
+
+
+class PersonOut(Stamped):
+    name: str
+    email: str
+    job_title: str
+    pmo_id: int | None
+    pmo_name: str | None
+    provider: str
+    customer_group_id: int | None
+    customer_group_name: str | None
+    user_email: str | None = Field(None, description="The login linked to this person, if any.")
+
+    @staticmethod
+    def resolve_pmo_name(obj: Person) -> str | None:
+        return obj.pmo.name if obj.pmo_id and obj.pmo else None
+
+    @staticmethod
+    def resolve_customer_group_name(obj: Person) -> str | None:
+        return obj.customer_group.name if obj.customer_group_id and obj.customer_group else None
+
+    @staticmethod
+    def resolve_user_email(obj: Person) -> str | None:
+        return obj.user.email if obj.user_id and obj.user else None
+
+
+class PersonIn(Schema):
+    name: str
+    email: str
+    job_title: str = ""
+    pmo_id: int | None = None
+    provider: str = ""
+    customer_group_id: int | None = None
+    user_email: str | None = Field(None, description="Link to the login of a member.")
+
+
+class PersonPatch(Schema):
+    name: str | None = None
+    email: str | None = None
+    job_title: str | None = None
+    pmo_id: int | None = None
+    provider: str | None = None
+    customer_group_id: int | None = None
+    user_email: str | None = None
+
+
+def _resolve_person(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    if "pmo_id" in data:
+        data["pmo"] = _ref(actor, PMO, data.pop("pmo_id"), "pmo_id")
+    if "customer_group_id" in data:
+        data["customer_group"] = _ref(
+            actor, CustomerGroup, data.pop("customer_group_id"), "customer_group_id"
+        )
+    if "user_email" in data:
+        email = data.pop("user_email")
+        user = None
+        if email:
+            user = selectors.member_user_choices(actor=actor).filter(email__iexact=email).first()
+            if user is None:
+                raise DomainError.field("user_email", "No member of this organisation has that e-mail.")
+        data["user"] = user
+    return _no_nulls(data, ("name", "email", "job_title", "provider"))
+
+
+crud_routes(
+    router,
+    CrudSpec(
+        path="people",
+        tag="People",
+        noun="person",
+        out=PersonOut,
+        create_in=PersonIn,
+        update_in=PersonPatch,
+        filters=PersonFilter,
+        list_selector=selectors.person_list,
+        get_selector=selectors.person_get,
+        create=services.person_create,
+        update=lambda *, actor, obj, data: services.person_update(
+            actor=actor, person=obj, data=data
+        ),
+        archive=lambda *, actor, obj: services.person_archive(actor=actor, person=obj),
+        restore=lambda *, actor, obj: services.person_restore(actor=actor, person=obj),
+        resolve=_resolve_person,
+    ),
+)
+
+
+# ---------------------------------------------------------------- members
+
+
+class MemberOut(Stamped):
+    email: str
+    full_name: str
+    roles: list[OrgRole]
+
+    @staticmethod
+    def resolve_email(obj: Membership) -> str:
+        return obj.user.email
+
+    @staticmethod
+    def resolve_full_name(obj: Membership) -> str:
+        return obj.user.full_name
+
+    @staticmethod
+    def resolve_roles(obj: Membership) -> list[str]:
+        return obj.role_list
+
+
+class MemberIn(Schema):
+    email: str
+    full_name: str = ""
+    roles: list[OrgRole]
+
+
+class MemberPatch(Schema):
+    roles: list[OrgRole]
+
+
+crud_routes(
+    router,
+    CrudSpec(
+        path="members",
+        tag="Members",
+        noun="member",
+        out=MemberOut,
+        create_in=MemberIn,
+        update_in=MemberPatch,
+        filters=MembershipFilter,
+        list_selector=selectors.membership_list,
+        get_selector=selectors.membership_get,
+        create=services.membership_create,
+        update=lambda *, actor, obj, data: services.membership_update(
+            actor=actor, membership=obj, roles=data["roles"]
+        ),
+        archive=lambda *, actor, obj: services.membership_archive(actor=actor, membership=obj),
+        restore=lambda *, actor, obj: services.membership_restore(actor=actor, membership=obj),
+    ),
+)

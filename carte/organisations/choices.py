@@ -1,0 +1,21 @@
+"""Fixed vocabularies of the organisations app."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class OrgRole(models.TextChoices):
+    ADMIN = "admin", "Administrator"
+    DIRECTOR = "director", "PMO Director"
+    PMO_MANAGER = "pmo_manager", "PMO Manager"
+    STAFF = "staff", "PMO staff"
+    CUSTOMER = "customer", "Customer"
+    VIEWER = "viewer", "Viewer / auditor"
+
+
+class PMOKind(models.TextChoices):
+    ENTERPRISE = "enterprise", "Enterprise PMO"
+    DEPARTMENTAL = "departmental", "Departmental PMO"
+    PROGRAMME = "programme", "Programme PMO"
+    CENTRE_OF_EXCELLENCE = "coe", "Centre of Excellence"

@@ -1,0 +1,180 @@
+"""Reads of the organisations app. Every one takes the actor, and so the organisation."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from django.db.models import Count, Q, QuerySet
+
+from carte.core.errors import DomainError, not_found
+from carte.core.listing import ListFilter
+from carte.organisations.filters import (
+    AuditFilter,
+    CustomerGroupFilter,
+    MembershipFilter,
+    PersonFilter,
+    PMOFilter,
+)
+from carte.core.models import AuditEntry, TenantModel
+from carte.core.permissions import VIEW, Actor, can, require
+from carte.organisations.models import (
+    PMO,
+    ApiToken,
+    CustomerGroup,
+    Membership,
+    MembershipRole,
+    Organisation,
+    Person,
+    User,
+)
+
+T = TypeVar("T", bound=TenantModel)
+
+
+def actor_for(user: User | Any, org_slug: str) -> Actor:
+    """The acting user inside the organisation named by the URL, or 404 if not a member.
+
+    One query: the member's role rows joined to the organisation. An organisation the
+    user does not belong to is indistinguishable from one that does not exist.
+    """
+    if user is None or not user.is_authenticated:
+        raise not_found("organisation")
+    rows = list(
+        MembershipRole.objects.filter(
+            membership__user=user,
+            membership__organisation__slug=org_slug,
+            membership__archived_at__isnull=True,
+        ).select_related("membership__organisation")
+    )
+    if not rows:
+        raise not_found("organisation")
+    org = rows[0].membership.organisation
+    return Actor(user=user, organisation=org, roles=frozenset(r.role for r in rows))
+
+
+def organisations_for(user: User) -> QuerySet[Organisation]:
+    """The organisations a login belongs to, for the switcher."""
+    return Organisation.objects.filter(
+        pk__in=memberships_of_user(user).values("organisation_id")
+    ).order_by("name")
+
+
+def memberships_of_user(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(user=user, archived_at__isnull=True)
+
+
+def get_for(actor: Actor, queryset: QuerySet[T], pk: int | str, *, action: str = VIEW) -> T:
+    """Fetch one row of the actor's organisation: 404 if missing or another organisation's,
+    403 if it is there but the action is not allowed."""
+    try:
+        obj = queryset.filter(organisation_id=actor.organisation.pk).get(pk=int(pk))
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise not_found(str(queryset.model._meta.verbose_name)) from exc
+    require(actor, action, obj)
+    return obj
+
+
+def _visible(actor: Actor, model: type[TenantModel]) -> QuerySet[Any]:
+    if not can(actor, VIEW, model):
+        raise DomainError("You are not allowed to see this list.", code="forbidden")
+    return model._default_manager.filter(organisation_id=actor.organisation.pk)
+
+
+# ---------------------------------------------------------------- lists
+
+
+def pmo_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[PMO]:
+    qs = _visible(actor, PMO).select_related("parent").annotate(
+        people_count=Count("people", filter=Q(people__archived_at__isnull=True))
+    )
+    return (filters or PMOFilter()).apply(qs)
+
+
+def person_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Person]:
+    qs = _visible(actor, Person).select_related("pmo", "customer_group", "user")
+    return (filters or PersonFilter()).apply(qs)
+
+
+def customer_group_list(
+    *, actor: Actor, filters: ListFilter | None = None
+) -> QuerySet[CustomerGroup]:
+    qs = _visible(actor, CustomerGroup).annotate(
+        people_count=Count("people", filter=Q(people__archived_at__isnull=True))
+    )
+    return (filters or CustomerGroupFilter()).apply(qs)
+
+
+def membership_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Membership]:
+    qs = _visible(actor, Membership).select_related("user").prefetch_related("roles")
+    return (filters or MembershipFilter()).apply(qs)
+
+
+# ---------------------------------------------------------------- single objects
+
+
+def pmo_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> PMO:
+    return get_for(actor, PMO.objects.select_related("parent"), pk, action=action)
+
+
+def person_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Person:
+    return get_for(
+        actor, Person.objects.select_related("pmo", "customer_group", "user"), pk, action=action
+    )
+
+
+def customer_group_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> CustomerGroup:
+    return get_for(actor, CustomerGroup.objects.all(), pk, action=action)
+
+
+def membership_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Membership:
+    return get_for(
+        actor, Membership.objects.select_related("user").prefetch_related("roles"), pk, action=action
+    )
+
+
+def pmo_choices(*, actor: Actor) -> QuerySet[PMO]:
+    return PMO.objects.filter(organisation=actor.organisation, archived_at__isnull=True).order_by(
+        "name"
+    )
+
+
+def customer_group_choices(*, actor: Actor) -> QuerySet[CustomerGroup]:
+    return CustomerGroup.objects.filter(
+        organisation=actor.organisation, archived_at__isnull=True
+    ).order_by("name")
+
+
+def member_user_choices(*, actor: Actor) -> QuerySet[User]:
+    return User.objects.filter(
+        memberships__organisation=actor.organisation, memberships__archived_at__isnull=True
+    ).order_by("email")
+
+
+# ---------------------------------------------------------------- audit trail
+
+
+def audit_for_object(*, actor: Actor, obj: TenantModel) -> QuerySet[AuditEntry]:
+    """The History tab: every recorded change to one object, newest first."""
+    from django.contrib.contenttypes.models import ContentType
+
+    if not can(actor, VIEW, AuditEntry):
+        return AuditEntry.objects.none()
+    ct = ContentType.objects.get_for_model(obj)
+    return AuditEntry.objects.filter(
+        organisation_id=actor.organisation.pk, content_type=ct, object_id=obj.pk
+    ).order_by("-at", "-id")
+
+
+def audit_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[AuditEntry]:
+    """The organisation's activity page."""
+    if not can(actor, VIEW, AuditEntry):
+        raise DomainError("You are not allowed to see the activity log.", code="forbidden")
+    qs = AuditEntry.objects.filter(organisation_id=actor.organisation.pk).select_related(
+        "content_type"
+    )
+    return (filters or AuditFilter()).apply(qs)
+
+
+def tokens_of(user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).select_related("organisation")
+

@@ -1,0 +1,392 @@
+"""Every write to organisations, PMOs, people, customer groups, memberships and tokens.
+
+Each function checks permission, validates, writes and audits in one transaction. The
+pages, the API, the CLI and the demo loader all come through here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from carte.core import audit
+from carte.core.errors import CONFLICT, DomainError, not_found
+from carte.core.models import AuditAction
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, require
+from carte.core.services import archive_object, create_object, restore_object, update_object
+from carte.organisations.choices import OrgRole
+from carte.organisations.models import (
+    PMO,
+    ApiToken,
+    CustomerGroup,
+    Membership,
+    MembershipRole,
+    Organisation,
+    Person,
+    User,
+)
+
+TOKEN_PREFIX = "carte_"
+
+# ---------------------------------------------------------------- organisations
+
+
+@transaction.atomic
+def organisation_create(*, name: str, slug: str) -> Organisation:
+    """Create a tenant. Only the CLI and the demo loader do this (no user acts for it)."""
+    org = Organisation(name=name, slug=slug)
+    try:
+        org.full_clean()
+    except ValidationError as exc:
+        raise DomainError.from_validation_error(exc) from exc
+    org.save()
+    audit.record(
+        actor=Actor.for_system(org),
+        obj=org,
+        action=AuditAction.CREATE,
+        changes={"name": {"before": None, "after": name}, "slug": {"before": None, "after": slug}},
+        organisation_id=org.pk,
+    )
+    return org
+
+
+# ---------------------------------------------------------------- shared checks
+
+
+def _check_same_org(actor: Actor, **refs: Model | None) -> None:
+    """Refuse a reference to a row of another organisation, naming the field."""
+    for field, obj in refs.items():
+        if obj is not None and getattr(obj, "organisation_id", None) != actor.organisation.pk:
+            raise DomainError.field(field, "No such record in this organisation.")
+
+
+def _pmo_ancestors(pmo: PMO) -> Iterable[PMO]:
+    seen: set[int] = set()
+    node: PMO | None = pmo
+    while node is not None and node.pk not in seen:
+        seen.add(node.pk)
+        yield node
+        node = node.parent
+
+
+def _check_parent(actor: Actor, pmo: PMO, parent: PMO | None) -> None:
+    _check_same_org(actor, parent=parent)
+    if parent is None:
+        return
+    if parent.is_archived:
+        raise DomainError.field("parent", "The parent PMO is archived.")
+    if pmo.pk is not None and any(a.pk == pmo.pk for a in _pmo_ancestors(parent)):
+        raise DomainError.field(
+            "parent", "A PMO cannot sit under itself or under one of its own sub-PMOs."
+        )
+
+
+# ---------------------------------------------------------------- PMOs
+
+
+@transaction.atomic
+def pmo_create(
+    *, actor: Actor, name: str, kind: str, parent: PMO | None = None, description: str = ""
+) -> PMO:
+    """Add a PMO (enterprise, departmental, programme or Centre of Excellence)."""
+    require(actor, ADD, PMO)
+    pmo = PMO(name=name, kind=kind, parent=parent, description=description)
+    _check_parent(actor, pmo, parent)
+    return create_object(actor, pmo)
+
+
+@transaction.atomic
+def pmo_update(*, actor: Actor, pmo: PMO, data: dict[str, Any]) -> PMO:
+    """Change a PMO's name, kind, parent or description."""
+    require(actor, CHANGE, pmo)
+    if "parent" in data:
+        _check_parent(actor, pmo, data["parent"])
+    return update_object(actor, pmo, data)
+
+
+@transaction.atomic
+def pmo_archive(*, actor: Actor, pmo: PMO) -> PMO:
+    """Archive a PMO that has no live sub-PMOs."""
+    require(actor, ARCHIVE, pmo)
+    if pmo.children.filter(archived_at__isnull=True).exists():
+        raise DomainError(
+            "This PMO still has live sub-PMOs: move or archive them first.", code=CONFLICT
+        )
+    return archive_object(actor, pmo)
+
+
+@transaction.atomic
+def pmo_restore(*, actor: Actor, pmo: PMO) -> PMO:
+    require(actor, ARCHIVE, pmo)
+    return restore_object(actor, pmo)
+
+
+# ---------------------------------------------------------------- customer groups
+
+
+@transaction.atomic
+def customer_group_create(*, actor: Actor, name: str, description: str = "") -> CustomerGroup:
+    """Add a business unit or function the PMO serves."""
+    require(actor, ADD, CustomerGroup)
+    return create_object(actor, CustomerGroup(name=name, description=description))
+
+
+@transaction.atomic
+def customer_group_update(
+    *, actor: Actor, customer_group: CustomerGroup, data: dict[str, Any]
+) -> CustomerGroup:
+    require(actor, CHANGE, customer_group)
+    return update_object(actor, customer_group, data)
+
+
+@transaction.atomic
+def customer_group_archive(*, actor: Actor, customer_group: CustomerGroup) -> CustomerGroup:
+    require(actor, ARCHIVE, customer_group)
+    return archive_object(actor, customer_group)
+
+
+@transaction.atomic
+def customer_group_restore(*, actor: Actor, customer_group: CustomerGroup) -> CustomerGroup:
+    require(actor, ARCHIVE, customer_group)
+    return restore_object(actor, customer_group)
+
+
+# ---------------------------------------------------------------- people
+
+
+def _check_person_refs(actor: Actor, data: dict[str, Any]) -> None:
+    _check_same_org(actor, pmo=data.get("pmo"), customer_group=data.get("customer_group"))
+    user = data.get("user")
+    if user is not None and not Membership.objects.filter(
+        organisation=actor.organisation, user=user, archived_at__isnull=True
+    ).exists():
+        raise DomainError.field("user", "This login is not a member of the organisation.")
+
+
+@transaction.atomic
+def person_create(
+    *,
+    actor: Actor,
+    name: str,
+    email: str,
+    job_title: str = "",
+    pmo: PMO | None = None,
+    provider: str = "",
+    customer_group: CustomerGroup | None = None,
+    user: User | None = None,
+) -> Person:
+    """Add a person the PMO works with; a login is optional."""
+    require(actor, ADD, Person)
+    data: dict[str, Any] = {
+        "name": name,
+        "email": email.strip().lower(),
+        "job_title": job_title,
+        "pmo": pmo,
+        "provider": provider,
+        "customer_group": customer_group,
+        "user": user,
+    }
+    _check_person_refs(actor, data)
+    return create_object(actor, Person(**data))
+
+
+@transaction.atomic
+def person_update(*, actor: Actor, person: Person, data: dict[str, Any]) -> Person:
+    require(actor, CHANGE, person)
+    if "email" in data and isinstance(data["email"], str):
+        data = {**data, "email": data["email"].strip().lower()}
+    _check_person_refs(actor, data)
+    return update_object(actor, person, data)
+
+
+@transaction.atomic
+def person_archive(*, actor: Actor, person: Person) -> Person:
+    require(actor, ARCHIVE, person)
+    return archive_object(actor, person)
+
+
+@transaction.atomic
+def person_restore(*, actor: Actor, person: Person) -> Person:
+    require(actor, ARCHIVE, person)
+    return restore_object(actor, person)
+
+
+# ---------------------------------------------------------------- memberships
+
+
+def _clean_roles(roles: Iterable[str]) -> list[str]:
+    cleaned = sorted(set(roles))
+    if not cleaned:
+        raise DomainError.field("roles", "Give at least one role.")
+    unknown = [r for r in cleaned if r not in OrgRole.values]
+    if unknown:
+        raise DomainError.field(
+            "roles", f"Unknown role {unknown[0]!r}; use: {', '.join(OrgRole.values)}."
+        )
+    return cleaned
+
+
+def _ensure_an_admin_remains(membership: Membership, new_roles: list[str] | None) -> None:
+    """An organisation must always keep one live administrator."""
+    if new_roles is not None and OrgRole.ADMIN in new_roles:
+        return
+    if not membership.roles.filter(role=OrgRole.ADMIN).exists():
+        return
+    others = (
+        MembershipRole.objects.filter(
+            membership__organisation_id=membership.organisation_id,
+            membership__archived_at__isnull=True,
+            role=OrgRole.ADMIN,
+        )
+        .exclude(membership=membership)
+        .exists()
+    )
+    if not others:
+        raise DomainError.field("roles", "The organisation must keep at least one administrator.")
+
+
+def _set_roles(membership: Membership, roles: list[str]) -> None:
+    membership.roles.exclude(role__in=roles).delete()
+    have = set(membership.roles.values_list("role", flat=True))
+    MembershipRole.objects.bulk_create(
+        [MembershipRole(membership=membership, role=r) for r in roles if r not in have]
+    )
+
+
+def user_get_or_create(
+    *, email: str, full_name: str = "", password: str | None = None, password_hash: str | None = None
+) -> User:
+    """Find the login with this e-mail, or create one (with no usable password if none given).
+
+    `password_hash` lets the demo loader hash its one shared password once, not per login.
+    """
+    email = email.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise DomainError.field("email", "Enter a valid e-mail address.") from exc
+    user = User.objects.filter(email__iexact=email).first()
+    if user is not None:
+        return user
+    user = User(email=email, username=email, full_name=full_name[:150])
+    if password_hash:
+        user.password = password_hash
+    elif password:
+        try:
+            validate_password(password, user)
+        except ValidationError as exc:
+            raise DomainError(" ".join(exc.messages), errors={"password": exc.messages}) from exc
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password", "username"])
+    user.save()
+    return user
+
+
+@transaction.atomic
+def membership_create(
+    *,
+    actor: Actor,
+    email: str,
+    roles: Iterable[str],
+    full_name: str = "",
+    password: str | None = None,
+) -> Membership:
+    """Give a login (created if new) a place in the organisation with the given roles."""
+    require(actor, ADD, Membership)
+    role_list = _clean_roles(roles)
+    user = user_get_or_create(email=email, full_name=full_name, password=password)
+    existing = Membership.objects.filter(organisation=actor.organisation, user=user).first()
+    if existing is not None:
+        state = "an archived" if existing.is_archived else "a"
+        raise DomainError.field("email", f"{user.email} is already {state} member.")
+    membership = create_object(actor, Membership(user=user), extra={"roles": role_list})
+    _set_roles(membership, role_list)
+    return membership
+
+
+@transaction.atomic
+def membership_update(*, actor: Actor, membership: Membership, roles: Iterable[str]) -> Membership:
+    """Change the organisation roles a member holds."""
+    require(actor, CHANGE, membership)
+    role_list = _clean_roles(roles)
+    _ensure_an_admin_remains(membership, role_list)
+    before = membership.role_list
+    _set_roles(membership, role_list)
+    update_object(
+        actor, membership, {}, extra_before={"roles": before}, extra_after={"roles": role_list}
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_archive(*, actor: Actor, membership: Membership) -> Membership:
+    """Remove a member's access (kept in the history; can be restored)."""
+    require(actor, ARCHIVE, membership)
+    _ensure_an_admin_remains(membership, None)
+    return archive_object(actor, membership)
+
+
+@transaction.atomic
+def membership_restore(*, actor: Actor, membership: Membership) -> Membership:
+    require(actor, ARCHIVE, membership)
+    return restore_object(actor, membership)
+
+
+# ---------------------------------------------------------------- API tokens
+
+
+def hash_token(raw: str) -> str:
+    # Tokens carry 256 bits of randomness, so a plain SHA-256 is safe and fast to look up.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def token_create(
+    *, user: User, name: str, organisation: Organisation | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal API token; the raw value is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise DomainError.field("name", "Give the token a name.")
+    if len(name) > 100:
+        raise DomainError.field("name", "Ensure this value has at most 100 characters.")
+    if (
+        organisation is not None
+        and not Membership.objects.filter(
+            user=user, organisation=organisation, archived_at__isnull=True
+        ).exists()
+    ):
+        raise DomainError.field("organisation", "You are not a member of this organisation.")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        organisation=organisation,
+        name=name,
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+        key_hash=hash_token(raw),
+    )
+    return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, user: User, token_id: int) -> ApiToken:
+    """Revoke one of the user's own tokens; it stops working at once."""
+    token = ApiToken.objects.filter(user=user, pk=token_id).first()
+    if token is None:
+        raise not_found("token")
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+    return token
+

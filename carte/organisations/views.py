@@ -1,0 +1,279 @@
+"""Pages of the organisations app: the org home, PMOs, people, customer groups, members,
+the activity log, and the user's API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from carte.core.errors import DomainError
+from carte.core.models import AuditAction
+from carte.core.permissions import VIEW, Actor, can
+from carte.core.views import Column, FilterField, UIResource, org_view, resource_urls
+from carte.organisations import selectors, services
+from carte.organisations.choices import OrgRole, PMOKind
+from carte.organisations.filters import (
+    AuditFilter,
+    CustomerGroupFilter,
+    MembershipFilter,
+    PersonFilter,
+    PMOFilter,
+)
+from carte.organisations.forms import (
+    CustomerGroupForm,
+    MemberCreateForm,
+    MemberRolesForm,
+    PersonForm,
+    PMOForm,
+)
+from carte.organisations.models import PMO, CustomerGroup, Membership, Person
+
+
+def _pmo_options(actor: Actor) -> list[tuple[Any, str]]:
+    return [(p.pk, p.name) for p in selectors.pmo_choices(actor=actor)]
+
+
+def _group_options(actor: Actor) -> list[tuple[Any, str]]:
+    return [(g.pk, g.name) for g in selectors.customer_group_choices(actor=actor)]
+
+
+PMOS = UIResource(
+    name="pmos",
+    url_stem="pmo",
+    singular="PMO",
+    plural="PMOs",
+    model=PMO,
+    filters=PMOFilter,
+    list_selector=selectors.pmo_list,
+    get_selector=selectors.pmo_get,
+    form=PMOForm,
+    create=lambda actor, d: services.pmo_create(actor=actor, **d),
+    update=lambda actor, obj, d: services.pmo_update(actor=actor, pmo=obj, data=d),
+    archive=lambda actor, obj: services.pmo_archive(actor=actor, pmo=obj),
+    restore=lambda actor, obj: services.pmo_restore(actor=actor, pmo=obj),
+    columns=[
+        Column("Name", "name", order="name", link=True),
+        Column("Kind", "get_kind_display", order="kind"),
+        Column("Parent", "parent", order="parent"),
+        Column("People", "people_count", order="people"),
+    ],
+    detail_fields=[
+        ("Kind", "get_kind_display"),
+        ("Parent PMO", "parent"),
+        ("Description", "description"),
+    ],
+    filter_fields=[
+        FilterField("kind", "Kind", lambda actor: list(PMOKind.choices)),
+        FilterField("parent", "Parent PMO", _pmo_options),
+    ],
+)
+
+CUSTOMER_GROUPS = UIResource(
+    name="customer-groups",
+    url_stem="customer_group",
+    singular="customer group",
+    plural="Customer groups",
+    model=CustomerGroup,
+    filters=CustomerGroupFilter,
+    list_selector=selectors.customer_group_list,
+    get_selector=selectors.customer_group_get,
+    form=CustomerGroupForm,
+    create=lambda actor, d: services.customer_group_create(actor=actor, **d),
+    update=lambda actor, obj, d: services.customer_group_update(
+        actor=actor, customer_group=obj, data=d
+    ),
+    archive=lambda actor, obj: services.customer_group_archive(actor=actor, customer_group=obj),
+    restore=lambda actor, obj: services.customer_group_restore(actor=actor, customer_group=obj),
+    columns=[
+        Column("Name", "name", order="name", link=True),
+        Column("Description", "description"),
+        Column("People", "people_count", order="people"),
+    ],
+    detail_fields=[("Description", "description")],
+)
+
+PEOPLE = UIResource(
+    name="people",
+    url_stem="person",
+    singular="person",
+    plural="People",
+    model=Person,
+    filters=PersonFilter,
+    list_selector=selectors.person_list,
+    get_selector=selectors.person_get,
+    form=PersonForm,
+    create=lambda actor, d: services.person_create(actor=actor, **d),
+    update=lambda actor, obj, d: services.person_update(actor=actor, person=obj, data=d),
+    archive=lambda actor, obj: services.person_archive(actor=actor, person=obj),
+    restore=lambda actor, obj: services.person_restore(actor=actor, person=obj),
+    columns=[
+        Column("Name", "name", order="name", link=True),
+        Column("E-mail", "email", order="email"),
+        Column("Job title", "job_title", order="job_title"),
+        Column("PMO", "pmo", order="pmo"),
+        Column("Provider", "provider", order="provider"),
+    ],
+    detail_fields=[
+        ("E-mail", "email"),
+        ("Job title", "job_title"),
+        ("PMO", "pmo"),
+        ("External provider", "provider"),
+        ("Customer group", "customer_group"),
+        ("Login", "user.email"),
+    ],
+    filter_fields=[
+        FilterField("pmo", "PMO", _pmo_options),
+        FilterField("customer_group", "Customer group", _group_options),
+        FilterField("has_login", "Login", lambda actor: [("true", "Has a login"), ("false", "No login")]),
+    ],
+)
+
+MEMBERS = UIResource(
+    name="members",
+    url_stem="member",
+    singular="member",
+    plural="Members",
+    model=Membership,
+    filters=MembershipFilter,
+    list_selector=selectors.membership_list,
+    get_selector=selectors.membership_get,
+    form=MemberCreateForm,
+    edit_form=MemberRolesForm,
+    create=lambda actor, d: services.membership_create(actor=actor, **d),
+    update=lambda actor, obj, d: services.membership_update(
+        actor=actor, membership=obj, roles=d["roles"]
+    ),
+    archive=lambda actor, obj: services.membership_archive(actor=actor, membership=obj),
+    restore=lambda actor, obj: services.membership_restore(actor=actor, membership=obj),
+    columns=[
+        Column("E-mail", "user.email", order="email", link=True),
+        Column("Name", "user.full_name", order="name"),
+        Column("Roles", "role_list", template="organisations/_roles_cell.html"),
+    ],
+    detail_fields=[("E-mail", "user.email"), ("Name", "user.full_name"), ("Roles", "role_list")],
+    filter_fields=[FilterField("role", "Role", lambda actor: list(OrgRole.choices))],
+)
+
+RESOURCES = [PMOS, PEOPLE, CUSTOMER_GROUPS, MEMBERS]
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Send the user to the organisation they used last, or let them pick one."""
+    orgs = list(selectors.organisations_for(request.user))  # type: ignore[arg-type]
+    last = request.session.get("org")
+    if any(o.slug == last for o in orgs):
+        return redirect("org_home", org=last)
+    if len(orgs) == 1:
+        return redirect("org_home", org=orgs[0].slug)
+    return render(request, "organisations/choose.html", {"organisations": orgs})
+
+
+@org_view
+def org_home(request: HttpRequest, actor: Actor) -> HttpResponse:
+    counts = {
+        "pmos": selectors.pmo_list(actor=actor).count(),
+        "people": selectors.person_list(actor=actor).count(),
+        "customer_groups": selectors.customer_group_list(actor=actor).count(),
+    }
+    members = (
+        selectors.membership_list(actor=actor).count() if can(actor, VIEW, Membership) else None
+    )
+    recent = None
+    if can(actor, VIEW, selectors.AuditEntry):
+        recent = list(selectors.audit_list(actor=actor)[:8])
+    return render(
+        request,
+        "organisations/org_home.html",
+        {"counts": counts, "members": members, "recent": recent, "roles": sorted(actor.roles)},
+    )
+
+
+@org_view
+def activity(request: HttpRequest, actor: Actor) -> HttpResponse:
+    filters, errors = AuditFilter.from_query(request.GET.dict())
+    qs = selectors.audit_list(actor=actor, filters=filters)  # type: ignore[arg-type]
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    models_ = [("pmo", "PMOs"), ("person", "People"), ("customergroup", "Customer groups"),
+               ("membership", "Members"), ("organisation", "Organisation")]
+    return render(
+        request,
+        "organisations/activity.html",
+        {
+            "page": page,
+            "filters": filters,
+            "filter_errors": errors,
+            "query": query.urlencode(),
+            "actions": AuditAction.choices,
+            "models": models_,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def tokens(request: HttpRequest) -> HttpResponse:
+    """The user's personal API tokens: create (shown once) and revoke."""
+    user = request.user
+    new_token = None
+    error = None
+    if request.method == "POST":
+        org = None
+        slug = request.POST.get("organisation") or ""
+        if slug:
+            org = selectors.organisations_for(user).filter(slug=slug).first()  # type: ignore[arg-type]
+        try:
+            if slug and org is None:
+                raise DomainError.field("organisation", "You are not a member of this organisation.")
+            _, new_token = services.token_create(
+                user=user, name=request.POST.get("name", ""), organisation=org  # type: ignore[arg-type]
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(request, "Token created. Copy it now: it will not be shown again.")
+    return render(
+        request,
+        "organisations/tokens.html",
+        {
+            "tokens": selectors.tokens_of(user),  # type: ignore[arg-type]
+            "new_token": new_token,
+            "error": error,
+            "organisations": selectors.organisations_for(user),  # type: ignore[arg-type]
+            "name_value": request.POST.get("name", "") if error else "",
+        },
+        status=422 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        token = services.token_revoke(user=request.user, token_id=pk)  # type: ignore[arg-type]
+    except DomainError:
+        messages.error(request, "No such token.")
+    else:
+        messages.success(request, f"Token “{token.name}” revoked.")
+    return HttpResponseRedirect(reverse("tokens"))
+
+
+def org_urls() -> list[Any]:
+    from django.urls import path
+
+    patterns: list[Any] = [
+        path("", org_home, name="org_home"),
+        path("activity/", activity, name="activity"),
+    ]
+    for resource in RESOURCES:
+        patterns += resource_urls(resource)
+    return patterns

@@ -1,0 +1,29 @@
+"""Top-level URLs: account pages, /o/<org>/ pages, and the API under /api/v1/."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from carte.core.api import build_api
+from carte.core.views_misc import healthz
+from carte.organisations.api import router as organisations_router
+from carte.organisations.views import home, token_revoke, tokens
+
+api = build_api()
+api.add_router("/", organisations_router)
+
+urlpatterns = [
+    path("", home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="registration/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/tokens/", tokens, name="tokens"),
+    path("account/tokens/<int:pk>/revoke/", token_revoke, name="token_revoke"),
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("o/<slug:org>/", include("carte.organisations.urls")),
+]
