@@ -37,7 +37,9 @@ PROBLEM_TYPE_BASE = "https://carte.dev/problems/"
 class TokenAuth(HttpBearer):
     """`Authorization: Bearer carte_...`: a personal token, looked up by its hash."""
 
-    openapi_description = "A personal API token, created on the Tokens page or with `carte token create`."
+    openapi_description = (
+        "A personal API token, created on the Tokens page or with `carte token create`."
+    )
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         from carte.organisations.models import ApiToken
@@ -79,15 +81,17 @@ def problem(
     }
     if errors:
         body["errors"] = dict(errors)
-    return HttpResponse(
-        json.dumps(body), status=status, content_type="application/problem+json"
-    )
+    return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
 
 
 def _validation_errors(exc: NinjaValidationError) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "payload", "filters")]
+        loc = [
+            str(p)
+            for p in err.get("loc", [])
+            if p not in ("body", "query", "path", "payload", "filters")
+        ]
         name = ".".join(loc) or "__all__"
         errors.setdefault(name, []).append(str(err.get("msg", "Invalid value.")))
     return errors
@@ -109,7 +113,9 @@ def build_api() -> NinjaAPI:
 
     @api.exception_handler(DomainError)
     def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        return problem(request, status=exc.status, code=exc.code, detail=exc.message, errors=exc.errors)
+        return problem(
+            request, status=exc.status, code=exc.code, detail=exc.message, errors=exc.errors
+        )
 
     @api.exception_handler(NinjaValidationError)
     def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
@@ -225,7 +231,9 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
     def update(request: HttpRequest, org: str, id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
         actor = api_actor(request, org)
         obj = spec.get_selector(actor=actor, pk=id)
-        spec.update(actor=actor, obj=obj, data=spec.resolve(actor, payload.dict(exclude_unset=True)))
+        spec.update(
+            actor=actor, obj=obj, data=spec.resolve(actor, payload.dict(exclude_unset=True))
+        )
         return reload(actor, id)
 
     @router.post(

@@ -51,9 +51,11 @@ def snapshot(obj: TenantModel, extra: Snapshot | None = None) -> Snapshot:
     data: Snapshot = {}
     for field in audited_fields(obj):
         if isinstance(field, models.ForeignKey):
-            data[field.name] = _plain(getattr(obj, field.name)) if getattr(
-                obj, field.attname
-            ) is not None else None
+            data[field.name] = (
+                _plain(getattr(obj, field.name))
+                if getattr(obj, field.attname) is not None
+                else None
+            )
         else:
             data[field.name] = _plain(getattr(obj, field.attname))
     if extra:

@@ -72,7 +72,9 @@ class ListFilter(FilterSchema):
         return {
             k: v
             for k, v in self.model_dump().items()
-            if v not in (None, "") and k not in ("ordering",) and not (k == "status" and v == "active")
+            if v not in (None, "")
+            and k not in ("ordering",)
+            and not (k == "status" and v == "active")
         }
 
 

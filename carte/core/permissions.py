@@ -40,7 +40,9 @@ class Actor:
 
     @classmethod
     def for_system(cls, organisation: Organisation, user: User | None = None) -> Actor:
-        return cls(user=user, organisation=organisation, roles=frozenset(OrgRole.values), system=True)
+        return cls(
+            user=user, organisation=organisation, roles=frozenset(OrgRole.values), system=True
+        )
 
 
 Predicate = Callable[[Actor, Any], bool]
@@ -103,4 +105,14 @@ def allowed_actions(actor: Actor, target: models.Model | type[models.Model]) -> 
     return {a for a in (VIEW, ADD, CHANGE, ARCHIVE) if can(actor, a, target)}
 
 
-__all__ = ["ADD", "ARCHIVE", "CHANGE", "VIEW", "Actor", "DomainError", "allowed_actions", "can", "require"]
+__all__ = [
+    "ADD",
+    "ARCHIVE",
+    "CHANGE",
+    "VIEW",
+    "Actor",
+    "DomainError",
+    "allowed_actions",
+    "can",
+    "require",
+]

@@ -154,12 +154,17 @@ def list_view(resource: UIResource) -> Callable[..., HttpResponse]:
             "resource": resource,
             "page": page,
             "rows": [
-                (obj, [(c, _attr(obj, c.attr)) for c in resource.columns]) for obj in page.object_list
+                (obj, [(c, _attr(obj, c.attr)) for c in resource.columns])
+                for obj in page.object_list
             ],
             "filters": filters,
             "filter_errors": filter_errors,
             "filter_fields": [
-                (f, f.choices(actor) if f.choices else [], _as_param(getattr(filters, f.name, None)))
+                (
+                    f,
+                    f.choices(actor) if f.choices else [],
+                    _as_param(getattr(filters, f.name, None)),
+                )
                 for f in resource.filter_fields
             ],
             "query": query.urlencode(),
@@ -241,7 +246,12 @@ def create_view(resource: UIResource) -> Callable[..., HttpResponse]:
         return render(
             request,
             "core/object_form.html",
-            {"resource": resource, "form": form, "object": None, "cancel_url": resource.url("list", actor)},
+            {
+                "resource": resource,
+                "form": form,
+                "object": None,
+                "cancel_url": resource.url("list", actor),
+            },
             status=422 if form.errors else 200,
         )
 
@@ -328,5 +338,3 @@ def resource_urls(resource: UIResource) -> list[Any]:
             name=f"{stem}_restore",
         ),
     ]
-
-

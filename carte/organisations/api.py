@@ -229,7 +229,9 @@ def _resolve_person(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
         if email:
             user = selectors.member_user_choices(actor=actor).filter(email__iexact=email).first()
             if user is None:
-                raise DomainError.field("user_email", "No member of this organisation has that e-mail.")
+                raise DomainError.field(
+                    "user_email", "No member of this organisation has that e-mail."
+                )
         data["user"] = user
     return _no_nulls(data, ("name", "email", "job_title", "provider"))
 

@@ -86,14 +86,34 @@ DEMO = [
         slug="northwind",
         name="Northwind Manufacturing Group",
         pmos=[
-            ("epmo", "Enterprise PMO", PMOKind.ENTERPRISE, None,
-             "Group-wide portfolio governance, reporting and the service strategy."),
-            ("mfg", "Manufacturing Operations PMO", PMOKind.DEPARTMENTAL, "epmo",
-             "Supports plant, supply-chain and capital projects."),
-            ("it", "Digital & IT PMO", PMOKind.DEPARTMENTAL, "epmo",
-             "Supports the digital portfolio and IT delivery teams."),
-            ("coe", "Project Management Centre of Excellence", PMOKind.CENTRE_OF_EXCELLENCE, "epmo",
-             "Keeps the standard methods, templates, tools and training."),
+            (
+                "epmo",
+                "Enterprise PMO",
+                PMOKind.ENTERPRISE,
+                None,
+                "Group-wide portfolio governance, reporting and the service strategy.",
+            ),
+            (
+                "mfg",
+                "Manufacturing Operations PMO",
+                PMOKind.DEPARTMENTAL,
+                "epmo",
+                "Supports plant, supply-chain and capital projects.",
+            ),
+            (
+                "it",
+                "Digital & IT PMO",
+                PMOKind.DEPARTMENTAL,
+                "epmo",
+                "Supports the digital portfolio and IT delivery teams.",
+            ),
+            (
+                "coe",
+                "Project Management Centre of Excellence",
+                PMOKind.CENTRE_OF_EXCELLENCE,
+                "epmo",
+                "Keeps the standard methods, templates, tools and training.",
+            ),
         ],
         groups=[
             ("Finance", "Group finance, controllers and business partners."),
@@ -109,8 +129,13 @@ DEMO = [
         slug="riverside",
         name="Riverside Health Trust",
         pmos=[
-            ("tpmo", "Transformation PMO", PMOKind.ENTERPRISE, None,
-             "Runs the trust's transformation portfolio and its governance."),
+            (
+                "tpmo",
+                "Transformation PMO",
+                PMOKind.ENTERPRISE,
+                None,
+                "Runs the trust's transformation portfolio and its governance.",
+            ),
         ],
         groups=[
             ("Clinical Services", "Wards, theatres and outpatient services."),
@@ -131,7 +156,9 @@ def demo_logins() -> list[str]:
 
 
 def _login(email: str, full_name: str, password_hash: str) -> User:
-    return services.user_get_or_create(email=email, full_name=full_name, password_hash=password_hash)
+    return services.user_get_or_create(
+        email=email, full_name=full_name, password_hash=password_hash
+    )
 
 
 def _load_org(spec: _Org, password_hash: str) -> tuple[Organisation, Actor]:
@@ -151,19 +178,31 @@ def _load_org(spec: _Org, password_hash: str) -> tuple[Organisation, Actor]:
         _login(email, full_name, password_hash)
         services.membership_create(actor=actor, email=email, roles=roles, full_name=full_name)
         user = User.objects.get(email=email)
-        group = groups.get("Operations") if local == "customer" and spec.slug == "northwind" else (
-            groups.get("Estates & Facilities") if local == "customer" else None
+        group = (
+            groups.get("Operations")
+            if local == "customer" and spec.slug == "northwind"
+            else (groups.get("Estates & Facilities") if local == "customer" else None)
         )
         services.person_create(
-            actor=actor, name=full_name, email=email, job_title=title,
-            pmo=pmos.get(pmo_key or ""), customer_group=group, user=user,
+            actor=actor,
+            name=full_name,
+            email=email,
+            job_title=title,
+            pmo=pmos.get(pmo_key or ""),
+            customer_group=group,
+            user=user,
         )
     for name, title, pmo_key, group, provider in spec.people:
         local = name.lower().replace(" ", ".").replace("dr.", "")
         domain = "meridian.example" if provider else f"{spec.slug}.example"
         services.person_create(
-            actor=actor, name=name, email=f"{local}@{domain}", job_title=title,
-            pmo=pmos.get(pmo_key or ""), customer_group=groups.get(group or ""), provider=provider,
+            actor=actor,
+            name=name,
+            email=f"{local}@{domain}",
+            job_title=title,
+            pmo=pmos.get(pmo_key or ""),
+            customer_group=groups.get(group or ""),
+            provider=provider,
         )
     return org, actor
 
@@ -171,7 +210,8 @@ def _load_org(spec: _Org, password_hash: str) -> tuple[Organisation, Actor]:
 def purge_organisation(org: Organisation) -> None:
     """Remove an organisation and every row that belongs to it (demo reset only)."""
     owned = [
-        m for m in apps.get_models()
+        m
+        for m in apps.get_models()
         if any(f.name == "organisation" and f.is_relation for f in m._meta.get_fields())
         and m is not Organisation
     ]

@@ -125,7 +125,12 @@ class Person(TenantModel):
     email = models.EmailField("e-mail")
     job_title = models.CharField(max_length=200, blank=True)
     pmo = models.ForeignKey(
-        PMO, null=True, blank=True, on_delete=models.PROTECT, related_name="people", verbose_name="PMO"
+        PMO,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="people",
+        verbose_name="PMO",
     )
     provider = models.CharField(
         "external provider",

@@ -8,6 +8,8 @@ from django.db.models import Count, Q, QuerySet
 
 from carte.core.errors import DomainError, not_found
 from carte.core.listing import ListFilter
+from carte.core.models import AuditEntry, TenantModel
+from carte.core.permissions import VIEW, Actor, can, require
 from carte.organisations.filters import (
     AuditFilter,
     CustomerGroupFilter,
@@ -15,8 +17,6 @@ from carte.organisations.filters import (
     PersonFilter,
     PMOFilter,
 )
-from carte.core.models import AuditEntry, TenantModel
-from carte.core.permissions import VIEW, Actor, can, require
 from carte.organisations.models import (
     PMO,
     ApiToken,
@@ -84,8 +84,10 @@ def _visible(actor: Actor, model: type[TenantModel]) -> QuerySet[Any]:
 
 
 def pmo_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[PMO]:
-    qs = _visible(actor, PMO).select_related("parent").annotate(
-        people_count=Count("people", filter=Q(people__archived_at__isnull=True))
+    qs = (
+        _visible(actor, PMO)
+        .select_related("parent")
+        .annotate(people_count=Count("people", filter=Q(people__archived_at__isnull=True)))
     )
     return (filters or PMOFilter()).apply(qs)
 
@@ -128,7 +130,10 @@ def customer_group_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Cu
 
 def membership_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Membership:
     return get_for(
-        actor, Membership.objects.select_related("user").prefetch_related("roles"), pk, action=action
+        actor,
+        Membership.objects.select_related("user").prefetch_related("roles"),
+        pk,
+        action=action,
     )
 
 
@@ -177,4 +182,3 @@ def audit_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[A
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).select_related("organisation")
-

@@ -166,9 +166,12 @@ def customer_group_restore(*, actor: Actor, customer_group: CustomerGroup) -> Cu
 def _check_person_refs(actor: Actor, data: dict[str, Any]) -> None:
     _check_same_org(actor, pmo=data.get("pmo"), customer_group=data.get("customer_group"))
     user = data.get("user")
-    if user is not None and not Membership.objects.filter(
-        organisation=actor.organisation, user=user, archived_at__isnull=True
-    ).exists():
+    if (
+        user is not None
+        and not Membership.objects.filter(
+            organisation=actor.organisation, user=user, archived_at__isnull=True
+        ).exists()
+    ):
         raise DomainError.field("user", "This login is not a member of the organisation.")
 
 
@@ -263,7 +266,11 @@ def _set_roles(membership: Membership, roles: list[str]) -> None:
 
 
 def user_get_or_create(
-    *, email: str, full_name: str = "", password: str | None = None, password_hash: str | None = None
+    *,
+    email: str,
+    full_name: str = "",
+    password: str | None = None,
+    password_hash: str | None = None,
 ) -> User:
     """Find the login with this e-mail, or create one (with no usable password if none given).
 
@@ -389,4 +396,3 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
-

@@ -131,7 +131,9 @@ PEOPLE = UIResource(
     filter_fields=[
         FilterField("pmo", "PMO", _pmo_options),
         FilterField("customer_group", "Customer group", _group_options),
-        FilterField("has_login", "Login", lambda actor: [("true", "Has a login"), ("false", "No login")]),
+        FilterField(
+            "has_login", "Login", lambda actor: [("true", "Has a login"), ("false", "No login")]
+        ),
     ],
 )
 
@@ -203,8 +205,13 @@ def activity(request: HttpRequest, actor: Actor) -> HttpResponse:
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    models_ = [("pmo", "PMOs"), ("person", "People"), ("customergroup", "Customer groups"),
-               ("membership", "Members"), ("organisation", "Organisation")]
+    models_ = [
+        ("pmo", "PMOs"),
+        ("person", "People"),
+        ("customergroup", "Customer groups"),
+        ("membership", "Members"),
+        ("organisation", "Organisation"),
+    ]
     return render(
         request,
         "organisations/activity.html",
@@ -233,9 +240,13 @@ def tokens(request: HttpRequest) -> HttpResponse:
             org = selectors.organisations_for(user).filter(slug=slug).first()  # type: ignore[arg-type]
         try:
             if slug and org is None:
-                raise DomainError.field("organisation", "You are not a member of this organisation.")
+                raise DomainError.field(
+                    "organisation", "You are not a member of this organisation."
+                )
             _, new_token = services.token_create(
-                user=user, name=request.POST.get("name", ""), organisation=org  # type: ignore[arg-type]
+                user=user,
+                name=request.POST.get("name", ""),
+                organisation=org,  # type: ignore[arg-type]
             )
         except DomainError as exc:
             error = exc.message

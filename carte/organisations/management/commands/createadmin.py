@@ -50,7 +50,10 @@ class Command(BaseCommand):
                 membership = Membership.objects.filter(organisation=org, user=user).first()
                 if membership is None:
                     services.membership_create(
-                        actor=actor, email=user.email, roles=[OrgRole.ADMIN], full_name=options["name"]
+                        actor=actor,
+                        email=user.email,
+                        roles=[OrgRole.ADMIN],
+                        full_name=options["name"],
                     )
                 else:
                     roles = set(membership.role_list) | {OrgRole.ADMIN}

@@ -29,6 +29,8 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.one_line(), returncode=2) from exc
         if created:
-            self.stdout.write(self.style.SUCCESS(f"Demo loaded. Password for every demo login: {DEMO_PASSWORD}"))
+            self.stdout.write(
+                self.style.SUCCESS(f"Demo loaded. Password for every demo login: {DEMO_PASSWORD}")
+            )
         else:
             self.stdout.write("The demo organisations are already there (use --reset to reload).")

@@ -35,7 +35,9 @@ class Command(BaseCommand):
                     org = Organisation.objects.filter(slug=options["org"]).first()
                     if org is None:
                         raise CommandError(f"No organisation {options['org']!r}.", returncode=2)
-                token, raw = services.token_create(user=user, name=options["name"], organisation=org)
+                token, raw = services.token_create(
+                    user=user, name=options["name"], organisation=org
+                )
                 self.stdout.write(raw)
                 self.stderr.write(f"Token {token.pk} created; it will not be shown again.")
             else:
