@@ -8,7 +8,7 @@ annotations at runtime, which string annotations would hide.
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
@@ -218,7 +218,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
     )
     def create(request: HttpRequest, org: str, payload: create_in) -> Any:  # type: ignore[valid-type]
         actor = api_actor(request, org)
-        obj = spec.create(actor=actor, **spec.resolve(actor, payload.dict()))
+        obj = spec.create(actor=actor, **spec.resolve(actor, cast(Schema, payload).model_dump()))
         return 201, reload(actor, obj.pk)
 
     @router.patch(
@@ -232,7 +232,9 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
         actor = api_actor(request, org)
         obj = spec.get_selector(actor=actor, pk=id)
         spec.update(
-            actor=actor, obj=obj, data=spec.resolve(actor, payload.dict(exclude_unset=True))
+            actor=actor,
+            obj=obj,
+            data=spec.resolve(actor, cast(Schema, payload).model_dump(exclude_unset=True)),
         )
         return reload(actor, id)
 

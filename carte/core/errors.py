@@ -83,6 +83,23 @@ def summarise(errors: Mapping[str, Sequence[str]]) -> str:
     return "; ".join(parts) or "The request is not valid."
 
 
+__all__ = [
+    "CONFLICT",
+    "FORBIDDEN",
+    "HTTP_STATUS",
+    "INVALID",
+    "NON_FIELD_ERRORS",
+    "NOT_FOUND",
+    "TITLES",
+    "TOO_LARGE",
+    "UNAUTHENTICATED",
+    "DomainError",
+    "forbidden",
+    "not_found",
+    "summarise",
+]
+
+
 def not_found(what: str = "object") -> DomainError:
     return DomainError(f"No such {what}.", code=NOT_FOUND)
 

@@ -6,7 +6,7 @@ declares it as query parameters, and both call `apply()`, so the two never disag
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 from django.db.models import Model, Q, QuerySet
 from ninja import FilterSchema
@@ -55,7 +55,7 @@ class ListFilter(FilterSchema):
         return self.filter(queryset).order_by(*self.order_by())
 
     @classmethod
-    def from_query(cls, params: dict[str, str]) -> tuple[ListFilter, dict[str, list[str]]]:
+    def from_query(cls, params: dict[str, str]) -> tuple[Self, dict[str, list[str]]]:
         """Parse a page's query string; bad values are reported and left out, not fatal."""
         known = {k: v for k, v in params.items() if k in cls.model_fields and v != ""}
         try:

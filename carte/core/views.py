@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec
+from typing import Any, Concatenate, ParamSpec, cast
 
 from django import forms
 from django.conf import settings
@@ -61,7 +61,7 @@ def org_view(view: OrgView[P]) -> Callable[Concatenate[HttpRequest, str, P], Htt
                 raise PermissionDenied(exc.message) from exc
             raise
 
-    return wrapper
+    return cast(Callable[Concatenate[HttpRequest, str, P], HttpResponse], wrapper)
 
 
 def apply_domain_error(form: forms.BaseForm, exc: DomainError) -> None:

@@ -110,7 +110,7 @@ crud_routes(
         restore=lambda *, actor, obj: services.pmo_restore(actor=actor, pmo=obj),
         resolve=_resolve_pmo,
         reload=lambda actor, pk: selectors.pmo_list(
-            actor=actor, filters=PMOFilter(status="all")
+            actor=actor, filters=PMOFilter.model_validate({"status": "all"})
         ).get(pk=pk),
     ),
 )
@@ -163,7 +163,7 @@ crud_routes(
         ),
         resolve=lambda actor, data: _no_nulls(data, ("name", "description")),
         reload=lambda actor, pk: selectors.customer_group_list(
-            actor=actor, filters=CustomerGroupFilter(status="all")
+            actor=actor, filters=CustomerGroupFilter.model_validate({"status": "all"})
         ).get(pk=pk),
     ),
 )

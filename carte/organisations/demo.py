@@ -79,6 +79,7 @@ class _Org:
     groups: list[tuple[str, str]]
     logins: dict[str, tuple[list[str], str, str, str | None]]
     people: list[tuple[str, str, str | None, str | None, str]]
+    customers_group: str  # the customer group of the demo customer login
 
 
 DEMO = [
@@ -124,6 +125,7 @@ DEMO = [
         ],
         logins=NORTHWIND_LOGINS,
         people=NORTHWIND_PEOPLE,
+        customers_group="Operations",
     ),
     _Org(
         slug="riverside",
@@ -146,6 +148,7 @@ DEMO = [
         ],
         logins=RIVERSIDE_LOGINS,
         people=RIVERSIDE_PEOPLE,
+        customers_group="Estates & Facilities",
     ),
 ]
 
@@ -178,11 +181,7 @@ def _load_org(spec: _Org, password_hash: str) -> tuple[Organisation, Actor]:
         _login(email, full_name, password_hash)
         services.membership_create(actor=actor, email=email, roles=roles, full_name=full_name)
         user = User.objects.get(email=email)
-        group = (
-            groups.get("Operations")
-            if local == "customer" and spec.slug == "northwind"
-            else (groups.get("Estates & Facilities") if local == "customer" else None)
-        )
+        group = groups[spec.customers_group] if local == "customer" else None
         services.person_create(
             actor=actor,
             name=full_name,
@@ -192,7 +191,7 @@ def _load_org(spec: _Org, password_hash: str) -> tuple[Organisation, Actor]:
             customer_group=group,
             user=user,
         )
-    for name, title, pmo_key, group, provider in spec.people:
+    for name, title, pmo_key, group_name, provider in spec.people:
         local = name.lower().replace(" ", ".").replace("dr.", "")
         domain = "meridian.example" if provider else f"{spec.slug}.example"
         services.person_create(
@@ -201,7 +200,7 @@ def _load_org(spec: _Org, password_hash: str) -> tuple[Organisation, Actor]:
             email=f"{local}@{domain}",
             job_title=title,
             pmo=pmos.get(pmo_key or ""),
-            customer_group=groups.get(group or ""),
+            customer_group=groups.get(group_name or ""),
             provider=provider,
         )
     return org, actor

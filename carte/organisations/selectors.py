@@ -89,12 +89,12 @@ def pmo_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[PMO
         .select_related("parent")
         .annotate(people_count=Count("people", filter=Q(people__archived_at__isnull=True)))
     )
-    return (filters or PMOFilter()).apply(qs)
+    return (filters or PMOFilter.model_validate({})).apply(qs)
 
 
 def person_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Person]:
     qs = _visible(actor, Person).select_related("pmo", "customer_group", "user")
-    return (filters or PersonFilter()).apply(qs)
+    return (filters or PersonFilter.model_validate({})).apply(qs)
 
 
 def customer_group_list(
@@ -103,12 +103,12 @@ def customer_group_list(
     qs = _visible(actor, CustomerGroup).annotate(
         people_count=Count("people", filter=Q(people__archived_at__isnull=True))
     )
-    return (filters or CustomerGroupFilter()).apply(qs)
+    return (filters or CustomerGroupFilter.model_validate({})).apply(qs)
 
 
 def membership_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Membership]:
     qs = _visible(actor, Membership).select_related("user").prefetch_related("roles")
-    return (filters or MembershipFilter()).apply(qs)
+    return (filters or MembershipFilter.model_validate({})).apply(qs)
 
 
 # ---------------------------------------------------------------- single objects
@@ -177,7 +177,7 @@ def audit_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[A
     qs = AuditEntry.objects.filter(organisation_id=actor.organisation.pk).select_related(
         "content_type"
     )
-    return (filters or AuditFilter()).apply(qs)
+    return (filters or AuditFilter.model_validate({})).apply(qs)
 
 
 def tokens_of(user: User) -> QuerySet[ApiToken]:
