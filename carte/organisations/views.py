@@ -180,8 +180,10 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @org_view
 def org_home(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The organisation at a glance: its PMOs, people, groups, members and recent changes."""
+    pmos = list(selectors.pmo_list(actor=actor))
     counts = {
-        "pmos": selectors.pmo_list(actor=actor).count(),
+        "pmos": len(pmos),
         "people": selectors.person_list(actor=actor).count(),
         "customer_groups": selectors.customer_group_list(actor=actor).count(),
     }
@@ -191,11 +193,36 @@ def org_home(request: HttpRequest, actor: Actor) -> HttpResponse:
     recent = None
     if can(actor, VIEW, AuditEntry):
         recent = list(selectors.audit_list(actor=actor)[:8])
+    role_labels = dict(OrgRole.choices)
     return render(
         request,
         "organisations/org_home.html",
-        {"counts": counts, "members": members, "recent": recent, "roles": sorted(actor.roles)},
+        {
+            "counts": counts,
+            "members": members,
+            "recent": recent,
+            "roles": [role_labels[r] for r in sorted(actor.roles)],
+            "pmo_tree": pmo_tree(pmos),
+        },
     )
+
+
+def pmo_tree(pmos: list[PMO]) -> list[tuple[PMO, int]]:
+    """PMOs in reporting order, each with its depth under the top-level PMOs."""
+    children: dict[int | None, list[PMO]] = {}
+    known = {p.pk for p in pmos}
+    for p in pmos:
+        parent = p.parent_id if p.parent_id in known else None
+        children.setdefault(parent, []).append(p)
+    ordered: list[tuple[PMO, int]] = []
+
+    def walk(parent: int | None, depth: int) -> None:
+        for p in children.get(parent, []):
+            ordered.append((p, depth))
+            walk(p.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
 
 
 @org_view
