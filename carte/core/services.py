@@ -78,13 +78,28 @@ def update_object(
     extra_before: Mapping[str, Any] | None = None,
     extra_after: Mapping[str, Any] | None = None,
 ) -> M:
-    """Apply `data` to `obj`, validate, save only what changed and audit each change."""
+    """Apply `data` to `obj`, validate, save only what changed and audit each change.
+
+    On a refusal the object is put back as it was, so a caller that shows it again
+    (the edit page) shows the stored values, not the rejected ones.
+    """
+    fields = audit.audited_fields(obj)
+    stored = {f.attname: getattr(obj, f.attname) for f in fields}
     before = audit.snapshot(obj, dict(extra_before or {}))
     for name, value in data.items():
         setattr(obj, name, value)
-    validate(obj)
+    try:
+        validate(obj)
+    except DomainError:
+        for attname, value in stored.items():
+            setattr(obj, attname, value)
+        raise
     after = audit.snapshot(obj, dict(extra_after or {}))
     changes = audit.diff(before, after)
+    for f in fields:
+        # Two related rows can read alike (same name): a changed id is a change too.
+        if f.name not in changes and getattr(obj, f.attname) != stored[f.attname]:
+            changes[f.name] = {"before": before.get(f.name), "after": after.get(f.name)}
     if changes:
         model_fields = {f.name for f in obj._meta.concrete_fields}
         update_fields = [k for k in changes if k in model_fields]
@@ -109,8 +124,12 @@ def archive_object(actor: Actor, obj: M) -> M:
 
 def restore_object(actor: Actor, obj: M) -> M:
     if obj.archived_at is not None:
-        obj.archived_at = None
-        validate(obj)  # a restored row must not break a uniqueness rule among live rows
+        archived_at, obj.archived_at = obj.archived_at, None
+        try:
+            validate(obj)  # a restored row must not break a uniqueness rule among live rows
+        except DomainError:
+            obj.archived_at = archived_at
+            raise
         obj.save(update_fields=["archived_at", "updated_at"])
         audit.record(
             actor=actor,

@@ -243,7 +243,8 @@ def load_demo(*, reset: bool = False) -> bool:
             return False
         for org in existing:
             purge_organisation(org)
-        User.objects.filter(email__endswith=".example").exclude(memberships__isnull=False).delete()
+        # Only the demo's own logins, and only those left without any organisation.
+        User.objects.filter(email__in=demo_logins(), memberships__isnull=True).delete()
     password_hash = make_password(DEMO_PASSWORD)
     actors = [_load_org(spec, password_hash) for spec in DEMO]
     _login(CONSULTANT, "Jordan Reyes", password_hash)

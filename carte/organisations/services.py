@@ -126,7 +126,15 @@ def pmo_archive(*, actor: Actor, pmo: PMO) -> PMO:
 
 @transaction.atomic
 def pmo_restore(*, actor: Actor, pmo: PMO) -> PMO:
+    """Restore a PMO, but not under an archived parent (archiving refuses live sub-PMOs)."""
     require(actor, ARCHIVE, pmo)
+    if (
+        pmo.parent_id is not None
+        and PMO.objects.filter(pk=pmo.parent_id, archived_at__isnull=False).exists()
+    ):
+        raise DomainError.field(
+            "parent", "The parent PMO is archived: restore it first, or move this PMO."
+        )
     return restore_object(actor, pmo)
 
 
@@ -219,7 +227,9 @@ def person_archive(*, actor: Actor, person: Person) -> Person:
 
 @transaction.atomic
 def person_restore(*, actor: Actor, person: Person) -> Person:
+    """Restore a person; its login, if any, must still be a live member."""
     require(actor, ARCHIVE, person)
+    _check_person_refs(actor, {"user": person.user})
     return restore_object(actor, person)
 
 
@@ -242,18 +252,20 @@ def _ensure_an_admin_remains(membership: Membership, new_roles: list[str] | None
     """An organisation must always keep one live administrator."""
     if new_roles is not None and OrgRole.ADMIN in new_roles:
         return
-    if not membership.roles.filter(role=OrgRole.ADMIN).exists():
-        return
-    others = (
-        MembershipRole.objects.filter(
+    # Lock the organisation's admin rows: two admins stepping down at the same moment
+    # must not both see the other as the one who remains.
+    admins = list(
+        MembershipRole.objects.select_for_update(of=("self",))
+        .filter(
             membership__organisation_id=membership.organisation_id,
             membership__archived_at__isnull=True,
             role=OrgRole.ADMIN,
         )
-        .exclude(membership=membership)
-        .exists()
+        .values_list("membership_id", flat=True)
     )
-    if not others:
+    if membership.pk not in admins:
+        return
+    if not any(m != membership.pk for m in admins):
         raise DomainError.field("roles", "The organisation must keep at least one administrator.")
 
 

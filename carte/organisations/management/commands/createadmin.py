@@ -14,7 +14,7 @@ from carte.core.errors import DomainError
 from carte.core.permissions import Actor
 from carte.organisations import services
 from carte.organisations.choices import OrgRole
-from carte.organisations.models import Membership, Organisation
+from carte.organisations.models import Membership, Organisation, User
 
 
 class Command(BaseCommand):
@@ -44,6 +44,7 @@ class Command(BaseCommand):
                         name=options["org_name"] or options["org"], slug=options["org"]
                     )
                 actor = Actor.for_system(org)
+                existed = User.objects.filter(email__iexact=options["email"]).exists()
                 user = services.user_get_or_create(
                     email=options["email"], full_name=options["name"], password=password
                 )
@@ -61,3 +62,5 @@ class Command(BaseCommand):
         except DomainError as exc:
             raise CommandError(exc.one_line(), returncode=2) from exc
         self.stdout.write(self.style.SUCCESS(f"{user.email} is an administrator of {org.name}."))
+        if existed:
+            self.stdout.write("The login already existed: its password is unchanged.")
