@@ -13,7 +13,7 @@ from typing import Any, cast
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Router, Schema
+from ninja import NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination, paginate
@@ -178,6 +178,16 @@ class CrudSpec:
         default=lambda actor, data: data
     )
     reload: Callable[[Actor, int], Any] | None = None
+    # Model field -> the API field the client sent, so errors name it (parent -> parent_id).
+    error_fields: Mapping[str, str] = field(default_factory=dict)
+
+
+def _api_fields(exc: DomainError, names: Mapping[str, str]) -> DomainError:
+    """The same error, naming the API's fields rather than the model's."""
+    if not names.keys() & exc.errors.keys():
+        return exc
+    errors = {names.get(k, k): v for k, v in exc.errors.items()}
+    return DomainError(summarise(errors), code=exc.code, errors=errors)
 
 
 def crud_routes(router: Router, spec: CrudSpec) -> None:
@@ -218,8 +228,12 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
     )
     def create(request: HttpRequest, org: str, payload: create_in) -> Any:  # type: ignore[valid-type]
         actor = api_actor(request, org)
-        obj = spec.create(actor=actor, **spec.resolve(actor, cast(Schema, payload).model_dump()))
-        return 201, reload(actor, obj.pk)
+        data = cast(Schema, payload).model_dump()
+        try:
+            obj = spec.create(actor=actor, **spec.resolve(actor, data))
+        except DomainError as exc:
+            raise _api_fields(exc, spec.error_fields) from exc
+        return Status(201, reload(actor, obj.pk))
 
     @router.patch(
         f"{base}/{{int:id}}",
@@ -231,11 +245,11 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
     def update(request: HttpRequest, org: str, id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
         actor = api_actor(request, org)
         obj = spec.get_selector(actor=actor, pk=id)
-        spec.update(
-            actor=actor,
-            obj=obj,
-            data=spec.resolve(actor, cast(Schema, payload).model_dump(exclude_unset=True)),
-        )
+        data = cast(Schema, payload).model_dump(exclude_unset=True)
+        try:
+            spec.update(actor=actor, obj=obj, data=spec.resolve(actor, data))
+        except DomainError as exc:
+            raise _api_fields(exc, spec.error_fields) from exc
         return reload(actor, id)
 
     @router.post(

@@ -109,6 +109,7 @@ crud_routes(
         archive=lambda *, actor, obj: services.pmo_archive(actor=actor, pmo=obj),
         restore=lambda *, actor, obj: services.pmo_restore(actor=actor, pmo=obj),
         resolve=_resolve_pmo,
+        error_fields={"parent": "parent_id"},
         reload=lambda actor, pk: selectors.pmo_list(
             actor=actor, filters=PMOFilter.model_validate({"status": "all"})
         ).get(pk=pk),
@@ -255,6 +256,7 @@ crud_routes(
         archive=lambda *, actor, obj: services.person_archive(actor=actor, person=obj),
         restore=lambda *, actor, obj: services.person_restore(actor=actor, person=obj),
         resolve=_resolve_person,
+        error_fields={"pmo": "pmo_id", "customer_group": "customer_group_id", "user": "user_email"},
     ),
 )
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.db.models import Count, Q, QuerySet
 
@@ -83,12 +83,14 @@ def _visible(actor: Actor, model: type[TenantModel]) -> QuerySet[Any]:
 # ---------------------------------------------------------------- lists
 
 
+def _with_people_count(qs: QuerySet[T]) -> QuerySet[T]:
+    """Annotate PMOs or customer groups with their number of live people."""
+    live = Count("people", filter=Q(people__archived_at__isnull=True))
+    return cast(QuerySet[T], qs.annotate(people_count=live))
+
+
 def pmo_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[PMO]:
-    qs = (
-        _visible(actor, PMO)
-        .select_related("parent")
-        .annotate(people_count=Count("people", filter=Q(people__archived_at__isnull=True)))
-    )
+    qs = _with_people_count(_visible(actor, PMO).select_related("parent"))
     return (filters or PMOFilter.model_validate({})).apply(qs)
 
 
@@ -100,9 +102,7 @@ def person_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[
 def customer_group_list(
     *, actor: Actor, filters: ListFilter | None = None
 ) -> QuerySet[CustomerGroup]:
-    qs = _visible(actor, CustomerGroup).annotate(
-        people_count=Count("people", filter=Q(people__archived_at__isnull=True))
-    )
+    qs = _with_people_count(_visible(actor, CustomerGroup))
     return (filters or CustomerGroupFilter.model_validate({})).apply(qs)
 
 
@@ -115,7 +115,8 @@ def membership_list(*, actor: Actor, filters: ListFilter | None = None) -> Query
 
 
 def pmo_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> PMO:
-    return get_for(actor, PMO.objects.select_related("parent"), pk, action=action)
+    qs = _with_people_count(PMO.objects.select_related("parent"))
+    return get_for(actor, qs, pk, action=action)
 
 
 def person_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Person:
@@ -125,7 +126,8 @@ def person_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Person:
 
 
 def customer_group_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> CustomerGroup:
-    return get_for(actor, CustomerGroup.objects.all(), pk, action=action)
+    qs = _with_people_count(CustomerGroup.objects.all())
+    return get_for(actor, qs, pk, action=action)
 
 
 def membership_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Membership:

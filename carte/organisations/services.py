@@ -171,8 +171,14 @@ def customer_group_restore(*, actor: Actor, customer_group: CustomerGroup) -> Cu
 # ---------------------------------------------------------------- people
 
 
-def _check_person_refs(actor: Actor, data: dict[str, Any]) -> None:
+def _check_person_refs(actor: Actor, data: dict[str, Any], person: Person | None = None) -> None:
     _check_same_org(actor, pmo=data.get("pmo"), customer_group=data.get("customer_group"))
+    for field in ("pmo", "customer_group"):
+        ref = data.get(field)
+        # A link made while the row was live may stay; a new link must be to a live row.
+        kept = person is not None and getattr(person, f"{field}_id") == getattr(ref, "pk", None)
+        if ref is not None and ref.is_archived and not kept:
+            raise DomainError.field(field, f"This {ref._meta.verbose_name} is archived.")
     user = data.get("user")
     if (
         user is not None
@@ -215,7 +221,7 @@ def person_update(*, actor: Actor, person: Person, data: dict[str, Any]) -> Pers
     require(actor, CHANGE, person)
     if "email" in data and isinstance(data["email"], str):
         data = {**data, "email": data["email"].strip().lower()}
-    _check_person_refs(actor, data)
+    _check_person_refs(actor, data, person)
     return update_object(actor, person, data)
 
 
@@ -293,10 +299,12 @@ def user_get_or_create(
         validate_email(email)
     except ValidationError as exc:
         raise DomainError.field("email", "Enter a valid e-mail address.") from exc
+    if len(full_name) > 150:
+        raise DomainError.field("full_name", "Ensure this value has at most 150 characters.")
     user = User.objects.filter(email__iexact=email).first()
     if user is not None:
         return user
-    user = User(email=email, username=email, full_name=full_name[:150])
+    user = User(email=email, username=email, full_name=full_name)
     if password_hash:
         user.password = password_hash
     elif password:
