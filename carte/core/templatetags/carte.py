@@ -6,6 +6,9 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from django import template
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.text import capfirst
 
 register = template.Library()
 
@@ -56,3 +59,20 @@ def display(value: Any) -> Any:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) or "—"
     return value
+
+
+@register.filter
+def field_label(name: str, source: Any) -> str:
+    """The readable label of a recorded field: the model field's verbose name.
+
+    `source` is the object, its model, or a ContentType (activity page). Recorded names
+    that are not model fields (a member's roles, "archived") are tidied up.
+    """
+    model = source.model_class() if isinstance(source, ContentType) else source
+    label: Any = name.replace("_", " ")
+    if model is not None:
+        try:
+            label = getattr(model._meta.get_field(name), "verbose_name", label)
+        except FieldDoesNotExist:
+            pass
+    return capfirst(str(label))

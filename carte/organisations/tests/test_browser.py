@@ -145,7 +145,7 @@ def test_it_adds_a_person_after_switching_organisation(
     page.get_by_role("link", name="History").click()
     history = page.get_by_role("list", name="Change history")
     expect(history).to_contain_text("Created by ines@consult.example")
-    expect(history.get_by_role("row", name=re.compile("job_title"))).to_contain_text(
+    expect(history.get_by_role("row", name=re.compile("Job title"))).to_contain_text(
         "Programme Manager"
     )
 
