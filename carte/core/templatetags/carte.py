@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -71,8 +72,6 @@ def field_label(name: str, source: Any) -> str:
     model = source.model_class() if isinstance(source, ContentType) else source
     label: Any = name.replace("_", " ")
     if model is not None:
-        try:
+        with contextlib.suppress(FieldDoesNotExist):
             label = getattr(model._meta.get_field(name), "verbose_name", label)
-        except FieldDoesNotExist:
-            pass
     return capfirst(str(label))
