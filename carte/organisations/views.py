@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -229,7 +230,7 @@ def pmo_tree(pmos: list[PMO]) -> list[tuple[PMO, int]]:
 def activity(request: HttpRequest, actor: Actor) -> HttpResponse:
     filters, errors = AuditFilter.from_query(request.GET.dict())
     qs = selectors.audit_list(actor=actor, filters=filters)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = Paginator(qs, settings.CARTE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     models_ = [

@@ -1,0 +1,71 @@
+"""`carte bench seed|run`: load the bench data, or time the pages and API against it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from time import perf_counter
+
+from django.conf import settings
+
+from bench.run import BenchError, run
+from bench.seed import BENCH_EMAIL, BENCH_PASSWORD, SCALES, seed
+
+
+def _at_least_one(raw: str) -> int:
+    """An argparse type: a whole number of 1 or more."""
+    value = int(raw)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="carte bench", description="See bench/README.md.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    seed_cmd = commands.add_parser("seed", help="replace the bench organisations with new ones")
+    seed_cmd.add_argument("--scale", choices=list(SCALES), default="small")
+    seed_cmd.add_argument("--force", action="store_true", help="allow in production mode")
+    run_cmd = commands.add_parser("run", help="time the list pages and the API; print JSON")
+    run_cmd.add_argument("--requests", type=_at_least_one, default=200, help="timed, each")
+    run_cmd.add_argument("--warmup", type=_at_least_one, default=20, help="untimed, each")
+    run_cmd.add_argument("--org", help="bench organisation to measure (default: the first)")
+    run_cmd.add_argument("--out", type=Path, help="also write the JSON report here")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Run one bench command; errors print one line (exit 2 when the user can fix them)."""
+    args = _parser().parse_args(argv)
+    if args.command == "seed":
+        if settings.PRODUCTION and not args.force:
+            print(
+                "carte bench: refusing to seed in production mode (add --force).", file=sys.stderr
+            )
+            return 2
+        start = perf_counter()
+        orgs = seed(SCALES[args.scale])
+        scale = SCALES[args.scale]
+        print(
+            f"Seeded {args.scale}: {len(orgs)} organisations, {len(orgs) * scale.pmos} PMOs, "
+            f"{len(orgs) * scale.people} people in {perf_counter() - start:.1f} s. "
+            f"Login: {BENCH_EMAIL} / {BENCH_PASSWORD}"
+        )
+        return 0
+    try:
+        report = run(
+            requests=args.requests,
+            warmup=args.warmup,
+            org_slug=args.org,
+            progress=lambda line: print(line, file=sys.stderr),
+        )
+    except BenchError as exc:
+        print(f"carte bench: {exc}", file=sys.stderr)
+        return exc.exit_code
+    document = json.dumps(report, indent=2)
+    print(document)
+    if args.out:
+        args.out.write_text(document + "\n")
+    return 0
