@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "carte.core",
     "carte.organisations",
+    "carte.catalogue",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,9 @@ class Actor:
     organisation: Organisation
     roles: frozenset[str] = field(default_factory=frozenset)
     system: bool = False  # the CLI or demo loader acting with every right
+    # Per-request memo of facts rules need (the services this user owns or manages), so a
+    # list page asks the database once, not once per row.
+    cache: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def label(self) -> str:
@@ -64,12 +67,101 @@ def _crud(view: frozenset[str], edit: frozenset[str]) -> dict[str, Rule]:
     return {VIEW: view, ADD: edit, CHANGE: edit, ARCHIVE: edit}
 
 
+SERVICE_EDITORS = STRUCTURE_EDITORS  # admin, PMO Director, PMO Managers edit any service
+
+
+def managed_service_ids(actor: Actor) -> frozenset[int]:
+    """The services on which the actor is the Owner or a Service Manager (M-10)."""
+    if "managed_services" not in actor.cache:
+        from carte.catalogue.models import ServiceRole
+
+        ids: frozenset[int] = frozenset()
+        if actor.user is not None:
+            ids = frozenset(
+                ServiceRole.objects.filter(
+                    organisation_id=actor.organisation.pk,
+                    person__user=actor.user,
+                    person__archived_at__isnull=True,
+                    role__in=("owner", "manager"),
+                    archived_at__isnull=True,
+                ).values_list("service_id", flat=True)
+            )
+        actor.cache["managed_services"] = ids
+    result: frozenset[int] = actor.cache["managed_services"]
+    return result
+
+
+def _service_id(target: Any) -> int | None:
+    from carte.catalogue.models import Service
+
+    if isinstance(target, Service):
+        return target.pk
+    return getattr(target, "service_id", None)
+
+
+def may_edit_service(actor: Actor, target: Any) -> bool:
+    """Director, PMO Managers and admins edit any service; Owners and Managers their own.
+    `target` is a service or one of its parts; a model class means "create one"."""
+    if actor.roles & SERVICE_EDITORS:
+        return True
+    if isinstance(target, type):
+        return False
+    return _service_id(target) in managed_service_ids(actor)
+
+
+def may_view_service(actor: Actor, target: Any) -> bool:
+    """Everyone on the PMO side sees every service; customers the published, running ones."""
+    if actor.roles & STAFF_SIDE:
+        return True
+    if isinstance(target, type):
+        return OrgRole.CUSTOMER in actor.roles
+    from carte.catalogue.models import Service
+
+    service = target if isinstance(target, Service) else getattr(target, "service", None)
+    return (
+        service is not None
+        and service.current_version_id is not None
+        and (service.stage == "running")
+    )
+
+
+def _service_crud() -> dict[str, Rule]:
+    return {
+        VIEW: may_view_service,
+        ADD: may_edit_service,
+        CHANGE: may_edit_service,
+        ARCHIVE: may_edit_service,
+    }
+
+
 RULES: dict[str, dict[str, Rule]] = {
     "organisations.pmo": _crud(EVERYONE, STRUCTURE_EDITORS),
     "organisations.customergroup": _crud(EVERYONE, STRUCTURE_EDITORS),
     "organisations.person": _crud(EVERYONE, PEOPLE_EDITORS),
     "organisations.membership": _crud(STAFF_SIDE, MEMBER_EDITORS),
     "core.auditentry": {VIEW: STAFF_SIDE},
+    "catalogue.category": _crud(EVERYONE, SERVICE_EDITORS),
+    "catalogue.symptom": _crud(EVERYONE, SERVICE_EDITORS | {OrgRole.STAFF}),
+    "catalogue.artefact": _crud(STAFF_SIDE, SERVICE_EDITORS | {OrgRole.STAFF}),
+    # A service and each of its parts follow the service's rules.
+    **{
+        f"catalogue.{name}": _service_crud()
+        for name in (
+            "service",
+            "servicerole",
+            "servicelevel",
+            "servicesymptom",
+            "supplier",
+            "serviceinput",
+            "processstep",
+            "serviceoutput",
+            "servicecustomer",
+            "competenceneed",
+            "governanceneed",
+            "serviceartefact",
+            "serviceversion",
+        )
+    },
 }
 
 
