@@ -1,0 +1,78 @@
+"""List filters of the catalogue, shared by the menu page and the API."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db.models import Exists, OuterRef, Q
+from pydantic import Field
+
+from carte.catalogue.choices import DeliveryMode, PricingBasis, Scope, Stage
+from carte.catalogue.models import ServiceCustomer, ServiceOutput, ServiceSymptom
+from carte.core.fields import has_choice
+from carte.core.listing import ListFilter
+
+
+class CategoryFilter(ListFilter):
+    q: str | None = Field(None, description="Search in name and description.")
+
+    ORDERING: ClassVar[dict[str, str]] = {"position": "position", "name": "name"}
+
+    def filter_q(self, value: str | None) -> Q:
+        return Q() if not value else Q(name__icontains=value) | Q(description__icontains=value)
+
+
+class ServiceFilter(ListFilter):
+    q: str | None = Field(
+        None, description="Search in code, name, summary, description, outputs and symptoms."
+    )
+    category: int | None = Field(None, description="Only this category (id).")
+    customer_group: int | None = Field(None, description="Only services for this customer group.")
+    scope: Scope | None = None
+    stage: Stage | None = None
+    delivery_mode: DeliveryMode | None = None
+    pmo: int | None = Field(None, description="Only services delivered by this PMO (id).")
+    pricing_basis: PricingBasis | None = None
+
+    ORDERING: ClassVar[dict[str, str]] = {
+        "code": "code",
+        "name": "name",
+        "category": "category__position",
+        "stage": "stage",
+        "updated": "updated_at",
+    }
+
+    def filter_q(self, value: str | None) -> Q:
+        if not value:
+            return Q()
+        # Exists() rather than joins: a service matching in two outputs is listed once.
+        outputs = ServiceOutput.objects.filter(
+            service=OuterRef("pk"), archived_at__isnull=True, name__icontains=value
+        )
+        symptoms = ServiceSymptom.objects.filter(
+            service=OuterRef("pk"),
+            archived_at__isnull=True,
+            symptom__statement__icontains=value,
+        )
+        return (
+            Q(code__icontains=value)
+            | Q(name__icontains=value)
+            | Q(summary__icontains=value)
+            | Q(description__icontains=value)
+            | Q(Exists(outputs))
+            | Q(Exists(symptoms))
+        )
+
+    def filter_customer_group(self, value: int | None) -> Q:
+        if value is None:
+            return Q()
+        links = ServiceCustomer.objects.filter(
+            service=OuterRef("pk"), customer_group_id=value, archived_at__isnull=True
+        )
+        return Q(Exists(links))
+
+    def filter_scope(self, value: str | None) -> Q:
+        return Q() if value is None else has_choice("scopes", value)
+
+    def filter_pmo(self, value: int | None) -> Q:
+        return Q() if value is None else Q(delivering_pmos__id=value)

@@ -1,0 +1,339 @@
+"""Reads of the catalogue. Every one takes the actor, and so the organisation.
+
+Customers see the published catalogue only: running services with a published version,
+shown as that version (never unpublished edits). PMO staff see everything.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from carte.catalogue.choices import Stage
+from carte.catalogue.filters import CategoryFilter, ServiceFilter
+from carte.catalogue.models import (
+    Artefact,
+    Category,
+    CompetenceNeed,
+    GovernanceNeed,
+    ProcessStep,
+    Service,
+    ServiceArtefact,
+    ServiceCustomer,
+    ServiceInput,
+    ServiceLevel,
+    ServiceOutput,
+    ServiceRole,
+    ServiceSymptom,
+    ServiceVersion,
+    Supplier,
+    Symptom,
+)
+from carte.catalogue.services import PARTS
+from carte.core.errors import DomainError, not_found
+from carte.core.listing import ListFilter
+from carte.core.models import TenantModel
+from carte.core.permissions import STAFF_SIDE, VIEW, Actor, can, require
+from carte.organisations.selectors import get_for
+
+LIVE = Q(archived_at__isnull=True)
+
+
+def sees_everything(actor: Actor) -> bool:
+    """PMO staff, viewers and admins see unpublished services; customers do not."""
+    return actor.system or bool(actor.roles & STAFF_SIDE)
+
+
+def _services(actor: Actor) -> QuerySet[Service]:
+    qs = Service.objects.filter(organisation_id=actor.organisation.pk)
+    if not sees_everything(actor):
+        qs = qs.filter(stage=Stage.RUNNING, current_version__isnull=False, archived_at__isnull=True)
+    return qs
+
+
+# ---------------------------------------------------------------- lists
+
+
+def category_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Category]:
+    """Categories with the number of live services each holds (that the actor may see)."""
+    require(actor, VIEW, Category)
+    visible = _services(actor).filter(archived_at__isnull=True).values("pk")
+    qs = Category.objects.filter(organisation_id=actor.organisation.pk).annotate(
+        service_count=Count("services", filter=Q(services__in=visible))
+    )
+    return (filters or CategoryFilter.model_validate({})).apply(qs)
+
+
+def service_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Service]:
+    """The catalogue as a list: each service with its category, PMOs and current version."""
+    qs = (
+        _services(actor)
+        .select_related("category", "current_version")
+        .prefetch_related("delivering_pmos")
+    )
+    return (filters or ServiceFilter.model_validate({})).apply(qs)
+
+
+@dataclass
+class MenuSection:
+    category: Category
+    services: list[Service] = field(default_factory=list)
+
+
+def catalogue_menu(*, actor: Actor, filters: ServiceFilter | None = None) -> list[MenuSection]:
+    """The menu: services grouped by category in menu order (M-3)."""
+    base = filters or ServiceFilter.model_validate({})
+    ordered = base.model_copy(update={"ordering": "category"})
+    sections: dict[int, MenuSection] = {}
+    for service in service_list(actor=actor, filters=ordered):
+        section = sections.setdefault(service.category_id, MenuSection(service.category))
+        section.services.append(service)
+    return list(sections.values())
+
+
+def published_view(service: Service) -> dict[str, Any] | None:
+    """What a customer sees of a service: its latest published snapshot."""
+    version = service.current_version
+    return version.snapshot if version is not None else None
+
+
+# ---------------------------------------------------------------- one service
+
+
+def service_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Service:
+    qs = _services(actor).select_related("category", "replaces", "current_version")
+    return get_for(actor, qs, pk, action=action)
+
+
+def _live_parts() -> list[Prefetch[Any] | str]:
+    return [
+        Prefetch(
+            "roles",
+            queryset=ServiceRole.objects.filter(LIVE).select_related("person", "pmo"),
+        ),
+        Prefetch("levels", queryset=ServiceLevel.objects.filter(LIVE)),
+        Prefetch(
+            "symptom_links",
+            queryset=ServiceSymptom.objects.filter(LIVE).select_related("symptom"),
+        ),
+        Prefetch("suppliers", queryset=Supplier.objects.filter(LIVE)),
+        Prefetch(
+            "inputs",
+            queryset=ServiceInput.objects.filter(LIVE).select_related(
+                "supplier", "source_output__service"
+            ),
+        ),
+        Prefetch("steps", queryset=ProcessStep.objects.filter(LIVE)),
+        Prefetch(
+            "outputs",
+            queryset=ServiceOutput.objects.filter(LIVE).prefetch_related("customers"),
+        ),
+        Prefetch(
+            "customers",
+            queryset=ServiceCustomer.objects.filter(LIVE).select_related("customer_group"),
+        ),
+        Prefetch("competences", queryset=CompetenceNeed.objects.filter(LIVE)),
+        Prefetch("governance", queryset=GovernanceNeed.objects.filter(LIVE)),
+        Prefetch(
+            "artefact_links",
+            queryset=ServiceArtefact.objects.filter(LIVE).select_related("artefact"),
+        ),
+        Prefetch("own_artefacts", queryset=Artefact.objects.filter(LIVE)),
+        "delivering_pmos",
+    ]
+
+
+def service_detail(*, actor: Actor, pk: int | str) -> Service:
+    """A service with every live part loaded, in a fixed number of queries."""
+    qs = (
+        _services(actor)
+        .select_related("category", "replaces", "current_version")
+        .prefetch_related(*_live_parts())
+    )
+    return get_for(actor, qs, pk)
+
+
+def part_get(*, actor: Actor, kind: str, pk: int | str, service: Service) -> TenantModel:
+    """One part of a service, scoped to the organisation and to that service."""
+    model: Any = PARTS.get(kind)
+    if model is None:
+        raise not_found("part")
+    part: TenantModel = get_for(actor, model._default_manager.filter(service=service), pk)
+    return part
+
+
+def symptom_list(*, actor: Actor) -> QuerySet[Symptom]:
+    return Symptom.objects.filter(organisation_id=actor.organisation.pk, archived_at__isnull=True)
+
+
+def artefact_list(*, actor: Actor) -> QuerySet[Artefact]:
+    if not can(actor, VIEW, Artefact):
+        raise DomainError("You are not allowed to see artefacts.", code="forbidden")
+    return Artefact.objects.filter(organisation_id=actor.organisation.pk).select_related(
+        "owner_service", "owner_pmo"
+    )
+
+
+def version_list(*, actor: Actor, service: Service) -> QuerySet[ServiceVersion]:
+    return ServiceVersion.objects.filter(
+        organisation_id=actor.organisation.pk, service=service
+    ).select_related("published_by")
+
+
+def version_get(*, actor: Actor, service: Service, number: int) -> ServiceVersion:
+    version = version_list(actor=actor, service=service).filter(number=number).first()
+    if version is None:
+        raise not_found("version")
+    return version
+
+
+# ---------------------------------------------------------------- dependencies (M-5)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An output of `source` is an input of `target`."""
+
+    source: int
+    target: int
+    output: str
+    input: str
+
+
+def _edges(actor: Actor, services: QuerySet[Service] | None = None) -> list[Edge]:
+    inputs = ServiceInput.objects.filter(
+        organisation_id=actor.organisation.pk,
+        archived_at__isnull=True,
+        source_output__isnull=False,
+        source_output__archived_at__isnull=True,
+        service__archived_at__isnull=True,
+        source_output__service__archived_at__isnull=True,
+    )
+    if services is not None:
+        inputs = inputs.filter(Q(service__in=services) | Q(source_output__service__in=services))
+    return [
+        Edge(source=src, target=tgt, output=out, input=name)
+        for tgt, name, src, out in inputs.values_list(
+            "service_id", "name", "source_output__service_id", "source_output__name"
+        )
+    ]
+
+
+def service_dependencies(*, actor: Actor, service: Service) -> dict[str, list[dict[str, Any]]]:
+    """The services this one takes inputs from (upstream) and feeds (downstream)."""
+    visible = _services(actor)
+    edges = [
+        e
+        for e in _edges(actor, visible.filter(pk=service.pk))
+        if service.pk in (e.source, e.target)
+    ]
+    other_ids = {e.source for e in edges} | {e.target for e in edges}
+    others = {s.pk: s for s in visible.filter(pk__in=other_ids)}
+    upstream = [
+        {"service": others[e.source], "output": e.output, "input": e.input}
+        for e in edges
+        if e.target == service.pk and e.source in others
+    ]
+    downstream = [
+        {"service": others[e.target], "output": e.output, "input": e.input}
+        for e in edges
+        if e.source == service.pk and e.target in others
+    ]
+    return {"upstream": upstream, "downstream": downstream}
+
+
+def find_cycles(nodes: list[int], edges: list[Edge]) -> list[list[int]]:
+    """Each strongly connected group of services that depend on each other in a loop."""
+    graph: dict[int, list[int]] = defaultdict(list)
+    for e in edges:
+        graph[e.source].append(e.target)
+    index: dict[int, int] = {}
+    low: dict[int, int] = {}
+    stack: list[int] = []
+    on_stack: set[int] = set()
+    cycles: list[list[int]] = []
+    counter = 0
+    # Tarjan's algorithm, iterative so a long chain of services cannot hit the recursion limit.
+    for root in nodes:
+        if root in index:
+            continue
+        work: list[tuple[int, int]] = [(root, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            children = graph[node]
+            if i < len(children):
+                work.append((node, i + 1))
+                child = children[i]
+                if child not in index:
+                    work.append((child, 0))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            if low[node] == index[node]:
+                group = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.append(member)
+                    if member == node:
+                        break
+                if len(group) > 1 or node in graph[node]:
+                    cycles.append(sorted(group))
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return cycles
+
+
+def dependency_graph(*, actor: Actor) -> dict[str, Any]:
+    """Every visible live service as a node and every output-to-input link as an edge,
+    with a layer per node (longest path from a source) for a readable left-to-right
+    layout, and the cycles, which have no such order."""
+    services = list(
+        _services(actor)
+        .filter(archived_at__isnull=True)
+        .select_related("category")
+        .order_by("category__position", "code")
+    )
+    ids = {s.pk for s in services}
+    edges = [e for e in _edges(actor) if e.source in ids and e.target in ids]
+    cycles = find_cycles([s.pk for s in services], edges)
+    in_cycle = {n for group in cycles for n in group}
+    layer = {s.pk: 0 for s in services}
+    # Longest-path layering over the acyclic part; links inside a cycle are left out of it.
+    acyclic = [e for e in edges if not (e.source in in_cycle and e.target in in_cycle)]
+    for _ in range(len(services)):
+        changed = False
+        for e in acyclic:
+            if layer[e.target] < layer[e.source] + 1:
+                layer[e.target] = layer[e.source] + 1
+                changed = True
+        if not changed:
+            break
+    return {
+        "nodes": [
+            {
+                "id": s.pk,
+                "code": s.code,
+                "name": s.name,
+                "category": s.category.name,
+                "stage": s.stage,
+                "layer": layer[s.pk],
+                "in_cycle": s.pk in in_cycle,
+            }
+            for s in services
+        ],
+        "edges": [
+            {"source": e.source, "target": e.target, "output": e.output, "input": e.input}
+            for e in edges
+        ],
+        "cycles": cycles,
+    }
