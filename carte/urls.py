@@ -28,4 +28,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
     path("o/<slug:org>/", include("carte.organisations.urls")),
+    path("o/<slug:org>/", include("carte.catalogue.urls")),
 ]

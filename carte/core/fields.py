@@ -13,7 +13,7 @@ from django.db.models import Q
 SEP = ","
 
 
-class MultiChoiceField(models.CharField):  # type: ignore[type-arg]
+class MultiChoiceField(models.Field[list[str] | str, list[str]]):
     """A set of choices stored as ",a,b," in one text column.
 
     Portable (SQLite has no JSON `contains`) and filterable with `has_choice()`, which
@@ -35,6 +35,9 @@ class MultiChoiceField(models.CharField):  # type: ignore[type-arg]
         if kwargs.get("max_length") == 200:
             del kwargs["max_length"]
         return name, path, args, kwargs
+
+    def get_internal_type(self) -> str:
+        return "CharField"  # a varchar(max_length) column
 
     @staticmethod
     def _split(value: str) -> list[str]:

@@ -8,7 +8,7 @@ from django import forms
 
 
 class StyledFormMixin:
-    """Gives each widget its Tabler class, and links it to its help and error text."""
+    """Gives each widget its Tabler class and marks the ones in error."""
 
     fields: dict[str, forms.Field]
 
@@ -25,10 +25,5 @@ class StyledFormMixin:
                 css += " is-invalid"
                 widget.attrs["aria-invalid"] = "true"
             widget.attrs["class"] = css
-            described = []
-            if field.help_text:
-                described.append(f"id_{name}-help")
-            if bound_errors and name in bound_errors:
-                described.append(f"id_{name}-error")
-            if described:
-                widget.attrs["aria-describedby"] = " ".join(described)
+            # Django links the widget to its help and error text (aria-describedby, ids
+            # "<id>_helptext" and "<id>_error"); the form template uses the same ids.

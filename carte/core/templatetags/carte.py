@@ -75,3 +75,19 @@ def field_label(name: str, source: Any) -> str:
         with contextlib.suppress(FieldDoesNotExist):
             label = getattr(model._meta.get_field(name), "verbose_name", label)
     return capfirst(str(label))
+
+
+@register.filter
+def get_item(mapping: Any, key: str) -> Any:
+    return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def attr_str(obj: Any, name: str) -> str:
+    """An attribute as it appears in a query string (enum values, booleans, ids)."""
+    value = getattr(obj, name, None)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(getattr(value, "value", value))

@@ -280,7 +280,7 @@ def test_it_answers_404_for_an_unknown_organisation(admin):
 def field_error(response, name):
     """The error shown next to one form field, or None."""
     match = re.search(
-        rf'<div class="invalid-feedback[^"]*" id="id_{name}-error"[^>]*>([^<]*)</div>',
+        rf'<div class="invalid-feedback[^"]*" id="id_{name}_error"[^>]*>([^<]*)</div>',
         response.content.decode(),
     )
     return match.group(1) if match else None
@@ -409,7 +409,7 @@ def test_it_keeps_entered_values_and_shows_errors_next_to_fields(admin, org):
     assert "Keep this text" in html
     assert re.search(r'<option value="coe" selected>', html)
     assert 'aria-invalid="true"' in html
-    assert 'aria-describedby="id_name-error"' in html
+    assert 'aria-describedby="id_name_error"' in html
 
 
 # ---------------------------------------------------------------- lists

@@ -1,0 +1,7 @@
+"""Catalogue pages live under /o/<org>/catalogue/."""
+
+from __future__ import annotations
+
+from carte.catalogue.views import catalogue_urls
+
+urlpatterns = catalogue_urls()
