@@ -107,11 +107,6 @@ class PartForm(StyledFormMixin, forms.ModelForm[Any]):
         super().full_clean()
         self.style_widgets(self.errors)
 
-    def _post_clean(self) -> None:
-        # Model validation runs in the service, with the service attached; the form checks
-        # only its own fields, so a half-built part is never validated on its own.
-        pass
-
 
 class RoleForm(PartForm):
     class Meta:

@@ -169,8 +169,8 @@ def service_update(*, actor: Actor, service: Service, data: dict[str, Any]) -> S
     """Change a service's card; the stage is not changed here (lifecycle transitions do)."""
     require(actor, CHANGE, service)
     _check_service(actor, service, data)
-    pmos = data.pop("delivering_pmos", None)
-    data = {k: v for k, v in data.items()}
+    pmos = data.get("delivering_pmos")
+    data = {k: v for k, v in data.items() if k != "delivering_pmos"}
     before_pmos = _pmo_names(service.delivering_pmos.all())
     after_pmos = before_pmos if pmos is None else _pmo_names(pmos)
     if pmos is not None:
@@ -264,7 +264,8 @@ def _check_part(
     refs = {
         k: v
         for k, v in data.items()
-        if k in ("person", "pmo", "customer_group", "symptom", "artefact", "source_output")
+        if k
+        in ("person", "pmo", "customer_group", "symptom", "artefact", "source_output", "supplier")
     }
     _same_org(actor, **refs)
     if model is ServiceRole:
@@ -343,7 +344,12 @@ def part_archive(*, actor: Actor, part: TenantModel) -> TenantModel:
 
 @transaction.atomic
 def part_restore(*, actor: Actor, part: TenantModel) -> TenantModel:
-    require(actor, CHANGE, part.service)  # type: ignore[attr-defined]
+    """Bring back a removed part; it must meet the rules a new one meets."""
+    service: Service = part.service  # type: ignore[attr-defined]
+    require(actor, CHANGE, service)
+    if part.is_archived:
+        current = {f.name: getattr(part, f.name) for f in part._meta.concrete_fields}
+        _check_part(actor, service, type(part), {**current, "customers": None})
     return restore_object(actor, part)
 
 
@@ -404,6 +410,9 @@ def artefact_create(
 def artefact_update(*, actor: Actor, artefact: Artefact, data: dict[str, Any]) -> Artefact:
     require(actor, CHANGE, artefact)
     _same_org(actor, owner_service=data.get("owner_service"), owner_pmo=data.get("owner_pmo"))
+    for owner in (artefact.owner_service, data.get("owner_service")):
+        if owner is not None:
+            require(actor, CHANGE, owner)
     return update_object(actor, artefact, data)
 
 

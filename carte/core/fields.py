@@ -30,8 +30,10 @@ class MultiChoiceField(models.Field[list[str] | str, list[str]]):
         name, path, args, kwargs = super().deconstruct()
         if kwargs.get("default") is list:
             del kwargs["default"]
-        if kwargs.get("blank") is True:
-            del kwargs["blank"]
+        if self.blank:
+            kwargs.pop("blank", None)
+        else:
+            kwargs["blank"] = False  # this field defaults to blank=True, unlike Field
         if kwargs.get("max_length") == 200:
             del kwargs["max_length"]
         return name, path, args, kwargs

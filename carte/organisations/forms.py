@@ -25,6 +25,11 @@ class ActorFormMixin(StyledFormMixin):
         super().full_clean()  # type: ignore[misc]
         self.style_widgets(self.errors)  # type: ignore[attr-defined]
 
+    def _post_clean(self) -> None:
+        # Model validation (constraints, uniqueness) runs in the service, which names the
+        # field of every error; the form checks only its own fields.
+        pass
+
     def add_error(self, field: str | None, error: Any) -> None:
         super().add_error(field, error)  # type: ignore[misc]
         self.style_widgets(self.errors)  # type: ignore[attr-defined]
