@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from carte.catalogue.api import router as catalogue_router
 from carte.core.api import build_api
 from carte.core.views_misc import healthz
 from carte.organisations.api import router as organisations_router
@@ -12,6 +13,7 @@ from carte.organisations.views import home, token_revoke, tokens
 
 api = build_api()
 api.add_router("/", organisations_router)
+api.add_router("/", catalogue_router)
 
 urlpatterns = [
     path("", home, name="home"),

@@ -58,8 +58,13 @@ def actor_for(user: User | Any, org_slug: str) -> Actor:
 
 
 # Columns the acting user and organisation are loaded with; the rest load on first use.
-_USER_FIELDS = ("id", "email", "username", "full_name", "is_active")
-_ORG_FIELDS = ("id", "name", "slug")
+_USER_WANTED = {"id", "email", "username", "full_name", "is_active"}
+_ORG_WANTED = {"id", "name", "slug"}
+
+
+def _loaded(model: type[Any], wanted: set[str]) -> list[str]:
+    """The wanted fields in the model's own order, which `Model.from_db` expects."""
+    return [f.attname for f in model._meta.concrete_fields if f.attname in wanted]
 
 
 @functools.cache
@@ -74,14 +79,14 @@ def _token_actor_sql() -> str:
     def table(model: type[Any]) -> str:
         return q(model._meta.db_table)
 
-    def columns(model: type[Any], names: tuple[str, ...]) -> list[str]:
+    def columns(model: type[Any], wanted: set[str]) -> list[str]:
         by_name = {f.attname: f.column for f in model._meta.concrete_fields}
-        return [q(by_name[n]) for n in names]
+        return [q(by_name[n]) for n in _loaded(model, wanted)]
 
     select = ", ".join(
         [f"mr.{q('role')}", f"t.{q('id')}", f"t.{q('last_used_at')}"]
-        + [f"u.{c}" for c in columns(User, _USER_FIELDS)]
-        + [f"o.{c}" for c in columns(Organisation, _ORG_FIELDS)]
+        + [f"u.{c}" for c in columns(User, _USER_WANTED)]
+        + [f"o.{c}" for c in columns(Organisation, _ORG_WANTED)]
     )
     # Names come from model metadata, values are parameters: nothing user-supplied is joined in.
     return (
@@ -108,9 +113,10 @@ def actor_for_token(key_hash: str, org_slug: str) -> tuple[Actor, int, datetime 
     if not rows:
         return None
     first = rows[0]
-    n = len(_USER_FIELDS)
-    user = User.from_db(connection.alias, list(_USER_FIELDS), list(first[3 : 3 + n]))
-    org = Organisation.from_db(connection.alias, list(_ORG_FIELDS), list(first[3 + n :]))
+    user_fields, org_fields = _loaded(User, _USER_WANTED), _loaded(Organisation, _ORG_WANTED)
+    n = len(user_fields)
+    user = User.from_db(connection.alias, user_fields, list(first[3 : 3 + n]))
+    org = Organisation.from_db(connection.alias, org_fields, list(first[3 + n :]))
     last_used = first[2]
     if isinstance(last_used, str):  # a raw SQLite cursor may hand back text
         last_used = datetime.fromisoformat(last_used)

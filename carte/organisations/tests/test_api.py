@@ -184,7 +184,13 @@ def test_it_answers_404_to_an_outsider_on_every_operation(
     openapi, outsider, org, other_org, acme_rows
 ):
     failures = []
-    ops = list(operations(openapi))
+    # The catalogue's operations have their own outsider matrix (catalogue/tests/test_api.py).
+    ops = [
+        op
+        for op in operations(openapi)
+        if op[1].split("{org}/")[1].split("/")[0]
+        not in ("categories", "services", "dependency-graph")
+    ]
     assert len(ops) >= 24
     with no_writes(*acme_rows.values()):
         for method, template, _ in ops:
@@ -437,3 +443,13 @@ def test_it_filters_sorts_and_pages_api_lists(viewer, org):
     ]
     assert [p["name"] for p in names(status="archived")["items"]] == ["Zulu"]
     assert AuditEntry.objects.count() == 0
+
+
+def test_it_records_the_token_holder_as_the_actor_of_an_api_write(director, org):
+    """The API caller's login is loaded from the one-query token lookup: its e-mail must be
+    the one in the audit trail (a field-order slip once put the full name there)."""
+    response = director.api.post(f"/api/v1/orgs/{org.slug}/customer-groups", {"name": "Legal"})
+    assert response.status_code == 201
+    entry = AuditEntry.objects.get(object_id=response.json()["id"], action="create")
+    assert entry.actor_label == director.user.email
+    assert entry.actor_id == director.user.pk

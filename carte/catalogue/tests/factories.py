@@ -1,0 +1,197 @@
+"""Factories for the catalogue: categories, services and each part of a service.
+
+They set up test data directly (no permission checks, no audit); the behaviour under test
+always goes through the services. A part takes its organisation from its service, and a
+service its category from its organisation, so `ServiceLevelFactory(service=s)` is enough.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import factory
+
+from carte.catalogue.choices import (
+    ArtefactKind,
+    ServiceRoleKind,
+    Stage,
+    SupplierKind,
+)
+from carte.catalogue.models import (
+    Artefact,
+    Category,
+    CompetenceNeed,
+    GovernanceNeed,
+    ProcessStep,
+    Service,
+    ServiceArtefact,
+    ServiceCustomer,
+    ServiceInput,
+    ServiceLevel,
+    ServiceOutput,
+    ServiceRole,
+    ServiceSymptom,
+    Supplier,
+    Symptom,
+)
+from carte.organisations.tests.factories import (
+    CustomerGroupFactory,
+    OrganisationFactory,
+    PersonFactory,
+)
+
+_SAME_ORG = factory.SelfAttribute("..organisation")
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Category {n:04d}")
+    position = factory.Sequence(lambda n: n * 10)
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    """A free, in-house service at the `proposed` stage, unpublished."""
+
+    class Meta:
+        model = Service
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    category = factory.SubFactory(CategoryFactory, organisation=_SAME_ORG)
+    code = factory.Sequence(lambda n: f"S{n:04d}")
+    name = factory.Sequence(lambda n: f"Service {n:04d}")
+    summary = "A service of the PMO."
+    stage = Stage.PROPOSED
+
+
+class _PartFactory(factory.django.DjangoModelFactory):
+    """A part of a service, in the service's organisation."""
+
+    class Meta:
+        abstract = True
+
+    service = factory.SubFactory(ServiceFactory)
+    organisation = factory.LazyAttribute(lambda o: o.service.organisation)
+
+
+class ServiceRoleFactory(_PartFactory):
+    """An Operative by default; pass `role` (and `pmo` for a Manager) for the others."""
+
+    class Meta:
+        model = ServiceRole
+
+    person = factory.SubFactory(PersonFactory, organisation=_SAME_ORG)
+    role = ServiceRoleKind.OPERATIVE
+
+
+class ServiceLevelFactory(_PartFactory):
+    class Meta:
+        model = ServiceLevel
+
+    name = factory.Sequence(lambda n: f"Level {n:04d}")
+    position = factory.Sequence(lambda n: n)
+
+
+class SymptomFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Symptom
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    statement = factory.Sequence(lambda n: f"Symptom {n:04d}")
+
+
+class ServiceSymptomFactory(_PartFactory):
+    class Meta:
+        model = ServiceSymptom
+
+    symptom = factory.SubFactory(SymptomFactory, organisation=_SAME_ORG)
+    weight = 3
+
+
+class SupplierFactory(_PartFactory):
+    class Meta:
+        model = Supplier
+
+    kind = SupplierKind.ROLE
+    name = factory.Sequence(lambda n: f"Supplier {n:04d}")
+    position = factory.Sequence(lambda n: n)
+
+
+class ServiceInputFactory(_PartFactory):
+    """An input; pass `source_output` (another service's output) for a dependency."""
+
+    class Meta:
+        model = ServiceInput
+
+    name = factory.Sequence(lambda n: f"Input {n:04d}")
+    position = factory.Sequence(lambda n: n)
+
+
+class ProcessStepFactory(_PartFactory):
+    class Meta:
+        model = ProcessStep
+
+    name = factory.Sequence(lambda n: f"Step {n:04d}")
+    performer = "Analyst"
+    position = factory.Sequence(lambda n: n)
+
+
+class ServiceOutputFactory(_PartFactory):
+    """An output; `ServiceOutputFactory(customers=[group, ...])` sets who receives it."""
+
+    class Meta:
+        model = ServiceOutput
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Output {n:04d}")
+    position = factory.Sequence(lambda n: n)
+
+    @factory.post_generation
+    def customers(self, create: bool, extracted: list[object] | None, **kwargs: object) -> None:
+        if create and extracted:
+            self.customers.set(extracted)
+
+
+class ServiceCustomerFactory(_PartFactory):
+    class Meta:
+        model = ServiceCustomer
+
+    customer_group = factory.SubFactory(CustomerGroupFactory, organisation=_SAME_ORG)
+
+
+class CompetenceNeedFactory(_PartFactory):
+    class Meta:
+        model = CompetenceNeed
+
+    competence = factory.Sequence(lambda n: f"Competence {n:04d}")
+    fte = Decimal("0.50")
+
+
+class GovernanceNeedFactory(_PartFactory):
+    class Meta:
+        model = GovernanceNeed
+
+    item = factory.Sequence(lambda n: f"Prerequisite {n:04d}")
+
+
+class ArtefactFactory(factory.django.DjangoModelFactory):
+    """An artefact owned by a service (pass `owner_service=None, owner_pmo=pmo` to share)."""
+
+    class Meta:
+        model = Artefact
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    owner_service = factory.SubFactory(ServiceFactory, organisation=_SAME_ORG)
+    name = factory.Sequence(lambda n: f"Artefact {n:04d}")
+    kind = ArtefactKind.TEMPLATE
+
+
+class ServiceArtefactFactory(_PartFactory):
+    """A service's use of an artefact owned elsewhere."""
+
+    class Meta:
+        model = ServiceArtefact
+
+    artefact = factory.SubFactory(ArtefactFactory, organisation=_SAME_ORG)
