@@ -1103,7 +1103,7 @@ def test_it_builds_the_audit_trail_of_one_service_in_order(director: Any, servic
     ]
 
 
-# ---------------------------------------------------------------- bugs found while writing these tests
+# ------------------------------------------------------------ bugs found while writing these tests
 
 
 def test_it_refuses_to_restore_a_manager_for_a_pmo_that_stopped_delivering(
