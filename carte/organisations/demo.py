@@ -235,8 +235,12 @@ def purge_organisation(org: Organisation) -> None:
 
 
 @transaction.atomic
-def load_demo(*, reset: bool = False) -> bool:
-    """Create the demo organisations; False when they are already there (and no reset)."""
+def load_demo(*, reset: bool = False, catalogue: bool = True) -> bool:
+    """Create the demo organisations; False when they are already there (and no reset).
+
+    `catalogue=False` leaves out the service catalogue: tests of the organisations alone
+    load the demo often, and the catalogue is most of its cost.
+    """
     existing = Organisation.objects.filter(slug__in=DEMO_SLUGS)
     if existing.exists():
         if not reset:
@@ -252,4 +256,9 @@ def load_demo(*, reset: bool = False) -> bool:
         services.membership_create(
             actor=actor, email=CONSULTANT, roles=[OrgRole.PMO_MANAGER], full_name="Jordan Reyes"
         )
+    if catalogue:
+        from carte.catalogue.demo import load_catalogue_demo  # the catalogue builds on the orgs
+
+        for org, _actor in actors:
+            load_catalogue_demo(actor=Actor.for_system(org))
     return True

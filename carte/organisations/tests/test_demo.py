@@ -22,7 +22,7 @@ from carte.organisations.tests.factories import MembershipFactory
 
 @pytest.fixture
 def demo(db: None) -> dict[str, Organisation]:
-    assert load_demo() is True
+    assert load_demo(catalogue=False) is True
     return {o.slug: o for o in Organisation.objects.filter(slug__in=DEMO_SLUGS)}
 
 
@@ -150,10 +150,10 @@ def test_it_leaves_the_demo_alone_unless_reset(demo: dict[str, Organisation]) ->
     stranger = MembershipFactory(roles=[OrgRole.ADMIN]).user
     MembershipFactory(organisation=northwind, user=stranger, roles=[OrgRole.VIEWER])
 
-    assert load_demo() is False
+    assert load_demo(catalogue=False) is False
     assert Person.objects.filter(name="Added").exists()
 
-    assert load_demo(reset=True) is True
+    assert load_demo(reset=True, catalogue=False) is True
 
     northwind = Organisation.objects.get(slug="northwind")
     assert northwind.pk != demo["northwind"].pk
