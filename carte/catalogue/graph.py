@@ -36,11 +36,28 @@ class Layout(TypedDict):
     edges: list[Line]
 
 
+def _untangle(columns: dict[int, list[dict[str, Any]]], edges: list[dict[str, Any]]) -> None:
+    """Fewer crossings: sort each layer by the mean row of the services feeding it (the
+    barycentre heuristic), left to right, keeping menu order for services fed by none."""
+    upstream: dict[int, list[int]] = {}
+    for e in edges:
+        upstream.setdefault(e["target"], []).append(e["source"])
+    row: dict[int, float] = {}
+    for layer in sorted(columns):
+        nodes = columns[layer]
+        for i, node in enumerate(nodes):
+            fed_by = [row[u] for u in upstream.get(node["id"], []) if u in row]
+            node["_key"] = sum(fed_by) / len(fed_by) if fed_by else float(i)
+        nodes.sort(key=lambda n: n.pop("_key"))
+        row.update({n["id"]: float(i) for i, n in enumerate(nodes)})
+
+
 def layout(graph: dict[str, Any]) -> Layout:
     """Positions for every node and an SVG path for every edge."""
     columns: dict[int, list[dict[str, Any]]] = {}
     for node in graph["nodes"]:
         columns.setdefault(node["layer"], []).append(node)
+    _untangle(columns, graph["edges"])
     placed: dict[int, Placed] = {}
     for layer, nodes in columns.items():
         for row, node in enumerate(nodes):
