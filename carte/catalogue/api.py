@@ -46,7 +46,15 @@ from carte.catalogue.models import (
     Supplier,
     Symptom,
 )
-from carte.core.api import CrudSpec, _api_fields, api_actor, crud_routes
+from carte.core.api import (
+    CrudSpec,
+    Stamped,
+    api_actor,
+    api_fields,
+    crud_routes,
+    no_nulls,
+    ref,
+)
 from carte.core.errors import DomainError
 from carte.core.models import TenantModel
 from carte.core.permissions import VIEW, Actor
@@ -59,18 +67,6 @@ SERVICES = "/orgs/{org}/services"
 SERVICE = SERVICES + "/{int:id}"
 
 
-class Stamped(Schema):
-    id: int
-    archived: bool = Field(..., description="Archived rows are kept and can be restored.")
-    created_at: datetime
-    updated_at: datetime
-
-    @staticmethod
-    def resolve_archived(obj: Any) -> bool:
-        """Archived means archived_at is set."""
-        return obj.archived_at is not None
-
-
 class Strict(Schema):
     """An input schema that refuses fields it does not know, naming them."""
 
@@ -80,24 +76,6 @@ class Strict(Schema):
 class Named(Schema):
     id: int
     name: str
-
-
-def _ref(actor: Actor, model: type[Model], pk: int | None, field_name: str) -> Any:
-    """An id sent by the client, as an object of the caller's organisation (or None)."""
-    if pk is None:
-        return None
-    obj = model._default_manager.filter(organisation=actor.organisation, pk=pk).first()
-    if obj is None:
-        raise DomainError.field(field_name, f"No {model._meta.verbose_name} with id {pk} here.")
-    return obj
-
-
-def _no_nulls(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
-    """Refuse an explicit null for a field that cannot be empty (PATCH sends only some)."""
-    for name in names:
-        if name in data and data[name] is None:
-            raise DomainError.field(name, "This field cannot be null.")
-    return data
 
 
 # ---------------------------------------------------------------- categories
@@ -139,7 +117,7 @@ def _category_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Refuse a null name or description; a null position means "last" (or "unchanged")."""
     if data.get("position", 0) is None:
         del data["position"]
-    return _no_nulls(data, ("name", "description"))
+    return no_nulls(data, ("name", "description"))
 
 
 crud_routes(
@@ -465,25 +443,25 @@ def _resolve_ids(
     """Replace each `<x>_id` the client sent by the object of the organisation it names."""
     for api_name, (model_field, model) in refs.items():
         if api_name in data:
-            data[model_field] = _ref(actor, model, data.pop(api_name), api_name)
+            data[model_field] = ref(actor, model, data.pop(api_name), api_name)
     return data
 
 
 def _role_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Role ids -> person and PMO."""
-    _no_nulls(data, ("role", "person_id"))
+    no_nulls(data, ("role", "person_id"))
     return _resolve_ids(actor, data, {"person_id": ("person", Person), "pmo_id": ("pmo", PMO)})
 
 
 def _symptom_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """A symptom by id or by statement (found in any case, or recorded)."""
-    _no_nulls(data, ("weight",))
+    no_nulls(data, ("weight",))
     statement = data.pop("statement", None)
     symptom_id = data.pop("symptom_id", None)
     if symptom_id is not None and statement:
         raise DomainError.field("symptom_id", "Send either symptom_id or statement, not both.")
     if symptom_id is not None:
-        data["symptom"] = _ref(actor, Symptom, symptom_id, "symptom_id")
+        data["symptom"] = ref(actor, Symptom, symptom_id, "symptom_id")
     elif statement is not None:
         if not statement.strip():
             raise DomainError.field("statement", "Describe the symptom.")
@@ -500,7 +478,7 @@ def _symptom_create_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
 
 def _supplier_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Supplier ids -> person and customer group."""
-    _no_nulls(data, ("kind", "name", "position"))
+    no_nulls(data, ("kind", "name", "position"))
     return _resolve_ids(
         actor,
         data,
@@ -513,7 +491,7 @@ def _supplier_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
 
 def _input_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Input ids -> supplier and the output it comes from."""
-    _no_nulls(data, ("name", "quality_criteria", "is_trigger", "position"))
+    no_nulls(data, ("name", "quality_criteria", "is_trigger", "position"))
     return _resolve_ids(
         actor,
         data,
@@ -526,30 +504,30 @@ def _input_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
 
 def _output_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Output customer group ids -> customer groups."""
-    _no_nulls(data, ("name", "quality_criteria", "customer_group_ids", "position"))
+    no_nulls(data, ("name", "quality_criteria", "customer_group_ids", "position"))
     if "customer_group_ids" in data:
         ids = data.pop("customer_group_ids")
         data["customers"] = [
-            _ref(actor, CustomerGroup, pk, "customer_group_ids") for pk in dict.fromkeys(ids)
+            ref(actor, CustomerGroup, pk, "customer_group_ids") for pk in dict.fromkeys(ids)
         ]
     return data
 
 
 def _customer_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Customer group id -> customer group."""
-    _no_nulls(data, ("customer_group_id", "note"))
+    no_nulls(data, ("customer_group_id", "note"))
     return _resolve_ids(actor, data, {"customer_group_id": ("customer_group", CustomerGroup)})
 
 
 def _artefact_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Artefact id -> artefact."""
-    _no_nulls(data, ("note",))
+    no_nulls(data, ("note",))
     return _resolve_ids(actor, data, {"artefact_id": ("artefact", Artefact)})
 
 
 def _plain(*names: str) -> Callable[[Actor, dict[str, Any]], dict[str, Any]]:
     """A resolver for parts without references: refuse nulls for these fields."""
-    return lambda actor, data: _no_nulls(data, names)
+    return lambda actor, data: no_nulls(data, names)
 
 
 # Model field -> the API field the client sent, for every part.
@@ -888,7 +866,7 @@ SERVICE_ERROR_FIELDS = {
 
 def _service_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     """Service ids -> category, replaced service and delivering PMOs of the organisation."""
-    _no_nulls(data, SERVICE_NOT_NULL)
+    no_nulls(data, SERVICE_NOT_NULL)
     _resolve_ids(
         actor,
         data,
@@ -897,7 +875,7 @@ def _service_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     if "delivering_pmo_ids" in data:
         ids = data.pop("delivering_pmo_ids")
         data["delivering_pmos"] = [
-            _ref(actor, PMO, pk, "delivering_pmo_ids") for pk in dict.fromkeys(ids)
+            ref(actor, PMO, pk, "delivering_pmo_ids") for pk in dict.fromkeys(ids)
         ]
     return data
 
@@ -944,7 +922,7 @@ def services_create(request: HttpRequest, org: str, payload: ServiceIn) -> Any:
     try:
         service = services.service_create(actor=actor, **_service_data(actor, payload.model_dump()))
     except DomainError as exc:
-        raise _api_fields(exc, SERVICE_ERROR_FIELDS) from exc
+        raise api_fields(exc, SERVICE_ERROR_FIELDS) from exc
     return Status(201, _detail(actor, service.pk))
 
 
@@ -963,7 +941,7 @@ def services_update(request: HttpRequest, org: str, id: int, payload: ServicePat
     try:
         services.service_update(actor=actor, service=service, data=_service_data(actor, data))
     except DomainError as exc:
-        raise _api_fields(exc, SERVICE_ERROR_FIELDS) from exc
+        raise api_fields(exc, SERVICE_ERROR_FIELDS) from exc
     return _detail(actor, id)
 
 
@@ -1042,7 +1020,7 @@ def part_routes(router: Router, spec: PartSpec) -> None:
                 actor=actor, service=service, kind=spec.kind, data=resolve_create(actor, data)
             )
         except DomainError as exc:
-            raise _api_fields(exc, spec.error_fields) from exc
+            raise api_fields(exc, spec.error_fields) from exc
         return Status(201, reload(obj.pk))
 
     @router.patch(
@@ -1059,7 +1037,7 @@ def part_routes(router: Router, spec: PartSpec) -> None:
         try:
             services.part_update(actor=actor, part=obj, data=spec.resolve(actor, data))
         except DomainError as exc:
-            raise _api_fields(exc, spec.error_fields) from exc
+            raise api_fields(exc, spec.error_fields) from exc
         return reload(part_id)
 
     @router.post(
@@ -1086,7 +1064,7 @@ def part_routes(router: Router, spec: PartSpec) -> None:
         try:
             services.part_restore(actor=actor, part=part(actor, id, part_id))
         except DomainError as exc:
-            raise _api_fields(exc, spec.error_fields) from exc
+            raise api_fields(exc, spec.error_fields) from exc
         return reload(part_id)
 
 

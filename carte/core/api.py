@@ -13,7 +13,7 @@ from typing import Any, cast
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import NinjaAPI, Query, Router, Schema, Status
+from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination, paginate
@@ -179,6 +179,38 @@ def api_actor(request: HttpRequest, org: str) -> Actor:
     return actor_for(request.user, org)
 
 
+class Stamped(Schema):
+    """Fields every tenant row shows: its id, whether it is archived, when it changed."""
+
+    id: int
+    archived: bool = Field(..., description="Archived rows are kept and can be restored.")
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_archived(obj: Any) -> bool:
+        return obj.archived_at is not None
+
+
+def ref(actor: Actor, model: type[Model], pk: int | None, field_name: str) -> Any:
+    """An id sent by the client, as a row of the caller's organisation (or None); any
+    other id is refused naming the client's field."""
+    if pk is None:
+        return None
+    obj = model._default_manager.filter(organisation=actor.organisation, pk=pk).first()
+    if obj is None:
+        raise DomainError.field(field_name, f"No {model._meta.verbose_name} with id {pk} here.")
+    return obj
+
+
+def no_nulls(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """Refuse an explicit null for a field that cannot be empty (PATCH sends only some)."""
+    for name in names:
+        if name in data and data[name] is None:
+            raise DomainError.field(name, "This field cannot be null.")
+    return data
+
+
 @dataclass
 class CrudSpec:
     """What `crud_routes` needs to expose one tenant-owned model through the API."""
@@ -205,7 +237,7 @@ class CrudSpec:
     error_fields: Mapping[str, str] = field(default_factory=dict)
 
 
-def _api_fields(exc: DomainError, names: Mapping[str, str]) -> DomainError:
+def api_fields(exc: DomainError, names: Mapping[str, str]) -> DomainError:
     """The same error, naming the API's fields rather than the model's."""
     if not names.keys() & exc.errors.keys():
         return exc
@@ -255,7 +287,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
         try:
             obj = spec.create(actor=actor, **spec.resolve(actor, data))
         except DomainError as exc:
-            raise _api_fields(exc, spec.error_fields) from exc
+            raise api_fields(exc, spec.error_fields) from exc
         return Status(201, reload(actor, obj.pk))
 
     @router.patch(
@@ -272,7 +304,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
         try:
             spec.update(actor=actor, obj=obj, data=spec.resolve(actor, data))
         except DomainError as exc:
-            raise _api_fields(exc, spec.error_fields) from exc
+            raise api_fields(exc, spec.error_fields) from exc
         return reload(actor, id)
 
     @router.post(

@@ -3,12 +3,11 @@
 No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
 """
 
-from datetime import datetime
 from typing import Any
 
 from ninja import Field, Router, Schema
 
-from carte.core.api import CrudSpec, crud_routes
+from carte.core.api import CrudSpec, Stamped, crud_routes, no_nulls, ref
 from carte.core.errors import DomainError
 from carte.core.permissions import Actor
 from carte.organisations import selectors, services
@@ -22,17 +21,6 @@ from carte.organisations.filters import (
 from carte.organisations.models import PMO, CustomerGroup, Membership, Person
 
 router = Router()
-
-
-class Stamped(Schema):
-    id: int
-    archived: bool = Field(..., description="Archived rows are kept and can be restored.")
-    created_at: datetime
-    updated_at: datetime
-
-    @staticmethod
-    def resolve_archived(obj: Any) -> bool:
-        return obj.archived_at is not None
 
 
 # ---------------------------------------------------------------- PMOs
@@ -69,27 +57,10 @@ class PMOPatch(Schema):
     description: str | None = None
 
 
-def _ref(actor: Actor, model: type[Any], pk: int | None, field: str) -> Any:
-    """An id sent by the client, as an object of the caller's organisation."""
-    if pk is None:
-        return None
-    obj = model.objects.filter(organisation=actor.organisation, pk=pk).first()
-    if obj is None:
-        raise DomainError.field(field, f"No {model._meta.verbose_name} with id {pk} here.")
-    return obj
-
-
 def _resolve_pmo(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     if "parent_id" in data:
-        data["parent"] = _ref(actor, PMO, data.pop("parent_id"), "parent_id")
-    return _no_nulls(data, ("name", "kind", "description"))
-
-
-def _no_nulls(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
-    for name in fields:
-        if name in data and data[name] is None:
-            raise DomainError.field(name, "This field cannot be null.")
-    return data
+        data["parent"] = ref(actor, PMO, data.pop("parent_id"), "parent_id")
+    return no_nulls(data, ("name", "kind", "description"))
 
 
 crud_routes(
@@ -162,7 +133,7 @@ crud_routes(
         restore=lambda *, actor, obj: services.customer_group_restore(
             actor=actor, customer_group=obj
         ),
-        resolve=lambda actor, data: _no_nulls(data, ("name", "description")),
+        resolve=lambda actor, data: no_nulls(data, ("name", "description")),
         reload=lambda actor, pk: selectors.customer_group_list(
             actor=actor, filters=CustomerGroupFilter.model_validate({"status": "all"})
         ).get(pk=pk),
@@ -219,9 +190,9 @@ class PersonPatch(Schema):
 
 def _resolve_person(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     if "pmo_id" in data:
-        data["pmo"] = _ref(actor, PMO, data.pop("pmo_id"), "pmo_id")
+        data["pmo"] = ref(actor, PMO, data.pop("pmo_id"), "pmo_id")
     if "customer_group_id" in data:
-        data["customer_group"] = _ref(
+        data["customer_group"] = ref(
             actor, CustomerGroup, data.pop("customer_group_id"), "customer_group_id"
         )
     if "user_email" in data:
@@ -234,7 +205,7 @@ def _resolve_person(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
                     "user_email", "No member of this organisation has that e-mail."
                 )
         data["user"] = user
-    return _no_nulls(data, ("name", "email", "job_title", "provider"))
+    return no_nulls(data, ("name", "email", "job_title", "provider"))
 
 
 crud_routes(
