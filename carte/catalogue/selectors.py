@@ -337,3 +337,35 @@ def dependency_graph(*, actor: Actor) -> dict[str, Any]:
         ],
         "cycles": cycles,
     }
+
+
+# ---------------------------------------------------------------- the catalogue document
+
+
+def catalogue_document(*, actor: Actor) -> list[tuple[Category, list[dict[str, Any]]]]:
+    """The catalogue as a document (M-11): categories in menu order, each with its
+    services as snapshots. Staff get the live catalogue, customers the published one;
+    the number of queries does not depend on the number of services."""
+    from carte.catalogue import snapshots
+
+    staff = sees_everything(actor)
+    qs = (
+        _services(actor)
+        .filter(archived_at__isnull=True)
+        .select_related("category", "replaces", "current_version")
+        .order_by("category__position", "category__name", "code")
+    )
+    if staff:
+        qs = qs.prefetch_related(*snapshots.PREFETCH)
+    sections: dict[int, tuple[Category, list[dict[str, Any]]]] = {}
+    for service in qs:
+        data = snapshots.of(service) if staff else published_view(service)
+        if data is None:
+            continue
+        entry = {
+            **data,
+            "stage": service.stage,
+            "version": getattr(service.current_version, "number", None),
+        }
+        sections.setdefault(service.category_id, (service.category, []))[1].append(entry)
+    return list(sections.values())

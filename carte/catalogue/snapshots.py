@@ -54,29 +54,38 @@ PART_KEYS: dict[str, str] = {
 }
 
 
+# What `of()` reads; prefetch it once for any number of services.
+PREFETCH = (
+    "delivering_pmos",
+    "roles__person",
+    "roles__pmo",
+    "levels",
+    "symptom_links__symptom",
+    "suppliers",
+    "inputs__supplier",
+    "inputs__source_output__service",
+    "steps",
+    "outputs__customers",
+    "customers__customer_group",
+    "competences",
+    "governance",
+    "artefact_links__artefact",
+    "own_artefacts",
+)
+
+
 def build(service: Service) -> dict[str, Any]:
-    """The service and its live parts as JSON-ready data."""
+    """The service and its live parts as JSON-ready data, read afresh."""
     s = (
         Service.objects.select_related("category", "replaces")
-        .prefetch_related(
-            "delivering_pmos",
-            "roles__person",
-            "roles__pmo",
-            "levels",
-            "symptom_links__symptom",
-            "suppliers",
-            "inputs__supplier",
-            "inputs__source_output__service",
-            "steps",
-            "outputs__customers",
-            "customers__customer_group",
-            "competences",
-            "governance",
-            "artefact_links__artefact",
-            "own_artefacts",
-        )
+        .prefetch_related(*PREFETCH)
         .get(pk=service.pk)
     )
+    return of(s)
+
+
+def of(s: Service) -> dict[str, Any]:
+    """The snapshot of a service whose parts are prefetched (`PREFETCH`): no query."""
     return {
         "service": {
             "code": s.code,

@@ -12,7 +12,9 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from carte.catalogue import selectors, services, snapshots
@@ -348,6 +350,41 @@ def part_archive(
     return HttpResponseRedirect(_service_url(actor, service, PART_TAB.get(kind, "overview")))
 
 
+# ---------------------------------------------------------------- the document (M-11)
+
+
+def _document_context(actor: Actor) -> dict[str, Any]:
+    sections = selectors.catalogue_document(actor=actor)
+    return {
+        "organisation": actor.organisation,
+        "sections": sections,
+        "count": sum(len(services) for _, services in sections),
+        "generated": timezone.now(),
+        "published_only": not selectors.sees_everything(actor),
+        "pricing": dict(PricingBasis.choices),
+        "scopes": dict(Scope.choices),
+    }
+
+
+@org_view
+def catalogue_document(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The catalogue as a printable page: cover, contents, a section per category."""
+    return render(request, "catalogue/document.html", _document_context(actor))
+
+
+@org_view
+def catalogue_pdf(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The same document as a PDF, drawn by WeasyPrint from the printable page."""
+    from weasyprint import HTML  # imported here: it needs system libraries (pango)
+
+    html = render_to_string("catalogue/document.html", _document_context(actor), request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"{actor.organisation.slug}-service-catalogue.pdf"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
 # ---------------------------------------------------------------- dependency graph
 
 
@@ -390,6 +427,8 @@ def catalogue_urls() -> list[Any]:
     return [
         path("catalogue/", catalogue, name="catalogue"),
         path("catalogue/graph/", dependency_graph, name="dependency_graph"),
+        path("catalogue/document/", catalogue_document, name="catalogue_document"),
+        path("catalogue/document.pdf", catalogue_pdf, name="catalogue_pdf"),
         path("catalogue/services/new/", service_create, name="service_create"),
         path(f"{svc}/", service_detail, name="service_detail"),
         path(f"{svc}/edit/", service_update, name="service_update"),

@@ -452,3 +452,53 @@ def test_it_keeps_money_as_entered(director, org):
     )
     html = director.client.get(url("service_detail", org, service.pk)).content.decode()
     assert "1250.50 EUR per review" in html
+
+
+# ---------------------------------------------------------------- the document (M-11)
+
+
+def test_it_prints_the_catalogue_with_contents_and_a_section_per_category(director, org):
+    actor = Actor.for_system(org)
+    later = services.category_create(actor=actor, name="Reporting", position=20)
+    first = services.category_create(actor=actor, name="Governance", position=10)
+    reporting = make_service(
+        org, "REP-01", "Portfolio reporting", later, outcome="Leaders act early"
+    )
+    add_parts(reporting, 2)
+    make_service(org, "GOV-01", "Stage-gate reviews", first)
+    html = director.client.get(url("catalogue_document", org)).content.decode()
+    contents = html[html.index('class="contents"') : html.index("<main>")]
+    assert contents.index("Governance") < contents.index("Reporting")
+    assert 'href="#svc-rep-01"' in contents and 'id="svc-rep-01"' in html
+    section = html[html.index('id="svc-rep-01"') :]
+    assert "Leaders act early" in section and "Level 1" in section and "Step 1" in section
+
+
+def test_it_prints_for_customers_only_what_is_published(customer, org):
+    service = make_running(make_service(org, "REP-01", "Portfolio reporting"))
+    services.service_update(
+        actor=Actor.for_system(org), service=service, data={"name": "Draft name"}
+    )
+    make_service(org, "GOV-01", "Unpublished gates")
+    html = customer.client.get(url("catalogue_document", org)).content.decode()
+    assert "Portfolio reporting" in html
+    assert "Draft name" not in html and "Unpublished gates" not in html
+
+
+def test_it_prints_the_document_in_the_same_number_of_queries_at_any_size(director, org):
+    category = Category.objects.create(organisation=org, name="All")
+    for i in range(3):
+        add_parts(make_service(org, f"S-{i:03d}", f"Service {i}", category), 2)
+    small = count_queries(director.client, url("catalogue_document", org))
+    for i in range(3, 12):
+        add_parts(make_service(org, f"S-{i:03d}", f"Service {i}", category), 3)
+    assert count_queries(director.client, url("catalogue_document", org)) == small
+
+
+def test_it_exports_the_document_as_pdf(director, org):
+    pytest.importorskip("weasyprint")
+    make_service(org, "REP-01", "Portfolio reporting")
+    response = director.client.get(url("catalogue_pdf", org))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF-")
+    assert 'filename="acme-service-catalogue.pdf"' in response["Content-Disposition"]
