@@ -5,13 +5,11 @@ Policy violation shows up as one)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 
+from carte.conftest import ARTIFACTS
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import User
 from carte.organisations.tests.factories import (
@@ -23,53 +21,6 @@ from carte.organisations.tests.factories import (
 )
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = settings.BASE_DIR.parent / "test-artifacts"
-
-
-@pytest.fixture(scope="module")
-def live_server(django_db_setup: None) -> Iterator[Any]:
-    """pytest-django's live server, bound to the loopback interface only.
-
-    Overrides its session fixture (which binds to "localhost" unless told otherwise on
-    the command line) so the address does not depend on how the suite is started.
-    """
-    from pytest_django.live_server_helper import LiveServer
-
-    server = LiveServer("127.0.0.1")
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A Chromium page on the live server; request test data before it (see `consultant`)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium package (CI does).")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; the ORM then refuses to run
-    # here unless told that it is safe, which it is: nothing else uses this thread.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context(
-                base_url=live_server.url, viewport={"width": 1280, "height": 900}
-            )
-            page = context.new_page()
-            page.set_default_timeout(10_000)
-            yield page
-        finally:
-            browser.close()
 
 
 @pytest.fixture
