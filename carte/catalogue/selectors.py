@@ -7,6 +7,7 @@ shown as that version (never unpublished edits). PMO staff see everything.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,12 +84,16 @@ class MenuSection:
     services: list[Service] = field(default_factory=list)
 
 
-def catalogue_menu(*, actor: Actor, filters: ServiceFilter | None = None) -> list[MenuSection]:
-    """The menu: services grouped by category in menu order (M-3)."""
-    base = filters or ServiceFilter.model_validate({})
-    ordered = base.model_copy(update={"ordering": "category"})
+def menu_services(*, actor: Actor, filters: ServiceFilter | None = None) -> QuerySet[Service]:
+    """The services of the menu in menu order: by category, then by code (M-3)."""
+    qs = service_list(actor=actor, filters=filters)
+    return qs.order_by("category__position", "category__name", "code", "id")
+
+
+def catalogue_menu(services: Iterable[Service]) -> list[MenuSection]:
+    """Services (a page of the menu) grouped under their categories, in the order given."""
     sections: dict[int, MenuSection] = {}
-    for service in service_list(actor=actor, filters=ordered):
+    for service in services:
         section = sections.setdefault(service.category_id, MenuSection(service.category))
         section.services.append(service)
     return list(sections.values())

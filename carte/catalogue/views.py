@@ -36,6 +36,8 @@ from carte.core.views import (
 from carte.organisations import selectors as org_selectors
 from carte.organisations.selectors import audit_for_object, get_for
 
+MENU_PAGE = 60  # services per page of the menu: a long catalogue stays quick to load
+
 TABS = [
     ("overview", "Overview"),
     ("sipoc", "SIPOC"),
@@ -107,15 +109,22 @@ def catalogue(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The menu: services by category, filtered and searched (M-3)."""
     filters, errors = ServiceFilter.from_query(request.GET.dict())
     staff_view = selectors.sees_everything(actor)
+    page = Paginator(selectors.menu_services(actor=actor, filters=filters), MENU_PAGE).get_page(
+        request.GET.get("page")
+    )
     sections = [
         (section.category, [_card(s, staff_view) for s in section.services])
-        for section in selectors.catalogue_menu(actor=actor, filters=filters)
+        for section in selectors.catalogue_menu(page.object_list)
     ]
+    query = request.GET.copy()
+    query.pop("page", None)
     context = {
         "sections": sections,
+        "page": page,
+        "query": query.urlencode(),
         "filters": filters,
         "filter_errors": errors,
-        "total": sum(len(cards) for _, cards in sections),
+        "total": page.paginator.count,
         "staff_view": staff_view,
         "can_add": can(actor, ADD, Service),
         "options": {

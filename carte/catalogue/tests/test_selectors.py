@@ -226,14 +226,14 @@ def test_it_groups_the_menu_by_category_in_menu_order(director: Any) -> None:
     new_service(director.actor, governance, "G2")
     new_service(director.actor, reporting, "R2")
 
-    menu = selectors.catalogue_menu(actor=director.actor)
+    menu = selectors.catalogue_menu(selectors.menu_services(actor=director.actor))
     assert [(s.category.name, codes(s.services)) for s in menu] == [
         ("Governance", ["G1", "G2"]),
         ("Reporting", ["R1", "R2"]),
     ]
 
     services.category_update(actor=director.actor, category=reporting, data={"position": 1})
-    menu = selectors.catalogue_menu(actor=director.actor)
+    menu = selectors.catalogue_menu(selectors.menu_services(actor=director.actor))
     assert [s.category.name for s in menu] == ["Reporting", "Governance"]
     assert empty.name not in [s.category.name for s in menu]
 
@@ -243,10 +243,15 @@ def test_it_filters_the_menu(director: Any, customer: Any, category: Category) -
     new_service(director.actor, category, "DRAFT", name="Audit draft")
 
     menu = selectors.catalogue_menu(
-        actor=director.actor, filters=ServiceFilter.model_validate({"q": "draft"})
+        selectors.menu_services(
+            actor=director.actor, filters=ServiceFilter.model_validate({"q": "draft"})
+        )
     )
     assert [codes(s.services) for s in menu] == [["DRAFT"]]
-    assert [codes(s.services) for s in selectors.catalogue_menu(actor=customer.actor)] == [["LIVE"]]
+    assert [
+        codes(s.services)
+        for s in selectors.catalogue_menu(selectors.menu_services(actor=customer.actor))
+    ] == [["LIVE"]]
 
 
 # ---------------------------------------------------------------- dependencies (M-5)
@@ -381,7 +386,10 @@ def test_it_never_returns_another_organisations_rows(
         assert listed(actor, status="all") == ["OURS"]
         assert listed(actor, q="THEIRS") == []
         assert [c.name for c in selectors.category_list(actor=actor)] == ["Governance"]
-        assert [codes(s.services) for s in selectors.catalogue_menu(actor=actor)] == [["OURS"]]
+        assert [
+            codes(s.services)
+            for s in selectors.catalogue_menu(selectors.menu_services(actor=actor))
+        ] == [["OURS"]]
         assert list(selectors.symptom_list(actor=actor)) == []
         graph = selectors.dependency_graph(actor=actor)
         assert [n["code"] for n in graph["nodes"]] == ["OURS"]

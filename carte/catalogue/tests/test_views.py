@@ -502,3 +502,17 @@ def test_it_exports_the_document_as_pdf(director, org):
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
     assert response.content.startswith(b"%PDF-")
     assert 'filename="acme-service-catalogue.pdf"' in response["Content-Disposition"]
+
+
+def test_it_pages_a_long_menu_keeping_the_filters(director, org):
+    category = Category.objects.create(organisation=org, name="All")
+    for i in range(65):
+        make_service(org, f"S-{i:03d}", f"Service {i}", category, scopes=["portfolio"])
+    first = director.client.get(url("catalogue", org), {"scope": "portfolio"}).content.decode()
+    assert "65 services · page 1 of 2" in first
+    assert "S-059" in first and "S-060" not in first
+    assert "?scope=portfolio&amp;page=2" in first
+    second = director.client.get(
+        url("catalogue", org), {"scope": "portfolio", "page": 2}
+    ).content.decode()
+    assert "S-060" in second and "S-064" in second and "S-000" not in second
