@@ -19,6 +19,9 @@ commands:
   createadmin              create a login with the admin role in an organisation
   token create EMAIL       create a personal API token (printed once)
   token revoke EMAIL ID    revoke one
+  catalogue export --org SLUG --format xlsx|csv|json|yaml [--out FILE]
+  catalogue import FILE --org SLUG [--dry-run]
+                           the service catalogue to and from files (all-or-nothing)
   check                    Django's deployment checks for the production settings
   bench seed|run           benchmarks (see bench/README.md)
   manage ...               any Django management command

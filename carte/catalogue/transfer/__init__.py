@@ -1,0 +1,26 @@
+"""Export and import of a whole catalogue: .xlsx, a .zip of CSV files, JSON and YAML.
+
+`shapes` says what the tables and columns are, `export` writes them, `importer` reads,
+checks and writes them back through the catalogue services, all or nothing.
+
+Design, shared by every format:
+- Tables: categories, services, levels, roles, symptoms, suppliers, inputs, steps,
+  outputs, customers, competences, governance, artefacts (the organisation's
+  artefacts, owned by a service or shared by a PMO) and artefact_uses (a service
+  reusing an artefact by reference). Dependencies (M-5) are not a table of their own:
+  an input's `source_service` and `source_output` columns name the output it comes
+  from, so an input has at most one source, as in the model.
+- Rows name each other by natural keys, never ids: service code, category name,
+  person e-mail, PMO name, customer group name, supplier and output name within their
+  service, artefact name with its owner. People, PMOs and customer groups must exist in
+  the target organisation.
+- xlsx: a sheet per table with a header row. CSV: a .zip of `<table>.csv` files (UTF-8
+  with BOM), same headers. JSON and YAML: {"format": "carte-catalogue", "version": 1,
+  "tables": {table: [row, ...]}}. In spreadsheet formats, a list (rationale, scopes,
+  delivering PMOs, an output's customers) is one cell with an item per line, and text
+  that starts with = + - @ is prefixed with a quote, which the import removes again.
+- Row numbers in problems: as a spreadsheet shows them (the header is row 1) for xlsx
+  and CSV; the position in the list, from 1, for JSON and YAML.
+- Not carried: the stage (exported for information, ignored on import: the lifecycle
+  owns it), published versions, archived rows, symptom descriptions, artefact files.
+"""
