@@ -893,8 +893,13 @@ def _detail(actor: Actor, pk: int) -> Service:
 )
 @paginate(PageNumberPagination, page_size=25, max_page_size=200)
 def services_list(request: HttpRequest, org: str, filters: Query[ServiceFilter]) -> Any:
-    """The catalogue; customers see only running services with a published version."""
-    return selectors.service_list(actor=api_actor(request, org), filters=filters)
+    """The catalogue. Customers see only running services with a published version, each
+    as last published (never unpublished edits)."""
+    actor = api_actor(request, org)
+    qs = selectors.service_list(actor=actor, filters=filters)
+    if selectors.sees_everything(actor):
+        return qs
+    return [selectors.as_published(s) for s in qs]
 
 
 @router.get(
@@ -905,8 +910,16 @@ def services_list(request: HttpRequest, org: str, filters: Query[ServiceFilter])
     operation_id="services_retrieve",
 )
 def services_retrieve(request: HttpRequest, org: str, id: int) -> Any:
-    """One service with its SIPOC, roles, levels, needs, symptoms and artefacts."""
-    return _detail(api_actor(request, org), id)
+    """One service with its SIPOC, roles, levels, needs, symptoms and artefacts, as it is
+    now: PMO staff only. Customers read `/services/{id}/published`."""
+    actor = api_actor(request, org)
+    service = _detail(actor, id)
+    if not selectors.sees_everything(actor):
+        raise DomainError(
+            f"Customers read a service as published: GET …/services/{id}/published.",
+            code="forbidden",
+        )
+    return service
 
 
 @router.post(
@@ -1259,3 +1272,21 @@ def service_dependencies(request: HttpRequest, org: str, id: int) -> Any:
 def dependency_graph(request: HttpRequest, org: str) -> Any:
     """Nodes (with a layer for a left-to-right layout), edges and cycles."""
     return selectors.dependency_graph(actor=api_actor(request, org))
+
+
+@router.get(
+    SERVICE + "/published",
+    response=VersionDetailOut,
+    tags=["Services"],
+    summary="The service as last published (what customers see)",
+    operation_id="services_published",
+)
+def services_published(request: HttpRequest, org: str, id: int) -> Any:
+    """The latest published version of the service, with its snapshot; 404 if none."""
+    actor = api_actor(request, org)
+    service = selectors.service_get(actor=actor, pk=id)
+    if service.current_version is None:
+        raise DomainError("This service has not been published.", code="not_found")
+    return selectors.version_get(
+        actor=actor, service=service, number=service.current_version.number
+    )

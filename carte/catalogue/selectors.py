@@ -6,9 +6,12 @@ shown as that version (never unpublished edits). PMO staff see everything.
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
@@ -97,6 +100,41 @@ def catalogue_menu(services: Iterable[Service]) -> list[MenuSection]:
         section = sections.setdefault(service.category_id, MenuSection(service.category))
         section.services.append(service)
     return list(sections.values())
+
+
+# Card fields a customer reads from the published version rather than from the live row.
+_PUBLISHED_FIELDS = (
+    "name",
+    "summary",
+    "description",
+    "outcome",
+    "rationale",
+    "rationale_note",
+    "scopes",
+    "delivery_mode",
+    "provider_kind",
+    "provider_name",
+    "hours",
+    "pricing_basis",
+    "currency",
+    "price_unit",
+    "is_temporary",
+)
+
+
+def as_published(service: Service) -> Service:
+    """A copy of the service whose card reads as last published (for customers' lists);
+    the stored row is untouched."""
+    data = published_view(service)
+    if data is None:
+        return service
+    card = copy.copy(service)
+    fields = data["service"]
+    for name in _PUBLISHED_FIELDS:
+        setattr(card, name, fields[name])
+    card.price = None if fields["price"] is None else Decimal(fields["price"])
+    card.end_date = date.fromisoformat(fields["end_date"]) if fields["end_date"] else None
+    return card
 
 
 def published_view(service: Service) -> dict[str, Any] | None:

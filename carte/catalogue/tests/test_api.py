@@ -548,7 +548,10 @@ def test_customers_see_only_the_published_running_services(customer, org):
 
     listed = customer.api.get(f"{API}/services", status="all").json()
     assert [s["code"] for s in listed["items"]] == ["SHOWN"]
-    assert customer.api.get(f"{API}/services/{shown.pk}").status_code == 200
+    # The live card is for PMO staff; customers read the service as published.
+    assert_problem(customer.api.get(f"{API}/services/{shown.pk}"), 403)
+    published = customer.api.get(f"{API}/services/{shown.pk}/published")
+    assert published.status_code == 200 and published.json()["number"] == 1
     for hidden in (running, proposed, closed):
         for suffix in ("", "/levels", "/versions", "/dependencies"):
             assert_problem(customer.api.get(f"{API}/services/{hidden.pk}{suffix}"), 404)
@@ -565,6 +568,19 @@ def test_customers_see_only_the_published_running_services(customer, org):
     with no_writes(shown):
         assert_problem(customer.api.patch(f"{API}/services/{shown.pk}", {"name": "Mine"}), 403)
         assert_problem(customer.api.post(f"{API}/services/{shown.pk}/levels", {"name": "X"}), 403)
+
+
+def test_customers_never_see_unpublished_edits(customer, director, org):
+    shown = publish_running(ServiceFactory(organisation=org, code="SHOWN", name="Published name"))
+    services.service_update(actor=director.actor, service=shown, data={"name": "Draft name"})
+    listed = customer.api.get(f"{API}/services").json()["items"]
+    assert [s["name"] for s in listed] == ["Published name"]
+    snapshot = customer.api.get(f"{API}/services/{shown.pk}/published").json()["snapshot"]
+    assert snapshot["service"]["name"] == "Published name"
+    staff_view = director.api.get(f"{API}/services").json()["items"]
+    assert [s["name"] for s in staff_view] == ["Draft name"]
+    unpublished = ServiceFactory(organisation=org, code="NEW")
+    assert_problem(director.api.get(f"{API}/services/{unpublished.pk}/published"), 404)
 
 
 # ---------------------------------------------------------------- versions
