@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from carte.core import audit
@@ -28,7 +28,7 @@ def validate(obj: TenantModel, *, exclude: list[str] | None = None) -> None:
     field; the model's CONSTRAINT_FIELDS says which field such a message belongs to.
     """
     try:
-        obj.full_clean(exclude=exclude)
+        _full_clean(obj, list(exclude or []))
     except ValidationError as exc:
         error = DomainError.from_validation_error(exc)
         general = error.errors.get(NON_FIELD_ERRORS, [])
@@ -41,6 +41,43 @@ def validate(obj: TenantModel, *, exclude: list[str] | None = None) -> None:
         if not general:
             error.errors.pop(NON_FIELD_ERRORS, None)
         raise DomainError(summarise(error.errors), errors=error.errors) from exc
+
+
+def _full_clean(obj: TenantModel, exclude: list[str]) -> None:
+    """`Model.full_clean()`, without re-reading related rows the caller already holds.
+
+    Django checks each foreign key with a query; a relation set to a loaded instance
+    exists already (services check it is the organisation's own), so only its field check
+    is skipped. Uniqueness and constraints are still validated over every field.
+    """
+    loaded = [
+        f.name
+        for f in obj._meta.concrete_fields
+        if isinstance(f, models.ForeignKey)
+        and f.is_cached(obj)
+        and getattr(obj, f.name) is not None
+    ]
+    errors: dict[str, Any] = {}
+    try:
+        obj.clean_fields(exclude=[*exclude, *loaded])
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        obj.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    # As full_clean does: fields that failed are left out of the checks across fields.
+    checked = [*exclude, *(name for name in errors if name != NON_FIELD_ERRORS)]
+    try:
+        obj.validate_unique(exclude=checked)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        obj.validate_constraints(exclude=checked)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
 
 
 def _save(obj: TenantModel, **kwargs: Any) -> None:
