@@ -6,6 +6,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from carte.catalogue.api import router as catalogue_router
+from carte.catalogue.api_transfer import router as transfer_router
 from carte.core.api import build_api
 from carte.core.views_misc import healthz
 from carte.organisations.api import router as organisations_router
@@ -14,6 +15,7 @@ from carte.organisations.views import home, token_revoke, tokens
 api = build_api()
 api.add_router("/", organisations_router)
 api.add_router("/", catalogue_router)
+api.add_router("/", transfer_router)
 
 urlpatterns = [
     path("", home, name="home"),

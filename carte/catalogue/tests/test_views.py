@@ -361,7 +361,14 @@ def test_it_answers_404_to_another_organisation_on_every_catalogue_page(outsider
         actor=Actor.for_system(org), service=service, kind="levels", data={"name": "L"}
     )
     category = service.category
-    values = {"pk": service.pk, "kind": "levels", "part_pk": level.pk, "a": 1, "b": 2}
+    values = {
+        "pk": service.pk,
+        "kind": "levels",
+        "part_pk": level.pk,
+        "a": 1,
+        "b": 2,
+        "fmt": "json",
+    }
     for pattern in urlpatterns:
         kwargs = {k: v for k, v in values.items() if k in pattern.pattern.converters}
         if pattern.name.startswith("category_") and "pk" in kwargs:

@@ -1,0 +1,171 @@
+"""API endpoints to export and import the whole catalogue (`/api/v1/orgs/{org}/catalogue/`).
+
+Export answers the file itself; import takes a multipart `file` and answers the report
+(what was, or on a dry run would be, created, changed and removed per table), or a 422
+problem listing every problem with its table, row and column; nothing is written then.
+
+No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
+"""
+
+import json
+from typing import Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from ninja import Field, File, Router, Schema
+from ninja.files import UploadedFile
+from ninja.params.functions import Query as QueryParam
+
+from carte.catalogue.models import Service
+from carte.catalogue.transfer.export import CONTENT_TYPES
+from carte.catalogue.transfer.importer import Problem, Report, import_catalogue
+from carte.catalogue.views_transfer import (
+    content_too_large,
+    export_response,
+    max_bytes,
+    too_large_message,
+)
+from carte.core.api import PROBLEM_TYPE_BASE, api_actor
+from carte.core.errors import INVALID, TITLES, TOO_LARGE, DomainError
+from carte.core.permissions import ADD, require
+
+router = Router()
+
+CATALOGUE = "/orgs/{org}/catalogue"
+TAG = "Catalogue export and import"
+_TRUE = {"true", "1", "yes", "on"}
+
+
+class TableCounts(Schema):
+    """How many rows of one table are (or would be) created, changed and removed."""
+
+    created: int
+    changed: int
+    removed: int
+
+
+class ImportReportOut(Schema):
+    """What an import did, or what a dry run would do."""
+
+    dry_run: bool
+    applied: bool = Field(..., description="True when the changes were written.")
+    tables: dict[str, TableCounts] = Field(
+        ..., description="Per table with something to do: the counts."
+    )
+    created: dict[str, list[str]] = Field(..., description="Per table: the rows created.")
+    changed: dict[str, list[str]] = Field(..., description="Per table: the rows changed.")
+    removed: dict[str, list[str]] = Field(..., description="Per table: the rows removed.")
+
+
+class ProblemRow(Schema):
+    """One thing wrong with the file, and where."""
+
+    table: str
+    row: int | None
+    column: str | None
+    message: str
+
+
+def report_out(report: Report) -> dict[str, Any]:
+    """The report as the API shows it."""
+    counts = report.counts()
+    return {
+        "dry_run": report.dry_run,
+        "applied": report.applied,
+        "tables": counts,
+        "created": {t: list(report.created.get(t, [])) for t in counts if report.created.get(t)},
+        "changed": {t: list(report.changed.get(t, [])) for t in counts if report.changed.get(t)},
+        "removed": {t: list(report.removed.get(t, [])) for t in counts if report.removed.get(t)},
+    }
+
+
+def _problem_row(p: Problem) -> dict[str, Any]:
+    return {"table": p.table, "row": p.row, "column": p.column, "message": p.message}
+
+
+def problems_response(request: HttpRequest, report: Report) -> HttpResponse:
+    """A 422 problem+json naming every problem: `problems` with table/row/column, and
+    `errors.file` with the same as lines, like every other validation problem."""
+    count = len(report.errors)
+    body = {
+        "type": PROBLEM_TYPE_BASE + INVALID,
+        "title": TITLES[INVALID],
+        "status": 422,
+        "detail": f"{count} problem{'s' if count != 1 else ''} in the file: nothing was written.",
+        "instance": request.path,
+        "errors": {"file": [str(p) for p in report.errors]},
+        "problems": [_problem_row(p) for p in report.errors],
+    }
+    return HttpResponse(json.dumps(body), status=422, content_type="application/problem+json")
+
+
+_FILE_CONTENT = {
+    ct: {"schema": {"type": "string", "format": "binary"}} for ct in CONTENT_TYPES.values()
+}
+_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"type": "object"}}}
+
+
+@router.get(
+    CATALOGUE + "/export",
+    tags=[TAG],
+    summary="Export the catalogue",
+    operation_id="catalogue_export",
+    openapi_extra={
+        "responses": {
+            200: {"description": "The catalogue file.", "content": _FILE_CONTENT},
+            403: {"description": "Customers may not export.", "content": _PROBLEM_CONTENT},
+        }
+    },
+)
+def catalogue_export(
+    request: HttpRequest,
+    org: str,
+    fmt: Literal["xlsx", "csv", "json", "yaml"] = QueryParam(
+        "xlsx", alias="format", description="xlsx, csv (a .zip of CSV files), json or yaml."
+    ),
+) -> HttpResponseBase:
+    """The live catalogue as a file named `<org>-catalogue.<ext>` (PMO side only)."""
+    actor = api_actor(request, org)
+    return export_response(actor, fmt)
+
+
+@router.post(
+    CATALOGUE + "/import",
+    response={200: ImportReportOut},
+    tags=[TAG],
+    summary="Import a catalogue file",
+    operation_id="catalogue_import",
+    openapi_extra={
+        "responses": {
+            413: {"description": "The file is too large.", "content": _PROBLEM_CONTENT},
+            422: {
+                "description": "The file has problems (each with table, row and column); "
+                "nothing was written.",
+                "content": _PROBLEM_CONTENT,
+            },
+        }
+    },
+)
+def catalogue_import(
+    request: HttpRequest,
+    org: str,
+    file: File[UploadedFile],
+    dry_run: bool = False,
+) -> Any:
+    """Check the file and, unless `dry_run` (query or form field), write it all or nothing.
+
+    Services are matched by code; their parts are made to match the file. Needs the
+    right to add services (Director, PMO Managers, admins).
+    """
+    actor = api_actor(request, org)
+    require(actor, ADD, Service)
+    limit = max_bytes()
+    if content_too_large(request, limit) or (file.size is not None and file.size > limit):
+        raise DomainError(
+            too_large_message(limit), code=TOO_LARGE, errors={"file": [too_large_message(limit)]}
+        )
+    dry_run = dry_run or str(request.POST.get("dry_run", "")).lower() in _TRUE
+    report = import_catalogue(actor, file, name=file.name, dry_run=dry_run, max_bytes=limit)
+    if not report.ok:
+        return problems_response(request, report)
+    return report_out(report)
