@@ -1,4 +1,5 @@
-"""`carte bench seed|run`: load the bench data, or time the pages and API against it."""
+"""`carte bench seed|run|catalogue-seed|catalogue-run`: load the bench data, or time the
+pages and API against it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from time import perf_counter
 
 from django.conf import settings
 
+from bench.catalogue import DEFAULT_SERVICES, run_catalogue, seed_catalogue
 from bench.run import BenchError, run
 from bench.seed import BENCH_EMAIL, BENCH_PASSWORD, SCALES, seed
 
@@ -33,12 +35,46 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--warmup", type=_at_least_one, default=20, help="untimed, each")
     run_cmd.add_argument("--org", help="bench organisation to measure (default: the first)")
     run_cmd.add_argument("--out", type=Path, help="also write the JSON report here")
+    cat_seed = commands.add_parser(
+        "catalogue-seed", help="replace the catalogue bench organisation `bench-cat`"
+    )
+    cat_seed.add_argument("--services", type=_at_least_one, default=DEFAULT_SERVICES)
+    cat_seed.add_argument("--force", action="store_true", help="allow in production mode")
+    cat_run = commands.add_parser(
+        "catalogue-run", help="time the catalogue pages, API, graph and .xlsx transfer; JSON"
+    )
+    cat_run.add_argument("--requests", type=_at_least_one, default=100, help="timed, each")
+    cat_run.add_argument("--warmup", type=_at_least_one, default=5, help="untimed, each")
+    cat_run.add_argument("--skip-import", action="store_true", help="export only")
+    cat_run.add_argument("--skip-transfer", action="store_true", help="neither export nor import")
+    cat_run.add_argument("--out", type=Path, help="also write the JSON report here")
     return parser
+
+
+def _refuse_in_production(args: argparse.Namespace) -> bool:
+    if settings.PRODUCTION and not args.force:
+        print("carte bench: refusing to seed in production mode (add --force).", file=sys.stderr)
+        return True
+    return False
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def main(argv: list[str]) -> int:
     """Run one bench command; errors print one line (exit 2 when the user can fix them)."""
     args = _parser().parse_args(argv)
+    if args.command == "catalogue-seed":
+        if _refuse_in_production(args):
+            return 2
+        start = perf_counter()
+        seed_catalogue(args.services, progress=_progress)
+        print(
+            f"Seeded bench-cat: {args.services} services in {perf_counter() - start:.1f} s. "
+            f"Login: {BENCH_EMAIL} / {BENCH_PASSWORD}"
+        )
+        return 0
     if args.command == "seed":
         if settings.PRODUCTION and not args.force:
             print(
@@ -55,12 +91,21 @@ def main(argv: list[str]) -> int:
         )
         return 0
     try:
-        report = run(
-            requests=args.requests,
-            warmup=args.warmup,
-            org_slug=args.org,
-            progress=lambda line: print(line, file=sys.stderr),
-        )
+        if args.command == "catalogue-run":
+            report = run_catalogue(
+                requests=args.requests,
+                warmup=args.warmup,
+                skip_import=args.skip_import,
+                skip_transfer=args.skip_transfer,
+                progress=_progress,
+            )
+        else:
+            report = run(
+                requests=args.requests,
+                warmup=args.warmup,
+                org_slug=args.org,
+                progress=_progress,
+            )
     except BenchError as exc:
         print(f"carte bench: {exc}", file=sys.stderr)
         return exc.exit_code
