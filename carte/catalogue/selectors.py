@@ -72,12 +72,17 @@ def category_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySe
 
 
 def service_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Service]:
-    """The catalogue as a list: each service with its category, PMOs and current version."""
+    """The catalogue as a list: each service with its category, PMOs and current version.
+
+    Staff lists read only the version's number: its snapshot (all the parts as JSON) is
+    for customers, who see each service as published."""
     qs = (
         _services(actor)
         .select_related("category", "current_version")
         .prefetch_related("delivering_pmos")
     )
+    if sees_everything(actor):
+        qs = qs.defer("current_version__snapshot")
     return (filters or ServiceFilter.model_validate({})).apply(qs)
 
 
