@@ -641,3 +641,24 @@ def test_cli_main_exits_with_2_on_a_refusal(target: Actor, tmp_path: Path) -> No
     with pytest.raises(SystemExit) as exc:
         main(["catalogue", "import", str(path), "--org", "target"])
     assert exc.value.code == 2
+
+
+@pytest.mark.django_db
+def test_it_refreshes_planner_statistics_after_an_import_on_postgresql(org, director):
+    """Fresh rows leave PostgreSQL's planner blind until autovacuum; the import analyses."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from carte.catalogue.transfer import export, importer
+
+    if connection.vendor != "postgresql":
+        pytest.skip("ANALYZE is a PostgreSQL statement")
+    category = services.category_create(actor=director.actor, name="Reporting")
+    services.service_create(
+        actor=director.actor, code="REP-01", name="Reporting", category=category
+    )
+    data = export.export_bytes(director.actor, "json")
+    with CaptureQueriesContext(connection) as ctx:
+        report = importer.import_catalogue(director.actor, io.BytesIO(data), name="c.json")
+    assert report.applied
+    assert any(q["sql"].startswith('ANALYZE "catalogue_service"') for q in ctx.captured_queries)
