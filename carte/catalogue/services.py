@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from django.db import transaction
-from django.db.models import Max, Model
+from django.db.models import Max
 from django.utils import timezone
 
 from carte.catalogue import snapshots
@@ -36,22 +36,17 @@ from carte.core import audit
 from carte.core.errors import DomainError, forbidden
 from carte.core.models import AuditAction, TenantModel
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, require
-from carte.core.services import archive_object, create_object, restore_object, update_object
+from carte.core.services import (
+    archive_object,
+    check_same_org,
+    create_object,
+    restore_object,
+    update_object,
+)
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import PMO
 
 # ---------------------------------------------------------------- shared checks
-
-
-def _same_org(actor: Actor, **refs: Model | None) -> None:
-    """Refuse a reference to another organisation's row, or to an archived one."""
-    for field, obj in refs.items():
-        if obj is None:
-            continue
-        if getattr(obj, "organisation_id", None) != actor.organisation.pk:
-            raise DomainError.field(field, "No such record in this organisation.")
-        if isinstance(obj, TenantModel) and obj.is_archived:
-            raise DomainError.field(field, f"This {obj._meta.verbose_name} is archived.")
 
 
 # ---------------------------------------------------------------- categories
@@ -124,7 +119,7 @@ def _check_service(actor: Actor, service: Service, data: dict[str, Any]) -> None
         raise DomainError.field("stage", "The stage changes only through lifecycle transitions.")
     if unknown:
         raise DomainError.field(sorted(unknown)[0], "Unknown field.")
-    _same_org(actor, category=data.get("category"))
+    check_same_org(actor, live=True, category=data.get("category"))
     replaces = data.get("replaces")
     if replaces is not None:
         if replaces.organisation_id != actor.organisation.pk:
@@ -132,7 +127,7 @@ def _check_service(actor: Actor, service: Service, data: dict[str, Any]) -> None
         if service.pk is not None and replaces.pk == service.pk:
             raise DomainError.field("replaces", "A service cannot replace itself.")
     for pmo in data.get("delivering_pmos") or []:
-        _same_org(actor, delivering_pmos=pmo)
+        check_same_org(actor, live=True, delivering_pmos=pmo)
     mode = data.get("delivery_mode", service.delivery_mode)
     provider = data.get("provider_name", service.provider_name)
     if mode != DeliveryMode.IN_HOUSE and not provider:
@@ -220,7 +215,7 @@ def service_restore(*, actor: Actor, service: Service) -> Service:
 
 
 def _check_role(actor: Actor, service: Service, data: dict[str, Any]) -> None:
-    _same_org(actor, person=data.get("person"), pmo=data.get("pmo"))
+    check_same_org(actor, live=True, person=data.get("person"), pmo=data.get("pmo"))
     role = data.get("role")
     pmo = data.get("pmo")
     if role == ServiceRoleKind.OWNER and not (
@@ -267,7 +262,7 @@ def _check_part(
         if k
         in ("person", "pmo", "customer_group", "symptom", "artefact", "source_output", "supplier")
     }
-    _same_org(actor, **refs)
+    check_same_org(actor, live=True, **refs)
     if model is ServiceRole:
         _check_role(actor, service, data)
     supplier = data.get("supplier")
@@ -281,7 +276,7 @@ def _check_part(
             "itself.",
         )
     for group in data.get("customers") or []:
-        _same_org(actor, customers=group)
+        check_same_org(actor, live=True, customers=group)
 
 
 def _part_extra(data: dict[str, Any]) -> dict[str, Any]:
@@ -392,7 +387,7 @@ def artefact_create(
 ) -> Artefact:
     """Add a template, tool, document or procedure, owned by a service or shared by a PMO."""
     require(actor, ADD, Artefact)
-    _same_org(actor, owner_service=owner_service, owner_pmo=owner_pmo)
+    check_same_org(actor, live=True, owner_service=owner_service, owner_pmo=owner_pmo)
     if owner_service is not None:
         require(actor, CHANGE, owner_service)
     artefact = Artefact(
@@ -409,7 +404,9 @@ def artefact_create(
 @transaction.atomic
 def artefact_update(*, actor: Actor, artefact: Artefact, data: dict[str, Any]) -> Artefact:
     require(actor, CHANGE, artefact)
-    _same_org(actor, owner_service=data.get("owner_service"), owner_pmo=data.get("owner_pmo"))
+    check_same_org(
+        actor, live=True, owner_service=data.get("owner_service"), owner_pmo=data.get("owner_pmo")
+    )
     for owner in (artefact.owner_service, data.get("owner_service")):
         if owner is not None:
             require(actor, CHANGE, owner)

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.db.models import Model
 from django.utils import timezone
 
 from carte.core import audit
@@ -90,6 +91,18 @@ def _save(obj: TenantModel, **kwargs: Any) -> None:
             "This conflicts with a change made at the same moment; reload and try again.",
             code=CONFLICT,
         ) from exc
+
+
+def check_same_org(actor: Actor, *, live: bool = False, **refs: Model | None) -> None:
+    """Refuse a reference to another organisation's row (and, with `live`, to an archived
+    one), naming the field it came in."""
+    for field, obj in refs.items():
+        if obj is None:
+            continue
+        if getattr(obj, "organisation_id", None) != actor.organisation.pk:
+            raise DomainError.field(field, "No such record in this organisation.")
+        if live and isinstance(obj, TenantModel) and obj.is_archived:
+            raise DomainError.field(field, f"This {obj._meta.verbose_name} is archived.")
 
 
 def create_object(actor: Actor, obj: M, *, extra: Mapping[str, Any] | None = None) -> M:

@@ -15,14 +15,19 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from carte.core import audit
 from carte.core.errors import CONFLICT, DomainError, not_found
 from carte.core.models import AuditAction
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, require
-from carte.core.services import archive_object, create_object, restore_object, update_object
+from carte.core.services import (
+    archive_object,
+    check_same_org,
+    create_object,
+    restore_object,
+    update_object,
+)
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import (
     PMO,
@@ -62,13 +67,6 @@ def organisation_create(*, name: str, slug: str) -> Organisation:
 # ---------------------------------------------------------------- shared checks
 
 
-def _check_same_org(actor: Actor, **refs: Model | None) -> None:
-    """Refuse a reference to a row of another organisation, naming the field."""
-    for field, obj in refs.items():
-        if obj is not None and getattr(obj, "organisation_id", None) != actor.organisation.pk:
-            raise DomainError.field(field, "No such record in this organisation.")
-
-
 def _pmo_ancestors(pmo: PMO) -> Iterable[PMO]:
     seen: set[int] = set()
     node: PMO | None = pmo
@@ -79,7 +77,7 @@ def _pmo_ancestors(pmo: PMO) -> Iterable[PMO]:
 
 
 def _check_parent(actor: Actor, pmo: PMO, parent: PMO | None) -> None:
-    _check_same_org(actor, parent=parent)
+    check_same_org(actor, parent=parent)
     if parent is None:
         return
     if parent.is_archived:
@@ -172,7 +170,7 @@ def customer_group_restore(*, actor: Actor, customer_group: CustomerGroup) -> Cu
 
 
 def _check_person_refs(actor: Actor, data: dict[str, Any], person: Person | None = None) -> None:
-    _check_same_org(actor, pmo=data.get("pmo"), customer_group=data.get("customer_group"))
+    check_same_org(actor, pmo=data.get("pmo"), customer_group=data.get("customer_group"))
     for field in ("pmo", "customer_group"):
         ref = data.get(field)
         # A link made while the row was live may stay; a new link must be to a live row.
