@@ -56,10 +56,10 @@ from carte.core.api import (
     ref,
 )
 from carte.core.errors import DomainError
+from carte.core.listing import get_for
 from carte.core.models import TenantModel
 from carte.core.permissions import VIEW, Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
-from carte.organisations.selectors import get_for
 
 router = Router()
 

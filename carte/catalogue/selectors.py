@@ -38,10 +38,9 @@ from carte.catalogue.models import (
 )
 from carte.catalogue.services import PARTS
 from carte.core.errors import DomainError, not_found
-from carte.core.listing import ListFilter
+from carte.core.listing import ListFilter, get_for
 from carte.core.models import TenantModel
 from carte.core.permissions import STAFF_SIDE, VIEW, Actor, can, require
-from carte.organisations.selectors import get_for
 
 LIVE = Q(archived_at__isnull=True)
 

@@ -24,6 +24,7 @@ from carte.catalogue.forms import PART_FORMS, CategoryForm, ServiceForm
 from carte.catalogue.graph import layout
 from carte.catalogue.models import Category, Service
 from carte.core.errors import DomainError
+from carte.core.listing import get_for
 from carte.core.permissions import ADD, CHANGE, Actor, can
 from carte.core.views import (
     Column,
@@ -34,7 +35,7 @@ from carte.core.views import (
     resource_urls,
 )
 from carte.organisations import selectors as org_selectors
-from carte.organisations.selectors import audit_for_object, get_for
+from carte.organisations.selectors import audit_for_object
 
 MENU_PAGE = 60  # services per page of the menu: a long catalogue stays quick to load
 

@@ -12,9 +12,12 @@ from django.db.models import Model, Q, QuerySet
 from ninja import FilterSchema
 from pydantic import Field, ValidationError
 
-from carte.core.errors import DomainError
+from carte.core.errors import DomainError, not_found
+from carte.core.models import TenantModel
+from carte.core.permissions import VIEW, Actor, require
 
 Q_T = TypeVar("Q_T", bound=QuerySet[Any])
+R = TypeVar("R", bound=TenantModel)
 
 
 class ListFilter(FilterSchema):
@@ -81,3 +84,14 @@ class ListFilter(FilterSchema):
 def scoped(model: type[Model], organisation_id: int) -> QuerySet[Any]:
     """Every row of `model` that belongs to the organisation, archived or not."""
     return model._default_manager.filter(organisation_id=organisation_id)
+
+
+def get_for(actor: Actor, queryset: QuerySet[R], pk: int | str, *, action: str = VIEW) -> R:
+    """Fetch one row of the actor's organisation: 404 if missing or another organisation's,
+    403 if it is there but the action is not allowed. The one scoped fetch of every app."""
+    try:
+        obj = queryset.filter(organisation_id=actor.organisation.pk).get(pk=int(pk))
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise not_found(str(queryset.model._meta.verbose_name)) from exc
+    require(actor, action, obj)
+    return obj

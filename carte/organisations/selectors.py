@@ -12,9 +12,9 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from carte.core.errors import DomainError, not_found
-from carte.core.listing import ListFilter
+from carte.core.listing import ListFilter, get_for
 from carte.core.models import AuditEntry, TenantModel
-from carte.core.permissions import VIEW, Actor, can, require
+from carte.core.permissions import VIEW, Actor, can
 from carte.organisations.filters import (
     AuditFilter,
     CustomerGroupFilter,
@@ -135,17 +135,6 @@ def organisations_for(user: User) -> QuerySet[Organisation]:
 
 def memberships_of_user(user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user, archived_at__isnull=True)
-
-
-def get_for(actor: Actor, queryset: QuerySet[T], pk: int | str, *, action: str = VIEW) -> T:
-    """Fetch one row of the actor's organisation: 404 if missing or another organisation's,
-    403 if it is there but the action is not allowed."""
-    try:
-        obj = queryset.filter(organisation_id=actor.organisation.pk).get(pk=int(pk))
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
-        raise not_found(str(queryset.model._meta.verbose_name)) from exc
-    require(actor, action, obj)
-    return obj
 
 
 def _visible(actor: Actor, model: type[TenantModel]) -> QuerySet[Any]:
