@@ -267,9 +267,7 @@ def seed_catalogue(
             )
     # The stage moves only through lifecycle transitions (not built yet); like the demo's
     # set_demo_stage, the bench sets it directly (in one statement, without audit entries).
-    Service.objects.filter(pk__in=running).update(
-        stage=Stage.RUNNING, stage_changed_at=timezone.now()
-    )
+    Service.objects.filter(pk__in=running)._move_stage(Stage.RUNNING, timezone.now())
     if connection.vendor == "postgresql":
         # Fresh tables have no planner statistics until autovacuum gets to them; without
         # them the search's EXISTS over outputs took 300 ms instead of 28 ms at 2,000.

@@ -131,8 +131,9 @@ def set_demo_stage(actor: Actor, service: Service, stage: str) -> None:
     if before == stage:
         return
     now = timezone.now()
-    Service.objects.filter(pk=service.pk).update(stage=stage, stage_changed_at=now)
-    service.stage, service.stage_changed_at = stage, now
+    Service.objects.filter(pk=service.pk)._move_stage(stage, now)
+    service.stage = service._stored_stage = stage
+    service.stage_changed_at = now
     audit.record(
         actor=actor,
         obj=service,

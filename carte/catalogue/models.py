@@ -66,8 +66,38 @@ class Category(TenantModel):
         return self.name
 
 
+class StageLocked(Exception):
+    """A write tried to set a service's stage outside the lifecycle's transition functions."""
+
+
+class ServiceQuerySet(models.QuerySet["Service"]):
+    def update(self, **kwargs: Any) -> int:
+        if "stage" in kwargs:
+            raise StageLocked("The stage changes only through carte.lifecycle transitions.")
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        if "stage" in fields:
+            raise StageLocked("The stage changes only through carte.lifecycle transitions.")
+        return super().bulk_update(objs, fields, batch_size=batch_size)
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Service]:
+        objs = list(objs)
+        if any(o.stage != Stage.PROPOSED for o in objs):
+            raise StageLocked("New services start at the proposed stage.")
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def _move_stage(self, stage: str, at: Any) -> int:
+        """For `carte.lifecycle.services` only: the one statement that moves a stage."""
+        return super().update(stage=stage, stage_changed_at=at, updated_at=at)
+
+
 class Service(TenantModel):
-    """A PMO service: what it does, for whom, why the PMO, how it is delivered and priced."""
+    """A PMO service: what it does, for whom, why the PMO, how it is delivered and priced.
+
+    The stage is guarded: `save()` refuses a changed stage, and the queryset refuses
+    `update(stage=...)`; only the lifecycle's transition functions move it (DESIGN.md).
+    """
 
     code = models.CharField(max_length=20, validators=[code_validator])
     name = models.CharField(max_length=200)
@@ -118,6 +148,22 @@ class Service(TenantModel):
     replaces = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
+    supports = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="supporting_services",
+        help_text="For a temporary supporting service: the new service it runs alongside (M-16).",
+    )
+    origin = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="successors",
+        help_text="The closed service whose kept artefacts this one started from (M-21).",
+    )
     current_version = models.ForeignKey(
         "catalogue.ServiceVersion",
         null=True,
@@ -134,6 +180,8 @@ class Service(TenantModel):
         "service_not_replacing_itself": "replaces",
     }
     AUDIT_EXCLUDE = (*TenantModel.AUDIT_EXCLUDE, "current_version", "stage_changed_at")
+
+    objects = ServiceQuerySet.as_manager()
 
     class Meta:
         ordering = ["code", "id"]
@@ -165,6 +213,28 @@ class Service(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
+
+    @classmethod
+    def from_db(cls, db: Any, field_names: Any, values: Any, **kwargs: Any) -> Service:
+        instance = super().from_db(db, field_names, values, **kwargs)
+        instance._stored_stage = instance.__dict__.get("stage")
+        return instance
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        super().refresh_from_db(*args, **kwargs)
+        self._stored_stage = self.__dict__.get("stage")
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        fields = kwargs.get("update_fields")
+        if "stage" in self.__dict__ and (fields is None or "stage" in fields):
+            stored = Stage.PROPOSED if self._state.adding else self._stored_stage
+            if stored is not None and self.stage != stored:
+                raise StageLocked("The stage changes only through carte.lifecycle transitions.")
+        super().save(*args, **kwargs)
+        self._stored_stage = self.__dict__.get("stage")
+
+    # The stage as last read from or written to the database (None: not loaded).
+    _stored_stage: str | None = None
 
     @property
     def is_published(self) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from carte.catalogue.choices import (
     ArtefactKind,
@@ -64,6 +65,24 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Service {n:04d}")
     summary = "A service of the PMO."
     stage = Stage.PROPOSED
+
+    @classmethod
+    def _create(cls, model_class: type[Service], *args: object, **kwargs: object) -> Service:
+        # A new service starts at `proposed`; a factory asked for another stage puts it
+        # there the way only test data may (the lifecycle's transitions are tested apart).
+        stage = str(kwargs.pop("stage", Stage.PROPOSED))
+        service: Service = super()._create(model_class, *args, **kwargs)
+        if stage != Stage.PROPOSED:
+            move_stage(service, stage)
+        return service
+
+
+def move_stage(service: Service, stage: str) -> None:
+    """Test data only: put a service at a stage without its transition's checks."""
+    now = timezone.now()
+    Service.objects.filter(pk=service.pk)._move_stage(stage, now)
+    service.stage = service._stored_stage = stage
+    service.stage_changed_at = now
 
 
 class _PartFactory(factory.django.DjangoModelFactory):

@@ -31,6 +31,7 @@ from carte.catalogue.tests.factories import (
     ServiceSymptomFactory,
     SupplierFactory,
     SymptomFactory,
+    move_stage,
 )
 from carte.core.permissions import Actor
 from carte.core.testing import (
@@ -51,7 +52,7 @@ CATALOGUE_COLLECTIONS = ("categories", "services", "dependency-graph")
 
 def publish_running(service: Service) -> Service:
     """Test set-up: put a service in the running stage and publish it (customers see it)."""
-    Service.objects.filter(pk=service.pk).update(stage=Stage.RUNNING)
+    move_stage(service, Stage.RUNNING)
     service.refresh_from_db()
     services.service_publish(actor=Actor.for_system(service.organisation), service=service)
     service.refresh_from_db()
@@ -540,7 +541,7 @@ def test_customers_see_only_the_published_running_services(customer, org):
     proposed = ServiceFactory(organisation=org, code="PROPOSED")
     closed = ServiceFactory(organisation=org, code="CLOSED")
     publish_running(closed)
-    Service.objects.filter(pk=closed.pk).update(stage=Stage.CLOSED)
+    move_stage(closed, Stage.CLOSED)
     ServiceOutputFactory(service=shown, name="Report")
     ServiceInputFactory(
         service=shown, source_output=ServiceOutputFactory(service=running, name="Hidden")

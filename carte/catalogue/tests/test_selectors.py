@@ -13,6 +13,7 @@ from carte.catalogue.choices import ArtefactKind, DeliveryMode, PricingBasis, St
 from carte.catalogue.filters import ServiceFilter
 from carte.catalogue.models import Category, Service
 from carte.catalogue.selectors import Edge, find_cycles
+from carte.catalogue.tests.factories import move_stage
 from carte.core.errors import NOT_FOUND, DomainError
 from carte.organisations.tests.factories import CustomerGroupFactory, PMOFactory
 
@@ -35,7 +36,7 @@ def add(actor: Any, service: Service, kind: str, /, **data: Any) -> Any:
 def go_live(actor: Any, service: Service) -> Service:
     """Publish the service and put it in the running stage (moves belong to the lifecycle)."""
     services.service_publish(actor=actor, service=service)
-    Service.objects.filter(pk=service.pk).update(stage=Stage.RUNNING)
+    move_stage(service, Stage.RUNNING)
     service.refresh_from_db()
     return service
 
@@ -67,7 +68,7 @@ def test_it_shows_customers_only_running_published_services(
 ) -> None:
     live = go_live(director.actor, new_service(director.actor, category, "LIVE"))
     unpublished = new_service(director.actor, category, "DRAFT")
-    Service.objects.filter(pk=unpublished.pk).update(stage=Stage.RUNNING)
+    move_stage(unpublished, Stage.RUNNING)
     services.service_publish(
         actor=director.actor, service=new_service(director.actor, category, "PROPOSED")
     )
@@ -155,7 +156,7 @@ def test_it_filters_by_category_stage_delivery_mode_and_pricing_basis(
         price=Decimal(100),
         currency="EUR",
     )
-    Service.objects.filter(pk=running.pk).update(stage=Stage.RUNNING)
+    move_stage(running, Stage.RUNNING)
 
     assert listed(director.actor, category=reporting.pk) == ["B"]
     assert listed(director.actor, category=category.pk) == ["A"]

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from carte.catalogue import services
 from carte.catalogue.models import Category, Service, ServiceLevel, ServiceVersion
+from carte.catalogue.tests.factories import move_stage
 from carte.core.models import AuditEntry
 from carte.core.permissions import Actor
 from carte.core.testing import no_writes
@@ -70,7 +71,7 @@ def make_running(service, actor=None):
     """Publish and mark running (the lifecycle issue will move stages for real)."""
     actor = actor or Actor.for_system(service.organisation)
     services.service_publish(actor=actor, service=service)
-    Service.objects.filter(pk=service.pk).update(stage="running")
+    move_stage(service, "running")
     service.refresh_from_db()
     return service
 
