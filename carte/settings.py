@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "carte.core",
     "carte.organisations",
     "carte.catalogue",
+    "carte.lifecycle",
 ]
 
 MIDDLEWARE = [

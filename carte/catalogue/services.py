@@ -111,15 +111,19 @@ SERVICE_FIELDS = (
     "end_date",
     "replaces",
 )
+# Set by the lifecycle when it creates a service: the service a temporary one supports
+# (M-16) and the closed service a new one started from (M-21).
+LINK_FIELDS = ("supports", "origin")
 
 
 def _check_service(actor: Actor, service: Service, data: dict[str, Any]) -> None:
-    unknown = set(data) - set(SERVICE_FIELDS) - {"delivering_pmos"}
+    unknown = set(data) - set(SERVICE_FIELDS) - set(LINK_FIELDS) - {"delivering_pmos"}
     if "stage" in unknown:
         raise DomainError.field("stage", "The stage changes only through lifecycle transitions.")
     if unknown:
         raise DomainError.field(sorted(unknown)[0], "Unknown field.")
     check_same_org(actor, live=True, category=data.get("category"))
+    check_same_org(actor, supports=data.get("supports"), origin=data.get("origin"))
     replaces = data.get("replaces")
     if replaces is not None:
         if replaces.organisation_id != actor.organisation.pk:
@@ -151,7 +155,9 @@ def service_create(*, actor: Actor, delivering_pmos: Iterable[PMO] = (), **field
     """Add a service to the catalogue, at the `proposed` stage."""
     require(actor, ADD, Service)
     pmos = list(delivering_pmos)
-    service = Service(**{k: v for k, v in fields.items() if k in SERVICE_FIELDS})
+    service = Service(
+        **{k: v for k, v in fields.items() if k in SERVICE_FIELDS or k in LINK_FIELDS}
+    )
     _check_service(actor, service, {**fields, "delivering_pmos": pmos})
     service.stage_changed_at = timezone.now()
     create_object(actor, service, extra={"delivering_pmos": _pmo_names(pmos)})

@@ -88,6 +88,7 @@ def problem(
     code: str,
     detail: str,
     errors: Mapping[str, list[str]] | None = None,
+    extra: Mapping[str, Any] | None = None,
 ) -> HttpResponse:
     """An RFC 9457 problem details response."""
     import json
@@ -101,6 +102,8 @@ def problem(
     }
     if errors:
         body["errors"] = dict(errors)
+    for key, value in (extra or {}).items():
+        body.setdefault(key, value)
     return HttpResponse(json.dumps(body), status=status, content_type="application/problem+json")
 
 
@@ -134,7 +137,12 @@ def build_api() -> NinjaAPI:
     @api.exception_handler(DomainError)
     def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
         return problem(
-            request, status=exc.status, code=exc.code, detail=exc.message, errors=exc.errors
+            request,
+            status=exc.status,
+            code=exc.code,
+            detail=exc.message,
+            errors=exc.errors,
+            extra=exc.extra,
         )
 
     @api.exception_handler(NinjaValidationError)

@@ -7,7 +7,7 @@ problem+json, the CLI as one line on stderr with exit code 2.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
@@ -46,12 +46,16 @@ class DomainError(Exception):
         *,
         code: str = INVALID,
         errors: Mapping[str, Sequence[str]] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         # Field name -> messages; "__all__" for errors that belong to no single field.
         self.errors: dict[str, list[str]] = {k: list(v) for k, v in (errors or {}).items()}
+        # Extension members of the problem+json body (RFC 9457 section 3.2), such as the
+        # unmet conditions of a refused lifecycle move.
+        self.extra: dict[str, Any] = dict(extra or {})
 
     @property
     def status(self) -> int:

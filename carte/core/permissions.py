@@ -70,25 +70,36 @@ def _crud(view: frozenset[str], edit: frozenset[str]) -> dict[str, Rule]:
 SERVICE_EDITORS = STRUCTURE_EDITORS  # admin, PMO Director, PMO Managers edit any service
 
 
-def managed_service_ids(actor: Actor) -> frozenset[int]:
-    """The services on which the actor is the Owner or a Service Manager (M-10)."""
-    if "managed_services" not in actor.cache:
+def _service_roles(actor: Actor) -> dict[str, frozenset[int]]:
+    """Role -> the services on which the actor holds it (Owner, Manager), asked once."""
+    if "service_roles" not in actor.cache:
         from carte.catalogue.models import ServiceRole
 
-        ids: frozenset[int] = frozenset()
+        found: dict[str, set[int]] = {"owner": set(), "manager": set()}
         if actor.user is not None:
-            ids = frozenset(
-                ServiceRole.objects.filter(
-                    organisation_id=actor.organisation.pk,
-                    person__user=actor.user,
-                    person__archived_at__isnull=True,
-                    role__in=("owner", "manager"),
-                    archived_at__isnull=True,
-                ).values_list("service_id", flat=True)
-            )
-        actor.cache["managed_services"] = ids
-    result: frozenset[int] = actor.cache["managed_services"]
+            rows = ServiceRole.objects.filter(
+                organisation_id=actor.organisation.pk,
+                person__user=actor.user,
+                person__archived_at__isnull=True,
+                role__in=("owner", "manager"),
+                archived_at__isnull=True,
+            ).values_list("role", "service_id")
+            for role, service_id in rows:
+                found[role].add(service_id)
+        actor.cache["service_roles"] = {k: frozenset(v) for k, v in found.items()}
+    result: dict[str, frozenset[int]] = actor.cache["service_roles"]
     return result
+
+
+def managed_service_ids(actor: Actor) -> frozenset[int]:
+    """The services on which the actor is the Owner or a Service Manager (M-10)."""
+    roles = _service_roles(actor)
+    return roles["owner"] | roles["manager"]
+
+
+def owned_service_ids(actor: Actor) -> frozenset[int]:
+    """The services of which the actor is the Service Owner."""
+    return _service_roles(actor)["owner"]
 
 
 def _service_id(target: Any) -> int | None:
@@ -125,6 +136,22 @@ def may_view_service(actor: Actor, target: Any) -> bool:
     )
 
 
+def is_service_owner(actor: Actor, target: Any) -> bool:
+    """Only the service's own Owner (not the Director) signs off and approves closure."""
+    return not isinstance(target, type) and _service_id(target) in owned_service_ids(actor)
+
+
+def owner_or_director(actor: Actor, target: Any) -> bool:
+    return OrgRole.DIRECTOR in actor.roles or is_service_owner(actor, target)
+
+
+# Lifecycle actions on a service (carte.lifecycle): who may take each kind of step.
+DECIDE = "lifecycle.decide"  # set-up decision, rejection, deferral: the PMO Director
+MANAGE = "lifecycle.manage"  # design, pilots, readiness, transition: whoever edits the service
+SIGN_OFF = "lifecycle.sign_off"  # sign-off, waivers, closure approval: the Service Owner
+CLOSE = "lifecycle.close"  # start closure, reintroduce: the Owner or the Director
+
+
 def _service_crud() -> dict[str, Rule]:
     return {
         VIEW: may_view_service,
@@ -143,11 +170,17 @@ RULES: dict[str, dict[str, Rule]] = {
     "catalogue.category": _crud(EVERYONE, SERVICE_EDITORS),
     "catalogue.symptom": _crud(EVERYONE, SERVICE_EDITORS | {OrgRole.STAFF}),
     "catalogue.artefact": _crud(STAFF_SIDE, SERVICE_EDITORS | {OrgRole.STAFF}),
-    # A service and each of its parts follow the service's rules.
+    "catalogue.service": {
+        **_service_crud(),
+        DECIDE: frozenset({OrgRole.DIRECTOR}),
+        MANAGE: may_edit_service,
+        SIGN_OFF: is_service_owner,
+        CLOSE: owner_or_director,
+    },
+    # Each part of a service follows the service's rules.
     **{
         f"catalogue.{name}": _service_crud()
         for name in (
-            "service",
             "servicerole",
             "servicelevel",
             "servicesymptom",
@@ -160,6 +193,28 @@ RULES: dict[str, dict[str, Rule]] = {
             "governanceneed",
             "serviceartefact",
             "serviceversion",
+        )
+    },
+    # The lifecycle's records are the PMO's working papers; writes go through the
+    # service's lifecycle actions above.
+    **{
+        f"lifecycle.{name}": {VIEW: STAFF_SIDE}
+        for name in (
+            "lifecycleevent",
+            "eventattachment",
+            "setupdecision",
+            "successcriterion",
+            "tasklist",
+            "task",
+            "templatetask",
+            "pilotiteration",
+            "criterionresult",
+            "readinessassessment",
+            "readinessanswer",
+            "transitionplan",
+            "transitionphase",
+            "closure",
+            "artefactdecision",
         )
     },
 }
