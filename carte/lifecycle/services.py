@@ -13,7 +13,9 @@ before it writes anything.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,6 +75,29 @@ from carte.lifecycle.models import (
 from carte.organisations.choices import PMOKind
 from carte.organisations.models import PMO, CustomerGroup, Person
 
+_AS_OF: ContextVar[dt.datetime | None] = ContextVar("lifecycle_as_of", default=None)
+
+
+def now() -> dt.datetime:
+    """When a lifecycle record says it happened: now, or the moment `as_of` sets."""
+    return _AS_OF.get() or timezone.now()
+
+
+def today() -> dt.date:
+    return timezone.localdate(now())
+
+
+@contextmanager
+def as_of(moment: dt.datetime) -> Iterator[None]:
+    """Record lifecycle steps as of a past moment: for entering a service's history
+    (decisions taken before Carte was in use) and for the demo and benchmark data. The
+    audit trail still says when each record was written."""
+    token = _AS_OF.set(moment)
+    try:
+        yield
+    finally:
+        _AS_OF.reset(token)
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -122,7 +147,7 @@ def _event(
         to_stage=target,
         title=title[:200],
         note=note,
-        at=at or timezone.now(),
+        at=at or now(),
         actor=actor.user,
         actor_label=actor.label,
     )
@@ -201,10 +226,10 @@ def transition(
         note = _text("note", note, required=move.payload in ("reason",))
         runner = _RUNNERS_BY_MOVE.get(move.name) or _RUNNERS[move.payload]
         runner(actor, locked, payload)
-        now = timezone.now()
-        Service.objects.filter(pk=locked.pk)._move_stage(move.target, now)
+        moment = now()
+        Service.objects.filter(pk=locked.pk)._move_stage(move.target, moment)
         locked.stage = locked._stored_stage = move.target
-        locked.stage_changed_at = now
+        locked.stage_changed_at = moment
         audit.record(
             actor=actor,
             obj=locked,
@@ -220,12 +245,12 @@ def transition(
             source=current,
             target=move.target,
             attachments=attachments,
-            at=now,
+            at=moment,
         )
         if move.payload == "go_live" and payload.get("publish", True):
             _publish_if_changed(actor, locked)
     service.stage = service._stored_stage = move.target
-    service.stage_changed_at = now
+    service.stage_changed_at = moment
     service.current_version_id = locked.current_version_id
     return event
 
@@ -528,7 +553,7 @@ def _run_approval(actor: Actor, service: Service, payload: dict[str, Any]) -> No
     for decision in closure.decisions.filter(archived_at__isnull=True).select_related("artefact"):
         if decision.fate != ArtefactFate.KEEP:
             archive_object(actor, decision.artefact)
-    update_object(actor, closure, {"approved_at": timezone.now(), "approved_by": actor.user})
+    update_object(actor, closure, {"approved_at": now(), "approved_by": actor.user})
 
 
 _RUNNERS = {
@@ -704,14 +729,14 @@ def _task_list(
         ),
     )
     if template is not None:
-        today = timezone.localdate()
+        start = today()
         for item in TemplateTask.objects.filter(template=template, archived_at__isnull=True):
             create_object(
                 actor,
                 Task(
                     task_list=task_list,
                     title=item.title,
-                    due_on=today + dt.timedelta(days=item.due_after_days),
+                    due_on=start + dt.timedelta(days=item.due_after_days),
                     position=item.position,
                 ),
             )
@@ -877,7 +902,7 @@ def pilot_result_record(
             "resources_confirmed": bool(resources_confirmed),
             "outcomes_validated": bool(outcomes_validated),
             "result_note": note.strip(),
-            "result_at": timezone.now(),
+            "result_at": now(),
         },
     )
     met = sum(1 for o in given.values() if o.result == CriterionResultKind.MET)
@@ -952,7 +977,7 @@ def readiness_record(
         )
     if not isinstance(assessed_on, dt.date):
         raise DomainError.field("assessed_on", "Give the date of the assessment.")
-    if assessed_on > timezone.localdate():
+    if assessed_on > today():
         raise DomainError.field("assessed_on", "An assessment cannot be dated in the future.")
     assessment = create_object(
         actor,
@@ -1035,7 +1060,7 @@ def supporting_service_create(
     _in_stage(service, Stage.SIGNED_OFF, Stage.TRANSITION, doing="add a supporting service")
     if end_date is None:
         raise DomainError.field("end_date", "A temporary service needs an end date.")
-    if end_date <= timezone.localdate():
+    if end_date <= today():
         raise DomainError.field("end_date", "The end date must be in the future.")
     supporting = catalogue.service_create(
         actor=actor,
@@ -1136,7 +1161,7 @@ def due_for_closure(actor: Actor) -> list[Service]:
             organisation=actor.organisation,
             archived_at__isnull=True,
             is_temporary=True,
-            end_date__lt=timezone.localdate(),
+            end_date__lt=today(),
             stage=Stage.RUNNING,
         ).order_by("end_date", "code")
     )
