@@ -20,6 +20,7 @@ from django.test import Client
 from carte.core.permissions import Actor
 from carte.organisations import services
 from carte.organisations.choices import OrgRole
+from carte.organisations.demo import DEMO_SLUGS, demo_logins, load_demo, purge_organisation
 from carte.organisations.models import Organisation, User
 from carte.organisations.tests.factories import MembershipFactory, OrganisationFactory
 
@@ -56,6 +57,18 @@ class Persona:
     @property
     def actor(self) -> Actor:
         return Actor(user=self.user, organisation=self.organisation, roles=frozenset(self.roles))
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Organisation]]:
+    """Both demo organisations, loaded once for the whole module (committed, then purged
+    at its end); each test still runs in its own rolled-back transaction."""
+    with django_db_blocker.unblock():
+        assert load_demo() is True
+        yield {o.slug: o for o in Organisation.objects.filter(slug__in=DEMO_SLUGS)}
+        for org in Organisation.objects.filter(slug__in=DEMO_SLUGS):
+            purge_organisation(org)
+        User.objects.filter(email__in=demo_logins()).delete()
 
 
 @pytest.fixture(autouse=True)

@@ -8,15 +8,14 @@ artefacts per organisation); `load_catalogue_demo` walks it in a few passes:
    and artefact links;
 3. the inputs, once every output exists, so an input can name another service's output
    (a dependency, M-5) in any order of declaration;
-4. the demo stages, publishing every running service, and a second version of a few.
+4. the demo stages, reached through the lifecycle's transitions (`carte.lifecycle.demo`;
+   going live publishes a service), and a second version of a few.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-
-from django.utils import timezone
 
 from carte.catalogue import services
 from carte.catalogue.choices import (
@@ -31,8 +30,6 @@ from carte.catalogue.choices import (
     SupplierKind,
 )
 from carte.catalogue.models import Category, Service, ServiceOutput, Supplier, Symptom
-from carte.core import audit
-from carte.core.models import AuditAction
 from carte.core.permissions import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
 
@@ -118,28 +115,6 @@ class Catalogue:
 
 
 # ------------------------------------------------------------------------- the loader
-
-
-def set_demo_stage(actor: Actor, service: Service, stage: str) -> None:
-    """Put a demo service at a stage, with an audit entry like any other change.
-
-    The stage is meant to move only through lifecycle transitions; until the lifecycle
-    issue lands, the demo sets it directly here. That issue replaces this helper with
-    real transitions (which check their guards and record their own entries).
-    """
-    before = service.stage
-    if before == stage:
-        return
-    now = timezone.now()
-    Service.objects.filter(pk=service.pk)._move_stage(stage, now)
-    service.stage = service._stored_stage = stage
-    service.stage_changed_at = now
-    audit.record(
-        actor=actor,
-        obj=service,
-        action=AuditAction.UPDATE,
-        changes={"stage": {"before": before, "after": stage}},
-    )
 
 
 def _money(hours: float) -> Decimal:
@@ -294,11 +269,13 @@ def load_catalogue_demo(*, actor: Actor) -> dict[str, Service]:
             services.part_create(actor=actor, service=service, kind="inputs", data=data)
 
     by_code = {code: service for code, (service, _, _) in made.items()}
-    for svc in spec.services:
-        service = by_code[svc.code]
-        set_demo_stage(actor, service, svc.stage)
-        if svc.stage == Stage.RUNNING:
-            services.service_publish(actor=actor, service=service, note="First published.")
+    # Each service reaches its stage through the lifecycle's transitions (going live
+    # publishes it), dated over the last months.
+    from carte.lifecycle.demo import load_lifecycle_demo  # the lifecycle builds on this
+
+    load_lifecycle_demo(
+        actor=actor, stages={svc.code: svc.stage for svc in spec.services}, by_code=by_code
+    )
     for code, changes, (symptom, weight), note in spec.revisions:
         service = by_code[code]
         services.service_update(actor=actor, service=service, data=dict(changes))
@@ -685,6 +662,8 @@ NORTHWIND_SERVICES = (
         symptoms=(("suppliers", 5), ("budget", 2)),
         competences=(("Contract management", 3, 0.4),),
         governance=(("Procurement agrees to share contract data", True),),
+        stage=Stage.CLOSING,
+        own=(("Supplier performance scorecard", ArtefactKind.TOOL, "suppliers/scorecard"),),
     ),
     # ------------------------------------------------------------ Portfolio management
     Svc(
@@ -835,6 +814,7 @@ NORTHWIND_SERVICES = (
         symptoms=(("blind", 3), ("overload", 3)),
         competences=(("Strategic advice", 4, 0.2),),
         governance=(("PMO Director sits on the executive committee", False),),
+        stage=Stage.APPROVED_FOR_SETUP,
     ),
     Svc(
         code="POR-04",
@@ -1409,6 +1389,7 @@ NORTHWIND_SERVICES = (
         symptoms=(("skills", 4), ("repeat", 2)),
         competences=(("Coaching", 4, 0.4),),
         governance=(("Coaching code of conduct", True),),
+        stage=Stage.SIGNED_OFF,
     ),
     Svc(
         code="CAP-05",
@@ -1490,6 +1471,11 @@ NORTHWIND_SERVICES = (
         symptoms=(("benefits", 4), ("repeat", 3)),
         competences=(("Evaluation", 3, 0.3),),
         governance=(("Closure reports include benefit baselines", False),),
+        stage=Stage.CLOSED,
+        own=(
+            ("Post-project review agenda", ArtefactKind.TEMPLATE, "reviews/agenda"),
+            ("Review facilitation guide", ArtefactKind.DOCUMENT, "reviews/facilitation-guide"),
+        ),
     ),
     # ------------------------------------------------------------ Resource management
     Svc(
@@ -1537,6 +1523,7 @@ NORTHWIND_SERVICES = (
         competences=(("Resource planning", 3, 0.6),),
         governance=(("Line managers declare availability", False),),
         own=(("Capacity planning workbook", ArtefactKind.TOOL, "resources/capacity-workbook"),),
+        stage=Stage.TRANSITION,
     ),
     Svc(
         code="RES-02",

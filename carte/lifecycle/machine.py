@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Service
 from carte.core.permissions import CLOSE, DECIDE, MANAGE, SIGN_OFF, Actor, can
@@ -261,7 +263,11 @@ def _readiness(service: Service) -> list[Check]:
             "An organisation readiness assessment says the organisation is ready",
             latest is not None
             and latest.verdict == Verdict.READY
-            and latest.created_at >= (service.stage_changed_at or latest.created_at),
+            # made since the sign-off, not in an earlier life of the service
+            and (
+                service.stage_changed_at is None
+                or latest.assessed_on >= timezone.localdate(service.stage_changed_at)
+            ),
             "Record a readiness assessment."
             if latest is None
             else "The latest assessment says not ready: assess again when it is.",

@@ -1068,6 +1068,8 @@ def supporting_service_create(
         name=name,
         category=category or service.category,
         summary=summary or f"Temporary support while {service.name} is introduced.",
+        outcome=f"Customers of {service.name} are supported while it is introduced.",
+        scopes=list(service.scopes),
         is_temporary=True,
         end_date=end_date,
         supports=service,

@@ -1,0 +1,682 @@
+"""The demo organisations' service lives, walked through the real lifecycle functions.
+
+Every demo service reaches its stage by the same transitions a PMO would make, each
+dated in the past with `as_of`, so timelines, ages in stage and checklists look lived-in:
+running services went live over the last year and a half; a few services tell the
+stories the issue asks for:
+
+- a proposal awaiting the Director's decision, one deferred and one rejected;
+- a service in its second pilot iteration with one criterion still unmet;
+- a signed-off service whose first readiness assessment said "not ready";
+- a service in a phased transition, with a temporary supporting service beside it;
+- a temporary service past its agreed end date, due for closure;
+- a service closing, its artefact review under way;
+- a closed service with its artefact decisions, and a successor another PMO started
+  from the artefacts it kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils import timezone
+
+from carte.catalogue import services as catalogue
+from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage, SupplierKind
+from carte.catalogue.models import Artefact, Category, Service
+from carte.core.permissions import Actor
+from carte.lifecycle import services
+from carte.lifecycle.choices import READINESS_QUESTIONS, Answer, CriterionResultKind, TaskStatus
+from carte.lifecycle.models import SuccessCriterion, Task, TaskList
+from carte.organisations.choices import PMOKind
+from carte.organisations.models import PMO, CustomerGroup, Person, User
+
+DAY = dt.timedelta(days=1)
+SETUP_TASKS = (
+    ("Agree success criteria with pilot customers", 7),
+    ("Write the procedures and work instructions", 21),
+    ("Set up tools, access and templates", 28),
+    ("Train the operatives", 35),
+    ("Brief customers and stakeholders", 42),
+)
+CLOSURE_TASKS = (
+    ("Tell customers and agree hand-over dates", 7),
+    ("Finish or hand over open work", 21),
+    ("Review every artefact: keep, archive or discard", 28),
+    ("Release the people and close the budget line", 35),
+)
+
+
+@dataclass
+class _Cast:
+    """Who acts in an organisation's demo lifecycle: the Director decides, a PMO
+    Manager runs set-up steps where the service's own manager has no login."""
+
+    director: Actor
+    runner: Actor
+    templates: tuple[Artefact | None, Artefact | None]
+    org_actor: Actor
+
+    def person_actor(self, person: Person | None, fallback: Actor) -> Actor:
+        if person is not None and person.user_id is not None:
+            return Actor.for_system(self.org_actor.organisation, person.user)
+        return fallback
+
+
+@contextmanager
+def _at(moment: dt.datetime) -> Iterator[None]:
+    with services.as_of(moment):
+        yield
+
+
+def _user(actor: Actor, local: str) -> User | None:
+    domain = f"{actor.organisation.slug}.example"
+    return User.objects.filter(email=f"{local}@{domain}").first()
+
+
+def _cast(actor: Actor) -> _Cast:
+    org = actor.organisation
+    coe = PMO.objects.filter(organisation=org, kind=PMOKind.CENTRE_OF_EXCELLENCE).first()
+    templates: tuple[Artefact | None, Artefact | None] = (None, None)
+    if coe is not None:
+        made = []
+        for name, tasks, path in (
+            ("Service set-up plan", SETUP_TASKS, "templates/service-setup-plan"),
+            ("Service closure plan", CLOSURE_TASKS, "templates/service-closure-plan"),
+        ):
+            template = catalogue.artefact_create(
+                actor=actor,
+                name=name,
+                kind=ArtefactKind.TEMPLATE,
+                owner_pmo=coe,
+                description="The Centre of Excellence's standard task list.",
+                url=f"https://intranet.{org.slug}.example/pmo/{path}",
+            )
+            for position, (title, days) in enumerate(tasks, start=1):
+                services.template_task_create(
+                    actor=actor,
+                    template=template,
+                    data={"title": title, "due_after_days": days, "position": position},
+                )
+            made.append(template)
+        templates = (made[0], made[1])
+    director = Actor.for_system(org, _user(actor, "director"))
+    return _Cast(
+        director=director,
+        runner=Actor.for_system(org, _user(actor, "pmo_manager")),
+        templates=templates,
+        org_actor=actor,
+    )
+
+
+def _role(service: Service, kind: str) -> Person | None:
+    role = (
+        service.roles.filter(role=kind, archived_at__isnull=True)
+        .select_related("person")
+        .order_by("id")
+        .first()
+    )
+    return role.person if role else None
+
+
+def _groups(service: Service) -> list[CustomerGroup]:
+    groups = [
+        c.customer_group
+        for c in service.customers.filter(archived_at__isnull=True).select_related("customer_group")
+        if c.customer_group is not None
+    ]
+    return groups or list(CustomerGroup.objects.filter(organisation=service.organisation)[:2])
+
+
+def _ensure_procedure(actor: Actor, service: Service) -> None:
+    has = (
+        Artefact.objects.filter(owner_service=service, kind=ArtefactKind.PROCEDURE).exists()
+        or service.artefact_links.filter(artefact__kind=ArtefactKind.PROCEDURE).exists()
+    )
+    if not has:
+        slug = service.code.lower()
+        catalogue.artefact_create(
+            actor=actor,
+            name=f"{service.name}: procedure",
+            kind=ArtefactKind.PROCEDURE,
+            owner_service=service,
+            description="How the service is delivered, step by step.",
+            url=f"https://intranet.{service.organisation.slug}.example/pmo/procedures/{slug}",
+        )
+
+
+def _ensure_sipoc(actor: Actor, service: Service, group: CustomerGroup) -> None:
+    """A small SIPOC for services the catalogue demo does not describe (new proposals)."""
+    if service.steps.exists():
+        return
+
+    def add(part: str, /, **data: object) -> object:
+        return catalogue.part_create(actor=actor, service=service, kind=part, data=data)
+
+    supplier = add("suppliers", kind=SupplierKind.ROLE, name="Project managers", position=1)
+    add(
+        "inputs",
+        name="Request from a project",
+        quality_criteria="Names the project and what is needed.",
+        is_trigger=True,
+        supplier=supplier,
+        position=1,
+    )
+    add("steps", name="Triage the request", performer="Service Manager", position=1)
+    add("steps", name="Deliver and follow up", performer="Service Operative", position=2)
+    add(
+        "outputs",
+        name="Support delivered",
+        quality_criteria="Within five working days.",
+        customers=[group],
+        position=1,
+    )
+    add("customers", customer_group=group)
+
+
+class _Walk:
+    """Takes one service along the main path, a dated step at a time."""
+
+    def __init__(
+        self, cast: _Cast, service: Service, start: dt.datetime, pace: float = 1.0
+    ) -> None:
+        self.cast = cast
+        self.service = service
+        self.clock = start
+        self.pace = pace  # below 1: the same steps in less time
+        self.owner = _role(service, ServiceRoleKind.OWNER)
+        self.manager = _role(service, ServiceRoleKind.MANAGER)
+        self.operatives = [
+            r.person
+            for r in service.roles.filter(
+                role=ServiceRoleKind.OPERATIVE, archived_at__isnull=True
+            ).select_related("person")
+        ] or [p for p in (self.manager,) if p is not None]
+        self.owner_actor = cast.person_actor(self.owner, cast.director)
+        self.manager_actor = cast.person_actor(self.manager, cast.runner)
+        self.groups = _groups(service)
+
+    def later(self, days: int) -> dt.datetime:
+        """Move the walk's clock on, never past the present."""
+        self.clock = min(
+            self.clock + days * self.pace * DAY, timezone.now() - dt.timedelta(hours=1)
+        )
+        return self.clock
+
+    def move(self, to: str, actor: Actor, days: int, note: str = "", **payload: Any) -> None:
+        with _at(self.later(days)):
+            services.transition(actor=actor, service=self.service, to=to, note=note, **payload)
+
+    def decide(self) -> None:
+        service = self.service
+        pmos = list(service.delivering_pmos.all())
+        managers = {
+            r.pmo: r.person
+            for r in service.roles.filter(
+                role=ServiceRoleKind.MANAGER, archived_at__isnull=True
+            ).select_related("pmo", "person")
+            if r.pmo is not None
+        }
+        assert self.owner is not None, f"{service.code} has no Owner in the demo catalogue"
+        names = ", ".join(p.name for p in pmos)
+        outsourced = service.delivery_mode != "in_house"
+        self.move(
+            Stage.APPROVED_FOR_SETUP,
+            self.cast.director,
+            0,
+            note="Agreed at the PMO leadership meeting.",
+            delivering_pmos=pmos,
+            owner=self.owner,
+            managers=managers,
+            sourcing="outsource_part" if outsourced else "in_house",
+            provider_name=service.provider_name,
+            strategy_fit=f"{service.name} serves the strategy's aim: {service.outcome[:200]}",
+            capacity=f"{names} can staff it from existing capacity, with coaching in year one.",
+            other_services=f"It shares people and templates with the other services of {names}.",
+            stakeholders="Sponsors and project managers asked for it in the last demand review.",
+            scope=", ".join(service.get_scopes_display() or []) or "As described on the card.",
+        )
+
+    def design(self) -> None:
+        service = self.service
+        self.move(
+            Stage.DESIGN,
+            self.manager_actor,
+            5,
+            note="Set-up project kicked off.",
+            template=self.cast.templates[0],
+        )
+        with _at(self.later(3)):
+            if self.cast.templates[0] is None:
+                services.task_list_create(
+                    actor=self.manager_actor, service=service, purpose="setup"
+                )
+                task_list = TaskList.objects.filter(service=service).latest("id")
+                for title, days in SETUP_TASKS[:3]:
+                    services.task_create(
+                        actor=self.manager_actor,
+                        task_list=task_list,
+                        data={"title": title, "due_on": services.today() + days * DAY},
+                    )
+            _ensure_sipoc(self.cast.org_actor, service, self.groups[0])
+            _ensure_procedure(self.cast.org_actor, service)
+            output = service.outputs.filter(archived_at__isnull=True).order_by("position").first()
+            services.criterion_create(
+                actor=self.manager_actor,
+                service=service,
+                description=f"{output.name if output else 'Each output'} meets its quality "
+                "criteria for every pilot customer"[:300],
+                measure=(output.quality_criteria if output else "")[:300],
+                agreed_with_groups=self.groups,
+            )
+            services.criterion_create(
+                actor=self.manager_actor,
+                service=service,
+                description="Pilot customers rate the service 4 out of 5 or better",
+                measure="Short survey at the end of the pilot.",
+                agreed_with_groups=self.groups[:1],
+            )
+
+    def tasks_done(self, purpose: str, upto: int | None = None) -> None:
+        tasks = Task.objects.filter(
+            task_list__service=self.service, task_list__purpose=purpose, archived_at=None
+        ).order_by("position", "id")
+        for task in list(tasks)[:upto]:
+            services.task_update(
+                actor=self.manager_actor, task=task, data={"status": TaskStatus.DONE}
+            )
+
+    def pilot(self, days: int = 30) -> None:
+        suppliers = list(self.service.suppliers.filter(archived_at__isnull=True)[:2])
+        start = services.today() + 30 * DAY
+        self.move(
+            Stage.PILOT,
+            self.manager_actor,
+            days,
+            note="Pilot with two customer groups.",
+            starts_on=start,
+            ends_on=start + 30 * DAY,
+            suppliers=suppliers,
+            customers=self.groups,
+            operatives=self.operatives,
+        )
+
+    def result(self, unmet: int = 0, days: int = 35, note: str = "") -> None:
+        criteria = list(SuccessCriterion.objects.filter(service=self.service, archived_at=None))
+        outcomes = []
+        for index, criterion in enumerate(criteria):
+            met = index < len(criteria) - unmet
+            outcomes.append(
+                services.CriterionOutcome(
+                    criterion,
+                    CriterionResultKind.MET if met else CriterionResultKind.NOT_MET,
+                    "Survey: 4.4 of 5 on average" if met else "Survey: 3.6 of 5 on average",
+                )
+            )
+        with _at(self.later(days)):
+            services.pilot_result_record(
+                actor=self.manager_actor,
+                service=self.service,
+                results=outcomes,
+                governance_in_place=True,
+                resources_confirmed=True,
+                outcomes_validated=not unmet,
+                note=note or "Pilot customers used every output; the steering group was briefed.",
+            )
+
+    def sign_off(self) -> None:
+        self.tasks_done("setup")
+        self.move(
+            Stage.SIGNED_OFF,
+            self.owner_actor,
+            5,
+            note="Signed off after the pilot review with the pilot customers.",
+        )
+
+    def assess(self, ready: bool = True, days: int = 7) -> None:
+        answers = [
+            services.ReadinessItem(q, Answer.YES if ready or i != 3 else Answer.NO)
+            for i, q in enumerate(READINESS_QUESTIONS)
+        ]
+        assessor = self.manager or self.owner
+        assert assessor is not None
+        with _at(self.later(days)):
+            services.readiness_record(
+                actor=self.manager_actor,
+                service=self.service,
+                assessor=assessor,
+                assessed_on=services.today(),
+                answers=answers,
+                verdict="ready" if ready else "not_ready",
+                note="" if ready else "Tool access for the operatives is not granted yet.",
+            )
+
+    def transition(self, phased: bool = True) -> None:
+        today = self.clock.date()
+        groups = self.groups
+        phases: list[dict[str, object]]
+        if phased and len(groups) > 1:
+            phases = [
+                {
+                    "name": f"Phase {i}: {group.name}",
+                    "starts_on": today + (i - 1) * 21 * DAY,
+                    "ends_on": today + i * 21 * DAY,
+                    "customer_groups": [group],
+                }
+                for i, group in enumerate(groups[:3], start=1)
+            ]
+        else:
+            phased = False
+            phases = [
+                {
+                    "name": "Go-live",
+                    "starts_on": today + 7 * DAY,
+                    "ends_on": today + 7 * DAY,
+                    "customer_groups": groups,
+                }
+            ]
+        self.move(
+            Stage.TRANSITION,
+            self.manager_actor,
+            3,
+            approach="phased" if phased else "big_bang",
+            behavioural_change="Launch briefings, a named contact per customer group, "
+            "and coaching for the first month.",
+            phases=phases,
+        )
+
+    def phases_done(self, upto: int | None = None) -> None:
+        plan = self.service.transition_plans.latest("id")
+        for phase in list(plan.phases.order_by("position"))[:upto]:
+            with _at(self.later(21)):
+                services.phase_update(actor=self.manager_actor, phase=phase, data={"done": True})
+
+    def go_live(self) -> None:
+        self.phases_done()
+        self.move(Stage.RUNNING, self.manager_actor, 1, note="Live for every customer group.")
+
+    def to_running(self) -> None:
+        self.decide()
+        self.design()
+        self.pilot()
+        self.result()
+        self.sign_off()
+        self.assess()
+        self.transition()
+        self.go_live()
+
+    def start_closure(self, reason: str, explanation: str, **extra: Any) -> None:
+        self.move(
+            Stage.CLOSING,
+            self.owner_actor,
+            30,
+            explanation=explanation,
+            reason=reason,
+            change_notes="Customers were told at the quarterly service review; "
+            "the operatives move to other services.",
+            template=self.cast.templates[1],
+            **extra,
+        )
+
+    def decide_artefacts(self, fates: dict[str, str], days: int = 14) -> None:
+        with _at(self.later(days)):
+            for artefact in Artefact.objects.filter(
+                owner_service=self.service, archived_at__isnull=True
+            ).order_by("id"):
+                fate = fates.get(artefact.name) or fates.get("*")
+                if fate is None:
+                    continue
+                services.artefact_decide(
+                    actor=self.manager_actor,
+                    service=self.service,
+                    artefact=artefact,
+                    fate=fate,
+                    note={
+                        "keep": "Worth keeping should the service come back.",
+                        "archive": "Out of date, kept on record only.",
+                        "discard": "Superseded; no one should use it.",
+                    }[fate],
+                )
+
+
+def _new_proposal(
+    actor: Actor, code: str, name: str, category: Category, pmo: PMO, summary: str
+) -> Service:
+    return catalogue.service_create(
+        actor=actor,
+        code=code,
+        name=name,
+        category=category,
+        summary=summary,
+        outcome=summary,
+        scopes=["portfolio"],
+        delivering_pmos=[pmo],
+    )
+
+
+def _appoint(actor: Actor, service: Service, owner: Person, manager: Person, pmo: PMO) -> None:
+    catalogue.part_create(
+        actor=actor, service=service, kind="roles", data={"role": "owner", "person": owner}
+    )
+    catalogue.part_create(
+        actor=actor,
+        service=service,
+        kind="roles",
+        data={"role": "manager", "person": manager, "pmo": pmo},
+    )
+
+
+def load_lifecycle_demo(
+    *, actor: Actor, stages: dict[str, str], by_code: dict[str, Service]
+) -> None:
+    """Walk each demo service to its stage (`stages`: code -> stage), dated in the past."""
+    cast = _cast(actor)
+    now = timezone.now()
+    running = [code for code, stage in stages.items() if stage == Stage.RUNNING]
+    # Running services went live over the last 18 months, the oldest first.
+    for index, code in enumerate(running):
+        start = now - dt.timedelta(days=560 - index * 12)
+        _Walk(cast, by_code[code], start).to_running()
+    stories = {
+        Stage.APPROVED_FOR_SETUP: _approved,
+        Stage.DESIGN: _design,
+        Stage.PILOT: _pilot,
+        Stage.SIGNED_OFF: _signed_off,
+        Stage.TRANSITION: _transition,
+        Stage.CLOSING: _closing,
+        Stage.CLOSED: _closed,
+    }
+    done: set[str] = set()
+    for code, stage in stages.items():
+        story = stories.get(Stage(stage))
+        if story is not None:
+            story(cast, by_code[code], by_code, done)
+            done.add(stage)
+    if actor.organisation.slug == "northwind":
+        _northwind_extras(cast, by_code)
+
+
+def _approved(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
+    walk = _Walk(cast, service, timezone.now() - 20 * DAY)
+    walk.decide()
+
+
+def _design(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
+    walk = _Walk(cast, service, timezone.now() - 50 * DAY)
+    walk.decide()
+    walk.design()
+    with _at(walk.later(10)):
+        walk.tasks_done("setup", upto=2)
+
+
+def _pilot(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
+    walk = _Walk(cast, service, timezone.now() - 150 * DAY)
+    walk.decide()
+    walk.design()
+    walk.pilot()
+    if Stage.PILOT in done:  # the second pilot of the demo: its first iteration is under way
+        return
+    # The first pilot service is in its second iteration, one criterion still unmet.
+    walk.result(unmet=1, note="Customers found the first outputs too generic.")
+    walk.move(
+        Stage.DESIGN,
+        walk.manager_actor,
+        3,
+        note="Another iteration: add a diagnostic workshop before the plan is written.",
+    )
+    walk.pilot(days=20)
+    walk.result(unmet=1, days=30, note="Better, but the rating is still below target.")
+
+
+def _signed_off(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
+    walk = _Walk(cast, service, timezone.now() - 120 * DAY)
+    walk.decide()
+    walk.design()
+    walk.pilot()
+    walk.result()
+    walk.sign_off()
+    walk.assess(ready=False)
+
+
+def _transition(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
+    walk = _Walk(cast, service, timezone.now() - 160 * DAY)
+    walk.decide()
+    walk.design()
+    walk.pilot()
+    walk.result()
+    walk.sign_off()
+    walk.assess()
+    walk.transition(phased=True)
+    walk.phases_done(upto=1)
+    # A temporary service runs alongside while the new one reaches every customer.
+    with _at(walk.later(1)):
+        helper = services.supporting_service_create(
+            actor=cast.runner,
+            service=service,
+            code=f"{service.code}T"[:20],
+            name=f"{service.name}: transition help desk",
+            end_date=timezone.localdate() + 75 * DAY,
+            summary="Answers questions and fixes data while the new service rolls out.",
+        )
+    # The same Owner and Managers look after it.
+    for role in service.roles.filter(archived_at__isnull=True).exclude(role="operative"):
+        catalogue.part_create(
+            actor=cast.org_actor,
+            service=helper,
+            kind="roles",
+            data={"role": role.role, "person": role.person, "pmo": role.pmo},
+        )
+    _Walk(cast, helper, walk.clock, pace=0.3).to_running()
+
+
+def _closing(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
+    walk = _Walk(cast, service, timezone.now() - 700 * DAY)
+    walk.to_running()
+    walk.clock = timezone.now() - 40 * DAY
+    walk.start_closure(
+        "not_best_provider",
+        "Procurement's new contract management team now does this better and cheaper.",
+    )
+    walk.tasks_done("closure", upto=1)
+    walk.decide_artefacts({f"{service.name}: procedure": "archive"})
+
+
+def _closed(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
+    walk = _Walk(cast, service, timezone.now() - 720 * DAY)
+    walk.to_running()
+    walk.clock = timezone.now() - 120 * DAY
+    walk.start_closure(
+        "change_of_focus",
+        "The PMO now puts its effort into benefits tracking; reviews move to the business.",
+    )
+    walk.tasks_done("closure")
+    walk.decide_artefacts({f"{service.name}: procedure": "archive", "*": "keep"}, days=20)
+    walk.move(
+        Stage.CLOSED,
+        walk.owner_actor,
+        10,
+        note="Closure approved at the service review.",
+        approve=True,
+    )
+    # Another PMO starts a service of its own from what this one kept.
+    other = (
+        PMO.objects.filter(organisation=service.organisation)
+        .exclude(pk__in=service.delivering_pmos.all())
+        .exclude(kind=PMOKind.CENTRE_OF_EXCELLENCE)
+        .order_by("id")
+        .first()
+    )
+    if other is None:
+        return
+    with _at(walk.later(30)):
+        successor = services.service_start_from(
+            actor=cast.runner,
+            origin=service,
+            code=f"{service.code}-N"[:20],
+            name=f"{service.name} for {other.name}",
+            delivering_pmos=[other],
+        )
+    manager = Person.objects.filter(organisation=service.organisation, pmo=other).first()
+    if walk.owner is not None and manager is not None:
+        _appoint(cast.org_actor, successor, walk.owner, manager, other)
+        _Walk(cast, successor, walk.clock).decide()
+
+
+def _northwind_extras(cast: _Cast, by_code: dict[str, Service]) -> None:
+    """Proposals deferred and rejected, and a temporary service past its end date."""
+    anchor = by_code["CAP-01"]
+    category, org = anchor.category, anchor.organisation
+    pmo = PMO.objects.get(organisation=org, name="Enterprise PMO")
+    owner = Person.objects.get(organisation=org, name="Hannah Okafor")
+    manager = Person.objects.get(organisation=org, name="Grace Liu")
+    deferred = _new_proposal(
+        cast.org_actor,
+        "AGL-01",
+        "Agile delivery coaching",
+        category,
+        pmo,
+        "Teams adopting agile delivery get a coach for their first three sprints.",
+    )
+    _appoint(cast.org_actor, deferred, owner, manager, pmo)
+    with _at(timezone.now() - 60 * DAY):
+        services.transition(
+            actor=cast.director,
+            service=deferred,
+            to=Stage.DEFERRED,
+            note="Wait until the methodology refresh settles how agile projects are governed.",
+        )
+    rejected = _new_proposal(
+        cast.org_actor,
+        "INN-01",
+        "Innovation scouting",
+        category,
+        pmo,
+        "Scan the market for technologies the group's projects could use.",
+    )
+    _appoint(cast.org_actor, rejected, owner, manager, pmo)
+    with _at(timezone.now() - 45 * DAY):
+        services.transition(
+            actor=cast.director,
+            service=rejected,
+            to=Stage.REJECTED,
+            note="Outside the PMO's mandate: the CTO office already does this.",
+        )
+    # A temporary service whose agreed end date has passed: due for closure.
+    temporary = catalogue.service_create(
+        actor=cast.org_actor,
+        code="ERP-T",
+        name="ERP cut-over reporting desk",
+        category=by_code["REP-01"].category,
+        summary="Daily cut-over status for the ERP programme until hyper-care ends.",
+        outcome="The ERP steering group sees cut-over progress every morning.",
+        scopes=["programme"],
+        is_temporary=True,
+        end_date=timezone.localdate() - 10 * DAY,
+        delivering_pmos=[pmo],
+    )
+    _appoint(cast.org_actor, temporary, owner, manager, pmo)
+    _Walk(cast, temporary, timezone.now() - 200 * DAY).to_running()
