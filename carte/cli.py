@@ -1,6 +1,7 @@
 """The `carte` command: serve, load the demo, manage tokens, check, benchmark.
 
-`carte <command>` runs Carte's own management commands (run, demo, createadmin, token);
+`carte <command>` runs Carte's own management commands (run, demo, createadmin, token,
+catalogue, lifecycle);
 `carte check` runs Django's deployment checks against the production settings;
 `carte manage ...` passes anything else to Django; `carte bench ...` runs the benchmarks.
 Errors a user can fix print one line and exit with code 2.
@@ -22,6 +23,12 @@ commands:
   catalogue export --org SLUG --format xlsx|csv|json|yaml [--out FILE]
   catalogue import FILE --org SLUG [--dry-run]
                            the service catalogue to and from files (all-or-nothing)
+  lifecycle show SERVICE --org SLUG [--as EMAIL]
+                           a service's stage, the checklist of each next move, its timeline
+  lifecycle move SERVICE TO --org SLUG --as EMAIL [--note TEXT] [--payload-json JSON|FILE]
+                           move a service as that member (TO: a stage or a move's name)
+  lifecycle board --org SLUG
+                           every service by stage, with its age there
   check                    Django's deployment checks for the production settings
   bench seed|run           benchmarks (see bench/README.md)
   manage ...               any Django management command

@@ -9,6 +9,7 @@ from carte.catalogue.api import router as catalogue_router
 from carte.catalogue.api_transfer import router as transfer_router
 from carte.core.api import build_api
 from carte.core.views_misc import healthz
+from carte.lifecycle.api import router as lifecycle_router
 from carte.organisations.api import router as organisations_router
 from carte.organisations.views import home, token_revoke, tokens
 
@@ -16,6 +17,7 @@ api = build_api()
 api.add_router("/", organisations_router)
 api.add_router("/", catalogue_router)
 api.add_router("/", transfer_router)
+api.add_router("/", lifecycle_router)
 
 urlpatterns = [
     path("", home, name="home"),
