@@ -35,4 +35,5 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("o/<slug:org>/", include("carte.organisations.urls")),
     path("o/<slug:org>/", include("carte.catalogue.urls")),
+    path("o/<slug:org>/", include("carte.lifecycle.urls")),
 ]

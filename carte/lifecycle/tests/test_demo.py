@@ -50,7 +50,8 @@ def test_a_phased_transition_with_a_temporary_supporting_service(demo: object) -
     assert plan.approach == "phased"
     assert [p.done for p in plan.phases.order_by("position")][:2] == [True, False]
     helper = service.supporting_services.get()
-    assert helper.is_temporary and helper.end_date > timezone.localdate()
+    assert helper.is_temporary
+    assert helper.end_date is not None and helper.end_date > timezone.localdate()
 
 
 def test_a_closed_service_with_decisions_and_a_successor(demo: object) -> None:

@@ -1,0 +1,558 @@
+"""Reads of the service lifecycle: everything a service's Lifecycle panel shows, and the
+board of all services by stage. Each takes the actor, and each runs a fixed number of
+queries whatever the number of services, events, tasks or criteria.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from carte.catalogue import selectors as catalogue_selectors
+from carte.catalogue.choices import ServiceRoleKind, Stage
+from carte.catalogue.models import Artefact, Category, Service, ServiceRole
+from carte.core.errors import forbidden
+from carte.core.listing import get_for
+from carte.core.permissions import ADD, CLOSE, DECIDE, MANAGE, SIGN_OFF, VIEW, Actor, can, require
+from carte.lifecycle import machine
+from carte.lifecycle.choices import TaskPurpose, TaskStatus
+from carte.lifecycle.filters import BoardFilter
+from carte.lifecycle.models import (
+    ArtefactDecision,
+    Closure,
+    CriterionResult,
+    EventAttachment,
+    LifecycleEvent,
+    PilotIteration,
+    ReadinessAnswer,
+    ReadinessAssessment,
+    SetupDecision,
+    SuccessCriterion,
+    Task,
+    TaskList,
+    TransitionPhase,
+    TransitionPlan,
+)
+from carte.organisations.models import PMO, Person
+
+LIVE = Q(archived_at__isnull=True)
+
+# The stages in the order of a service's life, then the proposals that went no further.
+MAIN_PATH: tuple[str, ...] = (
+    Stage.PROPOSED,
+    Stage.APPROVED_FOR_SETUP,
+    Stage.DESIGN,
+    Stage.PILOT,
+    Stage.SIGNED_OFF,
+    Stage.TRANSITION,
+    Stage.RUNNING,
+    Stage.CLOSING,
+    Stage.CLOSED,
+)
+BOARD_STAGES: tuple[str, ...] = (*MAIN_PATH, Stage.DEFERRED, Stage.REJECTED)
+EVENTS_PER_PAGE = 100
+# Cards per column: the oldest in their stage first; a column filtered alone shows more.
+COLUMN_LIMIT = 50
+SINGLE_COLUMN_LIMIT = 1000
+
+
+def age_label(since: dt.datetime | None, now: dt.datetime) -> str:
+    """How long something has been where it is, in days ("today" for less than one)."""
+    if since is None:
+        return ""
+    days = (now - since).days
+    if days <= 0:
+        return "under a day"
+    return "1 day" if days == 1 else f"{days} days"
+
+
+def is_due_for_closure(service: Service, today: dt.date) -> bool:
+    """A running temporary service past its agreed end date (see services.due_for_closure)."""
+    return bool(
+        service.is_temporary
+        and service.end_date is not None
+        and service.end_date < today
+        and service.stage == Stage.RUNNING
+    )
+
+
+# ---------------------------------------------------------------- one service
+
+
+def service_for_lifecycle(*, actor: Actor, pk: int | str, action: str = VIEW) -> Service:
+    """The service whose lifecycle is shown or changed. Staff-side records: a customer gets
+    the catalogue's answer for the service (404 unless it is published to them) and then
+    403; another organisation's service is a 404."""
+    if not can(actor, VIEW, LifecycleEvent):
+        catalogue_selectors.service_get(actor=actor, pk=pk)
+        raise forbidden("The lifecycle of a service is for the PMO's staff.")
+    qs = Service.objects.select_related("category", "supports", "origin")
+    return get_for(actor, qs, pk, action=action)
+
+
+@dataclass
+class TaskListView:
+    """A task list with its live tasks and how far it has come."""
+
+    task_list: TaskList
+    tasks: list[Task]
+
+    @property
+    def counted(self) -> list[Task]:
+        return [t for t in self.tasks if t.status != TaskStatus.DROPPED]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for t in self.counted if t.status == TaskStatus.DONE)
+
+    @property
+    def total(self) -> int:
+        return len(self.counted)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+@dataclass
+class PilotView:
+    pilot: PilotIteration
+    results: list[CriterionResult]
+
+    @property
+    def met(self) -> int:
+        return sum(1 for r in self.results if r.passes)
+
+
+@dataclass
+class Timeline:
+    """One page of a service's timeline, newest first; pages are counted from the newest.
+    One more event than shown is read to know whether older ones exist (no count query)."""
+
+    events: list[LifecycleEvent]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+def timeline(service: Service, page: Any = 1) -> Timeline:
+    try:
+        number = max(1, int(page or 1))
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * EVENTS_PER_PAGE
+    events = list(events_of(service)[start : start + EVENTS_PER_PAGE + 1])
+    return Timeline(events[:EVENTS_PER_PAGE], number, len(events) > EVENTS_PER_PAGE)
+
+
+@dataclass
+class Rights:
+    """Which kinds of lifecycle step this actor may take on the service."""
+
+    decide: bool
+    manage: bool
+    sign_off: bool
+    close: bool
+    add_service: bool
+
+    @property
+    def any(self) -> bool:
+        return self.decide or self.manage or self.sign_off or self.close
+
+
+@dataclass
+class LifecycleState:
+    """Everything the Lifecycle panel of one service shows."""
+
+    service: Service
+    since: dt.datetime | None
+    age: str
+    moves: list[machine.NextMove]
+    rights: Rights
+    owner: ServiceRole | None
+    managers: list[ServiceRole]
+    decision: SetupDecision | None
+    criteria: list[SuccessCriterion]
+    pilots: list[PilotView]
+    readiness: ReadinessAssessment | None
+    plan: TransitionPlan | None
+    closure: Closure | None
+    decisions: dict[int, ArtefactDecision]
+    own_artefacts: list[Artefact]
+    task_lists: list[TaskListView]
+    supporting: list[Service]
+    successors: list[Service]
+    due_for_closure: bool
+    events: Timeline
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stage(self) -> str:
+        return self.service.stage
+
+    @property
+    def current_pilot(self) -> PilotView | None:
+        return self.pilots[0] if self.pilots else None
+
+    @property
+    def allowed_moves(self) -> list[machine.NextMove]:
+        return [m for m in self.moves if m.allowed]
+
+    @property
+    def artefact_rows(self) -> list[tuple[Artefact, ArtefactDecision | None]]:
+        return [(a, self.decisions.get(a.pk)) for a in self.own_artefacts]
+
+    @property
+    def stepper(self) -> list[dict[str, Any]]:
+        """The main path as steps: those behind the service, its own, those ahead."""
+        stage = self.service.stage
+        position = MAIN_PATH.index(stage) if stage in MAIN_PATH else -1
+        return [
+            {
+                "value": value,
+                "label": Stage(value).label,
+                "state": "done" if i < position else "current" if i == position else "ahead",
+            }
+            for i, value in enumerate(MAIN_PATH)
+        ]
+
+
+def rights(actor: Actor, service: Service) -> Rights:
+    return Rights(
+        decide=can(actor, DECIDE, service),
+        manage=can(actor, MANAGE, service),
+        sign_off=can(actor, SIGN_OFF, service),
+        close=can(actor, CLOSE, service),
+        add_service=can(actor, ADD, Service),
+    )
+
+
+def events_of(service: Service) -> QuerySet[LifecycleEvent]:
+    """The service's timeline, newest first, with the attachments of each event."""
+    return (
+        LifecycleEvent.objects.filter(service=service, organisation_id=service.organisation_id)
+        .prefetch_related(
+            Prefetch("attachments", queryset=EventAttachment.objects.filter(LIVE).order_by("id"))
+        )
+        .order_by("-at", "-id")
+    )
+
+
+def task_lists_of(service: Service, *, pk: int | None = None) -> list[TaskListView]:
+    qs = TaskList.objects.filter(LIVE, service=service).select_related("template")
+    if pk is not None:
+        qs = qs.filter(pk=pk)
+    qs = qs.prefetch_related(
+        Prefetch(
+            "tasks",
+            queryset=Task.objects.filter(LIVE)
+            .select_related("assignee")
+            .order_by("position", "id"),
+        )
+    )
+    return [
+        TaskListView(t, list(t.tasks.all())) for t in qs.order_by("purpose", "created_at", "id")
+    ]
+
+
+def pilots_of(service: Service) -> list[PilotView]:
+    qs = (
+        PilotIteration.objects.filter(LIVE, service=service)
+        .prefetch_related(
+            "suppliers",
+            "customers",
+            "operatives",
+            Prefetch(
+                "results",
+                queryset=CriterionResult.objects.filter(LIVE)
+                .select_related("criterion", "waived_by")
+                .order_by("criterion__position", "criterion_id"),
+            ),
+        )
+        .order_by("-number")
+    )
+    return [PilotView(p, list(p.results.all())) for p in qs]
+
+
+def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> LifecycleState:
+    """Everything the service's Lifecycle panel shows, in a fixed number of queries."""
+    require(actor, VIEW, LifecycleEvent)
+    now = timezone.now()
+    roles = list(
+        ServiceRole.objects.filter(
+            LIVE,
+            service=service,
+            role__in=(ServiceRoleKind.OWNER, ServiceRoleKind.MANAGER),
+        ).select_related("person", "pmo")
+    )
+    decision = (
+        SetupDecision.objects.filter(LIVE, service=service)
+        .select_related("owner")
+        .prefetch_related("delivering_pmos")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    readiness = (
+        ReadinessAssessment.objects.filter(LIVE, service=service)
+        .select_related("assessor")
+        .prefetch_related(
+            Prefetch("answers", queryset=ReadinessAnswer.objects.filter(LIVE).order_by("position"))
+        )
+        .order_by("-assessed_on", "-id")
+        .first()
+    )
+    plan = (
+        TransitionPlan.objects.filter(LIVE, service=service)
+        .prefetch_related(
+            Prefetch(
+                "phases",
+                queryset=TransitionPhase.objects.filter(LIVE)
+                .prefetch_related("customer_groups")
+                .order_by("position", "starts_on", "id"),
+            )
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    # The open closure; once closed, the approved one stays on show with its decisions.
+    closure = (
+        Closure.objects.filter(LIVE, service=service)
+        .select_related("replacing_service", "approved_by")
+        .order_by(F("approved_at").desc(nulls_first=True), "-created_at", "-id")
+        .first()
+    )
+    decisions: dict[int, ArtefactDecision] = {}
+    if closure is not None:
+        decisions = {
+            d.artefact_id: d
+            for d in ArtefactDecision.objects.filter(LIVE, closure=closure).select_related(
+                "artefact"
+            )
+        }
+    # The artefacts are shown beside the closure that decides on them.
+    own_artefacts = (
+        list(
+            Artefact.objects.filter(owner_service=service).filter(
+                Q(archived_at__isnull=True) | Q(pk__in=list(decisions))
+            )
+        )
+        if closure is not None
+        else []
+    )
+    linked = list(
+        Service.objects.filter(LIVE)
+        .filter(Q(supports=service) | Q(origin=service))
+        .order_by("code", "id")
+    )
+    since = service.stage_changed_at or service.created_at
+    return LifecycleState(
+        service=service,
+        since=since,
+        age=age_label(since, now),
+        moves=machine.next_moves(actor, service),
+        rights=rights(actor, service),
+        owner=next((r for r in roles if r.role == ServiceRoleKind.OWNER), None),
+        managers=[r for r in roles if r.role == ServiceRoleKind.MANAGER],
+        decision=decision,
+        criteria=machine.live_criteria(service),
+        pilots=pilots_of(service),
+        readiness=readiness,
+        plan=plan,
+        closure=closure,
+        decisions=decisions,
+        own_artefacts=own_artefacts,
+        task_lists=task_lists_of(service),
+        supporting=[s for s in linked if s.supports_id == service.pk],
+        successors=[s for s in linked if s.origin_id == service.pk],
+        due_for_closure=is_due_for_closure(service, timezone.localdate()),
+        events=timeline(service, events_page),
+    )
+
+
+def pmo_services(actor: Actor) -> list[dict[str, Any]]:
+    """Each PMO with the live services it delivers and their stages, for the decider of a
+    set-up (M-14): one query for all PMOs."""
+    rows = (
+        Service.delivering_pmos.through.objects.filter(
+            pmo__organisation_id=actor.organisation.pk,
+            pmo__archived_at__isnull=True,
+            service__archived_at__isnull=True,
+        )
+        .order_by("pmo__name", "pmo_id", "service__code")
+        .values("pmo_id", "pmo__name", "service__code", "service__name", "service__stage")
+    )
+    by_pmo: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        entry = by_pmo.setdefault(
+            row["pmo_id"], {"pk": row["pmo_id"], "name": row["pmo__name"], "services": []}
+        )
+        entry["services"].append(
+            {
+                "code": row["service__code"],
+                "name": row["service__name"],
+                "stage": Stage(row["service__stage"]).label,
+            }
+        )
+    return list(by_pmo.values())
+
+
+def task_templates(actor: Actor) -> QuerySet[Artefact]:
+    """Task-list templates: template artefacts shared by a Centre of Excellence."""
+    return (
+        Artefact.objects.filter(
+            organisation_id=actor.organisation.pk,
+            archived_at__isnull=True,
+            kind="template",
+            owner_pmo__kind="coe",
+            owner_pmo__archived_at__isnull=True,
+        )
+        .select_related("owner_pmo")
+        .order_by("name", "id")
+    )
+
+
+def task_list_purposes(service: Service) -> list[tuple[str, str]]:
+    """Which kinds of task list the service can start now (services.task_list_create)."""
+    if service.stage == Stage.CLOSING:
+        return [(TaskPurpose.CLOSURE, TaskPurpose.CLOSURE.label)]
+    if service.stage in (
+        Stage.APPROVED_FOR_SETUP,
+        Stage.DESIGN,
+        Stage.PILOT,
+        Stage.SIGNED_OFF,
+        Stage.TRANSITION,
+    ):
+        return [(TaskPurpose.SETUP, TaskPurpose.SETUP.label)]
+    return []
+
+
+# ---------------------------------------------------------------- the board
+
+
+@dataclass
+class BoardColumn:
+    stage: str
+    label: str
+    count: int
+    cards: list[dict[str, Any]]
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.cards)
+
+
+@dataclass
+class Board:
+    columns: list[BoardColumn]
+    total: int
+    due_for_closure: int
+    options: dict[str, list[tuple[int, str]]]
+
+
+def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
+    """All live services by stage (columns with counts), each card with its age in the
+    stage; temporary services past their end date flagged. Four queries in all."""
+    require(actor, VIEW, LifecycleEvent)
+    filters = filters or BoardFilter.model_validate({})
+    owner = ServiceRole.objects.filter(
+        service=OuterRef("pk"), role=ServiceRoleKind.OWNER, archived_at__isnull=True
+    ).values("person__name")[:1]
+    qs = (
+        Service.objects.filter(organisation_id=actor.organisation.pk)
+        .annotate(since=Coalesce("stage_changed_at", "created_at"), owner_name=Subquery(owner))
+        .values(
+            "id",
+            "code",
+            "name",
+            "stage",
+            "since",
+            "is_temporary",
+            "end_date",
+            "category__name",
+            "owner_name",
+        )
+    )
+    rows = list(filters.apply(qs))
+    now = timezone.now()
+    today = timezone.localdate()
+    limit = SINGLE_COLUMN_LIMIT if filters.stage else COLUMN_LIMIT
+    stages = (filters.stage,) if filters.stage else BOARD_STAGES
+    columns = {s: BoardColumn(s, Stage(s).label, 0, []) for s in stages}
+    due = 0
+    for row in rows:
+        column = columns.get(row["stage"])
+        if column is None:
+            continue
+        overdue = bool(
+            row["is_temporary"]
+            and row["end_date"] is not None
+            and row["end_date"] < today
+            and row["stage"] == Stage.RUNNING
+        )
+        due += overdue
+        column.count += 1
+        if len(column.cards) < limit:
+            column.cards.append(
+                {
+                    "id": row["id"],
+                    "code": row["code"],
+                    "name": row["name"],
+                    "category": row["category__name"],
+                    "owner": row["owner_name"] or "",
+                    "age": age_label(row["since"], now),
+                    "temporary": row["is_temporary"],
+                    "end_date": row["end_date"],
+                    "due": overdue,
+                }
+            )
+    return Board(
+        columns=list(columns.values()),
+        total=sum(c.count for c in columns.values()),
+        due_for_closure=due,
+        options=board_options(actor),
+    )
+
+
+def board_options(actor: Actor) -> dict[str, list[tuple[int, str]]]:
+    """The choices of the board's filters: PMOs, people who own a live service, categories."""
+    org = actor.organisation.pk
+    owners = (
+        Person.objects.filter(
+            organisation_id=org,
+            service_roles__role=ServiceRoleKind.OWNER,
+            service_roles__archived_at__isnull=True,
+            service_roles__service__archived_at__isnull=True,
+        )
+        .distinct()
+        .order_by("name", "id")
+        .values_list("pk", "name")
+    )
+    return {
+        "pmo": list(
+            PMO.objects.filter(organisation_id=org, archived_at__isnull=True)
+            .order_by("name", "id")
+            .values_list("pk", "name")
+        ),
+        "owner": list(owners),
+        "category": list(
+            Category.objects.filter(organisation_id=org, archived_at__isnull=True)
+            .order_by("position", "id")
+            .values_list("pk", "name")
+        ),
+    }

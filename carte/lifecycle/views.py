@@ -1,0 +1,347 @@
+"""Pages of the service lifecycle: a service's Lifecycle panel, the form of each move, the
+board of all services by stage, and attachments. The steps between moves (criteria,
+tasks, pilot results...) are in `views_steps`.
+
+Views parse input, call one selector or service, and render; a refusal is shown next to
+the fields it names (422), a conflict above the form with what is still missing (409).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, cast
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from carte.catalogue.choices import Stage
+from carte.catalogue.models import Service
+from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
+from carte.core.listing import get_for
+from carte.core.permissions import Actor
+from carte.core.views import is_htmx, org_view
+from carte.lifecycle import forms, machine, selectors
+from carte.lifecycle.choices import ClosureReason
+from carte.lifecycle.filters import BoardFilter
+from carte.lifecycle.models import EventAttachment
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def lifecycle_url(actor: Actor, service: Service, anchor: str = "") -> str:
+    url = reverse("lifecycle:service", args=[actor.organisation.slug, service.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def step_url(name: str, actor: Actor, service: Service, *args: Any) -> str:
+    return reverse(f"lifecycle:{name}", args=[actor.organisation.slug, service.pk, *args])
+
+
+def catalogue_url(actor: Actor, service: Service, tab: str = "") -> str:
+    url = reverse("service_detail", args=[actor.organisation.slug, service.pk])
+    return f"{url}?tab={tab}" if tab else url
+
+
+def done(request: HttpRequest, url: str, message: str) -> HttpResponse:
+    """After a write: back to the page (htmx follows HX-Redirect), with a message."""
+    messages.success(request, message)
+    if is_htmx(request):
+        # Without the fragment: htmx sets location.href, and a change of fragment alone
+        # would not reload the page it came from.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url.split("#", 1)[0]
+        return response
+    return HttpResponseRedirect(url)
+
+
+def refusal_status(exc: DomainError) -> int:
+    """The status of a refused form; rights and tenancy are not the form's business."""
+    if exc.code in (FORBIDDEN, NOT_FOUND):
+        raise exc
+    return 409 if exc.code == CONFLICT else 422
+
+
+def check_links(actor: Actor, service: Service) -> dict[str, str]:
+    """Where a person acts on each item of a move's checklist (by the check's code)."""
+    here = lifecycle_url(actor, service)
+    links = {
+        "outcome": reverse("service_update", args=[actor.organisation.slug, service.pk]),
+        "scope": reverse("service_update", args=[actor.organisation.slug, service.pk]),
+        "owner": catalogue_url(actor, service, "roles"),
+        "managers": catalogue_url(actor, service, "roles"),
+        "criteria": f"{here}#criteria",
+        "criteria_agreed": f"{here}#criteria",
+        "sipoc": catalogue_url(actor, service, "sipoc"),
+        "procedure": catalogue_url(actor, service, "artefacts"),
+        "setup_plan": f"{here}#tasks",
+        "pilot_result": step_url("pilot_result", actor, service),
+        "governance": step_url("pilot_result", actor, service),
+        "resources": step_url("pilot_result", actor, service),
+        "outcomes": step_url("pilot_result", actor, service),
+        "readiness": step_url("readiness", actor, service),
+        "plan_complete": f"{here}#plan",
+    }
+    return links
+
+
+def checklist(
+    actor: Actor,
+    service: Service,
+    checks: list[machine.Check],
+    links: dict[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """A move's checks as the items of a checklist, each with where to act on it."""
+    links = links if links is not None else check_links(actor, service)
+    items = []
+    for check in checks:
+        kind, _, ref = check.code.partition(":")
+        if kind == "criterion":
+            link = f"{lifecycle_url(actor, service)}#pilots"
+        elif kind == "artefact":
+            link = step_url("artefact_decide", actor, service, int(ref))
+        else:
+            link = links.get(check.code, "")
+        items.append({"check": check, "link": link})
+    return items
+
+
+def unmet_items(
+    actor: Actor, service: Service, unmet: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """The unmet conditions a refused move reported (409), as checklist items."""
+    checks = [machine.Check(u["code"], u["label"], False, u.get("hint", "")) for u in unmet]
+    return checklist(actor, service, checks)
+
+
+# ---------------------------------------------------------------- the Lifecycle panel
+
+
+@org_view
+def service_lifecycle(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    """A service's Lifecycle panel: its stage, what each next move still needs, the
+    buttons this user may press, the records of each stage, and the timeline."""
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    state = selectors.lifecycle_state(actor, service, events_page=request.GET.get("page"))
+    links = check_links(actor, service)
+    moves = [
+        {
+            "move": m.move,
+            "allowed": m.allowed,
+            "ready": m.ready,
+            "items": checklist(actor, service, m.checks, links),
+            "url": step_url("move", actor, service, m.move.name),
+        }
+        for m in state.moves
+    ]
+    rights, stage = state.rights, service.stage
+    purposes = selectors.task_list_purposes(service)
+    # Which step forms this user can open now: their right, and the stage the step needs.
+    show = {
+        "criteria": rights.manage and stage in (Stage.APPROVED_FOR_SETUP, Stage.DESIGN),
+        "task_lists": rights.manage and bool(purposes),
+        "pilot_result": rights.manage and stage == Stage.PILOT,
+        "waive": rights.sign_off and stage == Stage.PILOT,
+        "readiness": rights.manage and stage == Stage.SIGNED_OFF,
+        "phases": rights.manage and stage == Stage.TRANSITION,
+        "supporting": rights.manage
+        and rights.add_service
+        and stage in (Stage.SIGNED_OFF, Stage.TRANSITION),
+        "artefacts": rights.manage and stage == Stage.CLOSING,
+        "start_from": rights.add_service and stage == Stage.CLOSED,
+    }
+    context = {
+        "service": service,
+        "state": state,
+        "moves": moves,
+        "rights": rights,
+        "show": show,
+        "note_form": forms.NoteForm(actor=actor, service=service) if rights.manage else None,
+        "stages": dict(Stage.choices),
+        "closing_url": step_url("move", actor, service, "close") + "?reason=end_date",
+    }
+    return render(request, "lifecycle/service.html", context)
+
+
+# ---------------------------------------------------------------- moves
+
+
+def _move_forms(
+    request: HttpRequest, actor: Actor, service: Service, move: machine.Move
+) -> tuple[forms.MoveForm, Any]:
+    post = request.method == "POST"
+    initial: dict[str, Any] = {"expected_from": service.stage}
+    if move.payload == "decision":
+        initial.update(forms.decision_initial(service))
+    if move.payload == "closure":
+        reason = request.GET.get("reason", "")
+        if reason in ClosureReason.values:
+            initial["reason"] = reason
+        elif selectors.is_due_for_closure(service, forms.today()):
+            initial["reason"] = ClosureReason.END_DATE
+    form = forms.MOVE_FORMS[move.payload](
+        request.POST if post else None,
+        request.FILES if post else None,
+        actor=actor,
+        service=service,
+        move=move,
+        initial=initial,
+    )
+    phases = None
+    if move.payload == "plan":
+        groups = list(forms.groups(actor))
+        phases = forms.PhaseFormSet(
+            request.POST if post else None, prefix="phases", form_kwargs={"groups": groups}
+        )
+    return form, phases
+
+
+def _stale(service: Service, expected: str) -> str:
+    return (
+        f"This service has moved from {Stage(expected).label} to "
+        f"{Stage(service.stage).label} since you opened this form: reload to see what changed."
+    )
+
+
+def _show_plan_errors(form: forms.MoveForm, phases: Any, exc: DomainError) -> list[str]:
+    """Errors about phases ("phases.2.ends_on") go to that phase's row; the rest to the form.
+    Returns errors about the phases as a whole."""
+    rest: dict[str, list[str]] = {}
+    general: list[str] = []
+    filled = [f for f in phases.forms if f.has_changed()]
+    for name, msgs in exc.errors.items():
+        parts = name.split(".")
+        if parts[0] == "phases" and len(parts) == 1:
+            general.extend(msgs)
+        elif parts[0] == "phases" and parts[1].isdigit() and int(parts[1]) - 1 < len(filled):
+            target = filled[int(parts[1]) - 1]
+            field = parts[2] if len(parts) > 2 and parts[2] in target.fields else None
+            for msg in msgs:
+                target.add_error(field, msg)
+        else:
+            rest[name] = msgs
+    if rest or not general:
+        form.show(DomainError(exc.message, code=exc.code, errors=rest))
+    return general
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def move_form(request: HttpRequest, actor: Actor, pk: int, move: str) -> HttpResponse:
+    """The form of one move (set-up decision, pilot, sign-off, plan, closure...)."""
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    spec = machine.BY_NAME.get(move)
+    if spec is None:
+        raise Http404("No such move.")
+    if not machine.may(actor, spec, service):
+        raise PermissionDenied(f"Only {spec.who} may {spec.label.lower()}.")
+    here = lifecycle_url(actor, service)
+    if request.method == "GET" and spec.source != service.stage:
+        return render(
+            request,
+            "lifecycle/move_unavailable.html",
+            {"service": service, "move": spec, "back_url": here},
+            status=409,
+        )
+    form, phases = _move_forms(request, actor, service, spec)
+    status = 200
+    unmet: list[dict[str, Any]] = []
+    phase_errors: list[str] = []
+    if request.method == "POST":
+        valid = form.is_valid()
+        if phases is not None:
+            valid = phases.is_valid() and valid
+        expected = form.data.get("expected_from") or ""
+        if valid:
+            if phases is not None:
+                form.phases = [f.spec() for f in phases.forms if f.has_changed()]  # type: ignore[attr-defined]
+            try:
+                form.submit()
+            except DomainError as exc:
+                status = refusal_status(exc)
+                unmet = unmet_items(actor, service, exc.extra.get("unmet", []))
+                if phases is not None:
+                    phase_errors = _show_plan_errors(form, phases, exc)
+                else:
+                    form.show(exc)
+            else:
+                target = Stage(spec.target).label
+                return done(request, here, f"{spec.label}: done. The service is at {target}.")
+        else:
+            status = 422
+            if expected and expected != service.stage:
+                form.add_error(None, _stale(service, expected))
+                status = 409
+    checks = spec.checks(service) if spec.source == service.stage else []
+    context = {
+        "service": service,
+        "move": spec,
+        "target_label": Stage(spec.target).label,
+        "form": form,
+        "phases": phases,
+        "phase_errors": phase_errors,
+        "unmet": unmet,
+        "items": checklist(actor, service, checks),
+        "ready": all(c.met for c in checks),
+        "back_url": here,
+        "action": step_url("move", actor, service, spec.name),
+        "other_services": selectors.pmo_services(actor) if spec.payload == "decision" else [],
+    }
+    return render(request, "lifecycle/move_form.html", context, status=status)
+
+
+# ---------------------------------------------------------------- attachments
+
+
+@org_view
+def attachment(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    """An uploaded attachment, to the staff who may see the service's lifecycle."""
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    found = get_for(actor, EventAttachment.objects.filter(event__service=service), item)
+    if not found.file:
+        raise Http404("This attachment is a link.")
+    name = os.path.basename(found.file.name or "") or found.name
+    # A streamed response, which `org_view`'s signature (HttpResponse) does not name.
+    return cast(
+        HttpResponse, FileResponse(found.file.open("rb"), as_attachment=True, filename=name)
+    )
+
+
+# ---------------------------------------------------------------- the board
+
+
+@org_view
+def board(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """All live services by stage, with counts, filters and each one's age in its stage."""
+    filters, errors = BoardFilter.from_query(request.GET.dict())
+    try:
+        result = selectors.board(actor, filters)
+    except DomainError as exc:
+        if "ordering" not in exc.errors:
+            raise
+        errors["ordering"] = exc.errors["ordering"]
+        filters = filters.model_copy(update={"ordering": None})
+        result = selectors.board(actor, filters)
+    # One reverse() for the board: the cards' links differ only in the service's id.
+    link = reverse("lifecycle:service", args=[actor.organisation.slug, 0])
+    head, tail = link.split("/0/", 1)
+    query = request.GET.copy()
+    context = {
+        "board": result,
+        "filters": filters,
+        "filter_errors": errors,
+        "link_head": head + "/",
+        "link_tail": "/" + tail,
+        "query": query.urlencode(),
+        "stage_options": [(s, Stage(s).label) for s in selectors.BOARD_STAGES],
+        "selected": {
+            "pmo": str(filters.pmo or ""),
+            "owner": str(filters.owner or ""),
+            "category": str(filters.category or ""),
+        },
+    }
+    template = "lifecycle/_board.html" if is_htmx(request) else "lifecycle/board.html"
+    return render(request, template, context)

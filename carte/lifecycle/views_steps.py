@@ -1,0 +1,553 @@
+"""Pages of the steps recorded between moves: success criteria, task lists and tasks
+(ticked done with htmx), pilot results and waivers, readiness, transition phases,
+supporting services, artefact decisions, a new service from a closed one, and notes.
+
+Each form opens in place with htmx (the errors replace it, 422) or as a page of its own
+without JavaScript; a success goes back to the Lifecycle panel. The one-button steps
+(remove, mark done) refuse a GET only after their lookups, so another organisation's id
+is a 404 whatever the method.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.http import require_http_methods
+
+from carte.catalogue.models import Artefact, Service
+from carte.core.errors import DomainError
+from carte.core.listing import get_for
+from carte.core.permissions import ADD, MANAGE, SIGN_OFF, Actor, can
+from carte.core.views import is_htmx, org_view
+from carte.lifecycle import forms, machine, selectors, services
+from carte.lifecycle.choices import TaskStatus
+from carte.lifecycle.models import (
+    CriterionResult,
+    SuccessCriterion,
+    Task,
+    TaskList,
+    TransitionPhase,
+)
+from carte.lifecycle.views import done, lifecycle_url, refusal_status, step_url
+
+Save = Callable[[Any], Any]
+
+
+def _require(actor: Actor, action: str, service: Service) -> None:
+    if not can(actor, action, service):
+        raise PermissionDenied("You are not allowed to do this on this service's lifecycle.")
+
+
+def _data(request: HttpRequest) -> tuple[Any, Any]:
+    if request.method == "POST":
+        return request.POST, request.FILES
+    return None, None
+
+
+def step_page(
+    request: HttpRequest,
+    actor: Actor,
+    service: Service,
+    *,
+    form: forms.LifecycleForm,
+    title: str,
+    action: str,
+    save: Save,
+    message: str,
+    anchor: str,
+    body: str = "lifecycle/_fields.html",
+    submit: str = "Save",
+) -> HttpResponse:
+    """Show a step's form; on a valid post call `save(form)` (one service call), then go
+    back to the panel. A refusal is shown on the form, with everything typed kept."""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                save(form)
+            except DomainError as exc:
+                status = refusal_status(exc)
+                form.show(exc)
+            else:
+                return done(request, lifecycle_url(actor, service, anchor), message)
+        else:
+            status = 422
+    context = {
+        "service": service,
+        "form": form,
+        "title": title,
+        "action": action,
+        "body": body,
+        "submit": submit,
+        "cancel_url": lifecycle_url(actor, service, anchor),
+    }
+    if is_htmx(request):
+        # htmx swaps a 422 in place and drops other 4xx answers (base.html's config): a
+        # conflict is shown on the form all the same.
+        status = 422 if status == 409 else status
+        return render(request, "lifecycle/_step_form.html", context, status=status)
+    return render(request, "lifecycle/step_form.html", context, status=status)
+
+
+def _post_back(
+    request: HttpRequest, url: str, call: Callable[[], Any], message: str
+) -> HttpResponse:
+    """A one-button step (remove, mark done): do it, say how it went, go back."""
+    try:
+        call()
+    except DomainError as exc:
+        refusal_status(exc)
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(url)
+    return done(request, url, message)
+
+
+# ---------------------------------------------------------------- notes
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def note_add(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    data, files = _data(request)
+    form = forms.NoteForm(data, files, actor=actor, service=service)
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title="Add a note",
+        action=step_url("note", actor, service),
+        save=lambda f: services.note_add(
+            actor=actor,
+            service=service,
+            note=f.cleaned_data["note"],
+            attachments=f.attachments(),
+        ),
+        message="Note added to the timeline.",
+        anchor="timeline",
+        body="lifecycle/_note_fields.html",
+        submit="Add the note",
+    )
+
+
+# ---------------------------------------------------------------- success criteria
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def criterion_edit(
+    request: HttpRequest, actor: Actor, pk: int, item: int | None = None
+) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    criterion = (
+        get_for(actor, SuccessCriterion.objects.filter(service=service), item)
+        if item is not None
+        else None
+    )
+    data, _ = _data(request)
+    form = forms.CriterionForm(data, actor=actor, service=service, instance=criterion)
+
+    def save(f: forms.CriterionForm) -> SuccessCriterion:
+        values = dict(f.cleaned_data)
+        if criterion is None:
+            return services.criterion_create(actor=actor, service=service, **values)
+        return services.criterion_update(actor=actor, criterion=criterion, data=values)
+
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title=f"Edit “{criterion}”" if criterion else "Add a success criterion",
+        action=step_url("criterion_update", actor, service, criterion.pk)
+        if criterion
+        else step_url("criterion_create", actor, service),
+        save=save,
+        message="Success criterion saved.",
+        anchor="criteria",
+    )
+
+
+@org_view
+def criterion_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    criterion = get_for(actor, SuccessCriterion.objects.filter(service=service), item)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return _post_back(
+        request,
+        lifecycle_url(actor, service, "criteria"),
+        lambda: services.criterion_archive(actor=actor, criterion=criterion),
+        f"“{criterion}” removed.",
+    )
+
+
+# ---------------------------------------------------------------- task lists and tasks
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def task_list_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    data, _ = _data(request)
+    form = forms.TaskListForm(data, actor=actor, service=service)
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title="Start a task list",
+        action=step_url("task_list_create", actor, service),
+        save=lambda f: services.task_list_create(actor=actor, service=service, **f.cleaned_data),
+        message="Task list created.",
+        anchor="tasks",
+        submit="Create the list",
+    )
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def task_edit(
+    request: HttpRequest,
+    actor: Actor,
+    pk: int,
+    item: int | None = None,
+    list_pk: int | None = None,
+) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    task = (
+        get_for(
+            actor, Task.objects.filter(task_list__service=service).select_related("task_list"), item
+        )
+        if item is not None
+        else None
+    )
+    task_list = (
+        task.task_list
+        if task is not None
+        else get_for(actor, TaskList.objects.filter(service=service), list_pk or 0)
+    )
+    data, _ = _data(request)
+    form = forms.TaskForm(data, actor=actor, service=service, instance=task)
+
+    def save(f: forms.TaskForm) -> Task:
+        values = dict(f.cleaned_data)
+        if task is None:
+            return services.task_create(actor=actor, task_list=task_list, data=values)
+        return services.task_update(actor=actor, task=task, data=values)
+
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title=f"Edit “{task}”" if task else f"Add a task to {task_list.name}",
+        action=step_url("task_update", actor, service, task.pk)
+        if task
+        else step_url("task_create", actor, service, task_list.pk),
+        save=save,
+        message="Task saved.",
+        anchor=f"tasklist-{task_list.pk}",
+    )
+
+
+@org_view
+def task_status(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    """Tick a task done (or open it again). With htmx the task list, with its progress,
+    is redrawn in place."""
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    task = get_for(actor, Task.objects.filter(task_list__service=service), item)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    status = request.POST.get("status", "")
+    error = ""
+    if status not in TaskStatus.values:
+        error = "Choose a status for the task."
+    else:
+        try:
+            services.task_update(actor=actor, task=task, data={"status": status})
+        except DomainError as exc:
+            refusal_status(exc)
+            error = exc.message
+    url = lifecycle_url(actor, service, f"tasklist-{task.task_list_id}")
+    lists = selectors.task_lists_of(service, pk=task.task_list_id) if is_htmx(request) else []
+    if not lists:
+        if error:
+            messages.error(request, error)
+            return HttpResponseRedirect(url)
+        return done(request, url, f"“{task}”: {TaskStatus(status).label.lower()}.")
+    context = {
+        "service": service,
+        "tl": lists[0],
+        "rights": selectors.rights(actor, service),
+        "error": error,
+    }
+    return render(request, "lifecycle/_task_list.html", context, status=422 if error else 200)
+
+
+@org_view
+def task_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    task = get_for(actor, Task.objects.filter(task_list__service=service), item)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return _post_back(
+        request,
+        lifecycle_url(actor, service, f"tasklist-{task.task_list_id}"),
+        lambda: services.task_archive(actor=actor, task=task),
+        f"“{task}” removed.",
+    )
+
+
+# ---------------------------------------------------------------- pilots
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def pilot_result(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    data, files = _data(request)
+    form = forms.PilotResultForm(data, files, actor=actor, service=service)
+    pilot = machine.latest_pilot(service)
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title=f"Result of pilot {pilot.number}" if pilot else "Pilot result",
+        action=step_url("pilot_result", actor, service),
+        save=lambda f: services.pilot_result_record(
+            actor=actor,
+            service=service,
+            results=f.results(),
+            governance_in_place=f.cleaned_data["governance_in_place"],
+            resources_confirmed=f.cleaned_data["resources_confirmed"],
+            outcomes_validated=f.cleaned_data["outcomes_validated"],
+            note=f.cleaned_data["note"],
+            attachments=f.attachments(),
+        ),
+        message="Pilot result recorded.",
+        anchor="pilots",
+        body="lifecycle/_pilot_result_fields.html",
+        submit="Record the result",
+    )
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def waive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    """The Owner waives a criterion the current pilot did not meet, with a reason."""
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, SIGN_OFF, service)
+    result = get_for(
+        actor,
+        CriterionResult.objects.filter(pilot__service=service).select_related(
+            "criterion", "pilot__service"
+        ),
+        item,
+    )
+    data, _ = _data(request)
+    form = forms.WaiverForm(data, actor=actor, service=service)
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title=f"Waive “{result.criterion.description}”",
+        action=step_url("waive", actor, service, result.pk),
+        save=lambda f: services.criterion_waive(
+            actor=actor, result=result, reason=f.cleaned_data["waiver_reason"]
+        ),
+        message="Criterion waived.",
+        anchor="pilots",
+        submit="Waive the criterion",
+    )
+
+
+# ---------------------------------------------------------------- readiness and transition
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def readiness(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    data, files = _data(request)
+    form = forms.ReadinessForm(data, files, actor=actor, service=service)
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title="Organisation readiness assessment",
+        action=step_url("readiness", actor, service),
+        save=lambda f: services.readiness_record(
+            actor=actor,
+            service=service,
+            assessor=f.cleaned_data["assessor"],
+            assessed_on=f.cleaned_data["assessed_on"],
+            answers=f.answers(),
+            verdict=f.cleaned_data["verdict"],
+            note=f.cleaned_data["note"],
+            attachments=f.attachments(),
+        ),
+        message="Readiness assessment recorded.",
+        anchor="readiness",
+        body="lifecycle/_readiness_fields.html",
+        submit="Record the assessment",
+    )
+
+
+def _phase(actor: Actor, service: Service, item: int) -> TransitionPhase:
+    return get_for(
+        actor,
+        TransitionPhase.objects.filter(plan__service=service).select_related("plan__service"),
+        item,
+    )
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def phase_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    phase = _phase(actor, service, item)
+    data, _ = _data(request)
+    form = forms.PhaseForm(data, actor=actor, service=service, instance=phase)
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title=f"Edit the phase “{phase}”",
+        action=step_url("phase_update", actor, service, phase.pk),
+        save=lambda f: services.phase_update(actor=actor, phase=phase, data=dict(f.cleaned_data)),
+        message="Phase saved.",
+        anchor="plan",
+    )
+
+
+@org_view
+def phase_done(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    phase = _phase(actor, service, item)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    return _post_back(
+        request,
+        lifecycle_url(actor, service, "plan"),
+        lambda: services.phase_update(actor=actor, phase=phase, data={"done": True}),
+        f"Phase “{phase}” complete.",
+    )
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def supporting_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    if not can(actor, ADD, Service):
+        raise PermissionDenied("Only the Director or a PMO Manager may add a service.")
+    data, _ = _data(request)
+    form = forms.SupportingServiceForm(data, actor=actor, service=service)
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title="Add a temporary supporting service",
+        action=step_url("supporting_create", actor, service),
+        save=lambda f: services.supporting_service_create(
+            actor=actor, service=service, **f.cleaned_data
+        ),
+        message="Temporary supporting service added.",
+        anchor="supporting",
+        submit="Add the service",
+    )
+
+
+# ---------------------------------------------------------------- closure
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def artefact_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    _require(actor, MANAGE, service)
+    artefact = get_for(actor, Artefact.objects.filter(owner_service=service), item)
+    closure = machine.open_closure(service)
+    decision = (
+        closure.decisions.filter(artefact=artefact, archived_at__isnull=True).first()
+        if closure
+        else None
+    )
+    data, _ = _data(request)
+    initial = {"fate": decision.fate, "note": decision.note} if decision else None
+    form = forms.ArtefactDecisionForm(
+        data, actor=actor, service=service, artefact=artefact, initial=initial
+    )
+    return step_page(
+        request,
+        actor,
+        service,
+        form=form,
+        title=f"Decide on the artefact “{artefact}”",
+        action=step_url("artefact_decide", actor, service, artefact.pk),
+        save=lambda f: services.artefact_decide(
+            actor=actor, service=service, artefact=artefact, **f.cleaned_data
+        ),
+        message=f"Decision on “{artefact}” recorded.",
+        anchor="closure",
+    )
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def start_from(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    """Another PMO starts a new service from this closed one's kept artefacts."""
+    origin = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    if not can(actor, ADD, Service):
+        raise PermissionDenied("Only the Director or a PMO Manager may add a service.")
+    data, _ = _data(request)
+    form = forms.StartFromForm(data, actor=actor, service=origin)
+    created: list[Service] = []
+
+    def save(f: forms.StartFromForm) -> Service:
+        new = services.service_start_from(actor=actor, origin=origin, **f.cleaned_data)
+        created.append(new)
+        return new
+
+    response = step_page(
+        request,
+        actor,
+        origin,
+        form=form,
+        title=f"Start a new service from {origin.code}",
+        action=step_url("start_from", actor, origin),
+        save=save,
+        message="New service proposed from the kept artefacts.",
+        anchor="successors",
+        submit="Propose the new service",
+    )
+    if created:
+        url = lifecycle_url(actor, created[0])
+        if is_htmx(request):
+            response["HX-Redirect"] = url
+        else:
+            response = HttpResponseRedirect(url)
+    return response
