@@ -1,5 +1,5 @@
-"""`carte bench seed|run|catalogue-seed|catalogue-run`: load the bench data, or time the
-pages and API against it."""
+"""`carte bench seed|run|catalogue-seed|catalogue-run|lifecycle-seed|lifecycle-run`: load the
+bench data, or time the pages and API against it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from time import perf_counter
 from django.conf import settings
 
 from bench.catalogue import DEFAULT_SERVICES, run_catalogue, seed_catalogue
+from bench.lifecycle import DEFAULT_EVENTS, run_lifecycle, seed_lifecycle
+from bench.lifecycle import DEFAULT_SERVICES as LIFECYCLE_SERVICES
 from bench.run import BenchError, run
 from bench.seed import BENCH_EMAIL, BENCH_PASSWORD, SCALES, seed
 
@@ -21,6 +23,14 @@ def _at_least_one(raw: str) -> int:
     value = int(raw)
     if value < 1:
         raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _zero_or_more(raw: str) -> int:
+    """An argparse type: a whole number of 0 or more."""
+    value = int(raw)
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
     return value
 
 
@@ -48,6 +58,26 @@ def _parser() -> argparse.ArgumentParser:
     cat_run.add_argument("--skip-import", action="store_true", help="export only")
     cat_run.add_argument("--skip-transfer", action="store_true", help="neither export nor import")
     cat_run.add_argument("--out", type=Path, help="also write the JSON report here")
+    life_seed = commands.add_parser(
+        "lifecycle-seed", help="replace the lifecycle bench organisation `bench-life`"
+    )
+    life_seed.add_argument("--services", type=_at_least_one, default=LIFECYCLE_SERVICES)
+    life_seed.add_argument(
+        "--events", type=_at_least_one, default=DEFAULT_EVENTS, help="timeline events each"
+    )
+    life_seed.add_argument("--force", action="store_true", help="allow in production mode")
+    life_run = commands.add_parser(
+        "lifecycle-run", help="time the lifecycle board, pages, API and transitions; JSON"
+    )
+    life_run.add_argument("--requests", type=_at_least_one, default=100, help="timed, each")
+    life_run.add_argument("--warmup", type=_at_least_one, default=5, help="untimed, each")
+    life_run.add_argument(
+        "--moves", type=_at_least_one, default=200, help="timed defer / propose-again moves"
+    )
+    life_run.add_argument(
+        "--approvals", type=_zero_or_more, default=50, help="timed set-up approvals (0: none)"
+    )
+    life_run.add_argument("--out", type=Path, help="also write the JSON report here")
     return parser
 
 
@@ -75,6 +105,16 @@ def main(argv: list[str]) -> int:
             f"Login: {BENCH_EMAIL} / {BENCH_PASSWORD}"
         )
         return 0
+    if args.command == "lifecycle-seed":
+        if _refuse_in_production(args):
+            return 2
+        start = perf_counter()
+        seed_lifecycle(args.services, args.events, progress=_progress)
+        print(
+            f"Seeded bench-life: {args.services} services, {args.events} events each, in "
+            f"{perf_counter() - start:.1f} s. Login: {BENCH_EMAIL} / {BENCH_PASSWORD}"
+        )
+        return 0
     if args.command == "seed":
         if settings.PRODUCTION and not args.force:
             print(
@@ -91,7 +131,15 @@ def main(argv: list[str]) -> int:
         )
         return 0
     try:
-        if args.command == "catalogue-run":
+        if args.command == "lifecycle-run":
+            report = run_lifecycle(
+                requests=args.requests,
+                warmup=args.warmup,
+                moves=args.moves,
+                approvals=args.approvals,
+                progress=_progress,
+            )
+        elif args.command == "catalogue-run":
             report = run_catalogue(
                 requests=args.requests,
                 warmup=args.warmup,
