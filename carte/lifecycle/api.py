@@ -400,6 +400,11 @@ class DueOut(Schema):
 
 
 class LifecycleOut(Schema):
+    """The stage, the next moves with their checklists, and the records of the service's
+    life that matter at this stage (the others are on the timeline, `…/events`, and at
+    the step endpoints): criteria, pilot and task lists during set-up, readiness and the
+    plan around transition, the closure while closing or closed."""
+
     service: ServiceBrief
     stage: Stage
     stage_label: str
@@ -691,8 +696,12 @@ def lifecycle_state(actor: Actor, service: Service) -> dict[str, Any]:
     moves = machine.next_moves(actor, service)
     since = service.stage_changed_at or service.created_at
     live_service = {"service": service, **LIVE}
+
+    def wanted(record: str) -> bool:
+        return machine.shown(service, record)
+
     closure = None
-    if service.stage in (Stage.CLOSING, Stage.CLOSED):
+    if wanted("closure"):
         closure = (
             Closure.objects.filter(**live_service)
             .select_related("replacing_service", "approved_by")
@@ -738,16 +747,24 @@ def lifecycle_state(actor: Actor, service: Service) -> dict[str, Any]:
         .select_related("owner")
         .prefetch_related("delivering_pmos")
         .order_by("-created_at", "-id")
-        .first(),
-        "criteria": list(_criteria().filter(**live_service)),
-        "pilot": _pilots().filter(service=service).order_by("-number").first(),
-        "readiness": _readiness().filter(service=service).first(),
+        .first()
+        if wanted("decision")
+        else None,
+        "criteria": list(_criteria().filter(**live_service)) if wanted("criteria") else [],
+        "pilot": _pilots().filter(service=service).order_by("-number").first()
+        if wanted("pilots")
+        else None,
+        "readiness": _readiness().filter(service=service).first() if wanted("readiness") else None,
         "plan": TransitionPlan.objects.filter(**live_service)
         .prefetch_related(Prefetch("phases", queryset=_phases().filter(**LIVE)))
         .order_by("-created_at", "-id")
-        .first(),
+        .first()
+        if wanted("plan")
+        else None,
         "closure": closure,
-        "task_lists": list(_task_lists().filter(service=service).order_by("created_at", "id")),
+        "task_lists": list(_task_lists().filter(service=service).order_by("created_at", "id"))
+        if wanted("task_lists")
+        else [],
         "due_for_closure": due,
     }
 
@@ -871,14 +888,10 @@ def lifecycle_transition(request: HttpRequest, org: str, id: int, payload: Trans
         attachments=_attachments(moving["attachments"]),
         **transition_payload(actor, data),
     )
-    fresh = Actor(actor.user, actor.organisation, actor.roles)  # roles may have changed
-    return Status(
-        201,
-        {
-            "event": _events().get(pk=event.pk),
-            "lifecycle": lifecycle_state(fresh, _service(fresh, id)),
-        },
-    )
+    # `transition()` has brought `service` up to date (stage, since, published version);
+    # the actor's memo of service roles is dropped, as the move may have appointed some.
+    fresh = Actor(actor.user, actor.organisation, actor.roles)
+    return Status(201, {"event": event, "lifecycle": lifecycle_state(fresh, service)})
 
 
 @router.post(

@@ -466,6 +466,29 @@ BY_STAGES: dict[tuple[str, str], Move] = {(m.source, m.target): m for m in MOVES
 BY_NAME: dict[str, Move] = {m.name: m for m in MOVES}
 
 
+# The records of a service's life that its lifecycle views load at each stage: what the
+# next moves need and what just led here. Older records stay on the timeline (and in the
+# step endpoints), so a running service's page does not reload its whole set-up.
+_SETUP = {"decision", "criteria", "task_lists"}
+SHOWN: dict[str, frozenset[str]] = {
+    S.PROPOSED: frozenset(),
+    S.DEFERRED: frozenset(),
+    S.REJECTED: frozenset(),
+    S.APPROVED_FOR_SETUP: frozenset(_SETUP),
+    S.DESIGN: frozenset(_SETUP | {"pilots"}),
+    S.PILOT: frozenset(_SETUP | {"pilots"}),
+    S.SIGNED_OFF: frozenset(_SETUP | {"pilots", "readiness", "linked"}),
+    S.TRANSITION: frozenset({"decision", "readiness", "plan", "task_lists", "linked"}),
+    S.RUNNING: frozenset({"decision", "linked"}),
+    S.CLOSING: frozenset({"closure", "task_lists", "linked"}),
+    S.CLOSED: frozenset({"closure", "task_lists", "linked"}),
+}
+
+
+def shown(service: Service, record: str) -> bool:
+    return record in SHOWN.get(service.stage, frozenset())
+
+
 def moves_from(stage: str) -> list[Move]:
     return [m for m in MOVES if m.source == stage]
 

@@ -9,8 +9,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models.expressions import OrderBy
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from carte.catalogue import selectors as catalogue_selectors
@@ -57,7 +58,7 @@ MAIN_PATH: tuple[str, ...] = (
 BOARD_STAGES: tuple[str, ...] = (*MAIN_PATH, Stage.DEFERRED, Stage.REJECTED)
 EVENTS_PER_PAGE = 100
 # Cards per column: the oldest in their stage first; a column filtered alone shows more.
-COLUMN_LIMIT = 50
+COLUMN_LIMIT = 20
 SINGLE_COLUMN_LIMIT = 1000
 
 
@@ -301,12 +302,18 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
             role__in=(ServiceRoleKind.OWNER, ServiceRoleKind.MANAGER),
         ).select_related("person", "pmo")
     )
+
+    def wanted(record: str) -> bool:
+        return machine.shown(service, record)
+
     decision = (
         SetupDecision.objects.filter(LIVE, service=service)
         .select_related("owner")
         .prefetch_related("delivering_pmos")
         .order_by("-created_at", "-id")
         .first()
+        if wanted("decision")
+        else None
     )
     readiness = (
         ReadinessAssessment.objects.filter(LIVE, service=service)
@@ -316,6 +323,8 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
         )
         .order_by("-assessed_on", "-id")
         .first()
+        if wanted("readiness")
+        else None
     )
     plan = (
         TransitionPlan.objects.filter(LIVE, service=service)
@@ -329,6 +338,8 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
         )
         .order_by("-created_at", "-id")
         .first()
+        if wanted("plan")
+        else None
     )
     # The open closure; once closed, the approved one stays on show with its decisions.
     closure = (
@@ -336,6 +347,8 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
         .select_related("replacing_service", "approved_by")
         .order_by(F("approved_at").desc(nulls_first=True), "-created_at", "-id")
         .first()
+        if wanted("closure")
+        else None
     )
     decisions: dict[int, ArtefactDecision] = {}
     if closure is not None:
@@ -355,10 +368,14 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
         if closure is not None
         else []
     )
-    linked = list(
-        Service.objects.filter(LIVE)
-        .filter(Q(supports=service) | Q(origin=service))
-        .order_by("code", "id")
+    linked = (
+        list(
+            Service.objects.filter(LIVE)
+            .filter(Q(supports=service) | Q(origin=service))
+            .order_by("code", "id")
+        )
+        if wanted("linked")
+        else []
     )
     since = service.stage_changed_at or service.created_at
     return LifecycleState(
@@ -370,14 +387,14 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
         owner=next((r for r in roles if r.role == ServiceRoleKind.OWNER), None),
         managers=[r for r in roles if r.role == ServiceRoleKind.MANAGER],
         decision=decision,
-        criteria=machine.live_criteria(service),
-        pilots=pilots_of(service),
+        criteria=machine.live_criteria(service) if wanted("criteria") else [],
+        pilots=pilots_of(service) if wanted("pilots") else [],
         readiness=readiness,
         plan=plan,
         closure=closure,
         decisions=decisions,
         own_artefacts=own_artefacts,
-        task_lists=task_lists_of(service),
+        task_lists=task_lists_of(service) if wanted("task_lists") else [],
         supporting=[s for s in linked if s.supports_id == service.pk],
         successors=[s for s in linked if s.origin_id == service.pk],
         due_for_closure=is_due_for_closure(service, timezone.localdate()),
@@ -467,15 +484,39 @@ class Board:
 
 def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
     """All live services by stage (columns with counts), each card with its age in the
-    stage; temporary services past their end date flagged. Four queries in all."""
+    stage; temporary services past their end date flagged. The database counts the
+    columns and ranks each column's services (ROW_NUMBER over the stage), so only the
+    cards on show are read, whatever the number of services."""
     require(actor, VIEW, LifecycleEvent)
     filters = filters or BoardFilter.model_validate({})
+    today = timezone.localdate()
+    limit = SINGLE_COLUMN_LIMIT if filters.stage else COLUMN_LIMIT
+    stages = (filters.stage,) if filters.stage else BOARD_STAGES
+    chosen = filters.filter(
+        Service.objects.filter(organisation_id=actor.organisation.pk, stage__in=stages)
+    )
+    counts = dict(
+        chosen.order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
+    )
+    due = chosen.filter(is_temporary=True, end_date__lt=today, stage=Stage.RUNNING).count()
     owner = ServiceRole.objects.filter(
         service=OuterRef("pk"), role=ServiceRoleKind.OWNER, archived_at__isnull=True
     ).values("person__name")[:1]
-    qs = (
-        Service.objects.filter(organisation_id=actor.organisation.pk)
-        .annotate(since=Coalesce("stage_changed_at", "created_at"), owner_name=Subquery(owner))
+    ranked = (
+        chosen.annotate(since=Coalesce("stage_changed_at", "created_at"))
+        .annotate(
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("stage")],
+                order_by=[
+                    OrderBy(F(o.lstrip("-")), descending=o.startswith("-"))
+                    for o in filters.order_by()
+                ],
+            )
+        )
+        .filter(rank__lte=limit)
+        .annotate(owner_name=Subquery(owner))
+        .order_by("stage", "rank")
         .values(
             "id",
             "code",
@@ -488,39 +529,27 @@ def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
             "owner_name",
         )
     )
-    rows = list(filters.apply(qs))
     now = timezone.now()
-    today = timezone.localdate()
-    limit = SINGLE_COLUMN_LIMIT if filters.stage else COLUMN_LIMIT
-    stages = (filters.stage,) if filters.stage else BOARD_STAGES
-    columns = {s: BoardColumn(s, Stage(s).label, 0, []) for s in stages}
-    due = 0
-    for row in rows:
-        column = columns.get(row["stage"])
-        if column is None:
-            continue
-        overdue = bool(
-            row["is_temporary"]
-            and row["end_date"] is not None
-            and row["end_date"] < today
-            and row["stage"] == Stage.RUNNING
+    columns = {s: BoardColumn(s, Stage(s).label, counts.get(s, 0), []) for s in stages}
+    for row in ranked:
+        columns[row["stage"]].cards.append(
+            {
+                "id": row["id"],
+                "code": row["code"],
+                "name": row["name"],
+                "category": row["category__name"],
+                "owner": row["owner_name"] or "",
+                "age": age_label(row["since"], now),
+                "temporary": row["is_temporary"],
+                "end_date": row["end_date"],
+                "due": bool(
+                    row["is_temporary"]
+                    and row["end_date"] is not None
+                    and row["end_date"] < today
+                    and row["stage"] == Stage.RUNNING
+                ),
+            }
         )
-        due += overdue
-        column.count += 1
-        if len(column.cards) < limit:
-            column.cards.append(
-                {
-                    "id": row["id"],
-                    "code": row["code"],
-                    "name": row["name"],
-                    "category": row["category__name"],
-                    "owner": row["owner_name"] or "",
-                    "age": age_label(row["since"], now),
-                    "temporary": row["is_temporary"],
-                    "end_date": row["end_date"],
-                    "due": overdue,
-                }
-            )
     return Board(
         columns=list(columns.values()),
         total=sum(c.count for c in columns.values()),

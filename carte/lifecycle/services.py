@@ -151,8 +151,10 @@ def _event(
         actor=actor.user,
         actor_label=actor.label,
     )
-    for item in attachments:
-        _attach(actor, event, item)
+    # The event's attachments, as a prefetch would have them: readers need no query.
+    event._prefetched_objects_cache = {  # type: ignore[attr-defined]
+        "attachments": [_attach(actor, event, item) for item in attachments]
+    }
     return event
 
 

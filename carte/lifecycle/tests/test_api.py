@@ -168,7 +168,7 @@ def test_the_checklist_says_what_is_missing_and_no_move_is_offered(world: World)
 
 
 def test_it_shows_the_current_records(world: World) -> None:
-    world.walk(Stage.TRANSITION)
+    world.walk(Stage.SIGNED_OFF)
     body = ok(world.manager.api.get(url(world)))
     assert body["decision"]["owner"] == {"id": world.owner_person.pk, "name": "Olive Owner"}
     assert body["decision"]["managers"] == [{"pmo": "Group PMO", "person": "Manu Manager"}]
@@ -177,6 +177,10 @@ def test_it_shows_the_current_records(world: World) -> None:
     assert criterion["agreed_with_groups"] == [{"id": world.group.pk, "name": "Finance programmes"}]
     assert body["pilot"]["number"] == 1 and body["pilot"]["outcome"] == "passed"
     assert [r["result"] for r in body["pilot"]["results"]] == ["met"]
+    world.walk(Stage.TRANSITION)
+    body = ok(world.manager.api.get(url(world)))
+    # Set-up records are behind the service now: on the timeline and the step endpoints.
+    assert (body["criteria"], body["pilot"]) == ([], None)
     assert body["readiness"]["verdict"] == "ready"
     assert len(body["readiness"]["answers"]) == len(READINESS_QUESTIONS)
     assert [p["name"] for p in body["plan"]["phases"]] == ["Finance programmes", "Everyone else"]
