@@ -5,7 +5,7 @@ one transaction; pages, the API, the CLI, imports and the demo loader all come h
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any, cast
 
 from django.db import transaction
@@ -220,7 +220,14 @@ def service_restore(*, actor: Actor, service: Service) -> Service:
 # ---------------------------------------------------------------- roles (M-10)
 
 
-def _check_role(actor: Actor, service: Service, data: dict[str, Any]) -> None:
+def _check_role(
+    actor: Actor,
+    service: Service,
+    data: dict[str, Any],
+    delivering: Collection[int] | None = None,
+) -> None:
+    """`delivering`: the ids of the PMOs delivering the service, when the caller holds them
+    (catalogue.bulk checks thousands of roles); otherwise the database is asked."""
     check_same_org(actor, live=True, person=data.get("person"), pmo=data.get("pmo"))
     role = data.get("role")
     pmo = data.get("pmo")
@@ -231,7 +238,11 @@ def _check_role(actor: Actor, service: Service, data: dict[str, Any]) -> None:
     if role == ServiceRoleKind.MANAGER:
         if pmo is None:
             raise DomainError.field("pmo", "Choose the PMO this Service Manager manages it for.")
-        if not service.delivering_pmos.filter(pk=pmo.pk).exists():
+        if not (
+            pmo.pk in delivering
+            if delivering is not None
+            else service.delivering_pmos.filter(pk=pmo.pk).exists()
+        ):
             raise DomainError.field("pmo", "This PMO does not deliver the service.")
     elif pmo is not None and role == ServiceRoleKind.OWNER:
         raise DomainError.field("pmo", "Only a Service Manager is tied to a PMO.")
@@ -257,9 +268,14 @@ ORDERED_PARTS = (ServiceLevel, Supplier, ServiceInput, ProcessStep, ServiceOutpu
 
 
 def _check_part(
-    actor: Actor, service: Service, model: type[TenantModel], data: dict[str, Any]
+    actor: Actor,
+    service: Service,
+    model: type[TenantModel],
+    data: dict[str, Any],
+    delivering: Collection[int] | None = None,
 ) -> None:
-    """Rules that span objects: references stay in the organisation and in the service."""
+    """Rules that span objects: references stay in the organisation and in the service.
+    `delivering` as for `_check_role`."""
     if service.is_archived:
         raise DomainError("This service is archived.", code="conflict")
     refs = {
@@ -270,7 +286,7 @@ def _check_part(
     }
     check_same_org(actor, live=True, **refs)
     if model is ServiceRole:
-        _check_role(actor, service, data)
+        _check_role(actor, service, data, delivering)
     supplier = data.get("supplier")
     if supplier is not None and supplier.service_id != service.pk:
         raise DomainError.field("supplier", "Choose one of this service's suppliers.")

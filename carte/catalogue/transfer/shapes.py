@@ -81,6 +81,7 @@ def _c(name: str, kind: str = TEXT, choices: Any = None, *, blank: bool = True) 
 
 
 SERVICE = _c("service", blank=False)
+_LEVELS = _codes(CompetenceLevel)  # the one choice column whose codes are numbers
 
 TABLES: dict[str, tuple[Column, ...]] = {
     "categories": (_c("name", blank=False), _c("description"), _c("position", INT)),
@@ -233,6 +234,8 @@ def money(value: Any) -> Decimal:
 
 def convert(column: Column, value: Any) -> Any:
     """The canonical value of a cell read from any format, or CellError."""
+    if column.kind == TEXT and type(value) is str and value:
+        return value  # the common case, first
     if isinstance(value, str) and column.kind not in (TEXT, CHOICE, CHOICES, NAMES):
         value = value.strip()
     empty = value is None or value == "" or value == []
@@ -287,13 +290,13 @@ def convert(column: Column, value: Any) -> Any:
             raise CellError(f"{value!r} is not a date (YYYY-MM-DD).") from exc
     if kind == CHOICE:
         if empty:
-            return None if column.choices == _codes(CompetenceLevel) else ""
+            return None if column.choices == _LEVELS else ""
         code = str(value).strip()
         if isinstance(value, float) and value.is_integer():
             code = str(int(value))
         if code not in column.choices:
             raise CellError(f"{code!r} is not one of: {', '.join(column.choices)}.")
-        return int(code) if column.choices == _codes(CompetenceLevel) else code
+        return int(code) if column.choices == _LEVELS else code
     # CHOICES and NAMES: a list, or text with one item per line (commas too for codes).
     items = _items(value, codes=kind == CHOICES)
     if kind == CHOICES:
@@ -472,29 +475,181 @@ def part_queryset(table: str, org: Organisation) -> QuerySet[Any]:
     return qs
 
 
+# ---------------------------------------------------------------- rows for the export
+#
+# The export reads plain values, not model instances: for ~64,000 rows, building and
+# relating instances cost more than writing the file. Each table is one query over the
+# columns it needs (related names by joins), lists (delivering PMOs, an output's
+# customers) one more query each. `test_transfer` checks these rows equal the rows
+# `service_row`, `part_row` and `artefact_row` make from instances.
+
+Convert = Any  # a function applied to a fetched value, or None for "as is"
+
+
+def _text(value: str | None) -> str:
+    return "" if value is None else value
+
+
+def _sorted(value: list[str]) -> list[str]:
+    return sorted(value)
+
+
+# Table -> (column, the field path it is read from, how the value is made canonical).
+_EXPORT: dict[str, tuple[tuple[str, str, Convert], ...]] = {
+    "services": (
+        ("code", "code", None),
+        ("name", "name", None),
+        ("category", "category__name", None),
+        ("summary", "summary", None),
+        ("description", "description", None),
+        ("outcome", "outcome", None),
+        ("rationale", "rationale", _sorted),
+        ("rationale_note", "rationale_note", None),
+        ("scopes", "scopes", _sorted),
+        ("delivery_mode", "delivery_mode", None),
+        ("provider_kind", "provider_kind", None),
+        ("provider_name", "provider_name", None),
+        ("hours", "hours", None),
+        ("pricing_basis", "pricing_basis", None),
+        ("price", "price", None),
+        ("currency", "currency", None),
+        ("price_unit", "price_unit", None),
+        ("is_temporary", "is_temporary", None),
+        ("end_date", "end_date", None),
+        ("replaces", "replaces__code", _text),
+        ("stage", "stage", None),
+    ),
+    "artefacts": (
+        ("name", "name", None),
+        ("kind", "kind", None),
+        ("description", "description", None),
+        ("url", "url", None),
+        ("owner_service", "owner_service__code", _text),
+        ("owner_pmo", "owner_pmo__name", _text),
+    ),
+    "levels": (
+        ("name", "name", None),
+        ("position", "position", None),
+        ("description", "description", None),
+        ("effort_hours", "effort_hours", None),
+        ("price", "price", None),
+    ),
+    "roles": (
+        ("role", "role", None),
+        ("person_email", "person__email", None),
+        ("pmo", "pmo__name", _text),
+    ),
+    "symptoms": (("statement", "symptom__statement", None), ("weight", "weight", None)),
+    "suppliers": (
+        ("name", "name", None),
+        ("kind", "kind", None),
+        ("person_email", "person__email", _text),
+        ("customer_group", "customer_group__name", _text),
+        ("position", "position", None),
+    ),
+    "inputs": (
+        ("name", "name", None),
+        ("quality_criteria", "quality_criteria", None),
+        ("is_trigger", "is_trigger", None),
+        ("supplier", "supplier__name", _text),  # blanked below when the supplier is removed
+        ("source_service", "source_output__service__code", _text),
+        ("source_output", "source_output__name", _text),
+        ("position", "position", None),
+    ),
+    "steps": (
+        ("position", "position", None),
+        ("name", "name", None),
+        ("description", "description", None),
+        ("performer", "performer", None),
+    ),
+    "outputs": (
+        ("name", "name", None),
+        ("quality_criteria", "quality_criteria", None),
+        ("position", "position", None),
+    ),
+    "customers": (("customer_group", "customer_group__name", None), ("note", "note", None)),
+    "competences": (
+        ("competence", "competence", None),
+        ("level", "level", None),
+        ("fte", "fte", _money2),
+    ),
+    "governance": (("item", "item", None), ("in_place", "in_place", None)),
+    "artefact_uses": (
+        ("artefact", "artefact__name", None),
+        ("artefact_owner_service", "artefact__owner_service__code", _text),
+        ("artefact_owner_pmo", "artefact__owner_pmo__name", _text),
+        ("note", "note", None),
+    ),
+}
+# Decimal columns of parts are given two places, as `part_row` does.
+_EXPORT["levels"] = tuple(
+    (c, f, _money2 if c in ("effort_hours", "price") else conv) for c, f, conv in _EXPORT["levels"]
+)
+
+
+def _names_by(through: Any, owner: str, name: str, owners: QuerySet[Any]) -> dict[int, list[str]]:
+    """Owner id -> the sorted names of its many-to-many relations (one query)."""
+    found: dict[int, list[str]] = {}
+    links = through.objects.filter(**{f"{owner}__in": owners}).values_list(f"{owner}_id", name)
+    for owner_id, value in links.iterator(chunk_size=_CHUNK):
+        found.setdefault(owner_id, []).append(value)
+    for names in found.values():
+        names.sort()
+    return found
+
+
+def _plain_rows(
+    qs: QuerySet[Any], table: str, extra: tuple[str, ...] = ()
+) -> Iterator[tuple[Row, tuple[Any, ...]]]:
+    """(row, extra values) for each record of `qs`, read as plain values."""
+    spec = _EXPORT[table]
+    paths = [path for _, path, _ in spec]
+    for values in qs.values_list(*paths, *extra).iterator(chunk_size=_CHUNK):
+        row = {
+            column: value if convert is None else convert(value)
+            for (column, _, convert), value in zip(spec, values, strict=False)
+        }
+        yield row, values[len(spec) :]
+
+
 def table_rows(table: str, org: Organisation) -> Iterator[Row]:
     """The live rows of one table of `org`, in a stable order, streamed in chunks."""
     if table == "categories":
-        for cat in _live(Category.objects.all(), org).order_by("position", "name", "id"):
-            yield {"name": cat.name, "description": cat.description, "position": cat.position}
+        qs = _live(Category.objects.all(), org).order_by("position", "name", "id")
+        for name, description, position in qs.values_list("name", "description", "position"):
+            yield {"name": name, "description": description, "position": position}
     elif table == "services":
-        qs = (
-            _live(Service.objects.all(), org)
-            .select_related("category", "replaces")
-            .prefetch_related("delivering_pmos")
-            .order_by("code", "id")
-        )
-        for s in qs.iterator(chunk_size=_CHUNK):
-            yield service_row(s)
+        services = _live(Service.objects.all(), org)
+        pmos = _names_by(Service.delivering_pmos.through, "service", "pmo__name", services)
+        for row, (pk,) in _plain_rows(services.order_by("code", "id"), table, ("id",)):
+            row["delivering_pmos"] = pmos.get(pk, [])
+            yield {h: row[h] for h in HEADERS[table]}
     elif table == "artefacts":
         qs = (
             _live(Artefact.objects.all(), org)
-            .select_related("owner_service", "owner_pmo")
             .exclude(owner_service__archived_at__isnull=False)
             .order_by("name", "id")
         )
-        for a in qs.iterator(chunk_size=_CHUNK):
-            yield artefact_row(a)
+        for row, _ in _plain_rows(qs, table):
+            yield row
     else:
-        for p in part_queryset(table, org).iterator(chunk_size=_CHUNK):
-            yield {"service": p.service.code, **part_row(table, p)}
+        model, _ = PART_MODELS[table]
+        qs = _live(model._default_manager.all(), org).filter(service__archived_at__isnull=True)
+        qs = qs.order_by("service__code", "id")
+        if table == "inputs":
+            for row, (code, removed) in _plain_rows(
+                qs, table, ("service__code", "supplier__archived_at")
+            ):
+                if removed is not None:
+                    row["supplier"] = ""  # a removed supplier is not named (see part_row)
+                yield {"service": code, **row}
+        elif table == "outputs":
+            customers = _names_by(
+                ServiceOutput.customers.through, "serviceoutput", "customergroup__name", qs
+            )
+            for row, (code, pk) in _plain_rows(qs, table, ("service__code", "id")):
+                row["customers"] = customers.get(pk, [])
+                yield {"service": code, **{h: row[h] for h in HEADERS[table][1:]}}
+        else:
+            for row, (code,) in _plain_rows(qs, table, ("service__code",)):
+                yield {"service": code, **row}

@@ -1,0 +1,702 @@
+"""Batched writes to the catalogue, for imports of thousands of rows.
+
+Each function takes many rows and treats every one exactly as the single-row function of
+`carte.catalogue.services` does: the same permission check, the same rules across objects
+(the very helpers of `services`), the same field and constraint validation, the same
+defaults and the same audit entry. What changes is how often the database is asked:
+constraints are checked for a whole batch with one query each (their conditions read in
+Python, with SQL's NULL logic), rows are inserted a batch at a time and get their ids
+back (`bulk_create`; on PostgreSQL ids from the sequence and a COPY, see `_insert`), and
+their audit entries go in together (`audit.record_many`). All or nothing: a refusal
+raises `RowError` naming the first refused row (where the single-row functions, called
+in order, would have stopped), and the transaction undoes what earlier batches wrote.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar, cast
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import IntegrityError, connections, models, router, transaction
+from django.db.models import CheckConstraint, F, Max, Q, QuerySet, UniqueConstraint
+from django.db.models.functions import Lower, Upper
+from django.utils import timezone
+
+from carte.catalogue.models import Artefact, Category, Service, ServiceRole, Symptom
+from carte.catalogue.services import (
+    LINK_FIELDS,
+    ORDERED_PARTS,
+    PARTS,
+    SERVICE_FIELDS,
+    _check_part,
+    _check_service,
+    _part_extra,
+    _pmo_names,
+)
+from carte.core import audit
+from carte.core.errors import CONFLICT, DomainError, summarise
+from carte.core.models import AuditAction, TenantModel
+from carte.core.permissions import ADD, CHANGE, Actor, require
+from carte.core.services import check_same_org
+from carte.organisations.models import PMO
+
+M = TypeVar("M", bound=TenantModel)
+
+BATCH = 1000  # rows validated and inserted together (and the most values in one IN list)
+
+
+class RowError(DomainError):
+    """The refusal of one row of a batch; `index` is its position among the rows given."""
+
+    def __init__(self, index: int, error: DomainError) -> None:
+        super().__init__(error.message, code=error.code, errors=error.errors)
+        self.index = index
+
+
+# ---------------------------------------------------------------- the entry points
+
+
+@transaction.atomic
+def categories_create_many(*, actor: Actor, rows: Iterable[Mapping[str, Any]]) -> list[Category]:
+    """`category_create` for each row ({name, description?, position?}), in order."""
+    require(actor, ADD, Category)
+    # `category_create` puts a category without a position after the highest one, read
+    # afresh for each row: the stored ones (archived too) and the rows before it.
+    top: int | None = None
+    objs: list[Category] = []
+    for row in rows:
+        position = row.get("position")
+        if position is None:
+            if top is None:
+                found = Category.objects.filter(organisation=actor.organisation).aggregate(
+                    m=Max("position")
+                )
+                earlier = [o.position for o in objs if isinstance(o.position, int)]
+                top = max([found["m"] or 0, *earlier])
+            position = top + 10
+        if top is not None and isinstance(position, int):
+            top = max(top, position)
+        objs.append(
+            Category(name=row["name"], description=row.get("description", ""), position=position)
+        )
+    return _create_many(actor, objs, errors={})
+
+
+@transaction.atomic
+def services_create_many(*, actor: Actor, rows: Iterable[Mapping[str, Any]]) -> list[Service]:
+    """`service_create` for each row (its keyword arguments, `delivering_pmos` included)."""
+    require(actor, ADD, Service)
+    objs: list[Service] = []
+    extras: list[dict[str, Any]] = []
+    pmo_lists: list[list[PMO]] = []
+    errors: dict[int, DomainError] = {}
+    now = timezone.now()
+    for index, row in enumerate(rows):
+        fields = dict(row)
+        pmos = list(fields.pop("delivering_pmos", ()))
+        service = Service(
+            **{k: v for k, v in fields.items() if k in SERVICE_FIELDS or k in LINK_FIELDS}
+        )
+        try:
+            _check_service(actor, service, {**fields, "delivering_pmos": pmos})
+        except DomainError as exc:
+            errors[index] = exc
+        service.stage_changed_at = now
+        objs.append(service)
+        extras.append({"delivering_pmos": _pmo_names(pmos)})
+        pmo_lists.append(pmos)
+    created = _create_many(actor, objs, errors=errors, extras=extras)
+    _link_many(Service, "delivering_pmos", zip(created, pmo_lists, strict=True))
+    return created
+
+
+@transaction.atomic
+def symptoms_create_many(*, actor: Actor, statements: Iterable[str]) -> list[Symptom]:
+    """`symptom_create` for each statement."""
+    require(actor, ADD, Symptom)
+    objs = [Symptom(statement=s.strip(), description="") for s in statements]
+    return _create_many(actor, objs, errors={})
+
+
+@transaction.atomic
+def artefacts_create_many(*, actor: Actor, rows: Iterable[Mapping[str, Any]]) -> list[Artefact]:
+    """`artefact_create` for each row (its keyword arguments)."""
+    require(actor, ADD, Artefact)
+    objs: list[Artefact] = []
+    errors: dict[int, DomainError] = {}
+    for index, row in enumerate(rows):
+        owner_service, owner_pmo = row.get("owner_service"), row.get("owner_pmo")
+        try:
+            check_same_org(actor, live=True, owner_service=owner_service, owner_pmo=owner_pmo)
+            if owner_service is not None:
+                require(actor, CHANGE, owner_service)
+        except DomainError as exc:
+            errors[index] = exc
+        objs.append(
+            Artefact(
+                name=row["name"],
+                kind=row["kind"],
+                owner_service=owner_service,
+                owner_pmo=owner_pmo,
+                description=row.get("description", ""),
+                url=row.get("url", ""),
+            )
+        )
+    return _create_many(actor, objs, errors=errors)
+
+
+@transaction.atomic
+def parts_create_many(
+    *, actor: Actor, kind: str, rows: Iterable[tuple[Service, Mapping[str, Any]]]
+) -> list[TenantModel]:
+    """`part_create(service=..., kind=kind, data=...)` for each (service, data) row."""
+    model = PARTS.get(kind)
+    if model is None:
+        raise DomainError.field("kind", f"Unknown part {kind!r}.")
+    rows = list(rows)
+    positions = _next_positions(model, [s for s, data in rows if "position" not in data])
+    # A manager's PMO must deliver the service: read for all the rows' services at once.
+    delivering = _delivering([s for s, _ in rows]) if model is ServiceRole else {}
+    objs: list[TenantModel] = []
+    extras: list[dict[str, Any]] = []
+    customer_lists: list[list[Any] | None] = []
+    errors: dict[int, DomainError] = {}
+    for index, (service, row) in enumerate(rows):
+        data = dict(row)
+        customers = data.pop("customers", None)
+        try:
+            require(actor, CHANGE, service)
+            _check_part(
+                actor,
+                service,
+                model,
+                {**data, "customers": customers},
+                delivering.get(service.pk, set()) if model is ServiceRole else None,
+            )
+        except DomainError as exc:
+            errors[index] = exc
+        part: TenantModel = cast(Any, model)(service=service, **data)
+        if model in ORDERED_PARTS:
+            if "position" in data:
+                positions.seen(service.pk, data["position"])
+            else:
+                part.position = positions.next(service.pk)  # type: ignore[attr-defined]
+        objs.append(part)
+        extras.append(_part_extra({"customers": customers}))
+        customer_lists.append(None if customers is None else list(customers))
+    created = _create_many(actor, objs, errors=errors, extras=extras)
+    _link_many(
+        model,
+        "customers",
+        ((p, c) for p, c in zip(created, customer_lists, strict=True) if c is not None),
+    )
+    return created
+
+
+# ---------------------------------------------------------------- defaults
+
+
+class _Positions:
+    """Per service, the last position of a kind of part, as `part_create` reads it (archived
+    parts included) and as earlier rows of the same call move it."""
+
+    def __init__(self, last: dict[int, int]) -> None:
+        self.last = last
+
+    def seen(self, service_id: int, position: Any) -> None:
+        if isinstance(position, int) and service_id in self.last:
+            self.last[service_id] = max(self.last[service_id], position)
+
+    def next(self, service_id: int) -> int:
+        self.last[service_id] = self.last.get(service_id, 0) + 1
+        return self.last[service_id]
+
+
+def _delivering(services: Sequence[Service]) -> dict[int, set[int]]:
+    """Service id -> the ids of the PMOs that deliver it (as stored now)."""
+    found: dict[int, set[int]] = {}
+    through = Service.delivering_pmos.through
+    for chunk in _chunks(sorted({s.pk for s in services}), BATCH):
+        for service_id, pmo_id in through.objects.filter(service_id__in=chunk).values_list(
+            "service_id", "pmo_id"
+        ):
+            found.setdefault(service_id, set()).add(pmo_id)
+    return found
+
+
+def _next_positions(model: type[TenantModel], services: Sequence[Service]) -> _Positions:
+    ids = sorted({s.pk for s in services})
+    last: dict[int, int] = dict.fromkeys(ids, 0)
+    if model in ORDERED_PARTS:
+        for chunk in _chunks(ids, BATCH):
+            found = (
+                model._default_manager.filter(service_id__in=chunk)
+                .values("service_id")
+                .annotate(m=Max("position"))
+                .values_list("service_id", "m")
+            )
+            last.update({sid: m or 0 for sid, m in found})
+    return _Positions(last)
+
+
+# ---------------------------------------------------------------- validate, insert, audit
+
+
+def _create_many(
+    actor: Actor,
+    objs: Sequence[M],
+    *,
+    errors: Mapping[int, DomainError],
+    extras: Sequence[Mapping[str, Any]] | None = None,
+) -> list[M]:
+    """`core.services.create_object` for many objects: validate each one, refuse at the
+    first refused row (a rule of the caller or a validation error), insert, audit."""
+    if not objs:
+        return []
+    model = type(objs[0])
+    for start in range(0, len(objs), BATCH):
+        batch = objs[start : start + BATCH]
+        own = {i - start: e for i, e in errors.items() if start <= i < start + len(batch)}
+        problems: dict[int, ValidationError] = {}
+        failed: list[set[str]] = []
+        for i, obj in enumerate(batch):
+            obj.organisation = actor.organisation
+            error, names = _field_errors(obj)
+            failed.append(names)
+            if error is not None:
+                problems[i] = error
+        for i, error in _constraint_errors(model, batch, failed):
+            problems[i] = ValidationError(error.update_error_dict(_dict(problems.get(i))))
+        if own or problems:
+            # A rule of the caller is checked before validation, as in the single path.
+            i = min({*own, *problems})
+            raise RowError(start + i, own[i] if i in own else _domain_error(batch[i], problems[i]))
+        try:
+            with transaction.atomic():
+                _insert(model, batch)
+        except IntegrityError as exc:
+            # A race lost against a constraint just checked (as `core.services._save`).
+            raise RowError(
+                start,
+                DomainError(
+                    "This conflicts with a change made at the same moment; reload and try again.",
+                    code=CONFLICT,
+                ),
+            ) from exc
+        audit.record_many(
+            actor=actor,
+            action=AuditAction.CREATE,
+            entries=(
+                _created(obj, extras[start + i] if extras else None) for i, obj in enumerate(batch)
+            ),
+        )
+    return list(objs)
+
+
+def _insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """Insert new rows and set their ids: `bulk_create`, or on PostgreSQL, for a model
+    whose queryset does not guard `bulk_create` itself (Service guards the stage), ids
+    taken from the table's sequence and the rows streamed with COPY: the same values as
+    `bulk_create` sends (each field's `pre_save` and `get_db_prep_save`), several times
+    faster, which for 55,000 rows is much of an import's time."""
+    db = connections[router.db_for_write(model)]  # the wrapper itself, not the proxy
+    if (
+        db.vendor != "postgresql"
+        or type(model._default_manager.get_queryset()).bulk_create is not QuerySet.bulk_create
+        or any(obj.pk is not None for obj in objs)
+    ):
+        model._default_manager.bulk_create(objs)
+        return
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.generated]
+    for obj in objs:  # as bulk_create: related rows must be saved; their ids are copied
+        cast(Any, obj)._prepare_related_fields_for_save(operation_name="bulk_create")
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [db.ops.quote_name(opts.db_table), opts.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            setattr(obj, opts.pk.attname, pk)
+    _copy(
+        db,
+        opts.db_table,
+        [str(f.column) for f in fields],
+        ([f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs),
+    )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = db.alias
+
+
+def _copy(db: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Stream rows of values ready for the database into `table` with COPY."""
+    quote = db.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with db.cursor() as cursor, db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _created(obj: TenantModel, extra: Mapping[str, Any] | None) -> tuple[TenantModel, Any]:
+    """The object and its audit changes, as `core.services.create_object` records them."""
+    after = audit.snapshot(obj, dict(extra or {}))
+    return obj, {k: {"before": None, "after": v} for k, v in after.items() if v not in (None, "")}
+
+
+def _dict(error: ValidationError | None) -> dict[str, Any]:
+    return {} if error is None else error.update_error_dict({})
+
+
+def _field_errors(obj: TenantModel) -> tuple[ValidationError | None, set[str]]:
+    """The checks of `core.services._full_clean` that need no query: fields (relations set
+    to a loaded row are not read again), `clean()` and `validate_unique()`. Returns the
+    errors and the fields that failed."""
+    loaded = [
+        f.name
+        for f in _foreign_keys(type(obj))
+        if f.is_cached(obj) and getattr(obj, f.name) is not None
+    ]
+    errors: dict[str, Any] = {}
+    try:
+        obj.clean_fields(exclude=loaded)
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    try:
+        obj.clean()
+    except ValidationError as exc:
+        errors = exc.update_error_dict(errors)
+    failed = {name for name in errors if name != NON_FIELD_ERRORS}
+    if _checks_unique(type(obj)):
+        try:
+            obj.validate_unique(exclude=list(failed))
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+    return (ValidationError(errors) if errors else None), failed
+
+
+@functools.cache
+def _foreign_keys(model: type[models.Model]) -> list[models.ForeignKey[Any, Any]]:
+    return [f for f in model._meta.concrete_fields if isinstance(f, models.ForeignKey)]
+
+
+@functools.cache
+def _checks_unique(model: type[models.Model]) -> bool:
+    """Whether `validate_unique` can refuse a new row of `model`: only with a unique field
+    besides the id (a new row has none yet), `unique_together` or `unique_for_date`."""
+    opts = model._meta
+    dated = ("unique_for_date", "unique_for_month", "unique_for_year")
+    return bool(opts.unique_together) or any(
+        (f.unique and not f.primary_key) or any(getattr(f, name, None) for name in dated)
+        for f in opts.fields
+    )
+
+
+def _domain_error(obj: TenantModel, exc: ValidationError) -> DomainError:
+    """As `core.services.validate`: a constraint's message goes to its CONSTRAINT_FIELDS field."""
+    error = DomainError.from_validation_error(exc)
+    general = error.errors.get(NON_FIELD_ERRORS, [])
+    for constraint in obj._meta.constraints:
+        field = obj.CONSTRAINT_FIELDS.get(constraint.name)
+        message = str(constraint.violation_error_message)
+        if field and message in general:
+            general.remove(message)
+            error.errors.setdefault(field, []).append(message)
+    if not general:
+        error.errors.pop(NON_FIELD_ERRORS, None)
+    return DomainError(summarise(error.errors), errors=error.errors)
+
+
+# ---------------------------------------------------------------- constraints, in bulk
+
+
+class _Unsupported(Exception):
+    """A constraint this module cannot evaluate itself: Django checks it row by row."""
+
+
+def _constraint_errors(
+    model: type[TenantModel], batch: Sequence[TenantModel], failed: Sequence[set[str]]
+) -> Iterator[tuple[int, ValidationError]]:
+    """Each row's constraint violations, as `Model.validate_constraints` finds them when the
+    rows are saved one after the other (rows earlier in the batch count as saved)."""
+    values = [_values(obj) for obj in batch] if model._meta.constraints else []
+    for constraint in model._meta.constraints:
+        try:
+            if isinstance(constraint, CheckConstraint):
+                verdicts = _check_verdicts(constraint, values, failed)
+            elif isinstance(constraint, UniqueConstraint):
+                verdicts = _unique_verdicts(model, constraint, values, failed)
+            else:
+                raise _Unsupported
+        except _Unsupported:
+            verdicts = _django_verdicts(model, constraint, batch, failed)
+        for i in verdicts:
+            yield (
+                i,
+                ValidationError(
+                    constraint.get_violation_error_message(), code=constraint.violation_error_code
+                ),
+            )
+
+
+def _django_verdicts(
+    model: type[TenantModel],
+    constraint: Any,
+    batch: Sequence[TenantModel],
+    failed: Sequence[set[str]],
+) -> list[int]:
+    """One query per row, by Django itself (rows earlier in the batch are not in the
+    database yet: only used for constraints that do not look at other rows)."""
+    if not isinstance(constraint, CheckConstraint):
+        raise TypeError(f"Cannot check {constraint!r} for many rows at once.")
+    bad = []
+    for i, obj in enumerate(batch):
+        try:
+            constraint.validate(model, obj, exclude=failed[i] or None)
+        except ValidationError:
+            bad.append(i)
+    return bad
+
+
+def _values(obj: TenantModel) -> dict[str, Any]:
+    """What a constraint's condition reads: each field by name, and `pk`."""
+    values = {f.name: getattr(obj, f.attname) for f in obj._meta.local_concrete_fields}
+    values["pk"] = obj.pk
+    return values
+
+
+def _skips(refs: set[str], failed: set[str]) -> bool:
+    # Django leaves out a constraint over a field that failed its own validation.
+    return bool(refs & failed)
+
+
+def _check_verdicts(
+    constraint: CheckConstraint,
+    rows: Sequence[Mapping[str, Any]],
+    failed: Sequence[set[str]],
+) -> list[int]:
+    """The rows (by `_values`) whose values break a check constraint."""
+    refs = _refs(constraint.condition)
+    condition = Q(constraint.condition)
+    bad = []
+    for i, values in enumerate(rows):
+        if _skips(refs, failed[i]):
+            continue
+        # SQL: an unknown (NULL) condition passes, as in Q.check's COALESCE(..., true).
+        if _truth(condition, values) is False:
+            bad.append(i)
+    return bad
+
+
+def _unique_verdicts(
+    model: type[TenantModel],
+    constraint: UniqueConstraint,
+    rows: Sequence[Mapping[str, Any]],
+    failed: Sequence[set[str]],
+) -> list[int]:
+    """The rows (by `_values`) whose key is stored already, or held by an earlier row."""
+    if (
+        constraint.nulls_distinct is False
+        or cast(Any, constraint).include
+        or cast(Any, constraint).opclasses
+    ):
+        raise _Unsupported
+    parts: list[Any] = (
+        [F(name) for name in constraint.fields]
+        if constraint.fields
+        else list(constraint.expressions)
+    )
+    refs = set().union(*(_expression_refs(p) for p in parts))
+    condition = Q(constraint.condition) if constraint.condition is not None else Q()
+    refs |= _refs(condition)
+    known = {f.name for f in model._meta.local_concrete_fields} | {"pk"}
+    getters = [_key_part(p, known) for p in parts]
+    keys: dict[int, tuple[Any, ...]] = {}
+    for i, values in enumerate(rows):
+        if _skips(refs, failed[i]):
+            continue
+        # A NULL in the key never collides (NULL = NULL is not true in SQL).
+        key = tuple(get(values) for get in getters)
+        if any(v is None for v in key):
+            continue
+        # Django checks (condition AND EXISTS(...)) with NULL read as true.
+        if constraint.condition is not None and _truth(condition, values) is False:
+            continue
+        keys[i] = key
+    stored = _stored_keys(model, constraint, parts, list(keys.values()))
+    bad = []
+    seen: set[tuple[Any, ...]] = set()
+    for i, key in keys.items():
+        if key in stored or key in seen:
+            bad.append(i)
+        seen.add(key)
+    return bad
+
+
+def _stored_keys(
+    model: type[TenantModel],
+    constraint: UniqueConstraint,
+    parts: Sequence[Any],
+    keys: Sequence[tuple[Any, ...]],
+) -> set[tuple[Any, ...]]:
+    """The keys among `keys` that rows in the database already hold under the constraint's
+    condition, computed by the database (so LOWER() is the database's own)."""
+    if not keys:
+        return set()
+    names = [f"_k{n}" for n in range(len(parts))]
+    qs = model._default_manager.all()
+    if constraint.condition is not None:
+        qs = qs.filter(constraint.condition)
+    qs = qs.annotate(**dict(zip(names, parts, strict=True)))
+    for name, column in zip(names, zip(*keys, strict=True), strict=True):
+        qs = qs.filter(**{f"{name}__in": set(column)})
+    return {tuple(row) for row in qs.values_list(*names)} & set(keys)
+
+
+_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
+    "exact": operator.eq,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def _truth(q: Q, values: Mapping[str, Any]) -> bool | None:
+    """A condition evaluated on one row with SQL's three-valued logic (None: unknown).
+    Knows the lookups constraints here use; anything else is _Unsupported."""
+    results: list[bool | None] = []
+    for child in q.children:
+        if isinstance(child, Q):
+            results.append(_truth(child, values))
+            continue
+        if not isinstance(child, tuple):
+            raise _Unsupported  # an expression as a condition
+        lookup, rhs = child
+        name, _, op = str(lookup).partition("__")
+        op = op or "exact"
+        if name not in values:
+            raise _Unsupported
+        lhs = values[name]
+        if op == "isnull":
+            results.append((lhs is None) == bool(rhs))
+            continue
+        if op == "exact" and rhs is None:
+            results.append(lhs is None)  # Django turns `= None` into IS NULL
+            continue
+        if isinstance(rhs, F):
+            if _fname(rhs) not in values:
+                raise _Unsupported
+            rhs = values[_fname(rhs)]
+        elif hasattr(rhs, "resolve_expression"):
+            raise _Unsupported
+        if op == "in":
+            results.append(None if lhs is None else lhs in rhs)
+        elif op in _COMPARE:
+            results.append(None if lhs is None or rhs is None else _COMPARE[op](lhs, rhs))
+        else:
+            raise _Unsupported
+    if q.connector == Q.AND:
+        result: bool | None = False if False in results else (None if None in results else True)
+    elif q.connector == Q.OR:
+        result = True if True in results else (None if None in results else False)
+    else:
+        raise _Unsupported
+    if q.negated and result is not None:
+        result = not result
+    return result
+
+
+def _key_part(expression: Any, known: set[str]) -> Callable[[Mapping[str, Any]], Any]:
+    """How to read a unique constraint's key part from a row's values: a field, or
+    LOWER/UPPER of one (as text; None stays None)."""
+    if isinstance(expression, F):
+        name = _fname(expression)
+        if name not in known:
+            raise _Unsupported
+        return operator.itemgetter(name)
+    if isinstance(expression, Lower | Upper):
+        (inner,) = expression.get_source_expressions()
+        read = _key_part(inner, known)
+        case = str.lower if isinstance(expression, Lower) else str.upper
+
+        def cased(values: Mapping[str, Any]) -> Any:
+            value = read(values)
+            if value is None:
+                return None
+            if not isinstance(value, str):
+                raise _Unsupported
+            return case(value)
+
+        return cased
+    raise _Unsupported
+
+
+def _expression_refs(expression: Any) -> set[str]:
+    if isinstance(expression, F):
+        return {_fname(expression)}
+    return set().union(*(_expression_refs(e) for e in expression.get_source_expressions()))
+
+
+def _refs(q: Any) -> set[str]:
+    names: set[str] = set()
+    for child in q.children:
+        if isinstance(child, Q):
+            names |= _refs(child)
+        elif isinstance(child, tuple):
+            names.add(str(child[0]).split("__")[0])
+            if isinstance(child[1], F):
+                names.add(_fname(child[1]))
+    return names
+
+
+# ---------------------------------------------------------------- many-to-many
+
+
+def _link_many(
+    model: type[TenantModel], name: str, links: Iterable[tuple[TenantModel, Sequence[Any]]]
+) -> None:
+    """`obj.<name>.set(others)` for new objects: one insert for all their links."""
+    links = list(links)
+    if not links:
+        return
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.ManyToManyField):
+        raise TypeError(f"{model.__name__}.{name} is not a many-to-many field.")
+    through = cast(type[models.Model], field.remote_field.through)
+    source, target = field.m2m_field_name(), field.m2m_reverse_field_name()
+    pairs = [(obj.pk, pk) for obj, others in links for pk in dict.fromkeys(o.pk for o in others)]
+    db = connections[router.db_for_write(through)]
+    if db.vendor == "postgresql":  # two ids a row: no model instances needed
+        opts = through._meta
+        columns = [str(opts.get_field(name).column) for name in (source, target)]  # type: ignore[union-attr]
+        _copy(db, opts.db_table, columns, pairs)
+    else:
+        through._default_manager.bulk_create(
+            [through(**{f"{source}_id": a, f"{target}_id": b}) for a, b in pairs],
+            batch_size=BATCH,
+        )
+
+
+def _fname(f: F) -> str:
+    name: str = cast(Any, f).name
+    return name
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+__all__ = [
+    "BATCH",
+    "RowError",
+    "artefacts_create_many",
+    "categories_create_many",
+    "parts_create_many",
+    "services_create_many",
+    "symptoms_create_many",
+]
