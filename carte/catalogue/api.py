@@ -698,7 +698,11 @@ class ServiceOut(Stamped):
 
     @staticmethod
     def resolve_current_version(obj: Service) -> int | None:
-        """The number of the current version (selected with the service)."""
+        """The number of the current version: annotated on lists (`version_number`),
+        selected with the service otherwise."""
+        if hasattr(obj, "version_number"):
+            number: int | None = obj.version_number
+            return number
         return obj.current_version.number if obj.current_version_id else None  # type: ignore[union-attr]
 
 

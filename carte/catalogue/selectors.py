@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import copy
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from carte.catalogue.choices import Stage
 from carte.catalogue.filters import CategoryFilter, ServiceFilter
@@ -70,39 +70,131 @@ def category_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySe
     return (filters or CategoryFilter.model_validate({})).apply(qs)
 
 
-def service_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Service]:
-    """The catalogue as a list: each service with its category, PMOs and current version.
+def category_choices(*, actor: Actor) -> QuerySet[Category, tuple[int, str]]:
+    """Live categories as (id, name) in menu order, for a filter's options (no counts)."""
+    require(actor, VIEW, Category)
+    return (
+        Category.objects.filter(organisation_id=actor.organisation.pk, archived_at__isnull=True)
+        .order_by("position", "id")
+        .values_list("pk", "name")
+    )
 
-    Staff lists read only the version's number: its snapshot (all the parts as JSON) is
-    for customers, who see each service as published."""
+
+def _version_number() -> Subquery:
+    # A subquery, not a join: PostgreSQL then reads the number for a page's rows only,
+    # after sorting and slicing, instead of joining every service to its version first.
+    return Subquery(
+        ServiceVersion.objects.filter(pk=OuterRef("current_version_id")).order_by().values("number")
+    )
+
+
+def service_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Service]:
+    """The catalogue as a list: each service with its category, PMOs and the number of
+    its current version (`version_number`).
+
+    Only customers' lists load the version itself, with its snapshot: they see each
+    service as published. Staff rows leave `current_version` unloaded (reading it would
+    cost a query per row)."""
     qs = (
         _services(actor)
-        .select_related("category", "current_version")
+        .select_related("category")
         .prefetch_related("delivering_pmos")
+        .annotate(version_number=_version_number())
     )
-    if sees_everything(actor):
-        qs = qs.defer("current_version__snapshot")
+    if not sees_everything(actor):
+        qs = qs.select_related("current_version")
     return (filters or ServiceFilter.model_validate({})).apply(qs)
+
+
+@dataclass(frozen=True)
+class MenuCategory:
+    """The heading of a section of the menu."""
+
+    id: int
+    name: str
+    description: str
 
 
 @dataclass
 class MenuSection:
-    category: Category
-    services: list[Service] = field(default_factory=list)
+    """A category of the menu with its cards (plain dicts, see `catalogue_menu`)."""
+
+    category: MenuCategory
+    services: list[dict[str, Any]] = field(default_factory=list)
 
 
-def menu_services(*, actor: Actor, filters: ServiceFilter | None = None) -> QuerySet[Service]:
-    """The services of the menu in menu order: by category, then by code (M-3)."""
-    qs = service_list(actor=actor, filters=filters)
-    return qs.order_by("category__position", "category__name", "code", "id")
+# What a card shows of a service. Staff read these columns of the live row; customers
+# read them from the published version's snapshot, never unpublished edits.
+_CARD_FIELDS = (
+    "name",
+    "summary",
+    "pricing_basis",
+    "price",
+    "currency",
+    "price_unit",
+    "delivery_mode",
+)
+_MENU_COLUMNS = (
+    "id",
+    "code",
+    "stage",
+    "category_id",
+    "category__name",
+    "category__description",
+    "version_number",
+)
+_SNAPSHOT_CARD = "current_version__snapshot__service"
 
 
-def catalogue_menu(services: Iterable[Service]) -> list[MenuSection]:
-    """Services (a page of the menu) grouped under their categories, in the order given."""
+def menu_services(
+    *, actor: Actor, filters: ServiceFilter | None = None
+) -> QuerySet[Service, dict[str, Any]]:
+    """The services of the menu in menu order: by category, then by code (M-3).
+
+    Plain rows of the columns a card shows, not model instances: a page of the menu
+    holds 60 cards, and building their 180 instances (service, category, version) took
+    as long as rendering the page. Customers get the card as published: the `service`
+    part of the current version's snapshot, read in the database rather than the whole
+    snapshot."""
+    qs: QuerySet[Service] = (filters or ServiceFilter.model_validate({})).filter(_services(actor))
+    card = _CARD_FIELDS if sees_everything(actor) else (_SNAPSHOT_CARD,)
+    qs = qs.annotate(version_number=_version_number())
+    rows: QuerySet[Service, dict[str, Any]] = qs.values(*_MENU_COLUMNS, *card)
+    return rows.order_by("category__position", "category__name", "code", "id")
+
+
+def catalogue_menu(rows: Iterable[dict[str, Any]]) -> list[MenuSection]:
+    """Rows of `menu_services` (a page of the menu) as cards grouped under their
+    categories, in the order given. Each card has the columns of `_MENU_COLUMNS`,
+    `_CARD_FIELDS` and `delivering_pmos` (names); one query reads the PMOs of live cards.
+    """
+    rows = list(rows)
+    live = [row["id"] for row in rows if _SNAPSHOT_CARD not in row]
+    pmos: dict[int, list[str]] = defaultdict(list)
+    if live:
+        # The PMOs' own order (name, id), as service.delivering_pmos.all() gives them.
+        links = (
+            Service.delivering_pmos.through.objects.filter(service_id__in=live)
+            .order_by("pmo__name", "pmo_id")
+            .values_list("service_id", "pmo__name")
+        )
+        for service_id, name in links:
+            pmos[service_id].append(name)
     sections: dict[int, MenuSection] = {}
-    for service in services:
-        section = sections.setdefault(service.category_id, MenuSection(service.category))
-        section.services.append(service)
+    for row in rows:
+        section = sections.get(row["category_id"])
+        if section is None:
+            category = MenuCategory(
+                row["category_id"], row["category__name"], row["category__description"]
+            )
+            section = sections[row["category_id"]] = MenuSection(category)
+        published = row.pop(_SNAPSHOT_CARD, None)
+        if published is not None:
+            row.update({name: published[name] for name in _CARD_FIELDS})
+            row["delivering_pmos"] = published["delivering_pmos"]
+        else:
+            row["delivering_pmos"] = pmos[row["id"]]
+        section.services.append(row)
     return list(sections.values())
 
 
@@ -155,52 +247,38 @@ def service_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Service:
     return get_for(actor, qs, pk, action=action)
 
 
-def _live_parts() -> list[Prefetch[Any] | str]:
-    return [
-        Prefetch(
-            "roles",
-            queryset=ServiceRole.objects.filter(LIVE).select_related("person", "pmo"),
-        ),
-        Prefetch("levels", queryset=ServiceLevel.objects.filter(LIVE)),
-        Prefetch(
-            "symptom_links",
-            queryset=ServiceSymptom.objects.filter(LIVE).select_related("symptom"),
-        ),
-        Prefetch("suppliers", queryset=Supplier.objects.filter(LIVE)),
-        Prefetch(
-            "inputs",
-            queryset=ServiceInput.objects.filter(LIVE).select_related(
-                "supplier", "source_output__service"
-            ),
-        ),
-        Prefetch("steps", queryset=ProcessStep.objects.filter(LIVE)),
-        Prefetch(
-            "outputs",
-            queryset=ServiceOutput.objects.filter(LIVE).prefetch_related("customers"),
-        ),
-        Prefetch(
-            "customers",
-            queryset=ServiceCustomer.objects.filter(LIVE).select_related("customer_group"),
-        ),
-        Prefetch("competences", queryset=CompetenceNeed.objects.filter(LIVE)),
-        Prefetch("governance", queryset=GovernanceNeed.objects.filter(LIVE)),
-        Prefetch(
-            "artefact_links",
-            queryset=ServiceArtefact.objects.filter(LIVE).select_related("artefact"),
-        ),
-        Prefetch("own_artefacts", queryset=Artefact.objects.filter(LIVE)),
-        "delivering_pmos",
+# The live rows of each part of a service (by its related name), with what they show.
+_LIVE_PARTS: dict[str, Callable[[], QuerySet[Any]]] = {
+    "roles": lambda: ServiceRole.objects.filter(LIVE).select_related("person", "pmo"),
+    "levels": lambda: ServiceLevel.objects.filter(LIVE),
+    "symptom_links": lambda: ServiceSymptom.objects.filter(LIVE).select_related("symptom"),
+    "suppliers": lambda: Supplier.objects.filter(LIVE),
+    "inputs": lambda: ServiceInput.objects.filter(LIVE).select_related(
+        "supplier", "source_output__service"
+    ),
+    "steps": lambda: ProcessStep.objects.filter(LIVE),
+    "outputs": lambda: ServiceOutput.objects.filter(LIVE).prefetch_related("customers"),
+    "customers": lambda: ServiceCustomer.objects.filter(LIVE).select_related("customer_group"),
+    "competences": lambda: CompetenceNeed.objects.filter(LIVE),
+    "governance": lambda: GovernanceNeed.objects.filter(LIVE),
+    "artefact_links": lambda: ServiceArtefact.objects.filter(LIVE).select_related("artefact"),
+    "own_artefacts": lambda: Artefact.objects.filter(LIVE),
+}
+
+
+def service_detail(*, actor: Actor, pk: int | str, parts: Iterable[str] | None = None) -> Service:
+    """A service with its live parts loaded, in a fixed number of queries: every part, or
+    only those named in `parts` (related names, as a page's tab shows a few). Staff do not
+    load the published snapshot (customers read the service through it)."""
+    qs = _services(actor).select_related("category", "replaces", "current_version")
+    if sees_everything(actor):
+        qs = qs.defer("current_version__snapshot")
+    names = [*_LIVE_PARTS, "delivering_pmos"] if parts is None else parts
+    loads = [
+        Prefetch(name, queryset=_LIVE_PARTS[name]()) if name in _LIVE_PARTS else name
+        for name in names
     ]
-
-
-def service_detail(*, actor: Actor, pk: int | str) -> Service:
-    """A service with every live part loaded, in a fixed number of queries."""
-    qs = (
-        _services(actor)
-        .select_related("category", "replaces", "current_version")
-        .prefetch_related(*_live_parts())
-    )
-    return get_for(actor, qs, pk)
+    return get_for(actor, qs.prefetch_related(*loads), pk)
 
 
 def part_get(*, actor: Actor, kind: str, pk: int | str, service: Service) -> TenantModel:

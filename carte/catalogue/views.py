@@ -9,7 +9,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, QuerySet, Window
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -50,6 +51,15 @@ TABS = [
     ("versions", "Versions"),
     ("history", "History"),
 ]
+# The parts (related names) each tab of a service's page shows: only those are loaded.
+TAB_PARTS = {
+    "overview": ("symptom_links", "delivering_pmos"),
+    "sipoc": ("suppliers", "inputs", "steps", "outputs", "customers"),
+    "roles": ("roles",),
+    "levels": ("levels",),
+    "needs": ("competences", "governance"),
+    "artefacts": ("own_artefacts", "artefact_links"),
+}
 # The tab on which each kind of part is edited.
 PART_TAB = {
     "roles": "roles",
@@ -71,38 +81,96 @@ def _service_url(actor: Actor, service: Service, tab: str = "overview") -> str:
     return url if tab == "overview" else f"{url}?tab={tab}"
 
 
-def _card(service: Service, staff_view: bool) -> dict[str, Any]:
-    """What the menu shows of a service: the live card for PMO staff, the published
-    version for everyone else (never unpublished edits)."""
-    pricing = dict(PricingBasis.choices)
-    modes = dict(DeliveryMode.choices)
-    if staff_view or service.current_version is None:
-        data: dict[str, Any] = {
-            "name": service.name,
-            "summary": service.summary,
-            "pricing_basis": service.pricing_basis,
-            "price": service.price,
-            "currency": service.currency,
-            "price_unit": service.price_unit,
-            "delivery_mode": service.delivery_mode,
-            "delivering_pmos": [p.name for p in service.delivering_pmos.all()],
-        }
-    else:
-        data = dict(service.current_version.snapshot["service"])
+_PRICING = dict(PricingBasis.choices)
+_MODES = dict(DeliveryMode.choices)
+_STAGES = dict(Stage.choices)
+
+
+def _badge(stage: str) -> str:
+    if stage == Stage.RUNNING:
+        return "green"
+    return "secondary" if stage in (Stage.CLOSED, Stage.REJECTED) else "azure"
+
+
+def _card(row: dict[str, Any], org_slug: str, staff_view: bool) -> dict[str, str]:
+    """What the menu shows of a service (a row of `selectors.catalogue_menu`: the live card
+    for PMO staff, the published one for everyone else), as ready-made strings: the card
+    template only prints them, which keeps a page of 60 cards quick to render."""
+    version = row["version_number"]
+    meta = row["code"]
+    if version is not None:
+        meta += f" · version {version}"
+    elif staff_view:
+        meta += " · not published"
+    terms = _PRICING.get(row["pricing_basis"], "")
+    if row["price"] is not None:
+        terms += f": {row['price']} {row['currency']}"
+    if row["price_unit"]:
+        terms += f" {row['price_unit']}"
+    if row["delivery_mode"] != "in_house":
+        delivery = _MODES.get(row["delivery_mode"], "")
+        terms += f" · {delivery}" if delivery else ""
     return {
-        "service": service,
-        "name": data["name"],
-        "summary": data["summary"],
-        "price": (
-            f"{pricing.get(data['pricing_basis'], '')}"
-            + (f": {data['price']} {data['currency']}" if data.get("price") is not None else "")
-            + (f" {data['price_unit']}" if data.get("price_unit") else "")
-        ),
-        "delivery": modes.get(data["delivery_mode"], "")
-        if data["delivery_mode"] != "in_house"
-        else "",
-        "pmos": ", ".join(data["delivering_pmos"]),
+        "url": reverse("service_detail", args=[org_slug, row["id"]]),
+        "name": row["name"],
+        "summary": row["summary"],
+        "stage": _STAGES.get(row["stage"], row["stage"]) if staff_view else "",
+        "badge": _badge(row["stage"]),
+        "meta": meta,
+        "terms": terms,
+        "pmos": ", ".join(row["delivering_pmos"]),
     }
+
+
+def _menu_page(
+    services: QuerySet[Service, dict[str, Any]], requested: str | None
+) -> Page[dict[str, Any]]:
+    """A page of the menu's rows. The rows carry the number of matches (a window count),
+    so a search runs once rather than once to count and again for the page. A page past
+    the end (no row to carry the count) or a bad page number falls back on Django's
+    paginator: a count, then its page."""
+    paginator = Paginator(services, MENU_PAGE)
+    requested = requested or "1"
+    number = int(requested) if requested.isdigit() else 0
+    if number >= 1:
+        start = (number - 1) * MENU_PAGE
+        rows = list(services.annotate(matches=Window(Count("id")))[start : start + MENU_PAGE])
+        if rows:
+            paginator.count = rows[0]["matches"]
+            return Page(rows, number, paginator)
+    return paginator.get_page(requested)
+
+
+def _menu_selects(
+    actor: Actor, filters: ServiceFilter, staff_view: bool
+) -> list[tuple[str, str, list[tuple[str, str, bool]]]]:
+    """The menu's filter menus: (field, label, [(value, text, selected)]), the values as
+    they appear in the query string; a field without choices is left out."""
+    options: list[tuple[str, str, list[tuple[Any, str]]]] = [
+        ("category", "Category", list(selectors.category_choices(actor=actor))),
+        (
+            "customer_group",
+            "Customer group",
+            list(org_selectors.customer_group_choices(actor=actor).values_list("pk", "name")),
+        ),
+        ("scope", "Scope", list(Scope.choices)),
+        ("stage", "Stage", list(Stage.choices) if staff_view else []),
+        ("delivery_mode", "Delivery", list(DeliveryMode.choices)),
+        (
+            "pmo",
+            "Delivering PMO",
+            list(org_selectors.pmo_choices(actor=actor).values_list("pk", "name")),
+        ),
+        ("pricing_basis", "Price basis", list(PricingBasis.choices)),
+    ]
+    selects = []
+    for name, label, choices in options:
+        current = getattr(filters, name)
+        chosen = "" if current is None else str(getattr(current, "value", current))
+        selects.append(
+            (name, label, [(str(v), str(text), str(v) == chosen) for v, text in choices])
+        )
+    return [select for select in selects if select[2]]
 
 
 @org_view
@@ -110,11 +178,12 @@ def catalogue(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The menu: services by category, filtered and searched (M-3)."""
     filters, errors = ServiceFilter.from_query(request.GET.dict())
     staff_view = selectors.sees_everything(actor)
-    page = Paginator(selectors.menu_services(actor=actor, filters=filters), MENU_PAGE).get_page(
-        request.GET.get("page")
+    page = _menu_page(
+        selectors.menu_services(actor=actor, filters=filters), request.GET.get("page")
     )
+    slug = actor.organisation.slug
     sections = [
-        (section.category, [_card(s, staff_view) for s in section.services])
+        (section.category, [_card(row, slug, staff_view) for row in section.services])
         for section in selectors.catalogue_menu(page.object_list)
     ]
     query = request.GET.copy()
@@ -128,45 +197,29 @@ def catalogue(request: HttpRequest, actor: Actor) -> HttpResponse:
         "total": page.paginator.count,
         "staff_view": staff_view,
         "can_add": can(actor, ADD, Service),
-        "options": {
-            "category": [(c.pk, c.name) for c in selectors.category_list(actor=actor)],
-            "customer_group": [
-                (g.pk, g.name) for g in org_selectors.customer_group_choices(actor=actor)
-            ],
-            "scope": list(Scope.choices),
-            "stage": list(Stage.choices) if staff_view else [],
-            "delivery_mode": list(DeliveryMode.choices),
-            "pmo": [(p.pk, p.name) for p in org_selectors.pmo_choices(actor=actor)],
-            "pricing_basis": list(PricingBasis.choices),
-        },
-        "labels": {
-            "category": "Category",
-            "customer_group": "Customer group",
-            "scope": "Scope",
-            "stage": "Stage",
-            "delivery_mode": "Delivery",
-            "pmo": "Delivering PMO",
-            "pricing_basis": "Price basis",
-        },
     }
-    template = "catalogue/_menu.html" if is_htmx(request) else "catalogue/catalogue.html"
-    return render(request, template, context)
+    if is_htmx(request):  # the results only: the filter form stays as it is
+        return render(request, "catalogue/_menu.html", context)
+    context["selects"] = _menu_selects(actor, filters, staff_view)
+    return render(request, "catalogue/catalogue.html", context)
 
 
 @org_view
 def service_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """A service's page; customers see its published version, staff the live card."""
-    service = selectors.service_detail(actor=actor, pk=pk)
     tab = request.GET.get("tab", "overview")
     if tab not in dict(TABS):
         tab = "overview"
     staff_view = selectors.sees_everything(actor)
+    # Customers read the published snapshot only; staff see one tab and its parts.
+    parts = TAB_PARTS.get(tab, ()) if staff_view else ()
+    service = selectors.service_detail(actor=actor, pk=pk, parts=parts)
     context: dict[str, Any] = {
         "service": service,
         "tab": tab,
         "tabs": TABS if staff_view else TABS[:4],
         "staff_view": staff_view,
-        "published": selectors.published_view(service),
+        "published": None if staff_view else selectors.published_view(service),
         "can_change": can(actor, CHANGE, service),
     }
     if tab == "dependencies":

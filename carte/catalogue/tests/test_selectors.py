@@ -48,7 +48,8 @@ def feed(actor: Any, source: Service, target: Service, name: str = "Report") -> 
 
 
 def codes(services_: Any) -> list[str]:
-    return [s.code for s in services_]
+    """The codes of services, or of the menu's cards (plain dicts)."""
+    return [s["code"] if isinstance(s, dict) else s.code for s in services_]
 
 
 def listed(actor: Any, **params: Any) -> list[str]:
@@ -253,6 +254,49 @@ def test_it_filters_the_menu(director: Any, customer: Any, category: Category) -
         codes(s.services)
         for s in selectors.catalogue_menu(selectors.menu_services(actor=customer.actor))
     ] == [["LIVE"]]
+
+
+def test_it_gives_staff_the_live_card_and_customers_the_published_one(
+    director: Any, customer: Any, category: Category
+) -> None:
+    pmos = [PMOFactory(organisation=category.organisation, name=n) for n in ("Zeta", "Alpha")]
+    service = new_service(
+        director.actor,
+        category,
+        "LIVE",
+        summary="As published",
+        pricing_basis=PricingBasis.PER_UNIT,
+        price=Decimal("120.00"),
+        currency="EUR",
+        price_unit="per review",
+        delivery_mode=DeliveryMode.OUTSOURCED,
+        provider_name="Acme Audit",
+        delivering_pmos=pmos,
+    )
+    go_live(director.actor, service)
+    services.service_update(
+        actor=director.actor,
+        service=service,
+        data={"summary": "Edited since", "price": Decimal("99.00"), "delivering_pmos": pmos[:1]},
+    )
+
+    def card(actor: Any) -> dict[str, Any]:
+        [section] = selectors.catalogue_menu(selectors.menu_services(actor=actor))
+        assert section.category.name == category.name
+        [only] = section.services
+        return only
+
+    staff_card, customer_card = card(director.actor), card(customer.actor)
+    assert staff_card["summary"] == "Edited since"
+    assert staff_card["price"] == Decimal("99.00")
+    assert staff_card["delivering_pmos"] == ["Zeta"]
+    assert customer_card["summary"] == "As published"
+    assert customer_card["price"] == "120.00"
+    assert customer_card["delivering_pmos"] == ["Alpha", "Zeta"]
+    for seen in (staff_card, customer_card):
+        assert seen["version_number"] == 1
+        assert (seen["pricing_basis"], seen["currency"]) == (PricingBasis.PER_UNIT, "EUR")
+        assert (seen["price_unit"], seen["delivery_mode"]) == ("per review", "outsourced")
 
 
 # ---------------------------------------------------------------- dependencies (M-5)

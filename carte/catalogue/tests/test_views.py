@@ -12,11 +12,18 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from carte.catalogue import services
-from carte.catalogue.models import Category, Service, ServiceLevel, ServiceVersion
-from carte.catalogue.tests.factories import move_stage
+from carte.catalogue.models import (
+    Category,
+    Service,
+    ServiceInput,
+    ServiceLevel,
+    ServiceOutput,
+    ServiceVersion,
+)
+from carte.catalogue.tests.factories import ServiceFactory, move_stage
 from carte.core.models import AuditEntry
 from carte.core.permissions import Actor
-from carte.core.testing import no_writes
+from carte.core.testing import assert_constant_queries, no_writes
 from carte.organisations.tests.factories import CustomerGroupFactory, PersonFactory, PMOFactory
 
 pytestmark = pytest.mark.django_db
@@ -399,19 +406,87 @@ def count_queries(client, path, **params):
     return len(ctx.captured_queries)
 
 
-def test_it_renders_the_menu_in_the_same_number_of_queries_at_any_size(director, org):
-    pmo = PMOFactory(organisation=org)
+def seed_services(org, n, category, pmos):
+    """`n` services inserted in bulk (not `n` service calls), each delivered by `pmos` and
+    in the portfolio scope, every other one with a "Forecast pack" output; one in ten
+    published and running, so customers see them (a snapshot each)."""
+    made = Service.objects.bulk_create(
+        ServiceFactory.build_batch(
+            n, organisation=org, category=category, scopes=["portfolio", "project"]
+        )
+    )
+    through = Service.delivering_pmos.through
+    through.objects.bulk_create([through(service_id=s.pk, pmo_id=p.pk) for s in made for p in pmos])
+    ServiceOutput.objects.bulk_create(
+        [
+            ServiceOutput(organisation=org, service=s, name="Forecast pack", position=1)
+            for s in made[::2]
+        ]
+    )
+    for service in made[::10]:
+        make_running(service)
+
+
+@pytest.mark.parametrize(
+    ("who", "params"),
+    [
+        ("director", {}),
+        ("director", {"q": "forecast", "scope": "portfolio"}),
+        ("customer", {}),
+        ("customer", {"q": "forecast", "scope": "portfolio"}),
+    ],
+)
+def test_it_renders_the_menu_in_the_same_number_of_queries_at_10_and_300_services(
+    request, org, who, params
+):
+    client = request.getfixturevalue(who).client
     category = Category.objects.create(organisation=org, name="All")
-    for i in range(10):
-        make_running(
-            make_service(org, f"S-{i:03d}", f"Service {i}", category, delivering_pmos=[pmo])
+    pmos = PMOFactory.create_batch(2, organisation=org)
+    seed_services(org, 10, category, pmos)
+
+    def menu():
+        response = client.get(url("catalogue", org), params)
+        assert response.status_code == 200
+        return response
+
+    assert_constant_queries(menu, lambda: seed_services(org, 290, category, pmos))
+    # Staff see all 300 (150 match the search); customers the 30 published, all matching.
+    shown = {"director": 150 if params else 300, "customer": 30}[who]
+    assert f'role="status">{shown} services' in menu().content.decode()
+
+
+def test_it_renders_the_dependencies_in_the_same_number_of_queries_at_10_and_300_services(
+    director, org
+):
+    category = Category.objects.create(organisation=org, name="All")
+    target = make_service(org, "TGT-01", "Target", category)
+
+    def feed(n):
+        """`n` more services, each with an output that is an input of `target`."""
+        made = Service.objects.bulk_create(
+            ServiceFactory.build_batch(n, organisation=org, category=category)
         )
-    small = count_queries(director.client, url("catalogue", org))
-    for i in range(10, 40):
-        make_running(
-            make_service(org, f"S-{i:03d}", f"Service {i}", category, delivering_pmos=[pmo])
+        outputs = ServiceOutput.objects.bulk_create(
+            [ServiceOutput(organisation=org, service=s, name="Pack", position=1) for s in made]
         )
-    assert count_queries(director.client, url("catalogue", org)) == small
+        ServiceInput.objects.bulk_create(
+            [
+                ServiceInput(
+                    organisation=org, service=target, name=f"In {o.pk}", source_output=o, position=i
+                )
+                for i, o in enumerate(outputs)
+            ]
+        )
+
+    feed(10)
+    assert_constant_queries(
+        lambda: director.client.get(url("service_detail", org, target.pk), {"tab": "dependencies"}),
+        lambda: feed(290),
+    )
+    html = director.client.get(
+        url("service_detail", org, target.pk), {"tab": "dependencies"}
+    ).content.decode()
+    assert html.count("” is our “In ") == 300
 
 
 @pytest.mark.parametrize(
@@ -524,3 +599,14 @@ def test_it_pages_a_long_menu_keeping_the_filters(director, org):
         url("catalogue", org), {"scope": "portfolio", "page": 2}
     ).content.decode()
     assert "S-060" in second and "S-064" in second and "S-000" not in second
+    assert "65 services · page 2 of 2" in second
+    for past_the_end in (3, 99):  # no row carries the count: the last page, as Django gives
+        last = director.client.get(
+            url("catalogue", org), {"scope": "portfolio", "page": past_the_end}
+        ).content.decode()
+        assert "65 services · page 2 of 2" in last and "S-060" in last and "S-000" not in last
+    for bad, shown in (("x", "page 1 of 2"), ("0", "page 2 of 2"), ("-1", "page 2 of 2")):
+        html = director.client.get(url("catalogue", org), {"page": bad}).content.decode()
+        assert f"65 services · {shown}" in html
+    nothing = director.client.get(url("catalogue", org), {"q": "no such thing"}).content.decode()
+    assert 'role="status">0 services' in nothing and "No service matches." in nothing
