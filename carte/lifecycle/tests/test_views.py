@@ -990,3 +990,11 @@ def test_the_panel_makes_the_same_queries_at_5_and_40_events(world: World, stage
             lambda: world.owner.client.get(move_url(world, "approve_closure")), lambda: grow(3)
         )
     catalogue.service_update(actor=actor, service=world.service, data={"summary": "Grown"})
+
+
+def test_the_service_page_leads_staff_to_the_lifecycle_panel(world: World) -> None:
+    page = reverse("service_detail", args=[world.org.slug, world.service.pk])
+    panel = url("service", world)
+    assert f'href="{panel}"' in html(world.staff.client.get(page))
+    world.walk(Stage.RUNNING)  # published at go-live: customers see the service
+    assert f'href="{panel}"' not in html(world.customer.client.get(page))
