@@ -679,7 +679,10 @@ def _events() -> QuerySet[LifecycleEvent]:
 
 
 def _service(actor: Actor, pk: int) -> Service:
-    """The service (404 if not the organisation's, or hidden from the caller)."""
+    """The service (404 if not the organisation's, or hidden from the caller). The PMO's
+    side reads the row alone: the published snapshot is not needed here."""
+    if catalogue_selectors.sees_everything(actor):
+        return get_for(actor, Service.objects.select_related("category"), pk)
     return catalogue_selectors.service_get(actor=actor, pk=pk)
 
 
