@@ -9,8 +9,6 @@ the dependency graph with the in-process test client, then the .xlsx export and 
 from __future__ import annotations
 
 import io
-import os
-import platform
 import random
 import resource
 import tracemalloc
@@ -21,14 +19,13 @@ from statistics import fmean
 from time import perf_counter, process_time
 from typing import Any
 
-import django
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench.run import BenchError, cpu_reference_ms, percentile
+from bench.run import BenchError, cpu_reference_ms, environment, percentile
 from bench.seed import BENCH_EMAIL, BENCH_PASSWORD
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import (
@@ -540,18 +537,7 @@ def run_catalogue(
     transfer = [] if skip_transfer else _transfer(org, skip_import=skip_import, progress=progress)
 
     return {
-        "generated_at": timezone.now().isoformat(timespec="seconds"),
-        "database": {
-            "vendor": connection.vendor,
-            "version": ".".join(str(v) for v in connection.get_database_version()),
-        },
-        "machine": {
-            "cpus": os.cpu_count(),
-            "cpu_reference_ms": {"before": reference_before, "after": cpu_reference_ms()},
-        },
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "client": "django.test.Client, in-process (no network, no WSGI server)",
+        **environment(reference_before),
         "requests": requests,
         "warmup": warmup,
         "scale": catalogue_scale(org),

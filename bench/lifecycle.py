@@ -13,8 +13,6 @@ then moves services through `POST …/transitions`. See bench/README.md, "Lifecy
 from __future__ import annotations
 
 import datetime as dt
-import os
-import platform
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -22,7 +20,6 @@ from statistics import fmean
 from time import perf_counter, process_time
 from typing import Any
 
-import django
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
 from django.db.models import Count, Max, Min
@@ -30,7 +27,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from bench.run import BenchError, Endpoint, cpu_reference_ms, measure, percentile
+from bench.run import BenchError, Endpoint, cpu_reference_ms, environment, measure, percentile
 from bench.seed import BENCH_EMAIL, BENCH_PASSWORD
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import ArtefactKind, Scope, ServiceRoleKind, Stage, SupplierKind
@@ -705,18 +702,7 @@ def run_lifecycle(
         transitions.append(_approvals(user, approvals, progress))
 
     return {
-        "generated_at": timezone.now().isoformat(timespec="seconds"),
-        "database": {
-            "vendor": connection.vendor,
-            "version": ".".join(str(v) for v in connection.get_database_version()),
-        },
-        "machine": {
-            "cpus": os.cpu_count(),
-            "cpu_reference_ms": {"before": reference_before, "after": cpu_reference_ms()},
-        },
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "client": "django.test.Client, in-process (no network, no WSGI server)",
+        **environment(reference_before),
         "requests": requests,
         "warmup": warmup,
         "scale": scale,

@@ -83,6 +83,25 @@ def endpoints(org: Organisation, pmo_id: int) -> list[Endpoint]:
     ]
 
 
+def environment(reference_before: float) -> dict[str, Any]:
+    """What every report says about where it was measured: database, machine, versions,
+    the client, and the CPU reference before the run and now."""
+    return {
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "database": {
+            "vendor": connection.vendor,
+            "version": ".".join(str(v) for v in connection.get_database_version()),
+        },
+        "machine": {
+            "cpus": os.cpu_count(),
+            "cpu_reference_ms": {"before": reference_before, "after": cpu_reference_ms()},
+        },
+        "python": platform.python_version(),
+        "django": django.get_version(),
+        "client": "django.test.Client, in-process (no network, no WSGI server)",
+    }
+
+
 def cpu_reference_ms() -> float:
     """Best of three runs of a fixed pure-Python loop, to compare one machine with another."""
     best = float("inf")
@@ -223,18 +242,7 @@ def run(
         pages.logout()
 
     return {
-        "generated_at": timezone.now().isoformat(timespec="seconds"),
-        "database": {
-            "vendor": connection.vendor,
-            "version": ".".join(str(v) for v in connection.get_database_version()),
-        },
-        "machine": {
-            "cpus": os.cpu_count(),
-            "cpu_reference_ms": {"before": reference_before, "after": cpu_reference_ms()},
-        },
-        "python": platform.python_version(),
-        "django": django.get_version(),
-        "client": "django.test.Client, in-process (no network, no WSGI server)",
+        **environment(reference_before),
         "requests": requests,
         "warmup": warmup,
         "scale": scale_report(orgs, org),
