@@ -56,9 +56,12 @@ from carte.lifecycle.models import (
     SuccessCriterion,
     Task,
     TaskList,
+    TemplateTask,
     TransitionPhase,
     TransitionPlan,
 )
+from carte.lifecycle.selectors import task_template, task_templates_with_lines
+from carte.lifecycle.services import TEMPLATE_TASK_FIELDS
 from carte.organisations.models import PMO, CustomerGroup, Person
 
 router = Router()
@@ -1327,3 +1330,122 @@ def successor_create(request: HttpRequest, org: str, id: int, payload: Successor
         category=ref(actor, Category, payload.category, "category"),
     )
     return Status(201, created)
+
+
+# ---------------------------------------------------------------- task-list templates
+
+TEMPLATES = "/orgs/{org}/task-templates"
+TEMPLATE_TAG = "Task-list templates"
+
+
+class TemplateTaskOut(Stamped):
+    title: str
+    due_after_days: int = Field(..., description="Days after the list is created.")
+    position: int
+
+
+class TaskTemplateOut(Schema):
+    id: int = Field(..., description="The template artefact's id.")
+    name: str
+    owner_pmo: Named = Field(..., description="The Centre of Excellence that owns it.")
+    tasks: list[TemplateTaskOut]
+
+    @staticmethod
+    def resolve_owner_pmo(obj: Artefact) -> dict[str, Any]:
+        """The Centre of Excellence (selected with the template)."""
+        pmo = obj.owner_pmo
+        assert pmo is not None
+        return {"id": pmo.pk, "name": pmo.name}
+
+    @staticmethod
+    def resolve_tasks(obj: Artefact) -> list[Any]:
+        """Live lines in order (prefetched)."""
+        return list(obj.template_tasks.all())
+
+
+class TemplateTaskIn(Strict):
+    title: str
+    due_after_days: int = Field(0, ge=0, description="Days after the list is created.")
+    position: int | None = Field(None, ge=0, description="Order in the template; last by default.")
+
+
+class TemplateTaskPatch(Strict):
+    title: str | None = None
+    due_after_days: int | None = Field(None, ge=0)
+    position: int | None = Field(None, ge=0)
+
+
+def _template_line(actor: Actor, template_id: int, pk: int) -> TemplateTask:
+    template = task_template(actor, template_id)
+    return get_for(actor, TemplateTask.objects.filter(template=template, **LIVE), pk)
+
+
+@router.get(
+    TEMPLATES,
+    response=list[TaskTemplateOut],
+    tags=[TEMPLATE_TAG],
+    summary="List the task-list templates with their lines",
+    operation_id="lifecycle_task_templates_list",
+)
+def task_templates_list(request: HttpRequest, org: str) -> Any:
+    """The live template artefacts of the Centres of Excellence, by name, each with its
+    live lines in order."""
+    actor = api_actor(request, org)
+    return task_templates_with_lines(actor)
+
+
+@router.post(
+    TEMPLATES + "/{int:template_id}/tasks",
+    response={201: TemplateTaskOut},
+    tags=[TEMPLATE_TAG],
+    summary="Add a line to a task-list template",
+    operation_id="lifecycle_template_tasks_create",
+)
+def template_tasks_create(
+    request: HttpRequest, org: str, template_id: int, payload: TemplateTaskIn
+) -> Any:
+    """A line with its title and how many days after the list's creation it is due."""
+    actor = api_actor(request, org)
+    template = task_template(actor, template_id)
+    data = payload.model_dump()
+    if data.get("position") is None:
+        del data["position"]
+    line = services.template_task_create(actor=actor, template=template, data=data)
+    return Status(201, line)
+
+
+@router.patch(
+    TEMPLATES + "/{int:template_id}/tasks/{int:template_task_id}",
+    response=TemplateTaskOut,
+    tags=[TEMPLATE_TAG],
+    summary="Change a line of a task-list template",
+    operation_id="lifecycle_template_tasks_update",
+)
+def template_tasks_update(
+    request: HttpRequest,
+    org: str,
+    template_id: int,
+    template_task_id: int,
+    payload: TemplateTaskPatch,
+) -> Any:
+    """Change what the payload names."""
+    actor = api_actor(request, org)
+    line = _template_line(actor, template_id, template_task_id)
+    data = no_nulls(payload.model_dump(exclude_unset=True), TEMPLATE_TASK_FIELDS)
+    return services.template_task_update(actor=actor, item=line, data=data)
+
+
+@router.post(
+    TEMPLATES + "/{int:template_id}/tasks/{int:template_task_id}/archive",
+    response=TemplateTaskOut,
+    tags=[TEMPLATE_TAG],
+    summary="Archive a line of a task-list template",
+    operation_id="lifecycle_template_tasks_archive",
+)
+def template_tasks_archive(
+    request: HttpRequest, org: str, template_id: int, template_task_id: int
+) -> Any:
+    """Remove a line (it is kept, archived); lists made earlier keep their tasks."""
+    actor = api_actor(request, org)
+    line = _template_line(actor, template_id, template_task_id)
+    return services.template_task_archive(actor=actor, item=line)

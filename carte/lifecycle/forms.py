@@ -904,3 +904,27 @@ def decision_initial(service: Service) -> dict[str, Any]:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+class TemplateTaskForm(StyledFormMixin, forms.Form):
+    """A line of a Centre of Excellence's task-list template."""
+
+    title = forms.CharField(max_length=200)
+    due_after_days = forms.IntegerField(
+        label="Due after (days)",
+        min_value=0,
+        initial=0,
+        help_text="Days after the list is created.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_widgets(None)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.style_widgets(self.errors)
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        self.style_widgets(self.errors)

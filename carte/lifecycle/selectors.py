@@ -36,6 +36,7 @@ from carte.lifecycle.models import (
     SuccessCriterion,
     Task,
     TaskList,
+    TemplateTask,
     TransitionPhase,
     TransitionPlan,
 )
@@ -585,3 +586,25 @@ def board_options(actor: Actor) -> dict[str, list[tuple[int, str]]]:
             .values_list("pk", "name")
         ),
     }
+
+
+# ---------------------------------------------------------------- task-list templates
+
+
+def task_templates_with_lines(actor: Actor) -> QuerySet[Artefact]:
+    """The task-list templates (`task_templates`), each with its live lines in order
+    (prefetched). Staff-side: a customer is refused (403)."""
+    require(actor, VIEW, TemplateTask)
+    return task_templates(actor).prefetch_related(
+        Prefetch(
+            "template_tasks",
+            queryset=TemplateTask.objects.filter(archived_at__isnull=True).order_by(
+                "position", "id"
+            ),
+        )
+    )
+
+
+def task_template(actor: Actor, pk: int | str) -> Artefact:
+    """One task-list template of the organisation, with its lines (404 otherwise)."""
+    return get_for(actor, task_templates_with_lines(actor), pk)

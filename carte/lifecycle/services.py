@@ -1169,3 +1169,23 @@ def due_for_closure(actor: Actor) -> list[Service]:
             stage=Stage.RUNNING,
         ).order_by("end_date", "code")
     )
+
+
+TEMPLATE_TASK_FIELDS = ("title", "due_after_days", "position")
+
+
+@transaction.atomic
+def template_task_update(*, actor: Actor, item: TemplateTask, data: dict[str, Any]) -> TemplateTask:
+    """Change a line of a Centre of Excellence's task-list template."""
+    require(actor, CHANGE, item.template)
+    unknown = set(data) - set(TEMPLATE_TASK_FIELDS)
+    if unknown:
+        raise DomainError.field(sorted(unknown)[0], "Unknown field.")
+    return update_object(actor, item, data)
+
+
+@transaction.atomic
+def template_task_archive(*, actor: Actor, item: TemplateTask) -> TemplateTask:
+    """Remove a line from a task-list template (it is kept, archived)."""
+    require(actor, CHANGE, item.template)
+    return archive_object(actor, item)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from carte.lifecycle import views, views_steps
+from carte.lifecycle import views, views_steps, views_templates
 
 app_name = "lifecycle"
 
@@ -13,6 +13,17 @@ S = "catalogue/services/<int:pk>/lifecycle"
 
 urlpatterns = [
     path("lifecycle/", views.board, name="board"),
+    path("lifecycle/templates/", views_templates.templates, name="templates"),
+    path(
+        "lifecycle/templates/<int:template_pk>/tasks/new/",
+        views_templates.template_task_add,
+        name="template_task_create",
+    ),
+    path(
+        "lifecycle/templates/tasks/<int:item>/archive/",
+        views_templates.template_task_archive,
+        name="template_task_archive",
+    ),
     path(f"{S}/", views.service_lifecycle, name="service"),
     path(f"{S}/moves/<slug:move>/", views.move_form, name="move"),
     path(f"{S}/attachments/<int:item>/", views.attachment, name="attachment"),

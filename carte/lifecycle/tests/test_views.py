@@ -218,12 +218,14 @@ def test_another_organisation_gets_404_on_every_lifecycle_page(
         "move": "go_live",
         "list_pk": task.task_list_id,
         "item": criterion.pk,
+        "template_pk": world.setup_template.pk,
     }
     items = {
         "attachment": EventAttachment.objects.get().pk,
         "task_update": task.pk,
         "task_status": task.pk,
         "task_archive": task.pk,
+        "template_task_archive": world.setup_template.template_tasks.first().pk,  # type: ignore[union-attr]
         "waive": CriterionResult.objects.get().pk,
         "phase_update": TransitionPhase.objects.first().pk,  # type: ignore[union-attr]
         "phase_done": TransitionPhase.objects.first().pk,  # type: ignore[union-attr]
