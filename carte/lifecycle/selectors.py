@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
@@ -431,7 +431,10 @@ def pmo_services(actor: Actor) -> list[dict[str, Any]]:
 
 
 def task_templates(actor: Actor) -> QuerySet[Artefact]:
-    """Task-list templates: template artefacts shared by a Centre of Excellence."""
+    """Task-list templates: template artefacts shared by a Centre of Excellence. Those
+    that already hold task lines come first (the others are document templates until
+    someone gives them lines)."""
+    lines = TemplateTask.objects.filter(template=OuterRef("pk"), archived_at__isnull=True)
     return (
         Artefact.objects.filter(
             organisation_id=actor.organisation.pk,
@@ -441,7 +444,8 @@ def task_templates(actor: Actor) -> QuerySet[Artefact]:
             owner_pmo__archived_at__isnull=True,
         )
         .select_related("owner_pmo")
-        .order_by("name", "id")
+        .annotate(has_lines=Exists(lines))
+        .order_by("-has_lines", "name", "id")
     )
 
 

@@ -254,3 +254,12 @@ def test_the_api_answers_404_for_another_organisation(
 
 def test_the_api_list_makes_the_same_queries_at_any_size(world: World) -> None:
     assert_constant_queries(lambda: world.staff.api.get(API), lambda: _grow(world))
+
+
+def test_templates_with_lines_come_first(world: World) -> None:
+    ArtefactFactory(
+        organisation=world.org, owner_service=None, owner_pmo=world.coe, name="A plain document"
+    )
+    body = world.director.api.get(f"/api/v1/orgs/{world.org.slug}/task-templates").json()
+    names = [t["name"] for t in (body["items"] if isinstance(body, dict) else body)]
+    assert names == ["Service closure plan", "Service set-up plan", "A plain document"]
