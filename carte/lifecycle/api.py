@@ -153,6 +153,9 @@ class AppointmentOut(Schema):
 class DecisionOut(Schema):
     id: int
     created_at: datetime
+    decided_at: datetime | None = Field(
+        None, description="When it was decided (differs from created_at for past history)."
+    )
     delivering_pmos: list[Named]
     owner: Named
     managers: list[AppointmentOut] = Field(..., description="As appointed by the decision.")

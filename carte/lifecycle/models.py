@@ -99,6 +99,8 @@ class SetupDecision(TenantModel):
     scope = models.TextField("scope")
     # Who was appointed Service Manager for which PMO, as decided: [{"pmo", "person"}].
     appointments = models.JSONField(default=list, blank=True)
+    # When it was decided (an entry of past history says so; `created_at` is when written).
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -227,8 +227,9 @@ def transition(
             )
         note = _text("note", note, required=move.payload in ("reason",))
         runner = _RUNNERS_BY_MOVE.get(move.name) or _RUNNERS[move.payload]
-        runner(actor, locked, payload)
         moment = now()
+        with as_of(moment):  # every record of the move bears the move's time
+            runner(actor, locked, payload)
         Service.objects.filter(pk=locked.pk)._move_stage(move.target, moment)
         locked.stage = locked._stored_stage = move.target
         locked.stage_changed_at = moment
@@ -335,6 +336,7 @@ def _run_decision(actor: Actor, service: Service, payload: dict[str, Any]) -> No
         sourcing=sourcing,
         provider_name=provider,
         appointments=[{"pmo": p.name, "person": str(m)} for p, m in managers.items()],
+        decided_at=now(),
         **{
             name: _text(name, data.get(name))
             for name in ("strategy_fit", "capacity", "other_services", "stakeholders", "scope")

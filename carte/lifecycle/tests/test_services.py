@@ -52,6 +52,7 @@ def test_the_director_approves_set_up_and_the_decision_appoints(world: World) ->
     )
     decision = SetupDecision.objects.get(service=world.service)
     assert decision.owner == world.owner_person
+    assert decision.decided_at == event.at
     assert decision.appointments == [{"pmo": "Group PMO", "person": "Manu Manager"}]
     roles = {
         (r.role, r.person_id, r.pmo_id) for r in ServiceRole.objects.filter(service=world.service)
@@ -524,3 +525,13 @@ def test_due_for_closure_lists_running_temporary_services_past_their_end(world: 
     assert services.due_for_closure(world.director.actor) == [world.service]
     Service.objects.filter(pk=world.service.pk).update(end_date=timezone.localdate())
     assert services.due_for_closure(world.director.actor) == []
+
+
+def test_history_entered_as_of_a_past_moment_keeps_its_dates(world: World) -> None:
+    moment = timezone.now() - dt.timedelta(days=200)
+    with services.as_of(moment):
+        event = world.move(Stage.APPROVED_FOR_SETUP, world.director, **world.decision())
+    world.service.refresh_from_db()
+    decision = SetupDecision.objects.get(service=world.service)
+    assert event.at == world.service.stage_changed_at == decision.decided_at == moment
+    assert decision.created_at > moment  # the row says when it was written
