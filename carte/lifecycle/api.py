@@ -726,10 +726,7 @@ def lifecycle_state(actor: Actor, service: Service) -> dict[str, Any]:
     today = timezone.localdate()
     due = (
         {"end_date": service.end_date, "proposed_reason": ClosureReason.END_DATE}
-        if service.is_temporary
-        and service.end_date is not None
-        and service.end_date < today
-        and service.stage == Stage.RUNNING
+        if machine.is_due_for_closure(service, today)
         else None
     )
     return {

@@ -18,8 +18,6 @@ stories the issue asks for:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,12 +63,6 @@ class _Cast:
         if person is not None and person.user_id is not None:
             return Actor.for_system(self.org_actor.organisation, person.user)
         return fallback
-
-
-@contextmanager
-def _at(moment: dt.datetime) -> Iterator[None]:
-    with services.as_of(moment):
-        yield
 
 
 def _user(actor: Actor, local: str) -> User | None:
@@ -208,7 +200,7 @@ class _Walk:
         return self.clock
 
     def move(self, to: str, actor: Actor, days: int, note: str = "", **payload: Any) -> None:
-        with _at(self.later(days)):
+        with services.as_of(self.later(days)):
             services.transition(actor=actor, service=self.service, to=to, note=note, **payload)
 
     def decide(self) -> None:
@@ -250,7 +242,7 @@ class _Walk:
             note="Set-up project kicked off.",
             template=self.cast.templates[0],
         )
-        with _at(self.later(3)):
+        with services.as_of(self.later(3)):
             if self.cast.templates[0] is None:
                 services.task_list_create(
                     actor=self.manager_actor, service=service, purpose="setup"
@@ -317,7 +309,7 @@ class _Walk:
                     "Survey: 4.4 of 5 on average" if met else "Survey: 3.6 of 5 on average",
                 )
             )
-        with _at(self.later(days)):
+        with services.as_of(self.later(days)):
             services.pilot_result_record(
                 actor=self.manager_actor,
                 service=self.service,
@@ -344,7 +336,7 @@ class _Walk:
         ]
         assessor = self.manager or self.owner
         assert assessor is not None
-        with _at(self.later(days)):
+        with services.as_of(self.later(days)):
             services.readiness_record(
                 actor=self.manager_actor,
                 service=self.service,
@@ -392,7 +384,7 @@ class _Walk:
     def phases_done(self, upto: int | None = None) -> None:
         plan = self.service.transition_plans.latest("id")
         for phase in list(plan.phases.order_by("position"))[:upto]:
-            with _at(self.later(21)):
+            with services.as_of(self.later(21)):
                 services.phase_update(actor=self.manager_actor, phase=phase, data={"done": True})
 
     def go_live(self) -> None:
@@ -423,7 +415,7 @@ class _Walk:
         )
 
     def decide_artefacts(self, fates: dict[str, str], days: int = 14) -> None:
-        with _at(self.later(days)):
+        with services.as_of(self.later(days)):
             for artefact in Artefact.objects.filter(
                 owner_service=self.service, archived_at__isnull=True
             ).order_by("id"):
@@ -509,7 +501,7 @@ def _design(cast: _Cast, service: Service, by_code: dict[str, Service], done: se
     walk = _Walk(cast, service, timezone.now() - 50 * DAY)
     walk.decide()
     walk.design()
-    with _at(walk.later(10)):
+    with services.as_of(walk.later(10)):
         walk.tasks_done("setup", upto=2)
 
 
@@ -553,7 +545,7 @@ def _transition(cast: _Cast, service: Service, by_code: dict[str, Service], done
     walk.transition(phased=True)
     walk.phases_done(upto=1)
     # A temporary service runs alongside while the new one reaches every customer.
-    with _at(walk.later(1)):
+    with services.as_of(walk.later(1)):
         helper = services.supporting_service_create(
             actor=cast.runner,
             service=service,
@@ -612,7 +604,7 @@ def _closed(cast: _Cast, service: Service, by_code: dict[str, Service], done: se
     )
     if other is None:
         return
-    with _at(walk.later(30)):
+    with services.as_of(walk.later(30)):
         successor = services.service_start_from(
             actor=cast.runner,
             origin=service,
@@ -642,7 +634,7 @@ def _northwind_extras(cast: _Cast, by_code: dict[str, Service]) -> None:
         "Teams adopting agile delivery get a coach for their first three sprints.",
     )
     _appoint(cast.org_actor, deferred, owner, manager, pmo)
-    with _at(timezone.now() - 60 * DAY):
+    with services.as_of(timezone.now() - 60 * DAY):
         services.transition(
             actor=cast.director,
             service=deferred,
@@ -658,7 +650,7 @@ def _northwind_extras(cast: _Cast, by_code: dict[str, Service]) -> None:
         "Scan the market for technologies the group's projects could use.",
     )
     _appoint(cast.org_actor, rejected, owner, manager, pmo)
-    with _at(timezone.now() - 45 * DAY):
+    with services.as_of(timezone.now() - 45 * DAY):
         services.transition(
             actor=cast.director,
             service=rejected,

@@ -8,9 +8,11 @@ unmet check is refused with 409 naming each one. Checks about the move's own pay
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.utils import timezone
 
 from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage
@@ -491,6 +493,22 @@ def shown(service: Service, record: str) -> bool:
 
 def moves_from(stage: str) -> list[Move]:
     return [m for m in MOVES if m.source == stage]
+
+
+def due_for_closure_q(today: dt.date) -> Q:
+    """Services whose closure is due: temporary, still running, past their agreed end date
+    (closing them proposes the reason "agreed end date")."""
+    return Q(is_temporary=True, end_date__lt=today, stage=S.RUNNING)
+
+
+def is_due_for_closure(service: Service, today: dt.date) -> bool:
+    """`due_for_closure_q` for a service in hand."""
+    return bool(
+        service.is_temporary
+        and service.end_date is not None
+        and service.end_date < today
+        and service.stage == S.RUNNING
+    )
 
 
 def may(actor: Actor, move: Move, service: Service) -> bool:

@@ -9,7 +9,19 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Window,
+)
 from django.db.models.expressions import OrderBy
 from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
@@ -71,16 +83,6 @@ def age_label(since: dt.datetime | None, now: dt.datetime) -> str:
     if days <= 0:
         return "under a day"
     return "1 day" if days == 1 else f"{days} days"
-
-
-def is_due_for_closure(service: Service, today: dt.date) -> bool:
-    """A running temporary service past its agreed end date (see services.due_for_closure)."""
-    return bool(
-        service.is_temporary
-        and service.end_date is not None
-        and service.end_date < today
-        and service.stage == Stage.RUNNING
-    )
 
 
 # ---------------------------------------------------------------- one service
@@ -398,7 +400,7 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
         task_lists=task_lists_of(service) if wanted("task_lists") else [],
         supporting=[s for s in linked if s.supports_id == service.pk],
         successors=[s for s in linked if s.origin_id == service.pk],
-        due_for_closure=is_due_for_closure(service, timezone.localdate()),
+        due_for_closure=machine.is_due_for_closure(service, timezone.localdate()),
         events=timeline(service, events_page),
     )
 
@@ -503,7 +505,8 @@ def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
     counts = dict(
         chosen.order_by().values_list("stage").annotate(n=Count("id")).values_list("stage", "n")
     )
-    due = chosen.filter(is_temporary=True, end_date__lt=today, stage=Stage.RUNNING).count()
+    due_q = machine.due_for_closure_q(today)
+    due = chosen.filter(due_q).count()
     owner = ServiceRole.objects.filter(
         service=OuterRef("pk"), role=ServiceRoleKind.OWNER, archived_at__isnull=True
     ).values("person__name")[:1]
@@ -520,7 +523,9 @@ def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
             )
         )
         .filter(rank__lte=limit)
-        .annotate(owner_name=Subquery(owner))
+        .annotate(
+            owner_name=Subquery(owner), due=ExpressionWrapper(due_q, output_field=BooleanField())
+        )
         .order_by("stage", "rank")
         .values(
             "id",
@@ -532,6 +537,7 @@ def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
             "end_date",
             "category__name",
             "owner_name",
+            "due",
         )
     )
     now = timezone.now()
@@ -547,12 +553,7 @@ def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
                 "age": age_label(row["since"], now),
                 "temporary": row["is_temporary"],
                 "end_date": row["end_date"],
-                "due": bool(
-                    row["is_temporary"]
-                    and row["end_date"] is not None
-                    and row["end_date"] < today
-                    and row["stage"] == Stage.RUNNING
-                ),
+                "due": bool(row["due"]),
             }
         )
     return Board(

@@ -1164,11 +1164,9 @@ def due_for_closure(actor: Actor) -> list[Service]:
     due, with the reason "agreed end date" proposed."""
     return list(
         Service.objects.filter(
+            machine.due_for_closure_q(today()),
             organisation=actor.organisation,
             archived_at__isnull=True,
-            is_temporary=True,
-            end_date__lt=today(),
-            stage=Stage.RUNNING,
         ).order_by("end_date", "code")
     )
 

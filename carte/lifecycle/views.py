@@ -180,7 +180,7 @@ def _move_forms(
         reason = request.GET.get("reason", "")
         if reason in ClosureReason.values:
             initial["reason"] = reason
-        elif selectors.is_due_for_closure(service, forms.today()):
+        elif machine.is_due_for_closure(service, forms.today()):
             initial["reason"] = ClosureReason.END_DATE
     form = forms.MOVE_FORMS[move.payload](
         request.POST if post else None,
