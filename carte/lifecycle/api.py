@@ -28,7 +28,7 @@ from carte.core.api import Stamped, api_actor, api_fields, no_nulls, ref
 from carte.core.errors import CONFLICT, DomainError, forbidden
 from carte.core.listing import get_for
 from carte.core.permissions import VIEW, Actor, can
-from carte.lifecycle import machine, services
+from carte.lifecycle import machine, selectors, services
 from carte.lifecycle.choices import (
     READINESS_QUESTIONS,
     Answer,
@@ -50,7 +50,6 @@ from carte.lifecycle.models import (
     EventAttachment,
     LifecycleEvent,
     PilotIteration,
-    ReadinessAnswer,
     ReadinessAssessment,
     SetupDecision,
     SuccessCriterion,
@@ -635,45 +634,12 @@ class NoteIn(Strict):
 # ---------------------------------------------------------------- reads
 
 
-def _pilots() -> QuerySet[PilotIteration]:
-    return PilotIteration.objects.filter(**LIVE).prefetch_related(
-        "suppliers",
-        "customers",
-        "operatives",
-        Prefetch(
-            "results",
-            queryset=CriterionResult.objects.filter(**LIVE).select_related(
-                "criterion", "waived_by"
-            ),
-        ),
-    )
-
-
 def _criteria() -> QuerySet[SuccessCriterion]:
     return SuccessCriterion.objects.prefetch_related("agreed_with_groups", "agreed_with_people")
 
 
-def _readiness() -> QuerySet[ReadinessAssessment]:
-    return (
-        ReadinessAssessment.objects.filter(**LIVE)
-        .select_related("assessor")
-        .prefetch_related(Prefetch("answers", queryset=ReadinessAnswer.objects.filter(**LIVE)))
-        .order_by("-assessed_on", "-id")
-    )
-
-
 def _phases() -> QuerySet[TransitionPhase]:
     return TransitionPhase.objects.prefetch_related("customer_groups")
-
-
-def _task_lists() -> QuerySet[TaskList]:
-    return (
-        TaskList.objects.filter(**LIVE)
-        .select_related("template")
-        .prefetch_related(
-            Prefetch("tasks", queryset=Task.objects.filter(**LIVE).select_related("assignee"))
-        )
-    )
 
 
 def _tasks() -> QuerySet[Task]:
@@ -757,10 +723,12 @@ def lifecycle_state(actor: Actor, service: Service) -> dict[str, Any]:
         if wanted("decision")
         else None,
         "criteria": list(_criteria().filter(**live_service)) if wanted("criteria") else [],
-        "pilot": _pilots().filter(service=service).order_by("-number").first()
+        "pilot": selectors.pilot_rows().filter(service=service).order_by("-number").first()
         if wanted("pilots")
         else None,
-        "readiness": _readiness().filter(service=service).first() if wanted("readiness") else None,
+        "readiness": selectors.readiness_rows().filter(service=service).first()
+        if wanted("readiness")
+        else None,
         "plan": TransitionPlan.objects.filter(**live_service)
         .prefetch_related(Prefetch("phases", queryset=_phases().filter(**LIVE)))
         .order_by("-created_at", "-id")
@@ -768,7 +736,9 @@ def lifecycle_state(actor: Actor, service: Service) -> dict[str, Any]:
         if wanted("plan")
         else None,
         "closure": closure,
-        "task_lists": list(_task_lists().filter(service=service).order_by("created_at", "id"))
+        "task_lists": list(
+            selectors.task_list_rows().filter(service=service).order_by("created_at", "id")
+        )
         if wanted("task_lists")
         else [],
         "due_for_closure": due,
@@ -1043,7 +1013,7 @@ def task_lists_list(request: HttpRequest, org: str, id: int) -> Any:
     """Each live list with its tasks and progress, oldest first."""
     actor = api_actor(request, org)
     service = _readable(actor, id)
-    return _task_lists().filter(service=service).order_by("created_at", "id")
+    return selectors.task_list_rows().filter(service=service).order_by("created_at", "id")
 
 
 @router.post(
@@ -1066,7 +1036,7 @@ def task_lists_create(request: HttpRequest, org: str, id: int, payload: TaskList
         template=template,
         name=payload.name,
     )
-    return Status(201, _task_lists().get(pk=task_list.pk))
+    return Status(201, selectors.task_list_rows().get(pk=task_list.pk))
 
 
 def _task_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -1148,7 +1118,7 @@ def pilots_list(request: HttpRequest, org: str, id: int) -> Any:
     """Every iteration, newest first, with its participants and results."""
     actor = api_actor(request, org)
     service = _readable(actor, id)
-    return _pilots().filter(service=service).order_by("-number")
+    return selectors.pilot_rows().filter(service=service).order_by("-number")
 
 
 @router.post(
@@ -1182,7 +1152,7 @@ def pilot_result(request: HttpRequest, org: str, id: int, payload: PilotResultIn
         note=payload.note,
         attachments=_attachments(data["attachments"]),
     )
-    return Status(201, _pilots().get(pk=pilot.pk))
+    return Status(201, selectors.pilot_rows().get(pk=pilot.pk))
 
 
 # ---------------------------------------------------------------- readiness and transition
@@ -1199,7 +1169,7 @@ def readiness_list(request: HttpRequest, org: str, id: int) -> Any:
     """Newest first, each with its answers."""
     actor = api_actor(request, org)
     service = _readable(actor, id)
-    return _readiness().filter(service=service)
+    return selectors.readiness_rows().filter(service=service)
 
 
 @router.post(
@@ -1227,7 +1197,7 @@ def readiness_create(request: HttpRequest, org: str, id: int, payload: Readiness
         note=payload.note,
         attachments=_attachments(data["attachments"]),
     )
-    return Status(201, _readiness().get(pk=assessment.pk))
+    return Status(201, selectors.readiness_rows().get(pk=assessment.pk))
 
 
 @router.patch(

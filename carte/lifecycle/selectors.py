@@ -258,39 +258,61 @@ def events_of(service: Service) -> QuerySet[LifecycleEvent]:
     )
 
 
-def task_lists_of(service: Service, *, pk: int | None = None) -> list[TaskListView]:
-    qs = TaskList.objects.filter(LIVE, service=service).select_related("template")
-    if pk is not None:
-        qs = qs.filter(pk=pk)
-    qs = qs.prefetch_related(
-        Prefetch(
-            "tasks",
-            queryset=Task.objects.filter(LIVE)
-            .select_related("assignee")
-            .order_by("position", "id"),
+# The querysets the panel and the API both read a service's records with: live rows
+# with what they show.
+
+
+def task_list_rows() -> QuerySet[TaskList]:
+    return (
+        TaskList.objects.filter(LIVE)
+        .select_related("template")
+        .prefetch_related(
+            Prefetch(
+                "tasks",
+                queryset=Task.objects.filter(LIVE)
+                .select_related("assignee")
+                .order_by("position", "id"),
+            )
         )
     )
+
+
+def pilot_rows() -> QuerySet[PilotIteration]:
+    return PilotIteration.objects.filter(LIVE).prefetch_related(
+        "suppliers",
+        "customers",
+        "operatives",
+        Prefetch(
+            "results",
+            queryset=CriterionResult.objects.filter(LIVE)
+            .select_related("criterion", "waived_by")
+            .order_by("criterion__position", "criterion_id"),
+        ),
+    )
+
+
+def readiness_rows() -> QuerySet[ReadinessAssessment]:
+    return (
+        ReadinessAssessment.objects.filter(LIVE)
+        .select_related("assessor")
+        .prefetch_related(
+            Prefetch("answers", queryset=ReadinessAnswer.objects.filter(LIVE).order_by("position"))
+        )
+        .order_by("-assessed_on", "-id")
+    )
+
+
+def task_lists_of(service: Service, *, pk: int | None = None) -> list[TaskListView]:
+    qs = task_list_rows().filter(service=service)
+    if pk is not None:
+        qs = qs.filter(pk=pk)
     return [
         TaskListView(t, list(t.tasks.all())) for t in qs.order_by("purpose", "created_at", "id")
     ]
 
 
 def pilots_of(service: Service) -> list[PilotView]:
-    qs = (
-        PilotIteration.objects.filter(LIVE, service=service)
-        .prefetch_related(
-            "suppliers",
-            "customers",
-            "operatives",
-            Prefetch(
-                "results",
-                queryset=CriterionResult.objects.filter(LIVE)
-                .select_related("criterion", "waived_by")
-                .order_by("criterion__position", "criterion_id"),
-            ),
-        )
-        .order_by("-number")
-    )
+    qs = pilot_rows().filter(service=service).order_by("-number")
     return [PilotView(p, list(p.results.all())) for p in qs]
 
 
@@ -318,17 +340,7 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
         if wanted("decision")
         else None
     )
-    readiness = (
-        ReadinessAssessment.objects.filter(LIVE, service=service)
-        .select_related("assessor")
-        .prefetch_related(
-            Prefetch("answers", queryset=ReadinessAnswer.objects.filter(LIVE).order_by("position"))
-        )
-        .order_by("-assessed_on", "-id")
-        .first()
-        if wanted("readiness")
-        else None
-    )
+    readiness = readiness_rows().filter(service=service).first() if wanted("readiness") else None
     plan = (
         TransitionPlan.objects.filter(LIVE, service=service)
         .prefetch_related(
