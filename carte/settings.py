@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "carte.organisations",
     "carte.catalogue",
     "carte.lifecycle",
+    "carte.operations",
 ]
 
 MIDDLEWARE = [

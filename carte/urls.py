@@ -10,6 +10,7 @@ from carte.catalogue.api_transfer import router as transfer_router
 from carte.core.api import build_api
 from carte.core.views_misc import healthz
 from carte.lifecycle.api import router as lifecycle_router
+from carte.operations.api import router as operations_router
 from carte.organisations.api import router as organisations_router
 from carte.organisations.views import home, token_revoke, tokens
 
@@ -18,6 +19,7 @@ api.add_router("/", organisations_router)
 api.add_router("/", catalogue_router)
 api.add_router("/", transfer_router)
 api.add_router("/", lifecycle_router)
+api.add_router("/", operations_router)
 
 urlpatterns = [
     path("", home, name="home"),
@@ -36,4 +38,5 @@ urlpatterns = [
     path("o/<slug:org>/", include("carte.organisations.urls")),
     path("o/<slug:org>/", include("carte.catalogue.urls")),
     path("o/<slug:org>/", include("carte.lifecycle.urls")),
+    path("o/<slug:org>/", include("carte.operations.urls")),
 ]

@@ -286,6 +286,9 @@ def load_catalogue_demo(*, actor: Actor) -> dict[str, Service]:
             data={"symptom": symptoms[symptom], "weight": weight},
         )
         services.service_publish(actor=actor, service=service, note=note)
+    from carte.operations.demo import load_operations_demo  # operations build on this
+
+    load_operations_demo(actor=actor, by_code=by_code)
     return by_code
 
 

@@ -75,13 +75,13 @@ def _service_roles(actor: Actor) -> dict[str, frozenset[int]]:
     if "service_roles" not in actor.cache:
         from carte.catalogue.models import ServiceRole
 
-        found: dict[str, set[int]] = {"owner": set(), "manager": set()}
+        found: dict[str, set[int]] = {"owner": set(), "manager": set(), "operative": set()}
         if actor.user is not None:
             rows = ServiceRole.objects.filter(
                 organisation_id=actor.organisation.pk,
                 person__user=actor.user,
                 person__archived_at__isnull=True,
-                role__in=("owner", "manager"),
+                role__in=("owner", "manager", "operative"),
                 archived_at__isnull=True,
             ).values_list("role", "service_id")
             for role, service_id in rows:
@@ -102,12 +102,23 @@ def owned_service_ids(actor: Actor) -> frozenset[int]:
     return _service_roles(actor)["owner"]
 
 
+def operated_service_ids(actor: Actor) -> frozenset[int]:
+    """The services on which the actor is a Service Operative."""
+    return _service_roles(actor)["operative"]
+
+
 def _service_id(target: Any) -> int | None:
+    """The service a service, one of its parts, or a record of a part belongs to."""
     from carte.catalogue.models import Service
 
     if isinstance(target, Service):
         return target.pk
-    return getattr(target, "service_id", None)
+    found = getattr(target, "service_id", None)
+    if found is None:
+        for parent in ("kpi", "item", "change"):
+            if getattr(target, f"{parent}_id", None) is not None:
+                return _service_id(getattr(target, parent))
+    return found
 
 
 def may_edit_service(actor: Actor, target: Any) -> bool:
@@ -145,11 +156,35 @@ def owner_or_director(actor: Actor, target: Any) -> bool:
     return OrgRole.DIRECTOR in actor.roles or is_service_owner(actor, target)
 
 
+def works_on_service(actor: Actor, target: Any) -> bool:
+    """Whoever edits the service, and its Operatives: the people who run it day to day."""
+    if may_edit_service(actor, target):
+        return True
+    return not isinstance(target, type) and _service_id(target) in operated_service_ids(actor)
+
+
+def manages_service(actor: Actor, target: Any) -> bool:
+    """Delivery management: the service's Managers and Owner, the Director, PMO Managers."""
+    return may_edit_service(actor, target)
+
+
+def staff_or_customer(actor: Actor, target: Any) -> bool:
+    """Anyone on the PMO side, and customers about a service they can see."""
+    return bool(actor.roles & STAFF_SIDE) or may_view_service(actor, target)
+
+
 # Lifecycle actions on a service (carte.lifecycle): who may take each kind of step.
 DECIDE = "lifecycle.decide"  # set-up decision, rejection, deferral: the PMO Director
 MANAGE = "lifecycle.manage"  # design, pilots, readiness, transition: whoever edits the service
 SIGN_OFF = "lifecycle.sign_off"  # sign-off, waivers, closure approval: the Service Owner
 CLOSE = "lifecycle.close"  # start closure, reintroduce: the Owner or the Director
+
+
+# Operations actions (carte.operations).
+REPORT = "operations.report"  # record a KPI measurement: the service's team
+ESCALATE = "operations.escalate"  # move a risk or issue between levels: see services
+OWNER_DECIDES = "operations.owner_decides"  # decide changes, items, improvements: the Owner
+IMPLEMENT = "operations.implement"  # implement an approved change: delivery management
 
 
 def _service_crud() -> dict[str, Rule]:
@@ -217,6 +252,44 @@ RULES: dict[str, dict[str, Rule]] = {
             "artefactdecision",
         )
     },
+    "operations.kpi": {
+        **_service_crud(),
+        VIEW: STAFF_SIDE,
+        REPORT: works_on_service,
+    },
+    "operations.measurement": {VIEW: STAFF_SIDE},
+    "operations.measurementcorrection": {VIEW: STAFF_SIDE},
+    "operations.serviceleveltarget": {**_service_crud(), VIEW: staff_or_customer},
+    "operations.riskissue": {
+        VIEW: STAFF_SIDE,
+        ADD: works_on_service,
+        CHANGE: works_on_service,
+        ARCHIVE: may_edit_service,
+        ESCALATE: works_on_service,
+        OWNER_DECIDES: is_service_owner,
+    },
+    "operations.itemaction": {
+        VIEW: STAFF_SIDE,
+        ADD: works_on_service,
+        CHANGE: works_on_service,
+        ARCHIVE: works_on_service,
+    },
+    "operations.itemevent": {VIEW: STAFF_SIDE},
+    "operations.changerequest": {
+        VIEW: STAFF_SIDE,
+        ADD: staff_or_customer,
+        CHANGE: works_on_service,
+        ARCHIVE: may_edit_service,
+        OWNER_DECIDES: is_service_owner,
+        IMPLEMENT: may_edit_service,
+    },
+    "operations.changeevent": {VIEW: STAFF_SIDE},
+    "operations.improvement": {
+        **_service_crud(),
+        VIEW: STAFF_SIDE,
+        OWNER_DECIDES: is_service_owner,
+    },
+    "operations.feedback": {VIEW: STAFF_SIDE, ADD: staff_or_customer},
 }
 
 

@@ -13,9 +13,7 @@ before it writes anything.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +25,11 @@ from carte.catalogue import services as catalogue
 from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Category, Service, Supplier
 from carte.core import audit
+
+# The clock of lifecycle records (re-exported: callers say `services.as_of(...)`).
+from carte.core.clock import as_of as as_of
+from carte.core.clock import now as now
+from carte.core.clock import today as today
 from carte.core.errors import CONFLICT, DomainError, forbidden
 from carte.core.models import AuditAction
 from carte.core.permissions import (
@@ -74,29 +77,6 @@ from carte.lifecycle.models import (
 )
 from carte.organisations.choices import PMOKind
 from carte.organisations.models import PMO, CustomerGroup, Person
-
-_AS_OF: ContextVar[dt.datetime | None] = ContextVar("lifecycle_as_of", default=None)
-
-
-def now() -> dt.datetime:
-    """When a lifecycle record says it happened: now, or the moment `as_of` sets."""
-    return _AS_OF.get() or timezone.now()
-
-
-def today() -> dt.date:
-    return timezone.localdate(now())
-
-
-@contextmanager
-def as_of(moment: dt.datetime) -> Iterator[None]:
-    """Record lifecycle steps as of a past moment: for entering a service's history
-    (decisions taken before Carte was in use) and for the demo and benchmark data. The
-    audit trail still says when each record was written."""
-    token = _AS_OF.set(moment)
-    try:
-        yield
-    finally:
-        _AS_OF.reset(token)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,9 @@
+"""API of running a service under /api/v1/orgs/{org}/..., one router per part."""
+
+from ninja import Router
+
+from carte.operations.api import changes, inbox, items, kpis, levels
+
+router = Router()
+for part in (kpis, levels, items, changes, inbox):
+    router.add_router("/", part.router)

@@ -1,0 +1,1 @@
+"""Forms of the operations pages, one module per part."""

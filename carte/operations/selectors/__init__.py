@@ -1,0 +1,1 @@
+"""Reads of running a service, one module per part, matching `services`."""

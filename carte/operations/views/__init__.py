@@ -1,0 +1,2 @@
+"""Pages of running a service, one module per part; each module has its `urlpatterns`,
+gathered by `carte.operations.urls`."""
