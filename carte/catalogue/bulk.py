@@ -6,7 +6,7 @@ Each function takes many rows and treats every one exactly as the single-row fun
 defaults and the same audit entry. What changes is how often the database is asked:
 constraints are checked for a whole batch with one query each (their conditions read in
 Python, with SQL's NULL logic), rows are inserted a batch at a time and get their ids
-back (`bulk_create`; on PostgreSQL ids from the sequence and a COPY, see `_insert`), and
+back (`bulk_create`; on PostgreSQL ids from the sequence and a COPY, see `core.bulk.insert_many`), and
 their audit entries go in together (`audit.record_many`). All or nothing: a refusal
 raises `RowError` naming the first refused row (where the single-row functions, called
 in order, would have stopped), and the transaction undoes what earlier batches wrote.
@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
-from django.db.models import CheckConstraint, F, Max, Q, QuerySet, UniqueConstraint
+from django.db.models import CheckConstraint, F, Max, Q, UniqueConstraint
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
@@ -37,6 +37,7 @@ from carte.catalogue.services import (
     _pmo_names,
 )
 from carte.core import audit
+from carte.core.bulk import copy_rows, insert_many
 from carte.core.errors import CONFLICT, DomainError, summarise
 from carte.core.models import AuditAction, TenantModel
 from carte.core.permissions import ADD, CHANGE, Actor, require
@@ -276,7 +277,7 @@ def _create_many(
             raise RowError(start + i, own[i] if i in own else _domain_error(batch[i], problems[i]))
         try:
             with transaction.atomic():
-                _insert(model, batch)
+                insert_many(model, batch)
         except IntegrityError as exc:
             # A race lost against a constraint just checked (as `core.services._save`).
             raise RowError(
@@ -294,51 +295,6 @@ def _create_many(
             ),
         )
     return list(objs)
-
-
-def _insert(model: type[models.Model], objs: Sequence[models.Model]) -> None:
-    """Insert new rows and set their ids: `bulk_create`, or on PostgreSQL, for a model
-    whose queryset does not guard `bulk_create` itself (Service guards the stage), ids
-    taken from the table's sequence and the rows streamed with COPY: the same values as
-    `bulk_create` sends (each field's `pre_save` and `get_db_prep_save`), several times
-    faster, which for 55,000 rows is much of an import's time."""
-    db = connections[router.db_for_write(model)]  # the wrapper itself, not the proxy
-    if (
-        db.vendor != "postgresql"
-        or type(model._default_manager.get_queryset()).bulk_create is not QuerySet.bulk_create
-        or any(obj.pk is not None for obj in objs)
-    ):
-        model._default_manager.bulk_create(objs)
-        return
-    opts = model._meta
-    fields = [f for f in opts.concrete_fields if not f.generated]
-    for obj in objs:  # as bulk_create: related rows must be saved; their ids are copied
-        cast(Any, obj)._prepare_related_fields_for_save(operation_name="bulk_create")
-    with db.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [db.ops.quote_name(opts.db_table), opts.pk.column, len(objs)],
-        )
-        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
-            setattr(obj, opts.pk.attname, pk)
-    _copy(
-        db,
-        opts.db_table,
-        [str(f.column) for f in fields],
-        ([f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs),
-    )
-    for obj in objs:
-        obj._state.adding = False
-        obj._state.db = db.alias
-
-
-def _copy(db: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """Stream rows of values ready for the database into `table` with COPY."""
-    quote = db.ops.quote_name
-    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    with db.cursor() as cursor, db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def _created(obj: TenantModel, extra: Mapping[str, Any] | None) -> tuple[TenantModel, Any]:
@@ -673,7 +629,7 @@ def _link_many(
     if db.vendor == "postgresql":  # two ids a row: no model instances needed
         opts = through._meta
         columns = [str(opts.get_field(name).column) for name in (source, target)]  # type: ignore[union-attr]
-        _copy(db, opts.db_table, columns, pairs)
+        copy_rows(db, opts.db_table, columns, pairs)
     else:
         through._default_manager.bulk_create(
             [through(**{f"{source}_id": a, f"{target}_id": b}) for a, b in pairs],

@@ -52,7 +52,11 @@ class KPI(TenantModel):
     """A key performance indicator of a service (M-17): how it is measured, what good
     looks like, and how often it is reported, by which service role."""
 
-    CONSTRAINT_FIELDS = {"kpi_thresholds_match_direction": "amber", "kpi_unique_live_name": "name"}
+    CONSTRAINT_FIELDS = {
+        "kpi_thresholds_match_direction": "amber",
+        "kpi_unique_live_name": "name",
+        "kpi_range_order": "minimum",
+    }
     AUDIT_EXCLUDE = (
         *TenantModel.AUDIT_EXCLUDE,
         "latest_period",
@@ -72,6 +76,12 @@ class KPI(TenantModel):
         "amber threshold", help_text="Past this value (on the worse side) the status is amber."
     )
     red = _number("red threshold", help_text="Past this value (on the worse side) it is red.")
+    minimum = _number(
+        "lowest possible value", null=True, blank=True, help_text="0 for a percentage."
+    )
+    maximum = _number(
+        "highest possible value", null=True, blank=True, help_text="100 for a percentage."
+    )
     frequency = models.CharField(max_length=10, choices=Frequency.choices)
     grace_days = models.PositiveSmallIntegerField(
         "days to report",
@@ -112,6 +122,13 @@ class KPI(TenantModel):
                     "red furthest: for 'higher is better', red ≤ amber ≤ target; for "
                     "'lower is better', red ≥ amber ≥ target."
                 ),
+            ),
+            models.CheckConstraint(
+                condition=Q(minimum__isnull=True)
+                | Q(maximum__isnull=True)
+                | Q(minimum__lt=F("maximum")),
+                name="kpi_range_order",
+                violation_error_message="The lowest possible value must be below the highest.",
             ),
             models.UniqueConstraint(
                 "service",

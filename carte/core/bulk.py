@@ -1,0 +1,54 @@
+"""Inserting many rows at once, fast on PostgreSQL (COPY) and plain elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, cast
+
+from django.db import connections, models, router
+from django.db.models import QuerySet
+
+
+def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None:
+    """Insert new rows and set their ids: `bulk_create`, or on PostgreSQL, for a model
+    whose queryset does not guard `bulk_create` itself (Service guards the stage), ids
+    taken from the table's sequence and the rows streamed with COPY: the same values as
+    `bulk_create` sends (each field's `pre_save` and `get_db_prep_save`), several times
+    faster, which for 55,000 rows is much of an import's time."""
+    db = connections[router.db_for_write(model)]  # the wrapper itself, not the proxy
+    if (
+        db.vendor != "postgresql"
+        or type(model._default_manager.get_queryset()).bulk_create is not QuerySet.bulk_create
+        or any(obj.pk is not None for obj in objs)
+    ):
+        model._default_manager.bulk_create(objs)
+        return
+    opts = model._meta
+    fields = [f for f in opts.concrete_fields if not f.generated]
+    for obj in objs:  # as bulk_create: related rows must be saved; their ids are copied
+        cast(Any, obj)._prepare_related_fields_for_save(operation_name="bulk_create")
+    with db.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [db.ops.quote_name(opts.db_table), opts.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            setattr(obj, opts.pk.attname, pk)
+    copy_rows(
+        db,
+        opts.db_table,
+        [str(f.column) for f in fields],
+        ([f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs),
+    )
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = db.alias
+
+
+def copy_rows(db: Any, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Stream rows of values ready for the database into `table` with COPY."""
+    quote = db.ops.quote_name
+    sql = f"COPY {quote(table)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    with db.cursor() as cursor, db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)

@@ -1,0 +1,364 @@
+"""Recording KPI measurements (M-17): the one write path for a value entered in a page,
+a row of an imported file and a row pushed through the API.
+
+`measurements_record()` takes readings for one or many KPIs and writes all of them or
+none: every reading is checked first (the period fits the KPI's frequency, is not
+before its first period nor yet to start, the value is a number in the KPI's range, no
+period twice), then the rows are inserted together (COPY on PostgreSQL) and each touched
+KPI's latest value and next due date are refreshed. A value for a period that has one
+already is refused unless the caller asks to correct it; a correction keeps the earlier
+value as a `MeasurementCorrection`.
+
+Problems are reported row by row in `DomainError.extra["rows"]`: `{"row", "field",
+"message"}` with the row number the caller gave (a file's line, a payload's index).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypedDict
+
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+
+from carte.core import audit
+from carte.core.bulk import insert_many
+from carte.core.clock import now, today
+from carte.core.errors import DomainError, forbidden
+from carte.core.models import AuditAction
+from carte.core.permissions import REPORT, Actor, can
+from carte.operations import periods
+from carte.operations.choices import Frequency, Source
+from carte.operations.models import KPI, Measurement, MeasurementCorrection
+
+MAX_ROWS = 10_000  # per API request (issue 5); files may hold more
+MAX_REPORTED = 200  # problems listed in one refusal; the count says how many in all
+LIMIT = Decimal("1e14")  # what the value column holds (18 digits, 4 after the point)
+
+
+class RowProblem(TypedDict):
+    row: int
+    field: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One value to record: `row` says where it came from, for the error report."""
+
+    kpi: KPI
+    period: dt.date | str | None
+    value: Decimal | int | float | str | None
+    comment: str = ""
+    row: int = 0
+
+
+def parse_value(raw: Decimal | int | float | str | None) -> Decimal:
+    """A finite number, written with a point ("12.5"); raises ValueError with the reason."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise ValueError("Give a value.")
+    if isinstance(raw, bool):
+        raise ValueError("The value must be a number.")
+    try:
+        value = Decimal(str(raw).strip()) if not isinstance(raw, Decimal) else raw
+    except InvalidOperation:
+        raise ValueError(f"{str(raw)[:40]!r} is not a number.") from None
+    if not value.is_finite():
+        raise ValueError("The value must be a finite number.")
+    if abs(value) >= LIMIT:
+        raise ValueError("The value is too large.")
+    return value.quantize(Decimal("0.0001")) if value.as_tuple().exponent < -4 else value  # type: ignore[operator]
+
+
+def parse_period(raw: dt.date | str | None) -> dt.date:
+    """An ISO date (YYYY-MM-DD); raises ValueError with the reason."""
+    if isinstance(raw, dt.datetime):
+        return raw.date()
+    if isinstance(raw, dt.date):
+        return raw
+    if raw is None or not str(raw).strip():
+        raise ValueError("Give the period (its first day, YYYY-MM-DD).")
+    try:
+        return dt.date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise ValueError(f"{str(raw)[:40]!r} is not a date written YYYY-MM-DD.") from None
+
+
+def check_period(kpi: KPI, period: dt.date, *, on: dt.date | None = None) -> str | None:
+    """Why `period` cannot be reported for `kpi`, or None when it can."""
+    start = periods.start_of(period, kpi.frequency)
+    if start != period:
+        return (
+            f"{period.isoformat()} does not start a {Frequency(kpi.frequency).label.lower()} "
+            f"period; that period starts on {start.isoformat()}."
+        )
+    first = periods.start_of(kpi.reporting_from, kpi.frequency)
+    if period < first:
+        return f"This KPI is reported from {first.isoformat()}."
+    if period > (on or today()):
+        return "This period has not started yet."
+    return None
+
+
+def check_value(kpi: KPI, value: Decimal) -> str | None:
+    if kpi.minimum is not None and value < kpi.minimum:
+        return f"The value cannot be below {kpi.minimum.normalize():f}."
+    if kpi.maximum is not None and value > kpi.maximum:
+        return f"The value cannot be above {kpi.maximum.normalize():f}."
+    return None
+
+
+def _refuse(problems: list[RowProblem], total: int) -> DomainError:
+    shown = problems[:MAX_REPORTED]
+    first = shown[0]
+    where = f"row {first['row']}, {first['field']}" if total > 1 else first["field"]
+    message = (
+        f"{len(problems)} problem{'s' if len(problems) != 1 else ''} found; nothing was "
+        f"recorded. The first: {where}: {first['message']}"
+    )
+    errors: dict[str, list[str]] = {}
+    if total == 1:
+        for p in problems:
+            errors.setdefault(p["field"], []).append(p["message"])
+    return DomainError(message, errors=errors, extra={"rows": shown, "problems": len(problems)})
+
+
+@transaction.atomic
+def measurements_record(
+    *,
+    actor: Actor,
+    readings: Sequence[Reading],
+    source: str = Source.ENTERED,
+    correct: bool = False,
+    reason: str = "",
+    limit: int | None = None,
+) -> list[Measurement]:
+    """Record every reading or none (see the module's docstring). With `correct`, a
+    reading for a period that has a value replaces it, keeping the earlier one."""
+    if limit is not None and len(readings) > limit:
+        raise DomainError(
+            f"{len(readings):,} rows is more than the {limit:,} one request may hold; "
+            "split them into several requests.",
+            code="too_large",
+        )
+    if not readings:
+        raise DomainError("There is nothing to record.")
+    kpis = {r.kpi.pk: r.kpi for r in readings}
+    for kpi in kpis.values():
+        if kpi.organisation_id != actor.organisation.pk:
+            raise DomainError.field("kpi", "No such KPI in this organisation.")
+        if not can(actor, REPORT, kpi):
+            raise forbidden(f"You are not allowed to report {kpi.name}.")
+    on = today()
+    problems: list[RowProblem] = []
+    parsed: list[tuple[Reading, dt.date, Decimal]] = []
+    seen: dict[tuple[int, dt.date], int] = {}
+    for reading in readings:
+        kpi, row = reading.kpi, reading.row
+        if kpi.is_archived:
+            problems.append({"row": row, "field": "kpi", "message": "This KPI is archived."})
+            continue
+        try:
+            period = parse_period(reading.period)
+        except ValueError as exc:
+            problems.append({"row": row, "field": "period", "message": str(exc)})
+            period = None
+        try:
+            value = parse_value(reading.value)
+        except ValueError as exc:
+            problems.append({"row": row, "field": "value", "message": str(exc)})
+            value = None
+        if period is not None:
+            why = check_period(kpi, period, on=on)
+            if why:
+                problems.append({"row": row, "field": "period", "message": why})
+            elif (kpi.pk, period) in seen:
+                problems.append(
+                    {
+                        "row": row,
+                        "field": "period",
+                        "message": f"Row {seen[(kpi.pk, period)]} already gives {kpi.name} "
+                        f"for {period.isoformat()}.",
+                    }
+                )
+            else:
+                seen[(kpi.pk, period)] = row
+        if value is not None:
+            why = check_value(kpi, value)
+            if why:
+                problems.append({"row": row, "field": "value", "message": why})
+        if period is not None and value is not None:
+            parsed.append((reading, period, value))
+    existing = _existing(kpis.keys(), [p for _, p, _ in parsed])
+    if not correct:
+        for reading, period, _ in parsed:
+            if (reading.kpi.pk, period) in existing:
+                problems.append(
+                    {
+                        "row": reading.row,
+                        "field": "period",
+                        "message": f"{reading.kpi.name} already has a value for "
+                        f"{periods.label(period, reading.kpi.frequency)}; correct it instead.",
+                    }
+                )
+    if problems:
+        problems.sort(key=lambda p: p["row"])
+        raise _refuse(problems, len(readings))
+    moment = now()
+    user = actor.user
+    fresh: list[Measurement] = []
+    replaced: list[tuple[Measurement, Reading, Decimal]] = []
+    for reading, period, value in parsed:
+        old = existing.get((reading.kpi.pk, period))
+        if old is not None:
+            replaced.append((old, reading, value))
+            continue
+        fresh.append(
+            Measurement(
+                organisation_id=actor.organisation.pk,
+                kpi=reading.kpi,
+                period=period,
+                value=value,
+                rag=reading.kpi.rag_of(value),
+                comment=reading.comment[:2000],
+                source=source,
+                recorded_by=user,
+                recorded_at=moment,
+            )
+        )
+    insert_many(Measurement, fresh)
+    if replaced:
+        _correct(actor, replaced, source=source, reason=reason, moment=moment)
+    counts: dict[int, int] = defaultdict(int)
+    for reading, _, _ in parsed:
+        counts[reading.kpi.pk] += 1
+    refresh_kpis(list(kpis.values()))
+    audit.record_many(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        entries=(
+            (
+                kpi,
+                {
+                    "measurements": {
+                        "before": None,
+                        "after": f"{counts[pk]} {'corrected' if correct else 'recorded'} "
+                        f"({Source(source).label.lower()})",
+                    }
+                },
+            )
+            for pk, kpi in kpis.items()
+        ),
+    )
+    by_key = {(m.kpi_id, m.period): m for m in fresh}
+    by_key.update({(m.kpi_id, m.period): m for m, _, _ in replaced})
+    return [by_key[(r.kpi.pk, p)] for r, p, _ in parsed]
+
+
+def _existing(kpi_ids: Iterable[int], wanted: list[dt.date]) -> dict[tuple[int, dt.date], Any]:
+    """The stored measurements of these KPIs in the periods asked for, by (kpi, period)."""
+    if not wanted:
+        return {}
+    rows = Measurement.objects.filter(
+        kpi_id__in=list(kpi_ids), period__gte=min(wanted), period__lte=max(wanted)
+    )
+    asked = set(wanted)
+    return {(m.kpi_id, m.period): m for m in rows if m.period in asked}
+
+
+def _correct(
+    actor: Actor,
+    replaced: list[tuple[Measurement, Reading, Decimal]],
+    *,
+    source: str,
+    reason: str,
+    moment: dt.datetime,
+) -> None:
+    history = [
+        MeasurementCorrection(
+            organisation_id=actor.organisation.pk,
+            measurement=old,
+            value=old.value,
+            comment=old.comment,
+            source=old.source,
+            recorded_by_id=old.recorded_by_id,
+            recorded_at=old.recorded_at,
+            replaced_at=moment,
+            replaced_by=actor.user,
+            reason=reason[:300],
+        )
+        for old, _, _ in replaced
+    ]
+    MeasurementCorrection.objects.bulk_create(history)
+    for old, reading, value in replaced:
+        old.value = value
+        old.rag = reading.kpi.rag_of(value)
+        old.comment = reading.comment[:2000]
+        old.source = source
+        old.recorded_by = actor.user
+        old.recorded_at = moment
+    Measurement.objects.bulk_update(
+        [m for m, _, _ in replaced],
+        ["value", "rag", "comment", "source", "recorded_by", "recorded_at", "updated_at"],
+        batch_size=500,
+    )
+
+
+def measurement_record(
+    *,
+    actor: Actor,
+    kpi: KPI,
+    period: dt.date | str | None,
+    value: Decimal | int | float | str | None,
+    comment: str = "",
+    source: str = Source.ENTERED,
+    correct: bool = False,
+    reason: str = "",
+) -> Measurement:
+    """Record (or, with `correct`, correct) one KPI's value for one period; errors name
+    the field (`period`, `value`)."""
+    (measurement,) = measurements_record(
+        actor=actor,
+        readings=[Reading(kpi, period, value, comment, row=1)],
+        source=source,
+        correct=correct,
+        reason=reason,
+    )
+    return measurement
+
+
+def next_report(kpi: KPI, latest: dt.date | None) -> tuple[dt.date, dt.date]:
+    """The next period to report after `latest` (or the first one) and its due date."""
+    first = periods.start_of(kpi.reporting_from, kpi.frequency)
+    start = periods.following(latest, kpi.frequency) if latest else first
+    return start, periods.due_on(start, kpi.frequency, kpi.grace_days)
+
+
+def refresh_kpis(kpis: Sequence[KPI]) -> None:
+    """Set each KPI's latest period, value and RAG and its next due report from its
+    stored measurements (after a write, or a change of thresholds or frequency)."""
+    if not kpis:
+        return
+    latest = Measurement.objects.filter(kpi=OuterRef("pk")).order_by("-period")
+    rows = KPI.objects.filter(pk__in=[k.pk for k in kpis]).annotate(
+        last_period=Subquery(latest.values("period")[:1]),
+        last_value=Subquery(latest.values("value")[:1]),
+    )
+    found = {r.pk: (r.last_period, r.last_value) for r in rows}
+    changed = []
+    for kpi in kpis:
+        last_period, last_value = found.get(kpi.pk, (None, None))
+        kpi.latest_period = last_period
+        kpi.latest_value = last_value
+        kpi.latest_rag = kpi.rag_of(last_value) if last_value is not None else ""
+        kpi.next_period, kpi.next_due = next_report(kpi, last_period)
+        changed.append(kpi)
+    KPI.objects.bulk_update(
+        changed,
+        ["latest_period", "latest_value", "latest_rag", "next_period", "next_due"],
+        batch_size=500,
+    )
