@@ -1,5 +1,5 @@
-"""`carte bench seed|run|catalogue-seed|catalogue-run|lifecycle-seed|lifecycle-run`: load the
-bench data, or time the pages and API against it."""
+"""`carte bench seed|run|catalogue-seed|catalogue-run|lifecycle-seed|lifecycle-run|
+operations-seed|operations-run`: load the bench data, or time the pages and API against it."""
 
 from __future__ import annotations
 
@@ -14,6 +14,8 @@ from django.conf import settings
 from bench.catalogue import DEFAULT_SERVICES, run_catalogue, seed_catalogue
 from bench.lifecycle import DEFAULT_EVENTS, run_lifecycle, seed_lifecycle
 from bench.lifecycle import DEFAULT_SERVICES as LIFECYCLE_SERVICES
+from bench.operations import DEFAULT_KPIS, DEFAULT_PERIODS, run_operations, seed_operations
+from bench.operations import DEFAULT_SERVICES as OPERATIONS_SERVICES
 from bench.run import BenchError, run
 from bench.seed import BENCH_EMAIL, BENCH_PASSWORD, SCALES, seed
 
@@ -78,6 +80,21 @@ def _parser() -> argparse.ArgumentParser:
         "--approvals", type=_zero_or_more, default=50, help="timed set-up approvals (0: none)"
     )
     life_run.add_argument("--out", type=Path, help="also write the JSON report here")
+    ops_seed = commands.add_parser(
+        "operations-seed", help="replace the operations bench organisation `bench-ops`"
+    )
+    ops_seed.add_argument("--services", type=_at_least_one, default=OPERATIONS_SERVICES)
+    ops_seed.add_argument("--kpis", type=_at_least_one, default=DEFAULT_KPIS, help="per service")
+    ops_seed.add_argument(
+        "--periods", type=_at_least_one, default=DEFAULT_PERIODS, help="months of history"
+    )
+    ops_seed.add_argument("--force", action="store_true", help="allow in production mode")
+    ops_run = commands.add_parser(
+        "operations-run", help="time the heat map, Operations tab, CSV import, bulk push; JSON"
+    )
+    ops_run.add_argument("--requests", type=_at_least_one, default=100, help="timed, each")
+    ops_run.add_argument("--warmup", type=_at_least_one, default=5, help="untimed, each")
+    ops_run.add_argument("--out", type=Path, help="also write the JSON report here")
     return parser
 
 
@@ -102,6 +119,16 @@ def main(argv: list[str]) -> int:
         seed_catalogue(args.services, progress=_progress)
         print(
             f"Seeded bench-cat: {args.services} services in {perf_counter() - start:.1f} s. "
+            f"Login: {BENCH_EMAIL} / {BENCH_PASSWORD}"
+        )
+        return 0
+    if args.command == "operations-seed":
+        if _refuse_in_production(args):
+            return 2
+        seeded = seed_operations(args.services, args.kpis, args.periods, progress=_progress)
+        print(
+            f"Seeded bench-ops: {seeded.services} services, {seeded.kpis} KPIs, "
+            f"{seeded.measurements} measurements in {seeded.seconds:.1f} s. "
             f"Login: {BENCH_EMAIL} / {BENCH_PASSWORD}"
         )
         return 0
@@ -131,7 +158,9 @@ def main(argv: list[str]) -> int:
         )
         return 0
     try:
-        if args.command == "lifecycle-run":
+        if args.command == "operations-run":
+            report = run_operations(requests=args.requests, warmup=args.warmup, progress=_progress)
+        elif args.command == "lifecycle-run":
             report = run_lifecycle(
                 requests=args.requests,
                 warmup=args.warmup,
