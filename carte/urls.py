@@ -35,6 +35,7 @@ urlpatterns = [
     path("account/tokens/<int:pk>/revoke/", token_revoke, name="token_revoke"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    path("", include("carte.operations.urls_public")),
     path("o/<slug:org>/", include("carte.organisations.urls")),
     path("o/<slug:org>/", include("carte.catalogue.urls")),
     path("o/<slug:org>/", include("carte.lifecycle.urls")),

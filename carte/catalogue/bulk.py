@@ -6,10 +6,11 @@ Each function takes many rows and treats every one exactly as the single-row fun
 defaults and the same audit entry. What changes is how often the database is asked:
 constraints are checked for a whole batch with one query each (their conditions read in
 Python, with SQL's NULL logic), rows are inserted a batch at a time and get their ids
-back (`bulk_create`; on PostgreSQL ids from the sequence and a COPY, see `core.bulk.insert_many`), and
-their audit entries go in together (`audit.record_many`). All or nothing: a refusal
-raises `RowError` naming the first refused row (where the single-row functions, called
-in order, would have stopped), and the transaction undoes what earlier batches wrote.
+back (`bulk_create`; on PostgreSQL ids from the sequence and a COPY, see
+`core.bulk.insert_many`), and their audit entries go in together (`audit.record_many`).
+All or nothing: a refusal raises `RowError` naming the first refused row (where the
+single-row functions, called in order, would have stopped), and the transaction undoes
+what earlier batches wrote.
 """
 
 from __future__ import annotations

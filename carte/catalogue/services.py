@@ -32,7 +32,7 @@ from carte.catalogue.models import (
     Supplier,
     Symptom,
 )
-from carte.core import audit
+from carte.core import audit, clock
 from carte.core.errors import DomainError, forbidden
 from carte.core.models import AuditAction, TenantModel
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, require
@@ -458,7 +458,7 @@ def service_publish(*, actor: Actor, service: Service, note: str = "") -> Servic
         service=locked,
         number=(latest.number if latest else 0) + 1,
         snapshot=snapshot,
-        published_at=timezone.now(),
+        published_at=clock.now(),  # as of the moment the caller is recording
         published_by=actor.user,
         note=note[:300],
     )

@@ -225,7 +225,9 @@ def service_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     if tab == "dependencies":
         context["dependencies"] = selectors.service_dependencies(actor=actor, service=service)
     elif tab == "versions":
-        context["versions"] = list(selectors.version_list(actor=actor, service=service))
+        context["versions"] = list(
+            selectors.version_list(actor=actor, service=service).prefetch_related("change_requests")
+        )
     elif tab == "history":
         context["history"] = Paginator(audit_for_object(actor=actor, obj=service), 50).get_page(
             request.GET.get("page")

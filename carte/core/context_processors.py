@@ -8,7 +8,6 @@ from django.http import HttpRequest
 
 # The apps of Carte, in menu order. Those without pages yet are shown as coming.
 NAVIGATION: list[tuple[str, str]] = [
-    ("Operations", ""),
     ("Strategy", ""),
     ("Handbook", ""),
     ("Capacity", ""),

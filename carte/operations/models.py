@@ -565,6 +565,14 @@ class CalendarFeed(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "user"],
+                condition=Q(revoked_at__isnull=True),
+                name="calendarfeed_one_live",
+                violation_error_message="This user already has a live calendar feed here.",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"calendar of {self.user_id}"
+        return f"calendar feed #{self.pk}"
