@@ -4,11 +4,12 @@ user's inbox."""
 
 from __future__ import annotations
 
-from carte.operations.views import changes, inbox, items, kpis, levels
+from carte.operations.views import changes, inbox, items, kpis, levels, overview
 
 app_name = "operations"
 
 urlpatterns = [
+    *overview.urlpatterns,
     *kpis.urlpatterns,
     *levels.urlpatterns,
     *items.urlpatterns,

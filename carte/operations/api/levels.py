@@ -1,3 +1,451 @@
-from ninja import Router
+"""API of service levels and the overviews under /api/v1/orgs/{org}/...: a service's
+service-level targets (list, create, retrieve, change, archive, restore), their
+attainment, the organisation's breaches, the heat map of running services x KPIs, and a
+service's Operations tab in figures.
+
+Every write goes through `carte.operations.services.levels`. Ids in a payload are
+resolved within the caller's organisation first (`ref()`), so another organisation's id
+is a 422 naming the field.
+
+No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
+"""
+
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from carte.catalogue.api import Strict
+from carte.catalogue.models import Service, ServiceLevel
+from carte.core.api import Stamped, api_actor, no_nulls, ref
+from carte.core.permissions import Actor
+from carte.operations.choices import Direction, Frequency, Rag
+from carte.operations.models import KPI, ServiceLevelTarget
+from carte.operations.selectors import levels as selectors
+from carte.operations.selectors import overview
+from carte.operations.services import levels as services
+from carte.organisations.models import CustomerGroup
 
 router = Router()
+
+SERVICE = "/orgs/{org}/services/{int:id}"
+TARGETS = SERVICE + "/level-targets"
+TARGET = TARGETS + "/{int:target_id}"
+TAG = "Service levels"
+OVERVIEW = "Operations overview"
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class KPIRef(Schema):
+    id: int
+    name: str
+    unit: str
+    direction: Direction
+    frequency: Frequency
+
+
+class LevelTargetOut(Stamped):
+    service_id: int
+    customer_group: Ref
+    level: Ref | None
+    kpi: KPIRef
+    statement: str
+    target: Decimal
+    side: str = Field(..., description="'at least' or 'at most': the KPI's direction.")
+
+    @staticmethod
+    def resolve_side(obj: ServiceLevelTarget) -> str:
+        return selectors.side_of(obj.kpi)
+
+
+class LevelTargetIn(Strict):
+    customer_group: int = Field(..., description="A customer group that uses the service.")
+    kpi: int = Field(..., description="One of the service's live KPIs.")
+    level: int | None = Field(None, description="One of the service's levels, or none.")
+    statement: str = Field(..., description="The level as agreed, in words.")
+    target: Decimal = Field(..., description="Met at least or at most, as the KPI's direction.")
+
+
+class LevelTargetPatch(Strict):
+    customer_group: int | None = None
+    kpi: int | None = None
+    level: int | None = None
+    statement: str | None = None
+    target: Decimal | None = None
+
+
+class PeriodOut(Schema):
+    period: date
+    label: str
+    status: str = Field(..., description="met, missed, no_report (overdue) or pending.")
+    value: Decimal | None
+
+
+class AttainmentOut(Schema):
+    target: LevelTargetOut
+    periods: list[PeriodOut] = Field(..., description="Oldest first.")
+    met: int
+    missed: int
+    no_report: int
+    share_met: float | None = Field(
+        ..., description="Met over met, missed and not reported; null with none of those."
+    )
+
+
+class BreachOut(Schema):
+    target: LevelTargetOut
+    service: Ref
+    period: date
+    period_label: str
+    value: Decimal
+
+    @staticmethod
+    def resolve_target(obj: ServiceLevelTarget) -> ServiceLevelTarget:
+        return obj
+
+    @staticmethod
+    def resolve_service(obj: ServiceLevelTarget) -> Any:
+        return {"id": obj.service_id, "name": str(obj.service)}
+
+    @staticmethod
+    def resolve_period(obj: ServiceLevelTarget) -> date:
+        return obj.breach_period  # type: ignore[attr-defined,no-any-return]
+
+    @staticmethod
+    def resolve_period_label(obj: ServiceLevelTarget) -> str:
+        return selectors.as_breaches([obj])[0].period_label
+
+    @staticmethod
+    def resolve_value(obj: ServiceLevelTarget) -> Decimal:
+        return obj.breach_value  # type: ignore[attr-defined,no-any-return]
+
+
+class CellOut(Schema):
+    kpi_id: int
+    name: str
+    unit: str
+    rag: Rag | None
+    value: Decimal | None
+    period: date | None
+    period_label: str
+    next_due: date | None
+    overdue: bool
+
+
+class HeatmapRowOut(Schema):
+    id: int
+    code: str
+    name: str
+    category: str
+    cells: list[CellOut]
+
+
+class HeatmapTotals(Schema):
+    red: int
+    amber: int
+    green: int
+    unreported: int
+    overdue: int
+
+
+class HeatmapOut(Schema):
+    items: list[HeatmapRowOut]
+    count: int = Field(..., description="Services in all pages.")
+    totals: HeatmapTotals = Field(..., description="KPIs of the services in all pages.")
+
+
+class KPICounts(Schema):
+    total: int
+    red: int
+    amber: int
+    green: int
+    unreported: int
+    overdue: int
+
+
+class LevelCounts(Schema):
+    targets: int
+    periods_counted: int
+    periods_met: int
+    share_met: float | None
+    missed: int
+    no_report: int
+
+
+class ItemCounts(Schema):
+    open_risks: int
+    open_issues: int
+    by_level: dict[str, int] = Field(..., description="Open items by escalation level (1-3).")
+
+
+class ChangeCounts(Schema):
+    open: int
+    by_state: dict[str, int]
+    open_improvements: int
+
+
+class Satisfaction(Schema):
+    responses: int
+    average_rating: float | None
+
+
+class OperationsOut(Schema):
+    service: Ref
+    kpis: KPICounts
+    levels: LevelCounts
+    items: ItemCounts
+    changes: ChangeCounts
+    satisfaction: Satisfaction
+
+    @staticmethod
+    def resolve_service(obj: dict[str, Any]) -> Any:
+        service = obj["service"]
+        return {"id": service.pk, "name": str(service)}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _service(actor: Actor, pk: int) -> Service:
+    return overview.service_for_operations(actor=actor, pk=pk)
+
+
+def _target(actor: Actor, service: Service, pk: int) -> ServiceLevelTarget:
+    return selectors.target_get(actor=actor, service=service, pk=pk)
+
+
+def _resolve(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    no_nulls(data, ("customer_group", "kpi", "statement", "target"))
+    refs = {"customer_group": CustomerGroup, "kpi": KPI, "level": ServiceLevel}
+    for name, model in refs.items():
+        if name in data:
+            data[name] = ref(actor, model, data[name], name)
+    return data
+
+
+def _reload(pk: int) -> ServiceLevelTarget:
+    return ServiceLevelTarget.objects.select_related("customer_group", "kpi", "level").get(pk=pk)
+
+
+# ---------------------------------------------------------------- targets
+
+
+@router.get(
+    TARGETS,
+    response=list[LevelTargetOut],
+    tags=[TAG],
+    summary="List the service-level targets of a service",
+    operation_id="operations_level_targets_list",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def level_targets_list(
+    request: HttpRequest,
+    org: str,
+    id: int,
+    status: Literal["active", "archived", "all"] = "active",
+) -> Any:
+    """Targets by customer group; `status` is active (default), archived or all."""
+    actor = api_actor(request, org)
+    return selectors.targets(actor, _service(actor, id), status=status)
+
+
+@router.post(
+    TARGETS,
+    response={201: LevelTargetOut},
+    tags=[TAG],
+    summary="Agree a service level with a customer group",
+    operation_id="operations_level_targets_create",
+)
+def level_targets_create(request: HttpRequest, org: str, id: int, payload: LevelTargetIn) -> Any:
+    """The group must use the service, the KPI be the service's own and live, the level
+    (optional) one of the service's; the target lies within the KPI's range."""
+    actor = api_actor(request, org)
+    service = _service(actor, id)
+    data = _resolve(actor, payload.model_dump())
+    target = services.level_target_create(actor=actor, service=service, data=data)
+    return Status(201, _reload(target.pk))
+
+
+@router.get(
+    TARGET,
+    response=LevelTargetOut,
+    tags=[TAG],
+    summary="Retrieve a service-level target",
+    operation_id="operations_level_targets_retrieve",
+)
+def level_targets_retrieve(request: HttpRequest, org: str, id: int, target_id: int) -> Any:
+    actor = api_actor(request, org)
+    return _target(actor, _service(actor, id), target_id)
+
+
+@router.patch(
+    TARGET,
+    response=LevelTargetOut,
+    tags=[TAG],
+    summary="Change a service-level target",
+    operation_id="operations_level_targets_update",
+)
+def level_targets_update(
+    request: HttpRequest, org: str, id: int, target_id: int, payload: LevelTargetPatch
+) -> Any:
+    """Change what the payload names."""
+    actor = api_actor(request, org)
+    target = _target(actor, _service(actor, id), target_id)
+    data = _resolve(actor, payload.model_dump(exclude_unset=True))
+    services.level_target_update(actor=actor, target=target, data=data)
+    return _reload(target_id)
+
+
+@router.post(
+    TARGET + "/archive",
+    response=LevelTargetOut,
+    tags=[TAG],
+    summary="Archive a service-level target",
+    operation_id="operations_level_targets_archive",
+)
+def level_targets_archive(request: HttpRequest, org: str, id: int, target_id: int) -> Any:
+    actor = api_actor(request, org)
+    target = _target(actor, _service(actor, id), target_id)
+    services.level_target_archive(actor=actor, target=target)
+    return _reload(target_id)
+
+
+@router.post(
+    TARGET + "/restore",
+    response=LevelTargetOut,
+    tags=[TAG],
+    summary="Restore an archived service-level target",
+    operation_id="operations_level_targets_restore",
+)
+def level_targets_restore(request: HttpRequest, org: str, id: int, target_id: int) -> Any:
+    actor = api_actor(request, org)
+    target = _target(actor, _service(actor, id), target_id)
+    services.level_target_restore(actor=actor, target=target)
+    return _reload(target_id)
+
+
+# ---------------------------------------------------------------- attainment and breaches
+
+
+@router.get(
+    SERVICE + "/attainment",
+    response=list[AttainmentOut],
+    tags=[TAG],
+    summary="How each service level of a service was met, period by period",
+    operation_id="operations_attainment",
+)
+def attainment(
+    request: HttpRequest,
+    org: str,
+    id: int,
+    periods: int = Query(selectors.DEFAULT_PERIODS, ge=1, le=selectors.MAX_PERIODS),  # type: ignore[type-arg]
+) -> Any:
+    """Each live target with the last `periods` periods of its KPI: met, missed, no
+    report (its report is overdue) or pending (not yet due), and the share met."""
+    actor = api_actor(request, org)
+    rows = selectors.attainment(actor, _service(actor, id), periods)
+    return [
+        {
+            "target": row.target,
+            "periods": row.periods,
+            "met": row.met,
+            "missed": row.missed,
+            "no_report": row.no_report,
+            "share_met": row.share_met,
+        }
+        for row in rows
+    ]
+
+
+@router.get(
+    "/orgs/{org}/level-breaches",
+    response=list[BreachOut],
+    tags=[TAG],
+    summary="Reported values that missed a service level, newest first",
+    operation_id="operations_level_breaches_list",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def level_breaches(request: HttpRequest, org: str, filters: Query[selectors.BreachFilter]) -> Any:
+    actor = api_actor(request, org)
+    return selectors.breaches(
+        actor,
+        since=filters.since,
+        service=filters.service,
+        customer_group=filters.customer_group,
+    )
+
+
+# ---------------------------------------------------------------- overviews
+
+
+@router.get(
+    "/orgs/{org}/heatmap",
+    response=HeatmapOut,
+    tags=[OVERVIEW],
+    summary="Running services x their KPIs: each KPI's latest RAG and period",
+    operation_id="operations_heatmap",
+)
+def heatmap(
+    request: HttpRequest,
+    org: str,
+    filters: Query[overview.HeatmapFilter],
+    page: int = Query(1, ge=1),  # type: ignore[type-arg]
+    page_size: int = Query(overview.HEATMAP_PAGE, ge=1, le=200),  # type: ignore[type-arg]
+) -> Any:
+    """The heat map page's rows: services by code, each with its live KPIs in order."""
+    actor = api_actor(request, org)
+    result = overview.heatmap(actor, filters, page=page, size=page_size)
+    return {
+        "items": [
+            {
+                "id": row.id,
+                "code": row.code,
+                "name": row.name,
+                "category": row.category,
+                "cells": [
+                    {
+                        "kpi_id": c["id"],
+                        "name": c["name"],
+                        "unit": c["unit"],
+                        "rag": c["rag"] or None,
+                        "value": c["value"],
+                        "period": c["period"],
+                        "period_label": c["period_label"],
+                        "next_due": c["next_due"],
+                        "overdue": c["overdue"],
+                    }
+                    for c in row.cells
+                    if c is not None
+                ],
+            }
+            for row in result.rows
+        ]
+        if result.page.number == page
+        else [],
+        "count": result.count,
+        "totals": result.totals,
+    }
+
+
+@router.get(
+    SERVICE + "/operations",
+    response=OperationsOut,
+    tags=[OVERVIEW],
+    summary="A service's Operations tab in figures",
+    operation_id="operations_service_summary",
+)
+def operations_summary(request: HttpRequest, org: str, id: int) -> Any:
+    """KPIs by RAG, service-level attainment, open risks and issues by level, open
+    changes and improvements, and satisfaction."""
+    actor = api_actor(request, org)
+    return overview.operations_summary(actor, _service(actor, id))

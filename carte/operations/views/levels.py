@@ -1,5 +1,220 @@
+"""Pages of service levels: a target's form (add, change) opened in place on the service's
+Operations tab with htmx or as a page of its own, archive and restore buttons, and the
+organisation's list of breaches.
+
+A refusal is shown next to the field it names (422) with everything typed kept; rights
+and tenancy are answered 403/404 before any form. The one-button steps refuse a GET only
+after their lookups, so another organisation's id is a 404 whatever the method.
+"""
+
 from __future__ import annotations
 
-from django.urls import URLPattern
+from collections.abc import Callable
+from typing import Any
 
-urlpatterns: list[URLPattern] = []
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods
+
+from carte.catalogue.models import Service
+from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
+from carte.core.permissions import ARCHIVE, CHANGE, Actor
+from carte.core.views import is_htmx, org_view
+from carte.operations.forms.levels import LevelTargetForm
+from carte.operations.models import ServiceLevelTarget
+from carte.operations.selectors import levels as selectors
+from carte.operations.selectors.overview import service_for_operations
+from carte.operations.services import levels as services
+
+BREACHES_PAGE = 50
+
+
+def tab_url(actor: Actor, service: Service, anchor: str = "levels") -> str:
+    url = reverse("operations:service", args=[actor.organisation.slug, service.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _url(name: str, actor: Actor, service: Service, *args: Any) -> str:
+    return reverse(f"operations:{name}", args=[actor.organisation.slug, service.pk, *args])
+
+
+def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
+    """After a write: back to the tab (htmx follows HX-Redirect), with a message."""
+    messages.success(request, message)
+    if is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url.split("#", 1)[0]
+        return response
+    return HttpResponseRedirect(url)
+
+
+def _status(exc: DomainError) -> int:
+    if exc.code in (FORBIDDEN, NOT_FOUND):
+        raise exc
+    return 409 if exc.code == CONFLICT else 422
+
+
+def _editable(actor: Actor, pk: int) -> Service:
+    service = service_for_operations(actor=actor, pk=pk)
+    if not selectors.may_add(actor, service):
+        raise PermissionDenied("Only whoever edits the service changes its service levels.")
+    return service
+
+
+@org_view
+@require_http_methods(["GET", "POST"])
+def level_target_edit(
+    request: HttpRequest, actor: Actor, pk: int, item: int | None = None
+) -> HttpResponse:
+    """Add a service level (or change one): customer group, KPI, level, statement and
+    target value."""
+    service = _editable(actor, pk)
+    target = (
+        selectors.target_get(actor=actor, service=service, pk=item, action=CHANGE)
+        if item is not None
+        else None
+    )
+    form = LevelTargetForm(
+        request.POST if request.method == "POST" else None,
+        actor=actor,
+        service=service,
+        instance=target,
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                if target is None:
+                    saved = services.level_target_create(
+                        actor=actor, service=service, data=form.values()
+                    )
+                else:
+                    saved = services.level_target_update(
+                        actor=actor, target=target, data=form.values()
+                    )
+            except DomainError as exc:
+                status = _status(exc)
+                form.show(exc)
+            else:
+                return _done(request, tab_url(actor, service), f"Service level “{saved}” saved.")
+        else:
+            status = 422
+    context = {
+        "service": service,
+        "form": form,
+        "target": target,
+        "title": f"Edit “{target}”" if target else "Add a service level",
+        "action": _url("level_target_update", actor, service, target.pk)
+        if target
+        else _url("level_target_create", actor, service),
+        "cancel_url": tab_url(actor, service),
+        "customers_url": reverse("service_detail", args=[actor.organisation.slug, service.pk])
+        + "?tab=sipoc",
+    }
+    if is_htmx(request):
+        # htmx swaps a 422 in place and drops other 4xx answers: a conflict shows all the same.
+        status = 422 if status == 409 else status
+        return render(request, "operations/level_form_inline.html", context, status=status)
+    return render(request, "operations/level_form.html", context, status=status)
+
+
+def _one_button(
+    request: HttpRequest,
+    actor: Actor,
+    pk: int,
+    item: int,
+    call: Callable[[ServiceLevelTarget], Any],
+    verb: str,
+) -> HttpResponse:
+    service = _editable(actor, pk)
+    target = selectors.target_get(actor=actor, service=service, pk=item, action=ARCHIVE)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    url = tab_url(actor, service)
+    try:
+        call(target)
+    except DomainError as exc:
+        _status(exc)
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(url)
+    return _done(request, url, f"Service level “{target}” {verb}.")
+
+
+@org_view
+def level_target_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    """Stop tracking a service level (kept, archived)."""
+    return _one_button(
+        request,
+        actor,
+        pk,
+        item,
+        lambda t: services.level_target_archive(actor=actor, target=t),
+        "archived",
+    )
+
+
+@org_view
+def level_target_restore(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
+    """Track an archived service level again."""
+    return _one_button(
+        request,
+        actor,
+        pk,
+        item,
+        lambda t: services.level_target_restore(actor=actor, target=t),
+        "restored",
+    )
+
+
+@org_view
+def level_breaches(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Every reported value that missed a service level, newest first, filtered by
+    service, customer group and period."""
+    filters, errors = selectors.BreachFilter.from_query(request.GET.dict())
+    rows = selectors.breaches(
+        actor,
+        since=filters.since,
+        service=filters.service,
+        customer_group=filters.customer_group,
+    )
+    page = Paginator(rows, BREACHES_PAGE).get_page(request.GET.get("page"))
+    link = reverse("operations:service", args=[actor.organisation.slug, 0])
+    head, tail = link.split("/0/", 1)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "breaches": selectors.as_breaches(page.object_list),
+        "filters": filters,
+        "filter_errors": errors,
+        "options": selectors.breach_filter_options(actor),
+        "selected": {
+            "service": str(filters.service or ""),
+            "customer_group": str(filters.customer_group or ""),
+            "since": filters.since.isoformat() if filters.since else "",
+        },
+        "query": query.urlencode(),
+        "link_head": head + "/",
+        "link_tail": "/" + tail,
+    }
+    template = (
+        "operations/level_breaches_results.html"
+        if is_htmx(request)
+        else "operations/level_breaches.html"
+    )
+    return render(request, template, context)
+
+
+S = "catalogue/services/<int:pk>/operations"
+
+urlpatterns = [
+    path(f"{S}/levels/new/", level_target_edit, name="level_target_create"),
+    path(f"{S}/levels/<int:item>/edit/", level_target_edit, name="level_target_update"),
+    path(f"{S}/levels/<int:item>/archive/", level_target_archive, name="level_target_archive"),
+    path(f"{S}/levels/<int:item>/restore/", level_target_restore, name="level_target_restore"),
+    path("operations/levels/breaches/", level_breaches, name="level_breaches"),
+]

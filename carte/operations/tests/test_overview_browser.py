@@ -1,0 +1,85 @@
+"""A real browser: the Director opens the heat map, sees red, amber and green cells (each
+with its letter), narrows it to services needing attention with htmx, and follows a red
+cell to the service's Operations tab, where its service levels show. No console error
+on the way (a Content-Security-Policy violation shows up as one)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from carte.catalogue.tests.factories import ServiceCustomerFactory
+from carte.conftest import ARTIFACTS
+from carte.operations.tests.conftest import Ops
+from carte.operations.tests.test_levels_services import kpi_with_values, make_target
+from carte.operations.tests.test_overview_views import reported
+from carte.organisations.tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def running(transactional_db: None, ops: Ops) -> Ops:
+    """KPIs at each status on the two running services and a service level, made before
+    the browser starts (a query from the test body while Playwright's loop runs would
+    open a connection nothing closes)."""
+    kpi = kpi_with_values(
+        ops,
+        {"2026-01-01": "96", "2026-02-01": "88", "2026-03-01": "70"},
+        name="Status packs on time",
+    )
+    make_target(ops, kpi, statement="Status pack within 5 working days of month end")
+    reported(ops.service, "green", name="Gate reviews held on the planned date", position=2)
+    reported(ops.other_service, "green", name="Decisions logged within a day")
+    ServiceCustomerFactory(service=ops.other_service, customer_group=ops.group)
+    return ops
+
+
+def test_the_director_follows_a_red_cell_to_the_operations_tab(
+    running: Ops, page: Any, live_server: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    ops = running
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: problems.append(f"console error: {m.text}") if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+
+    page.goto("/login/")
+    page.get_by_label("E-mail").fill(ops.director.user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("current-user")).to_have_text(ops.director.user.email)
+
+    page.goto(f"/o/{ops.org.slug}/operations/heatmap/")
+    heatmap = page.get_by_test_id("heatmap")
+    expect(heatmap.locator('td[data-rag="red"]')).to_have_count(1)  # 70, below 80
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "operations-heatmap.png"), full_page=True)
+    expect(heatmap.locator('td[data-rag="green"]')).to_have_count(2)
+    expect(heatmap.locator('td[data-rag="red"]')).to_contain_text("R")
+    totals = page.get_by_test_id("heatmap-totals")
+    expect(totals).to_contain_text("2 green")
+
+    # Only the services needing attention, in place.
+    page.get_by_label("Only services with a red or amber KPI").check()
+    expect(page).to_have_url(re.compile(r"attention=true"))
+    expect(heatmap.locator("tbody tr")).to_have_count(1)
+    expect(heatmap).not_to_contain_text("GOV")
+
+    cell = heatmap.locator("td[data-rag]").first
+    expect(cell).to_contain_text("Status packs on time")
+    cell.get_by_role("link").click()
+    expect(page).to_have_url(re.compile(rf"/catalogue/services/{ops.service.pk}/operations/"))
+    expect(page.get_by_role("heading", name=re.compile("Portfolio reporting"))).to_be_visible()
+    tabs = page.get_by_role("navigation", name="Service sections")
+    expect(tabs.get_by_role("link", name="Operations")).to_have_attribute("aria-current", "page")
+    levels = page.locator("#levels")
+    expect(levels).to_contain_text("Status pack within 5 working days of month end")
+    page.screenshot(path=str(ARTIFACTS / "operations-tab.png"), full_page=True)
+    assert problems == []
