@@ -1,3 +1,530 @@
-from ninja import Router
+"""API of risks and issues (`/api/v1/orgs/{org}/...`): a service's register, each item
+with its actions and story, the steps of the story (escalate, de-escalate, make issue,
+the Owner's decision, close, reopen), and the organisation's escalations list.
+
+Every write goes through `carte.operations.services.items`. Ids in a payload are resolved
+within the caller's organisation first (`ref()`), so another organisation's id is a 422
+naming the field.
+
+No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
+"""
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from carte.catalogue.api import Strict
+from carte.catalogue.models import Service
+from carte.core.api import Stamped, api_actor, no_nulls, ref
+from carte.core.errors import forbidden
+from carte.core.listing import get_for
+from carte.core.permissions import VIEW, Actor, can
+from carte.operations.choices import (
+    ActionPurpose,
+    Affects,
+    Decision,
+    ItemKind,
+    ItemStatus,
+    RaisedAs,
+)
+from carte.operations.models import ItemAction, ItemEvent, RiskIssue
+from carte.operations.selectors import items as selectors
+from carte.operations.services import items as services
+from carte.organisations.models import Person
 
 router = Router()
+
+TAG = "Risks and issues"
+SERVICE = "/orgs/{org}/services/{int:id}/risks-issues"
+ITEM = "/orgs/{org}/risks-issues/{int:item_id}"
+ACTION = "/orgs/{org}/risks-issues/{int:item_id}/actions/{int:action_id}"
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class ServiceBrief(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class PersonBrief(Schema):
+    id: int
+    name: str
+
+
+class ItemOut(Stamped):
+    service: ServiceBrief
+    kind: ItemKind
+    title: str
+    description: str
+    cause: str
+    effect: str
+    probability: int
+    impact: int
+    score: int = Field(..., description="Probability times impact, 1 to 25.")
+    owner: PersonBrief | None
+    status: ItemStatus
+    level: Literal[1, 2, 3] = Field(
+        ..., description="1 service operations, 2 delivery management, 3 service ownership."
+    )
+    level_label: str
+    level_since: datetime = Field(..., description="When the item reached its level.")
+    became_issue_at: datetime | None = Field(
+        None, description="When a risk became an issue (null if raised as one)."
+    )
+    closed_at: datetime | None
+    decision: Decision | Literal[""]
+    decision_note: str
+    decided_at: datetime | None
+    open_actions: int
+    overdue_actions: int
+
+    @staticmethod
+    def resolve_level_label(obj: RiskIssue) -> str:
+        return obj.get_level_display()
+
+
+class ItemIn(Strict):
+    kind: ItemKind = ItemKind.RISK
+    title: str
+    description: str = ""
+    cause: str = ""
+    effect: str = ""
+    probability: int = Field(..., ge=1, le=5)
+    impact: int = Field(..., ge=1, le=5)
+    owner: int | None = Field(None, description="A person's id.")
+    level: Literal[1, 2, 3] = Field(
+        1, description="Above 1 only for delivery management (Managers, Owner, Director)."
+    )
+
+
+class ItemPatch(Strict):
+    title: str | None = None
+    description: str | None = None
+    cause: str | None = None
+    effect: str | None = None
+    probability: int | None = Field(None, ge=1, le=5)
+    impact: int | None = Field(None, ge=1, le=5)
+    owner: int | None = None
+
+
+class NoteIn(Strict):
+    note: str = Field(..., description="Why: required for every step of the story.")
+
+
+class DecideIn(Strict):
+    decision: Decision
+    note: str
+    title: str | None = Field(None, description="change: the change request's title.")
+    description: str | None = Field(None, description="change: what should change.")
+    affects: list[Affects] | None = Field(None, description="change: the documents it changes.")
+    reason: str | None = Field(
+        None,
+        description="change: a change reason (business, feedback, policy, tools); "
+        "close_service: a closure reason of the lifecycle.",
+    )
+    raised_as: RaisedAs | None = Field(None, description="change: manager by default.")
+    replacing_service: int | None = Field(
+        None, description="close_service with reason 'replaced': the replacing service's id."
+    )
+
+
+class EventOut(Schema):
+    id: int
+    kind: str = Field(
+        ...,
+        description="raised, escalated, deescalated, became_issue, decided, closed, reopened.",
+    )
+    from_level: int | None
+    to_level: int | None
+    note: str
+    at: datetime
+    actor: str = Field(..., description="Who did it, as they were known then.")
+
+    @staticmethod
+    def resolve_actor(obj: ItemEvent) -> str:
+        return obj.actor_label
+
+
+class StepOut(Schema):
+    event: EventOut
+    item: ItemOut
+
+
+class ActionOut(Stamped):
+    item_id: int
+    purpose: ActionPurpose
+    description: str
+    owner: PersonBrief
+    due_date: date
+    done_at: datetime | None
+    overdue: bool
+
+    @staticmethod
+    def resolve_overdue(obj: ItemAction) -> bool:
+        from carte.core.clock import today
+
+        return obj.done_at is None and obj.due_date < today()
+
+
+class ActionIn(Strict):
+    description: str
+    owner: int
+    due_date: date
+
+
+class ActionPatch(Strict):
+    description: str | None = None
+    owner: int | None = None
+    due_date: date | None = None
+
+
+class DoneIn(Strict):
+    done: bool
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _service(actor: Actor, pk: int) -> Service:
+    """The organisation's service (404 otherwise); risks and issues are for staff."""
+    service = get_for(actor, Service.objects.all(), pk)
+    if not can(actor, VIEW, RiskIssue):
+        raise forbidden("Risks and issues are for the PMO's staff.")
+    return service
+
+
+def _item(actor: Actor, pk: int) -> RiskIssue:
+    return selectors.item_get(actor, pk)
+
+
+def _owner(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    if "owner" in data:
+        data["owner"] = ref(actor, Person, data["owner"], "owner")
+    return data
+
+
+def _action(actor: Actor, item_id: int, pk: int) -> ItemAction:
+    return get_for(
+        actor,
+        ItemAction.objects.filter(item_id=item_id).select_related("item", "owner"),
+        pk,
+    )
+
+
+def _step(actor: Actor, item_id: int, event: ItemEvent) -> dict[str, Any]:
+    return {"event": event, "item": _item(actor, item_id)}
+
+
+# ---------------------------------------------------------------- items
+
+
+@router.get(
+    SERVICE,
+    response=list[ItemOut],
+    tags=[TAG],
+    summary="List the risks and issues of a service",
+    operation_id="operations_items_list",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def items_list(
+    request: HttpRequest, org: str, id: int, filters: Query[selectors.ItemFilter]
+) -> Any:
+    """Open items by default (`state`), highest score first."""
+    actor = api_actor(request, org)
+    return selectors.items_for_service(actor, _service(actor, id), filters)
+
+
+@router.post(
+    SERVICE,
+    response={201: ItemOut},
+    tags=[TAG],
+    summary="Raise a risk or an issue on a service",
+    operation_id="operations_items_create",
+)
+def items_create(request: HttpRequest, org: str, id: int, payload: ItemIn) -> Any:
+    """At service operations (level 1) unless a higher level is given by delivery
+    management; the people of a higher level are told."""
+    actor = api_actor(request, org)
+    service = _service(actor, id)
+    data = _owner(actor, payload.model_dump())
+    item = services.item_create(actor=actor, service=service, data=data)
+    return Status(201, _item(actor, item.pk))
+
+
+@router.get(
+    ITEM,
+    response=ItemOut,
+    tags=[TAG],
+    summary="Retrieve a risk or issue",
+    operation_id="operations_items_retrieve",
+)
+def items_retrieve(request: HttpRequest, org: str, item_id: int) -> Any:
+    actor = api_actor(request, org)
+    return _item(actor, item_id)
+
+
+@router.patch(
+    ITEM,
+    response=ItemOut,
+    tags=[TAG],
+    summary="Change a risk or issue",
+    operation_id="operations_items_update",
+)
+def items_update(request: HttpRequest, org: str, item_id: int, payload: ItemPatch) -> Any:
+    """Title, description, cause, effect, probability, impact, owner; kind, level and
+    status move through the steps below."""
+    actor = api_actor(request, org)
+    item = _item(actor, item_id)
+    data = no_nulls(
+        payload.model_dump(exclude_unset=True),
+        ("title", "description", "cause", "effect", "probability", "impact"),
+    )
+    services.item_update(actor=actor, item=item, data=_owner(actor, data))
+    return _item(actor, item_id)
+
+
+@router.post(
+    ITEM + "/archive",
+    response=ItemOut,
+    tags=[TAG],
+    summary="Archive a risk or issue",
+    operation_id="operations_items_archive",
+)
+def items_archive(request: HttpRequest, org: str, item_id: int) -> Any:
+    actor = api_actor(request, org)
+    services.item_archive(actor=actor, item=_item(actor, item_id))
+    return _item(actor, item_id)
+
+
+@router.post(
+    ITEM + "/restore",
+    response=ItemOut,
+    tags=[TAG],
+    summary="Restore an archived risk or issue",
+    operation_id="operations_items_restore",
+)
+def items_restore(request: HttpRequest, org: str, item_id: int) -> Any:
+    actor = api_actor(request, org)
+    services.item_restore(actor=actor, item=_item(actor, item_id))
+    return _item(actor, item_id)
+
+
+@router.get(
+    ITEM + "/events",
+    response=list[EventOut],
+    tags=[TAG],
+    summary="The story of a risk or issue",
+    operation_id="operations_item_events_list",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def item_events(request: HttpRequest, org: str, item_id: int) -> Any:
+    """Raised, escalated and handed down, became an issue, decided, closed: newest first."""
+    actor = api_actor(request, org)
+    return selectors.item_events(_item(actor, item_id))
+
+
+# ---------------------------------------------------------------- steps of the story
+
+
+@router.post(
+    ITEM + "/escalate",
+    response={201: StepOut},
+    tags=[TAG],
+    summary="Escalate one level up, with a note",
+    operation_id="operations_items_escalate",
+)
+def items_escalate(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+    """1 → 2 by anyone on the service; 2 → 3 by delivery management (not an Operative);
+    past level 3: 409, nothing written. The people of the level reached are told."""
+    actor = api_actor(request, org)
+    event = services.item_escalate(actor=actor, item=_item(actor, item_id), note=payload.note)
+    return Status(201, _step(actor, item_id, event))
+
+
+@router.post(
+    ITEM + "/deescalate",
+    response={201: StepOut},
+    tags=[TAG],
+    summary="Hand down one level, with a note",
+    operation_id="operations_items_deescalate",
+)
+def items_deescalate(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+    """By those who answer for the level it is at (the Owner at 3, delivery management
+    at 2); below level 1: 409."""
+    actor = api_actor(request, org)
+    event = services.item_deescalate(actor=actor, item=_item(actor, item_id), note=payload.note)
+    return Status(201, _step(actor, item_id, event))
+
+
+@router.post(
+    ITEM + "/make-issue",
+    response={201: StepOut},
+    tags=[TAG],
+    summary="A risk has happened: make it an issue",
+    operation_id="operations_items_make_issue",
+)
+def items_make_issue(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+    """The same item, its story and actions kept; new actions are resolution actions."""
+    actor = api_actor(request, org)
+    event = services.item_make_issue(actor=actor, item=_item(actor, item_id), note=payload.note)
+    return Status(201, _step(actor, item_id, event))
+
+
+@router.post(
+    ITEM + "/decide",
+    response={201: StepOut},
+    tags=[TAG],
+    summary="The Service Owner's decision on an item at service ownership",
+    operation_id="operations_items_decide",
+)
+def items_decide(request: HttpRequest, org: str, item_id: int, payload: DecideIn) -> Any:
+    """Only the service's Owner (403 otherwise, the Director included), only at level 3
+    (409 otherwise). `mitigate` needs an open action; `change` opens a draft change
+    request linked to the item (title, description, affects, reason, raised_as);
+    `close_service` starts the service's closure (reason: a lifecycle closure reason)."""
+    actor = api_actor(request, org)
+    item = _item(actor, item_id)
+    data = payload.model_dump(exclude_unset=True)
+    decision, note = data.pop("decision"), data.pop("note")
+    data = {k: v for k, v in data.items() if v is not None}
+    if "replacing_service" in data:
+        data["replacing_service"] = ref(
+            actor, Service, data["replacing_service"], "replacing_service"
+        )
+    event = services.item_decide(actor=actor, item=item, decision=decision, note=note, **data)
+    return Status(201, _step(actor, item_id, event))
+
+
+@router.post(
+    ITEM + "/close",
+    response={201: StepOut},
+    tags=[TAG],
+    summary="Close a risk or issue, with a note",
+    operation_id="operations_items_close",
+)
+def items_close(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+    """By those who answer for the level it is at."""
+    actor = api_actor(request, org)
+    event = services.item_close(actor=actor, item=_item(actor, item_id), note=payload.note)
+    return Status(201, _step(actor, item_id, event))
+
+
+@router.post(
+    ITEM + "/reopen",
+    response={201: StepOut},
+    tags=[TAG],
+    summary="Reopen a closed risk or issue, with a note",
+    operation_id="operations_items_reopen",
+)
+def items_reopen(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+    actor = api_actor(request, org)
+    event = services.item_reopen(actor=actor, item=_item(actor, item_id), note=payload.note)
+    return Status(201, _step(actor, item_id, event))
+
+
+# ---------------------------------------------------------------- actions
+
+
+@router.get(
+    ITEM + "/actions",
+    response=list[ActionOut],
+    tags=[TAG],
+    summary="List the actions of a risk or issue",
+    operation_id="operations_item_actions_list",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def actions_list(request: HttpRequest, org: str, item_id: int) -> Any:
+    """Live actions, open first, by due date."""
+    actor = api_actor(request, org)
+    return selectors.item_actions(_item(actor, item_id))
+
+
+@router.post(
+    ITEM + "/actions",
+    response={201: ActionOut},
+    tags=[TAG],
+    summary="Add a mitigation or resolution action",
+    operation_id="operations_item_actions_create",
+)
+def actions_create(request: HttpRequest, org: str, item_id: int, payload: ActionIn) -> Any:
+    """Mitigation for a risk, resolution for an issue: what, who (a person's id), by
+    when."""
+    actor = api_actor(request, org)
+    item = _item(actor, item_id)
+    action = services.action_create(
+        actor=actor, item=item, data=_owner(actor, payload.model_dump())
+    )
+    return Status(201, _action(actor, item_id, action.pk))
+
+
+@router.patch(
+    ACTION,
+    response=ActionOut,
+    tags=[TAG],
+    summary="Change an action",
+    operation_id="operations_item_actions_update",
+)
+def actions_update(
+    request: HttpRequest, org: str, item_id: int, action_id: int, payload: ActionPatch
+) -> Any:
+    actor = api_actor(request, org)
+    action = _action(actor, item_id, action_id)
+    data = no_nulls(payload.model_dump(exclude_unset=True), ("description", "owner", "due_date"))
+    services.action_update(actor=actor, action=action, data=_owner(actor, data))
+    return _action(actor, item_id, action_id)
+
+
+@router.post(
+    ACTION + "/done",
+    response=ActionOut,
+    tags=[TAG],
+    summary="Mark an action done, or open it again",
+    operation_id="operations_item_actions_done",
+)
+def actions_done(
+    request: HttpRequest, org: str, item_id: int, action_id: int, payload: DoneIn
+) -> Any:
+    actor = api_actor(request, org)
+    action = _action(actor, item_id, action_id)
+    services.action_done(actor=actor, action=action, done=payload.done)
+    return _action(actor, item_id, action_id)
+
+
+@router.post(
+    ACTION + "/archive",
+    response=ActionOut,
+    tags=[TAG],
+    summary="Archive an action",
+    operation_id="operations_item_actions_archive",
+)
+def actions_archive(request: HttpRequest, org: str, item_id: int, action_id: int) -> Any:
+    actor = api_actor(request, org)
+    action = _action(actor, item_id, action_id)
+    services.action_archive(actor=actor, action=action)
+    return _action(actor, item_id, action_id)
+
+
+# ---------------------------------------------------------------- escalations
+
+
+@router.get(
+    "/orgs/{org}/escalations",
+    response=list[ItemOut],
+    tags=[TAG],
+    summary="The organisation's escalated risks and issues",
+    operation_id="operations_escalations_list",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def escalations_list(
+    request: HttpRequest, org: str, filters: Query[selectors.EscalationFilter]
+) -> Any:
+    """Open items at delivery management (2) and service ownership (3), highest level
+    first; `mine=true`: the ones at the level the caller answers for."""
+    actor = api_actor(request, org)
+    return selectors.escalations(actor, filters)

@@ -1,0 +1,271 @@
+"""Reads of risks and issues: a service's register, one item with its actions and story,
+the organisation's escalations list, the items at the level a user answers for, and the
+Operations tab's section. Each list is one query (counts and the time an item reached
+its level are computed in it), whatever the number of items.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from django.db.models import (
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
+from django.db.models.functions import Coalesce, RowNumber
+from pydantic import Field
+
+from carte.catalogue.models import Service
+from carte.core.clock import today
+from carte.core.errors import forbidden
+from carte.core.listing import ListFilter, get_for
+from carte.core.permissions import (
+    VIEW,
+    Actor,
+    _service_roles,
+    can,
+)
+from carte.operations.choices import ItemKind, ItemStatus, Level
+from carte.operations.models import ItemAction, ItemEvent, RiskIssue
+
+SECTION_TOP = 5  # items listed per level on the Operations tab
+
+
+class ItemFilter(ListFilter):
+    """A service's risks and issues: by kind, open or closed, level, words in the title."""
+
+    q: str | None = Field(None, description="Words in the title.")
+    kind: ItemKind | None = Field(None, description="risk or issue.")
+    state: Literal["open", "closed", "all"] = Field(
+        "open", description="Open items (the default), closed ones, or both."
+    )
+    level: int | None = Field(
+        None,
+        ge=1,
+        le=3,
+        description="1 service operations, 2 delivery management, 3 service ownership.",
+    )
+    ordering: str | None = Field(
+        None, description="score (highest first by default), level, title, raised."
+    )
+
+    ORDERING: ClassVar[dict[str, str]] = {
+        "-score": "score",
+        "level": "level",
+        "title": "title",
+        "raised": "created_at",
+    }
+
+    def filter_q(self, value: str | None) -> Q:
+        return Q(title__icontains=value) if value else Q()
+
+    def filter_state(self, value: str) -> Q:
+        return Q() if value == "all" else Q(status=value)
+
+    def order_by(self) -> list[str]:
+        key = self.ordering or "-score"
+        if key in ("-score", "score"):
+            sign = "-" if key == "-score" else ""
+            return [f"{sign}score", f"{sign}id"]
+        return super().order_by()
+
+
+class EscalationFilter(ListFilter):
+    """The organisation's open items at delivery management and service ownership."""
+
+    q: str | None = Field(None, description="Words in the title.")
+    service: int | None = Field(None, description="A service's id.")
+    level: int | None = Field(None, ge=2, le=3, description="2 or 3; both by default.")
+    mine: bool | None = Field(
+        None, description="Only the items at the level the caller answers for."
+    )
+    ordering: str | None = Field(
+        None, description="level (highest first by default), score, since, service."
+    )
+
+    ORDERING: ClassVar[dict[str, str]] = {
+        "-level": "level",
+        "score": "score",
+        "since": "level_since",
+        "service": "service__code",
+    }
+
+    def filter_q(self, value: str | None) -> Q:
+        return Q(title__icontains=value) if value else Q()
+
+    def filter_service(self, value: int | None) -> Q:
+        return Q(service_id=value) if value else Q()
+
+    def filter_mine(self, value: bool | None) -> Q:
+        return Q()  # needs the actor: applied by `escalations()`
+
+    def order_by(self) -> list[str]:
+        key = self.ordering or "-level"
+        if key in ("-level", "level"):
+            sign = "-" if key == "-level" else ""
+            return [f"{sign}level", "-score", "id"]
+        return super().order_by()
+
+
+def _require_view(actor: Actor) -> None:
+    if not can(actor, VIEW, RiskIssue):
+        raise forbidden("Risks and issues are for the PMO's staff.")
+
+
+def _annotated(qs: QuerySet[RiskIssue]) -> QuerySet[RiskIssue]:
+    """Items with their owner and service, open and overdue actions, and since when they
+    have been at their level (the latest event that brought them there)."""
+    live_actions = ItemAction.objects.filter(item=OuterRef("pk"), archived_at__isnull=True)
+    open_actions = live_actions.filter(done_at__isnull=True)
+    overdue = open_actions.filter(due_date__lt=today())
+
+    def counted(actions: QuerySet[ItemAction]) -> Coalesce:
+        return Coalesce(
+            Subquery(
+                actions.order_by().values("item").annotate(n=Count("id")).values("n"),
+                output_field=IntegerField(),
+            ),
+            Value(0),
+        )
+
+    since = (
+        ItemEvent.objects.filter(item=OuterRef("pk"), to_level=OuterRef("level"))
+        .exclude(kind__in=("decided", "closed", "reopened", "became_issue"))
+        .order_by("-at", "-id")
+        .values("at")[:1]
+    )
+    return qs.select_related("service", "owner").annotate(
+        open_actions=counted(open_actions),
+        overdue_actions=counted(overdue),
+        level_since=Coalesce(Subquery(since, output_field=DateTimeField()), F("created_at")),
+    )
+
+
+def items_for_service(actor: Actor, service: Service, filters: ItemFilter) -> QuerySet[RiskIssue]:
+    """The service's register, filtered; highest score first by default."""
+    _require_view(actor)
+    qs = RiskIssue.objects.filter(organisation_id=actor.organisation.pk, service=service)
+    return filters.apply(_annotated(qs))
+
+
+def item_get(actor: Actor, pk: int | str, *, action: str = VIEW) -> RiskIssue:
+    """One item of the organisation (404 otherwise), with its counts."""
+    return get_for(actor, _annotated(RiskIssue.objects.all()), pk, action=action)
+
+
+def item_of_service(
+    actor: Actor, service: Service, pk: int | str, *, action: str = VIEW
+) -> RiskIssue:
+    return get_for(actor, _annotated(RiskIssue.objects.filter(service=service)), pk, action=action)
+
+
+def item_actions(item: RiskIssue) -> QuerySet[ItemAction]:
+    """The item's live actions, open first by due date, with their owners."""
+    return (
+        ItemAction.objects.filter(item=item, archived_at__isnull=True)
+        .select_related("owner")
+        .order_by(F("done_at").asc(nulls_first=True), "due_date", "id")
+    )
+
+
+def item_events(item: RiskIssue) -> QuerySet[ItemEvent]:
+    """The item's story, newest first."""
+    return ItemEvent.objects.filter(item=item, archived_at__isnull=True).order_by("-at", "-id")
+
+
+def _mine_q(actor: Actor, levels: tuple[int, ...]) -> Q:
+    """Items at the level the user answers for on their services: Operatives at 1,
+    Managers at 2, the Owner at 3."""
+    roles = _service_roles(actor)
+    by_level: dict[int, frozenset[int]] = {
+        Level.OPERATIONS: roles["operative"],
+        Level.DELIVERY: roles["manager"],
+        Level.OWNERSHIP: roles["owner"],
+    }
+    q = Q(pk__in=[])
+    for level in levels:
+        if by_level[level]:
+            q |= Q(level=level, service_id__in=sorted(by_level[level]))
+    return q
+
+
+def escalations(actor: Actor, filters: EscalationFilter) -> QuerySet[RiskIssue]:
+    """Open items escalated to delivery management or service ownership, with service,
+    owner, since when at their level and overdue actions; `mine`: the ones at my level."""
+    _require_view(actor)
+    qs = RiskIssue.objects.filter(
+        organisation_id=actor.organisation.pk,
+        status=ItemStatus.OPEN,
+        level__gte=Level.DELIVERY,
+        archived_at__isnull=True,
+        service__archived_at__isnull=True,
+    )
+    if filters.mine:
+        qs = qs.filter(_mine_q(actor, (Level.DELIVERY, Level.OWNERSHIP)))
+    return filters.apply(_annotated(qs))
+
+
+def my_level_items(actor: Actor) -> QuerySet[RiskIssue]:
+    """Open items at the level this user answers for on their services (the views of
+    the level an item reached), highest level and score first."""
+    _require_view(actor)
+    return _annotated(
+        RiskIssue.objects.filter(
+            organisation_id=actor.organisation.pk,
+            status=ItemStatus.OPEN,
+            archived_at__isnull=True,
+        ).filter(_mine_q(actor, tuple(Level.values)))
+    ).order_by("-level", "-score", "id")
+
+
+def section(actor: Actor, service: Service) -> dict[str, Any]:
+    """The Operations tab's risks and issues: open items counted by level and the top
+    ones of each level by score (two queries, three with the right to add)."""
+    _require_view(actor)
+    open_items = RiskIssue.objects.filter(
+        organisation_id=actor.organisation.pk,
+        service=service,
+        status=ItemStatus.OPEN,
+        archived_at__isnull=True,
+    )
+    counts: dict[int, int] = {}
+    kinds: dict[str, int] = {}
+    for level, kind, n in (
+        open_items.order_by().values_list("level", "kind").annotate(n=Count("id"))
+    ):
+        counts[level] = counts.get(level, 0) + n
+        kinds[kind] = kinds.get(kind, 0) + n
+    top = list(
+        _annotated(open_items)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("level")], order_by=[F("score").desc(), F("id").desc()]
+            )
+        )
+        .filter(rank__lte=SECTION_TOP)
+        .order_by("-level", "-score", "-id")
+    )
+    levels = [
+        {
+            "level": level,
+            "label": label,
+            "count": counts.get(level, 0),
+            "items": [i for i in top if i.level == level],
+        }
+        for level, label in reversed(Level.choices)
+    ]
+    return {
+        "levels": levels,
+        "total": sum(counts.values()),
+        "risks": kinds.get(ItemKind.RISK, 0),
+        "issues": kinds.get(ItemKind.ISSUE, 0),
+        "can_add": can(actor, "add", RiskIssue(service=service, organisation=actor.organisation)),
+    }

@@ -1,0 +1,600 @@
+"""Writes of risks and issues (M-18): the item itself, its mitigation or resolution
+actions, and the moves of its story (escalation up and down the three levels, a risk
+becoming an issue, the Owner's decision, closing and reopening), each recorded as an
+`ItemEvent` with the note that explains it and audited in the same transaction.
+
+Who answers for an item depends on the level it sits at: the service's Operatives (and
+whoever manages the service) at service operations, delivery management (the service's
+Managers, its Owner, the Director and PMO Managers) at level 2, the service's own Owner
+at level 3. Escalating to a level tells its people (a notice, later e-mailed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from django.db import transaction
+from django.urls import reverse
+
+from carte.catalogue.choices import ServiceRoleKind
+from carte.catalogue.models import Service, ServiceRole
+from carte.core import audit
+from carte.core.clock import now
+from carte.core.errors import CONFLICT, DomainError, forbidden
+from carte.core.models import AuditAction
+from carte.core.permissions import (
+    ADD,
+    ARCHIVE,
+    CHANGE,
+    ESCALATE,
+    OWNER_DECIDES,
+    Actor,
+    is_service_owner,
+    manages_service,
+    require,
+    works_on_service,
+)
+from carte.core.services import (
+    archive_object,
+    check_same_org,
+    create_object,
+    restore_object,
+    update_object,
+)
+from carte.operations.choices import (
+    ActionPurpose,
+    Decision,
+    ItemKind,
+    ItemStatus,
+    Level,
+    NoticeKind,
+)
+from carte.operations.models import ItemAction, ItemEvent, RiskIssue
+from carte.operations.notices import notify
+from carte.organisations.models import Person, User
+
+# The kinds of step an item's story records (ItemEvent.kind).
+RAISED = "raised"
+ESCALATED = "escalated"
+DEESCALATED = "deescalated"
+BECAME_ISSUE = "became_issue"
+DECIDED = "decided"
+CLOSED = "closed"
+REOPENED = "reopened"
+EVENT_LABELS: dict[str, str] = {
+    RAISED: "Raised",
+    ESCALATED: "Escalated",
+    DEESCALATED: "De-escalated",
+    BECAME_ISSUE: "Became an issue",
+    DECIDED: "Owner's decision",
+    CLOSED: "Closed",
+    REOPENED: "Reopened",
+}
+
+ITEM_FIELDS = ("title", "description", "cause", "effect", "probability", "impact", "owner")
+ACTION_FIELDS = ("description", "owner", "due_date")
+# Who is told when an item reaches a level: the service role answering for it.
+LEVEL_ROLES: dict[int, str] = {
+    Level.OPERATIONS: ServiceRoleKind.OPERATIVE,
+    Level.DELIVERY: ServiceRoleKind.MANAGER,
+    Level.OWNERSHIP: ServiceRoleKind.OWNER,
+}
+WHO_AT_LEVEL: dict[int, str] = {
+    Level.OPERATIONS: "whoever works on the service",
+    Level.DELIVERY: "the service's Managers, its Owner, the Director or a PMO Manager",
+    Level.OWNERSHIP: "the Service Owner",
+}
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _text(field: str, value: Any, *, required: bool = True, limit: int = 0) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise DomainError.field(field, "This field is required.")
+    if limit and len(text) > limit:
+        raise DomainError.field(field, f"At most {limit} characters.")
+    return text
+
+
+def _note(note: str | None, why: str) -> str:
+    text = (note or "").strip()
+    if not text:
+        raise DomainError.field("note", f"Write a note: {why}")
+    return text
+
+
+def _unknown(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    extra = sorted(set(data) - set(allowed))
+    if extra:
+        raise DomainError.field(extra[0], "No such field.")
+
+
+def _open(item: RiskIssue, doing: str) -> None:
+    if item.status != ItemStatus.OPEN:
+        raise DomainError(f"This item is closed: reopen it before you {doing}.", code=CONFLICT)
+    if item.archived_at is not None:
+        raise DomainError(f"This item is archived: restore it before you {doing}.", code=CONFLICT)
+
+
+def _unchanged(item: RiskIssue) -> None:
+    """Lock the item's row and refuse a step taken on a stale copy: of two people pressing
+    the same button at once, the second is told what happened instead of moving it twice."""
+    stored = (
+        RiskIssue.objects.select_for_update()
+        .filter(pk=item.pk)
+        .values("level", "status", "kind")
+        .first()
+    )
+    if stored is None or (stored["level"], stored["status"], stored["kind"]) != (
+        item.level,
+        item.status,
+        item.kind,
+    ):
+        raise DomainError(
+            "This item has just been moved by someone else: reload it to see where it is.",
+            code=CONFLICT,
+        )
+
+
+def answers_at(actor: Actor, item: RiskIssue, level: int) -> bool:
+    """Is the actor among those responsible for the item at `level` (M-18)?"""
+    if actor.system:
+        return True
+    if level >= Level.OWNERSHIP:
+        return is_service_owner(actor, item)
+    if level == Level.DELIVERY:
+        return manages_service(actor, item)
+    return works_on_service(actor, item)
+
+
+def may_escalate(actor: Actor, item: RiskIssue) -> bool:
+    """Raising to delivery management: anyone on the service; to ownership: delivery
+    management (not an Operative)."""
+    if item.level >= Level.OWNERSHIP:
+        return False
+    needed = Level.OPERATIONS if item.level == Level.OPERATIONS else Level.DELIVERY
+    return answers_at(actor, item, needed)
+
+
+def may_deescalate(actor: Actor, item: RiskIssue) -> bool:
+    """Handing an item down is for those who answer for the level it sits at."""
+    return item.level > Level.OPERATIONS and answers_at(actor, item, item.level)
+
+
+def _event(
+    actor: Actor,
+    item: RiskIssue,
+    kind: str,
+    *,
+    note: str = "",
+    from_level: int | None = None,
+    to_level: int | None = None,
+) -> ItemEvent:
+    return ItemEvent.objects.create(
+        organisation_id=item.organisation_id,
+        item=item,
+        kind=kind,
+        from_level=from_level,
+        to_level=to_level,
+        note=note,
+        at=now(),
+        actor=actor.user,
+        actor_label=actor.label,
+    )
+
+
+def item_url(actor: Actor, item: RiskIssue) -> str:
+    return reverse("operations:item", args=[actor.organisation.slug, item.service_id, item.pk])
+
+
+def level_people(service: Service, level: int) -> list[User]:
+    """The users answering for `level` on the service: its Operatives, Managers or Owner
+    (people with a login, live roles)."""
+    return [
+        role.person.user
+        for role in ServiceRole.objects.filter(
+            service=service,
+            role=LEVEL_ROLES[level],
+            archived_at__isnull=True,
+            person__archived_at__isnull=True,
+            person__user__isnull=False,
+            person__user__is_active=True,
+        ).select_related("person__user")
+        if role.person.user is not None
+    ]
+
+
+def _tell_level(actor: Actor, item: RiskIssue, event: ItemEvent, note: str) -> int:
+    """Notify the people of the level the item has reached (not the actor)."""
+    level = int(item.level)
+    users = [
+        u for u in level_people(item.service, level) if actor.user is None or u.pk != actor.user.pk
+    ]
+    verb = "escalated" if event.kind in (ESCALATED, RAISED) else "handed back"
+    kind_label = ItemKind(item.kind).label.lower()
+    return notify(
+        organisation=actor.organisation,
+        users=users,
+        kind=NoticeKind.ESCALATED,
+        key=f"escalated:item:{item.pk}:event:{event.pk}",
+        title=(
+            f"{item.service.code}: {kind_label} “{item.title}” {verb} to "
+            f"{Level(level).label.lower()}"
+        )[:300],
+        body=note,
+        url=item_url(actor, item),
+    )
+
+
+def _move(actor: Actor, item: RiskIssue, values: dict[str, Any]) -> None:
+    """Set workflow fields (which item_update does not touch), save and audit them."""
+    before = audit.snapshot(item)
+    for name, value in values.items():
+        setattr(item, name, value)
+    item.save(update_fields=[*values, "updated_at"])
+    audit.record(
+        actor=actor,
+        obj=item,
+        action=AuditAction.UPDATE,
+        changes=audit.diff(before, audit.snapshot(item)),
+    )
+
+
+def _person(actor: Actor, field: str, person: Any, *, required: bool) -> Person | None:
+    if person is None:
+        if required:
+            raise DomainError.field(field, "Choose a person.")
+        return None
+    if not isinstance(person, Person):
+        raise DomainError.field(field, "Choose a person of this organisation.")
+    check_same_org(actor, live=True, **{field: person})
+    return person
+
+
+# ---------------------------------------------------------------- the item
+
+
+def item_create(*, actor: Actor, service: Service, data: Mapping[str, Any]) -> RiskIssue:
+    """Raise a risk or an issue on a service, at service operations unless a level is
+    given by someone who may raise it there."""
+    _unknown(data, (*ITEM_FIELDS, "kind", "level"))
+    item = RiskIssue(service=service, organisation=actor.organisation)
+    require(actor, ADD, item)
+    check_same_org(actor, live=True, service=service)
+    kind = data.get("kind") or ItemKind.RISK
+    if kind not in ItemKind.values:
+        raise DomainError.field("kind", "Choose risk or issue.")
+    level = data.get("level") or Level.OPERATIONS
+    if level not in Level.values:
+        raise DomainError.field("level", "Choose a level from 1 to 3.")
+    if level > Level.OPERATIONS and not answers_at(actor, item, Level.DELIVERY):
+        raise DomainError.field(
+            "level",
+            f"Only {WHO_AT_LEVEL[Level.DELIVERY]} may raise an item above service operations.",
+        )
+    for name in ITEM_FIELDS:
+        if name in data:
+            setattr(item, name, data[name])
+    item.title = _text("title", data.get("title"), limit=200)
+    item.owner = _person(actor, "owner", data.get("owner"), required=False)
+    item.kind = kind
+    item.level = level
+    with transaction.atomic():
+        create_object(actor, item)
+        event = _event(actor, item, RAISED, note=item.description, to_level=level)
+        if level > Level.OPERATIONS:
+            _tell_level(actor, item, event, item.description)
+    return item
+
+
+def item_update(*, actor: Actor, item: RiskIssue, data: Mapping[str, Any]) -> RiskIssue:
+    """Change what the item says (title, cause and effect, probability and impact, owner);
+    its kind, level and status move only through their own steps."""
+    require(actor, CHANGE, item)
+    _unknown(data, ITEM_FIELDS)
+    values = dict(data)
+    if "title" in values:
+        values["title"] = _text("title", values["title"], limit=200)
+    if "owner" in values:
+        values["owner"] = _person(actor, "owner", values["owner"], required=False)
+    for name in ("probability", "impact"):
+        if name in values and values[name] is None:
+            raise DomainError.field(name, "Rate it from 1 to 5.")
+    if item.archived_at is not None:
+        raise DomainError("This item is archived: restore it before you change it.", code=CONFLICT)
+    with transaction.atomic():
+        return update_object(actor, item, values)
+
+
+def item_archive(*, actor: Actor, item: RiskIssue) -> RiskIssue:
+    """Archive an item entered by mistake (it is kept and can be restored)."""
+    require(actor, ARCHIVE, item)
+    with transaction.atomic():
+        return archive_object(actor, item)
+
+
+def item_restore(*, actor: Actor, item: RiskIssue) -> RiskIssue:
+    require(actor, ARCHIVE, item)
+    with transaction.atomic():
+        return restore_object(actor, item)
+
+
+# ---------------------------------------------------------------- escalation
+
+
+def item_escalate(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
+    """Move the item one level up, with the note that says why; the people of the level
+    it reaches are told."""
+    require(actor, ESCALATE, item)
+    _open(item, "escalate it")
+    if item.level >= Level.OWNERSHIP:
+        raise DomainError(
+            "This item is already at service ownership, the top level: it cannot be "
+            "escalated further. The Service Owner decides on it.",
+            code=CONFLICT,
+        )
+    if not may_escalate(actor, item):
+        raise forbidden(
+            f"Only {WHO_AT_LEVEL[Level.DELIVERY]} may escalate an item to service ownership."
+        )
+    text = _note(note, "why does it need the next level?")
+    with transaction.atomic():
+        _unchanged(item)
+        before = int(item.level)
+        _move(actor, item, {"level": before + 1})
+        event = _event(actor, item, ESCALATED, note=text, from_level=before, to_level=before + 1)
+        _tell_level(actor, item, event, text)
+    return event
+
+
+def item_deescalate(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
+    """Hand the item back one level down, with a note; its people are told."""
+    require(actor, ESCALATE, item)
+    _open(item, "hand it down")
+    if item.level <= Level.OPERATIONS:
+        raise DomainError(
+            "This item is at service operations, the first level: it cannot go lower.",
+            code=CONFLICT,
+        )
+    if not may_deescalate(actor, item):
+        raise forbidden(
+            f"Only {WHO_AT_LEVEL[int(item.level)]} may hand down an item at "
+            f"{Level(item.level).label.lower()}."
+        )
+    text = _note(note, "what should the level below do now?")
+    with transaction.atomic():
+        _unchanged(item)
+        before = int(item.level)
+        _move(actor, item, {"level": before - 1})
+        event = _event(actor, item, DEESCALATED, note=text, from_level=before, to_level=before - 1)
+        _tell_level(actor, item, event, text)
+    return event
+
+
+# ---------------------------------------------------------------- risk to issue
+
+
+def item_make_issue(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
+    """The risk has happened: the same row becomes an issue, its events and actions kept;
+    actions added from now on are resolution actions."""
+    require(actor, CHANGE, item)
+    if item.kind == ItemKind.ISSUE:
+        raise DomainError("This is an issue already.", code=CONFLICT)
+    _open(item, "make it an issue")
+    text = _note(note, "what happened?")
+    with transaction.atomic():
+        _unchanged(item)
+        _move(actor, item, {"kind": ItemKind.ISSUE, "became_issue_at": now()})
+        return _event(actor, item, BECAME_ISSUE, note=text, to_level=item.level)
+
+
+# ---------------------------------------------------------------- the Owner's decision
+
+
+def item_decide(
+    *, actor: Actor, item: RiskIssue, decision: str, note: str, **payload: Any
+) -> ItemEvent:
+    """The Service Owner's decision on an item at service ownership: agree the
+    mitigation, accept it, change the service (a change request linked to the item) or
+    close the service (the lifecycle's closure starts). The item stays open until
+    closed.
+
+    `payload`: for `change`, title, description, affects, reason (a ChangeReason,
+    "business" by default) and raised_as ("manager" by default); for `close_service`,
+    reason (a lifecycle ClosureReason) and replacing_service when it is "replaced"."""
+    if not actor.system and not is_service_owner(actor, item):
+        raise forbidden(
+            "Only the Service Owner decides on a risk or issue escalated to service "
+            "ownership (the Director cannot decide in the Owner's place)."
+        )
+    require(actor, OWNER_DECIDES, item)
+    _open(item, "decide on it")
+    if item.level != Level.OWNERSHIP:
+        raise DomainError(
+            "The Owner decides on an item once it has been escalated to service ownership; "
+            f"this one is at {Level(item.level).label.lower()}.",
+            code=CONFLICT,
+        )
+    if decision not in Decision.values:
+        raise DomainError.field("decision", "Choose one of the four decisions.")
+    text = _note(note, "explain the decision.")
+    with transaction.atomic():
+        _unchanged(item)
+        if decision == Decision.MITIGATE:
+            _unknown(payload, ())
+            if not ItemAction.objects.filter(
+                item=item, archived_at__isnull=True, done_at__isnull=True
+            ).exists():
+                raise DomainError.field(
+                    "decision",
+                    "Add the mitigation or resolution action you agree to first: this item "
+                    "has no open action.",
+                )
+        elif decision == Decision.ACCEPT:
+            _unknown(payload, ())
+        elif decision == Decision.CHANGE:
+            _open_change(actor, item, text, payload)
+        else:
+            _start_closure(actor, item, text, payload)
+        _move(
+            actor,
+            item,
+            {
+                "decision": decision,
+                "decision_note": text,
+                "decided_at": now(),
+                "decided_by": actor.user,
+            },
+        )
+        return _event(actor, item, DECIDED, note=text, to_level=item.level)
+
+
+def _open_change(actor: Actor, item: RiskIssue, note: str, payload: dict[str, Any]) -> Any:
+    from carte.operations.choices import ChangeReason, RaisedAs
+    from carte.operations.services import changes
+
+    _unknown(payload, ("title", "description", "affects", "reason", "raised_as"))
+    affects = list(payload.get("affects") or [])
+    if not affects:
+        raise DomainError.field("affects", "Name the documents the change affects.")
+    raised_by = (
+        Person.objects.filter(
+            organisation=actor.organisation, user=actor.user, archived_at__isnull=True
+        ).first()
+        if actor.user is not None
+        else None
+    )
+    return changes.change_request_create(
+        actor=actor,
+        service=item.service,
+        data={
+            "title": _text("title", payload.get("title") or item.title, limit=200),
+            "description": _text("description", payload.get("description") or note),
+            "raised_as": payload.get("raised_as") or RaisedAs.MANAGER,
+            "reason": payload.get("reason") or ChangeReason.BUSINESS,
+            "affects": affects,
+            "item": item,
+            "raised_by": raised_by,
+        },
+    )
+
+
+def _start_closure(actor: Actor, item: RiskIssue, note: str, payload: dict[str, Any]) -> Any:
+    from carte.lifecycle import services as lifecycle
+
+    _unknown(payload, ("reason", "replacing_service"))
+    extra = {}
+    if payload.get("replacing_service") is not None:
+        extra["replacing_service"] = payload["replacing_service"]
+    try:
+        return lifecycle.transition(
+            actor=actor,
+            service=item.service,
+            to="closing",
+            reason=payload.get("reason") or "",
+            explanation=note,
+            note=note,
+            **extra,
+        )
+    except DomainError as exc:
+        if "explanation" not in exc.errors:
+            raise
+        errors = {("note" if k == "explanation" else k): v for k, v in exc.errors.items()}
+        raise DomainError(exc.message, code=exc.code, errors=errors, extra=exc.extra) from exc
+
+
+# ---------------------------------------------------------------- closing
+
+
+def item_close(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
+    """Close the item (the risk has passed, the issue is resolved), by whoever answers
+    for it at its level, with a note."""
+    require(actor, CHANGE, item)
+    if item.status == ItemStatus.CLOSED:
+        raise DomainError("This item is closed already.", code=CONFLICT)
+    _open(item, "close it")
+    if not answers_at(actor, item, int(item.level)):
+        raise forbidden(
+            f"Only {WHO_AT_LEVEL[int(item.level)]} may close an item at "
+            f"{Level(item.level).label.lower()}."
+        )
+    text = _note(note, "why can it be closed?")
+    with transaction.atomic():
+        _unchanged(item)
+        _move(actor, item, {"status": ItemStatus.CLOSED, "closed_at": now()})
+        return _event(actor, item, CLOSED, note=text, to_level=item.level)
+
+
+def item_reopen(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
+    """Open a closed item again, at the level it was closed at, with a note."""
+    require(actor, CHANGE, item)
+    if item.status == ItemStatus.OPEN:
+        raise DomainError("This item is open already.", code=CONFLICT)
+    if item.archived_at is not None:
+        raise DomainError("This item is archived: restore it first.", code=CONFLICT)
+    if not answers_at(actor, item, int(item.level)):
+        raise forbidden(
+            f"Only {WHO_AT_LEVEL[int(item.level)]} may reopen an item at "
+            f"{Level(item.level).label.lower()}."
+        )
+    text = _note(note, "why is it open again?")
+    with transaction.atomic():
+        _unchanged(item)
+        _move(actor, item, {"status": ItemStatus.OPEN, "closed_at": None})
+        return _event(actor, item, REOPENED, note=text, to_level=item.level)
+
+
+# ---------------------------------------------------------------- actions
+
+
+def _check_action(actor: Actor, values: dict[str, Any], *, creating: bool) -> dict[str, Any]:
+    if creating or "description" in values:
+        values["description"] = _text("description", values.get("description"), limit=300)
+    if creating or "owner" in values:
+        values["owner"] = _person(actor, "owner", values.get("owner"), required=True)
+    if (creating or "due_date" in values) and values.get("due_date") is None:
+        raise DomainError.field("due_date", "Give the date it is due by.")
+    return values
+
+
+def action_create(*, actor: Actor, item: RiskIssue, data: Mapping[str, Any]) -> ItemAction:
+    """An action with its owner and due date: mitigation for a risk, resolution for an
+    issue."""
+    action = ItemAction(item=item, organisation=actor.organisation)
+    require(actor, ADD, action)
+    _unknown(data, ACTION_FIELDS)
+    _open(item, "add an action")
+    values = _check_action(actor, dict(data), creating=True)
+    action.purpose = (
+        ActionPurpose.RESOLUTION if item.kind == ItemKind.ISSUE else ActionPurpose.MITIGATION
+    )
+    for name, value in values.items():
+        setattr(action, name, value)
+    with transaction.atomic():
+        return create_object(actor, action)
+
+
+def action_update(*, actor: Actor, action: ItemAction, data: Mapping[str, Any]) -> ItemAction:
+    require(actor, CHANGE, action)
+    _unknown(data, ACTION_FIELDS)
+    values = _check_action(actor, dict(data), creating=False)
+    with transaction.atomic():
+        return update_object(actor, action, values)
+
+
+def action_done(*, actor: Actor, action: ItemAction, done: bool) -> ItemAction:
+    """Tick the action done (now) or open it again."""
+    require(actor, CHANGE, action)
+    if done == (action.done_at is not None):
+        return action
+    with transaction.atomic():
+        return update_object(actor, action, {"done_at": now() if done else None})
+
+
+def action_archive(*, actor: Actor, action: ItemAction) -> ItemAction:
+    require(actor, ARCHIVE, action)
+    with transaction.atomic():
+        return archive_object(actor, action)

@@ -1,0 +1,80 @@
+"""A real browser: an Operative raises a risk on the service's register and escalates it
+with a note (the form opens in place with htmx); the Service Manager then finds it in the
+escalations list. No console error on the way (a CSP violation shows up as one)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from carte.operations.tests.conftest import Ops
+from carte.organisations.tests.factories import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def world(transactional_db: None, ops: Ops) -> Ops:
+    return ops
+
+
+def test_an_operative_escalates_a_risk_and_the_manager_sees_it(
+    world: Ops, page: Any, live_server: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    ops = world
+    problems: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and "status of 422" not in message.text:
+            problems.append(f"console error: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+
+    def log_in(email: str) -> None:
+        page.goto("/login/")
+        page.get_by_label("E-mail").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_test_id("current-user")).to_have_text(email)
+
+    log_in("operative@acme.example")
+    page.goto(f"/o/acme/catalogue/services/{ops.service.pk}/operations/risks/")
+    page.get_by_role("link", name="Raise a risk or issue").click()
+    page.get_by_label("Title").fill("Gate reviewers double-booked in June")
+    page.get_by_label("Cause").fill("Two programmes booked the same review panel.")
+    page.get_by_label("Probability").select_option("4")
+    page.get_by_label("Impact").select_option("3")
+    page.get_by_role("button", name="Raise it").click()
+    expect(page.get_by_role("heading", name="Gate reviewers double-booked in June")).to_be_visible()
+    expect(page.get_by_test_id("score")).to_have_text("12")
+    expect(page.get_by_test_id("level")).to_contain_text("Service operations")
+
+    page.get_by_role("link", name="Escalate", exact=True).click()
+    form = page.get_by_test_id("item-form")
+    expect(form).to_be_visible()
+    assert "/escalate/" not in page.url  # opened in place
+    form.get_by_role("button", name="Escalate").click()
+    expect(form.get_by_role("alert")).to_contain_text("required")
+    form.get_by_label("Note").fill("The June gate for the ERP programme is at risk.")
+    form.get_by_role("button", name="Escalate").click()
+    expect(page.get_by_test_id("level")).to_contain_text("Delivery management")
+    expect(page.get_by_test_id("events")).to_contain_text(
+        "The June gate for the ERP programme is at risk."
+    )
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login/|/$"))
+
+    log_in("manager@acme.example")
+    page.goto("/o/acme/operations/escalations/")
+    page.get_by_label("At my level only").check()
+    rows = page.get_by_test_id("escalations")
+    expect(rows).to_contain_text("Gate reviewers double-booked in June")
+    expect(rows).to_contain_text("Delivery management")
+    rows.get_by_role("link", name="Gate reviewers double-booked in June").click()
+    expect(page.get_by_role("link", name="Escalate", exact=True)).to_be_visible()
+    assert problems == []
