@@ -1,3 +1,604 @@
-from ninja import Router
+"""API of change requests, improvements and feedback (M-19) under /api/v1/orgs/{org}/.
+
+Change requests: CRUD on `services/{id}/change-requests` and `change-requests/{cr_id}`,
+the moves `.../submit`, `.../decide` (the service's Owner only), `.../implement`, and
+the organisation's queue `GET change-requests`. Improvements: CRUD, `.../status`,
+`.../request-agreement` and `.../agree` (the Owner). Feedback: `POST` and `GET
+services/{id}/feedback`, and `GET services/{id}/satisfaction`. Every write goes through
+`carte.operations.services.changes`; ids in payloads are resolved within the caller's
+organisation (`ref`), so another organisation's id is a 422 naming the field.
+
+No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
+"""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import PageNumberPagination, paginate
+
+from carte.catalogue.api import Strict
+from carte.catalogue.models import Service
+from carte.core.api import Stamped, api_actor, no_nulls, ref
+from carte.core.errors import DomainError
+from carte.core.permissions import Actor
+from carte.operations.choices import (
+    Affects,
+    ChangeReason,
+    ChangeState,
+    ImprovementStatus,
+    RaisedAs,
+)
+from carte.operations.models import ChangeRequest, Improvement, RiskIssue
+from carte.operations.selectors import changes as selectors
+from carte.operations.services import changes as services
+from carte.organisations.models import Person
 
 router = Router()
+
+ORG = "/orgs/{org}"
+SERVICE = ORG + "/services/{int:id}"
+CHANGE = ORG + "/change-requests/{int:cr_id}"
+IMPROVEMENT = ORG + "/improvements/{int:improvement_id}"
+CHANGES = "Change requests"
+IMPROVEMENTS = "Improvements"
+FEEDBACK = "Feedback"
+
+
+# ---------------------------------------------------------------- schemas
+
+
+class ServiceBrief(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class PersonBrief(Schema):
+    id: int
+    name: str
+
+
+class VersionBrief(Schema):
+    id: int
+    number: int
+
+
+class ChangeRequestOut(Stamped):
+    number: int
+    reference: str = Field(..., description="CR-<number>, unique in the organisation.")
+    service: ServiceBrief
+    title: str
+    description: str
+    raised_by: PersonBrief | None
+    raised_as: RaisedAs
+    reason: ChangeReason
+    affects: list[Affects] = Field(..., description="The documents the change affects.")
+    state: ChangeState
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    decision_note: str
+    implemented_at: datetime | None
+    item_id: int | None = Field(None, description="The risk or issue behind it, if any.")
+    version_before: VersionBrief | None = Field(
+        None, description="The service's published version before the change was implemented."
+    )
+    version: VersionBrief | None = Field(
+        None, description="The version published when the change was implemented."
+    )
+
+
+class ChangeEventOut(Schema):
+    id: int
+    from_state: ChangeState | None
+    to_state: ChangeState
+    note: str
+    at: datetime
+    actor: str
+
+    @staticmethod
+    def resolve_from_state(obj: Any) -> str | None:
+        return obj.from_state or None
+
+    @staticmethod
+    def resolve_actor(obj: Any) -> str:
+        return str(obj.actor_label)
+
+
+class ChangeRequestDetailOut(ChangeRequestOut):
+    events: list[ChangeEventOut] = Field(..., description="Its story, oldest first.")
+
+    @staticmethod
+    def resolve_events(obj: Any) -> list[Any]:
+        return list(obj.events_list)
+
+
+class ChangeRequestIn(Strict):
+    title: str
+    description: str
+    raised_as: RaisedAs
+    reason: ChangeReason
+    affects: list[Affects] = Field(
+        default_factory=list, description="Needed before submitting: strategy, catalogue, handbook."
+    )
+    raised_by: int | None = Field(None, description="A person (id); the caller by default.")
+    item: int | None = Field(None, description="The risk or issue (id) of the same service.")
+
+
+class ChangeRequestPatch(Strict):
+    title: str | None = None
+    description: str | None = None
+    raised_as: RaisedAs | None = None
+    reason: ChangeReason | None = None
+    affects: list[Affects] | None = None
+    raised_by: int | None = None
+    item: int | None = None
+
+
+class NoteIn(Strict):
+    note: str = ""
+
+
+class DecisionIn(Strict):
+    approve: bool = Field(..., description="True approves the change, false rejects it.")
+    note: str = Field(..., description="Why: required.")
+
+
+class ImprovementOut(Stamped):
+    service_id: int
+    title: str = Field(..., description="The idea.")
+    description: str
+    expected_benefit: str
+    status: ImprovementStatus
+    raised_by: PersonBrief | None
+    note: str = Field(..., description="The latest note on a move or the Owner's answer.")
+    agreed_at: datetime | None
+
+
+class ImprovementIn(Strict):
+    title: str
+    description: str = ""
+    expected_benefit: str = ""
+    raised_by: int | None = None
+
+
+class ImprovementPatch(Strict):
+    title: str | None = None
+    description: str | None = None
+    expected_benefit: str | None = None
+    raised_by: int | None = None
+
+
+class ImprovementStatusIn(Strict):
+    status: ImprovementStatus = Field(
+        ...,
+        description="in_progress, awaiting (asks the Owner), dropped, or idea (reopen); "
+        "implemented is the Owner's (…/agree).",
+    )
+    note: str = ""
+
+
+class AgreeIn(Strict):
+    agree: bool
+    note: str = Field("", description="Required when sending it back (agree false).")
+
+
+class FeedbackIn(Strict):
+    rating: int = Field(..., description="1 (poor) to 5 (excellent).")
+    comment: str = ""
+    suggestion: str = Field("", description="A suggested change: becomes a draft request.")
+    person: int | None = Field(
+        None, description="PMO staff recording for a customer: the customer (a person id)."
+    )
+
+
+class FeedbackOut(Stamped):
+    service_id: int
+    person: PersonBrief | None
+    customer_group_id: int | None
+    rating: int
+    comment: str
+    suggestion: str
+    change_request_id: int | None
+    given_at: datetime
+
+
+class MonthOut(Schema):
+    month: date = Field(..., description="The month's first day.")
+    average: Decimal | None = Field(..., description="Average rating, one decimal.")
+    count: int
+
+
+class SatisfactionOut(Schema):
+    average: Decimal | None = Field(..., description="Over the months shown, weighted.")
+    count: int
+    months: list[MonthOut]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _service(actor: Actor, id: int) -> Service:
+    return selectors.service_for(actor, id)
+
+
+def _change(actor: Actor, cr_id: int) -> ChangeRequest:
+    return selectors.change_get(actor=actor, pk=cr_id)
+
+
+def _detail(actor: Actor, change: ChangeRequest) -> ChangeRequest:
+    """The change request as stored now, with its events (read once)."""
+    fresh = selectors.change_get(actor=actor, pk=change.pk)
+    fresh.events_list = list(selectors.change_events(actor=actor, change=fresh))  # type: ignore[attr-defined]
+    return fresh
+
+
+def _change_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    no_nulls(data, ("title", "description", "raised_as", "reason", "affects"))
+    if "raised_by" in data:
+        data["raised_by"] = ref(actor, Person, data["raised_by"], "raised_by")
+    if "item" in data:
+        data["item"] = ref(actor, RiskIssue, data["item"], "item")
+    if "affects" in data:
+        data["affects"] = [str(a) for a in data["affects"]]
+    for key in ("raised_as", "reason"):
+        if key in data:
+            data[key] = str(data[key])
+    return data
+
+
+# ---------------------------------------------------------------- change requests
+
+
+@router.get(
+    SERVICE + "/change-requests",
+    response=list[ChangeRequestOut],
+    tags=[CHANGES],
+    summary="List a service's change requests",
+    operation_id="operations_change_requests_list",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def change_requests_list(
+    request: HttpRequest, org: str, id: int, filters: Query[selectors.ChangeFilter]
+) -> Any:
+    """Open ones first (submitted, approved, drafts), then decided ones; filter by state,
+    text, or `mine` (waiting for the caller)."""
+    actor = api_actor(request, org)
+    return selectors.changes_for_service(
+        actor=actor,
+        service=_service(actor, id),
+        filters=filters.model_copy(update={"service": None}),
+    )
+
+
+@router.post(
+    SERVICE + "/change-requests",
+    response={201: ChangeRequestDetailOut},
+    tags=[CHANGES],
+    summary="Raise a change request (a draft)",
+    operation_id="operations_change_requests_create",
+)
+def change_requests_create(
+    request: HttpRequest, org: str, id: int, payload: ChangeRequestIn
+) -> Any:
+    """A draft, numbered CR-<n> in the organisation; the caller raised it unless
+    `raised_by` names someone else."""
+    actor = api_actor(request, org)
+    service = _service(actor, id)
+    data = _change_data(actor, payload.model_dump())
+    change = services.change_request_create(actor=actor, service=service, data=data)
+    return Status(201, _detail(actor, change))
+
+
+@router.get(
+    ORG + "/change-requests",
+    response=list[ChangeRequestOut],
+    tags=[CHANGES],
+    summary="The organisation's change-request queue",
+    operation_id="operations_change_queue",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def change_queue(request: HttpRequest, org: str, filters: Query[selectors.ChangeFilter]) -> Any:
+    """Submitted requests awaiting their Owner's decision (oldest first), then approved
+    ones awaiting implementation; `state` lists another state instead, `service` one
+    service, `mine` what waits for the caller."""
+    actor = api_actor(request, org)
+    return selectors.change_queue(actor, filters)
+
+
+@router.get(
+    CHANGE,
+    response=ChangeRequestDetailOut,
+    tags=[CHANGES],
+    summary="Retrieve a change request with its history",
+    operation_id="operations_change_requests_retrieve",
+)
+def change_requests_retrieve(request: HttpRequest, org: str, cr_id: int) -> Any:
+    actor = api_actor(request, org)
+    return _detail(actor, _change(actor, cr_id))
+
+
+@router.patch(
+    CHANGE,
+    response=ChangeRequestDetailOut,
+    tags=[CHANGES],
+    summary="Edit a draft or submitted change request",
+    operation_id="operations_change_requests_update",
+)
+def change_requests_update(
+    request: HttpRequest, org: str, cr_id: int, payload: ChangeRequestPatch
+) -> Any:
+    """409 once it is decided."""
+    actor = api_actor(request, org)
+    change = _change(actor, cr_id)
+    data = _change_data(actor, payload.model_dump(exclude_unset=True))
+    services.change_request_update(actor=actor, change=change, data=data)
+    return _detail(actor, change)
+
+
+@router.post(
+    CHANGE + "/submit",
+    response=ChangeRequestDetailOut,
+    tags=[CHANGES],
+    summary="Submit a draft for the Owner's decision",
+    operation_id="operations_change_requests_submit",
+)
+def change_requests_submit(request: HttpRequest, org: str, cr_id: int, payload: NoteIn) -> Any:
+    """The service's Owner is told it waits for their decision (inbox and e-mail)."""
+    actor = api_actor(request, org)
+    change = _change(actor, cr_id)
+    services.change_request_submit(actor=actor, change=change, note=payload.note)
+    return _detail(actor, change)
+
+
+@router.post(
+    CHANGE + "/decide",
+    response=ChangeRequestDetailOut,
+    tags=[CHANGES],
+    summary="Approve or reject a submitted change (the service's Owner)",
+    operation_id="operations_change_requests_decide",
+)
+def change_requests_decide(request: HttpRequest, org: str, cr_id: int, payload: DecisionIn) -> Any:
+    """Only the service's Owner decides, not the Director (403); only a submitted
+    request (409); the note is required (422)."""
+    actor = api_actor(request, org)
+    change = _change(actor, cr_id)
+    services.change_request_decide(
+        actor=actor, change=change, approve=payload.approve, note=payload.note
+    )
+    return _detail(actor, change)
+
+
+@router.post(
+    CHANGE + "/implement",
+    response=ChangeRequestDetailOut,
+    tags=[CHANGES],
+    summary="Implement an approved change",
+    operation_id="operations_change_requests_implement",
+)
+def change_requests_implement(request: HttpRequest, org: str, cr_id: int, payload: NoteIn) -> Any:
+    """When it affects the catalogue, the service's next version is published and linked
+    (`version_before`, `version`); 409 "Nothing changed since version N" means the
+    service has not been edited yet."""
+    actor = api_actor(request, org)
+    change = _change(actor, cr_id)
+    services.change_request_implement(actor=actor, change=change, note=payload.note)
+    return _detail(actor, change)
+
+
+@router.post(
+    CHANGE + "/archive",
+    response=ChangeRequestDetailOut,
+    tags=[CHANGES],
+    summary="Archive a change request",
+    operation_id="operations_change_requests_archive",
+)
+def change_requests_archive(request: HttpRequest, org: str, cr_id: int) -> Any:
+    actor = api_actor(request, org)
+    change = _change(actor, cr_id)
+    services.change_request_archive(actor=actor, change=change)
+    return _detail(actor, change)
+
+
+# ---------------------------------------------------------------- improvements
+
+
+def _improvement(actor: Actor, improvement_id: int) -> Improvement:
+    return selectors.improvement_get(actor=actor, pk=improvement_id)
+
+
+def _improvement_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    no_nulls(data, ("title", "description", "expected_benefit"))
+    if "raised_by" in data:
+        data["raised_by"] = ref(actor, Person, data["raised_by"], "raised_by")
+    return data
+
+
+@router.get(
+    SERVICE + "/improvements",
+    response=list[ImprovementOut],
+    tags=[IMPROVEMENTS],
+    summary="A service's continuous-improvement log",
+    operation_id="operations_improvements_list",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def improvements_list(
+    request: HttpRequest, org: str, id: int, filters: Query[selectors.ImprovementFilter]
+) -> Any:
+    actor = api_actor(request, org)
+    return selectors.improvements_for_service(
+        actor=actor, service=_service(actor, id), filters=filters
+    )
+
+
+@router.post(
+    SERVICE + "/improvements",
+    response={201: ImprovementOut},
+    tags=[IMPROVEMENTS],
+    summary="Log an improvement",
+    operation_id="operations_improvements_create",
+)
+def improvements_create(request: HttpRequest, org: str, id: int, payload: ImprovementIn) -> Any:
+    actor = api_actor(request, org)
+    service = _service(actor, id)
+    improvement = services.improvement_create(
+        actor=actor, service=service, data=_improvement_data(actor, payload.model_dump())
+    )
+    return Status(201, _improvement(actor, improvement.pk))
+
+
+@router.get(
+    IMPROVEMENT,
+    response=ImprovementOut,
+    tags=[IMPROVEMENTS],
+    summary="Retrieve an improvement",
+    operation_id="operations_improvements_retrieve",
+)
+def improvements_retrieve(request: HttpRequest, org: str, improvement_id: int) -> Any:
+    actor = api_actor(request, org)
+    return _improvement(actor, improvement_id)
+
+
+@router.patch(
+    IMPROVEMENT,
+    response=ImprovementOut,
+    tags=[IMPROVEMENTS],
+    summary="Edit an improvement",
+    operation_id="operations_improvements_update",
+)
+def improvements_update(
+    request: HttpRequest, org: str, improvement_id: int, payload: ImprovementPatch
+) -> Any:
+    actor = api_actor(request, org)
+    improvement = _improvement(actor, improvement_id)
+    services.improvement_update(
+        actor=actor,
+        improvement=improvement,
+        data=_improvement_data(actor, payload.model_dump(exclude_unset=True)),
+    )
+    return _improvement(actor, improvement.pk)
+
+
+@router.post(
+    IMPROVEMENT + "/status",
+    response=ImprovementOut,
+    tags=[IMPROVEMENTS],
+    summary="Move an improvement (start, drop, reopen, ask the Owner)",
+    operation_id="operations_improvements_status",
+)
+def improvements_status(
+    request: HttpRequest, org: str, improvement_id: int, payload: ImprovementStatusIn
+) -> Any:
+    """409 for a move that does not exist from its status."""
+    actor = api_actor(request, org)
+    improvement = _improvement(actor, improvement_id)
+    services.improvement_move(
+        actor=actor, improvement=improvement, status=str(payload.status), note=payload.note
+    )
+    return _improvement(actor, improvement.pk)
+
+
+@router.post(
+    IMPROVEMENT + "/request-agreement",
+    response=ImprovementOut,
+    tags=[IMPROVEMENTS],
+    summary="Ask the service's Owner to agree the improvement is implemented",
+    operation_id="operations_improvements_request_agreement",
+)
+def improvements_request_agreement(
+    request: HttpRequest, org: str, improvement_id: int, payload: NoteIn
+) -> Any:
+    actor = api_actor(request, org)
+    improvement = _improvement(actor, improvement_id)
+    services.improvement_request_agreement(actor=actor, improvement=improvement, note=payload.note)
+    return _improvement(actor, improvement.pk)
+
+
+@router.post(
+    IMPROVEMENT + "/agree",
+    response=ImprovementOut,
+    tags=[IMPROVEMENTS],
+    summary="Agree an improvement is implemented, or send it back (the Owner)",
+    operation_id="operations_improvements_agree",
+)
+def improvements_agree(
+    request: HttpRequest, org: str, improvement_id: int, payload: AgreeIn
+) -> Any:
+    actor = api_actor(request, org)
+    improvement = _improvement(actor, improvement_id)
+    services.improvement_agree(
+        actor=actor, improvement=improvement, agree=payload.agree, note=payload.note
+    )
+    return _improvement(actor, improvement.pk)
+
+
+@router.post(
+    IMPROVEMENT + "/archive",
+    response=ImprovementOut,
+    tags=[IMPROVEMENTS],
+    summary="Archive an improvement",
+    operation_id="operations_improvements_archive",
+)
+def improvements_archive(request: HttpRequest, org: str, improvement_id: int) -> Any:
+    actor = api_actor(request, org)
+    improvement = _improvement(actor, improvement_id)
+    services.improvement_archive(actor=actor, improvement=improvement)
+    return _improvement(actor, improvement.pk)
+
+
+# ---------------------------------------------------------------- feedback
+
+
+@router.post(
+    SERVICE + "/feedback",
+    response={201: FeedbackOut},
+    tags=[FEEDBACK],
+    summary="Rate a service (customers of the service; staff for a named customer)",
+    operation_id="operations_feedback_create",
+)
+def feedback_create(request: HttpRequest, org: str, id: int, payload: FeedbackIn) -> Any:
+    """A suggestion becomes a draft change request (`change_request_id`)."""
+    actor = api_actor(request, org)
+    service = _service(actor, id)
+    feedback = services.feedback_give(
+        actor=actor,
+        service=service,
+        rating=payload.rating,
+        comment=payload.comment,
+        suggestion=payload.suggestion,
+        person=ref(actor, Person, payload.person, "person"),
+    )
+    return Status(201, feedback)
+
+
+@router.get(
+    SERVICE + "/feedback",
+    response=list[FeedbackOut],
+    tags=[FEEDBACK],
+    summary="The feedback a service received (PMO staff)",
+    operation_id="operations_feedback_list",
+)
+@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+def feedback_list(request: HttpRequest, org: str, id: int) -> Any:
+    actor = api_actor(request, org)
+    return selectors.feedback_for_service(actor=actor, service=_service(actor, id))
+
+
+@router.get(
+    SERVICE + "/satisfaction",
+    response=SatisfactionOut,
+    tags=[FEEDBACK],
+    summary="Average rating per month (PMO staff)",
+    operation_id="operations_satisfaction",
+)
+def satisfaction(request: HttpRequest, org: str, id: int, months: int = 12) -> Any:
+    """Each of the last `months` (1 to 120) calendar months, oldest first, with its average rating
+    (None without ratings) and number of ratings; one aggregate query."""
+    actor = api_actor(request, org)
+    if not 1 <= months <= 120:
+        raise DomainError.field("months", "Ask for 1 to 120 months.")
+    monthly = selectors.satisfaction(actor, _service(actor, id), months)
+    average, count = selectors.overall(monthly)
+    return {"average": average, "count": count, "months": monthly}

@@ -1,0 +1,176 @@
+"""Forms of the change-request, improvement and feedback pages. They validate their own
+fields and render; `carte.operations.services.changes` checks the rest and writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from carte.catalogue.models import Service
+from carte.core.errors import DomainError
+from carte.core.forms import StyledFormMixin
+from carte.core.permissions import Actor
+from carte.core.views import apply_domain_error
+from carte.lifecycle.forms import ObjectChoiceField
+from carte.operations.choices import Affects, ChangeReason, RaisedAs
+from carte.operations.models import ChangeRequest, Improvement, RiskIssue
+from carte.organisations.models import Person
+
+
+def _area(rows: int = 3) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+class OpsForm(StyledFormMixin, forms.Form):
+    """Base of these forms: Tabler classes, and a service's refusal shown on the fields."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.style_widgets(None)
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        self.style_widgets(self.errors)
+
+    def add_error(self, field: str | None, error: Any) -> None:
+        super().add_error(field, error)
+        self.style_widgets(self.errors)
+
+    def style_widgets(self, bound_errors: Any) -> None:
+        super().style_widgets(bound_errors)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.RadioSelect):
+                css = field.widget.attrs.get("class", "")
+                field.widget.attrs["class"] = css.replace("form-control", "form-check-input")
+
+    def show(self, exc: DomainError) -> None:
+        apply_domain_error(self, exc)
+
+
+def _people(actor: Actor) -> list[Person]:
+    return list(
+        Person.objects.filter(
+            organisation_id=actor.organisation.pk, archived_at__isnull=True
+        ).order_by("name", "id")
+    )
+
+
+class ChangeRequestForm(OpsForm):
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(widget=_area(5), help_text="What should change, and why now.")
+    raised_as = forms.ChoiceField(label="Raised as", choices=RaisedAs.choices)
+    reason = forms.ChoiceField(choices=ChangeReason.choices)
+    affects = forms.MultipleChoiceField(
+        label="Documents it affects",
+        choices=Affects.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text="Needed before submitting. A change to the catalogue publishes a new "
+        "version of the service when it is implemented.",
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        actor: Actor,
+        service: Service,
+        change: ChangeRequest | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if change is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "title": change.title,
+                "description": change.description,
+                "raised_as": change.raised_as,
+                "reason": change.reason,
+                "affects": change.affects,
+                "raised_by": change.raised_by_id,
+                "item": change.item_id,
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["raised_by"] = ObjectChoiceField(
+            _people(actor),
+            required=False,
+            label="Raised by",
+            blank="— me —",
+        )
+        items = RiskIssue.objects.filter(
+            organisation_id=actor.organisation.pk, service=service, archived_at__isnull=True
+        ).order_by("-id")
+        self.fields["item"] = ObjectChoiceField(
+            items, required=False, label="Risk or issue behind it", blank="— none —"
+        )
+        self.style_widgets(None)
+
+    def data_for_service(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["affects"] = list(data.get("affects") or [])
+        return data
+
+
+class NoteForm(OpsForm):
+    note = forms.CharField(widget=_area(3), required=False)
+
+
+class DecisionForm(OpsForm):
+    decision = forms.ChoiceField(
+        choices=[("approve", "Approve"), ("reject", "Reject")], widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        widget=_area(3),
+        required=False,
+        help_text="Required: why you approve or reject it, and any conditions.",
+    )
+
+
+class ImprovementForm(OpsForm):
+    title = forms.CharField(label="Idea", max_length=200)
+    description = forms.CharField(widget=_area(3), required=False)
+    expected_benefit = forms.CharField(widget=_area(2), required=False)
+
+    def __init__(self, *args: Any, improvement: Improvement | None = None, **kwargs: Any) -> None:
+        if improvement is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "title": improvement.title,
+                "description": improvement.description,
+                "expected_benefit": improvement.expected_benefit,
+            }
+        super().__init__(*args, **kwargs)
+
+
+class AgreeForm(OpsForm):
+    agree = forms.ChoiceField(
+        choices=[("yes", "Agree it is implemented"), ("no", "Send it back in progress")],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(widget=_area(2), required=False, help_text="Required to send it back.")
+
+
+RATINGS = [
+    ("5", "5 — excellent"),
+    ("4", "4 — good"),
+    ("3", "3 — fair"),
+    ("2", "2 — poor"),
+    ("1", "1 — very poor"),
+]
+
+
+class FeedbackForm(OpsForm):
+    rating = forms.ChoiceField(choices=RATINGS, widget=forms.RadioSelect)
+    comment = forms.CharField(widget=_area(3), required=False)
+    suggestion = forms.CharField(
+        label="Suggest a change",
+        widget=_area(3),
+        required=False,
+        help_text="Optional. It goes to the service's team as a change request.",
+    )
+
+    def __init__(self, *args: Any, customers: list[Person] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if customers is not None:
+            self.fields["person"] = ObjectChoiceField(
+                customers, label="On behalf of", blank="— choose the customer —"
+            )
+            self.order_fields(["person", "rating", "comment", "suggestion"])
+        self.style_widgets(None)

@@ -1,0 +1,348 @@
+"""Reads of change requests, improvements and feedback: a service's lists, the
+organisation's change-request queue, satisfaction over time and the Operations tab's
+section. Every function takes the actor; single rows are fetched with `get_for`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, ClassVar
+
+from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from pydantic import Field
+
+from carte.catalogue.models import Service
+from carte.core.clock import today
+from carte.core.errors import forbidden
+from carte.core.listing import ListFilter, get_for
+from carte.core.permissions import (
+    VIEW,
+    Actor,
+    can,
+    managed_service_ids,
+    owned_service_ids,
+)
+from carte.operations.charts import sparkline
+from carte.operations.choices import ChangeState, ImprovementStatus
+from carte.operations.models import ChangeEvent, ChangeRequest, Feedback, Improvement
+
+OPEN_STATES = (ChangeState.DRAFT, ChangeState.SUBMITTED, ChangeState.APPROVED)
+QUEUE_STATES = (ChangeState.SUBMITTED, ChangeState.APPROVED)
+OPEN_IMPROVEMENTS = (
+    ImprovementStatus.IDEA,
+    ImprovementStatus.IN_PROGRESS,
+    ImprovementStatus.AWAITING,
+)
+SECTION_ROWS = 5  # rows of each list the Operations tab shows; the pages show the rest
+
+
+class ChangeFilter(ListFilter):
+    """A service's change requests, or the organisation's queue: by state, service, text,
+    and "waiting for me" (submitted on a service I own, approved on one I manage)."""
+
+    q: str | None = Field(None, description="Search in the title and description.")
+    state: ChangeState | None = Field(
+        None,
+        description="Only this state; the queue shows submitted and approved ones by default.",
+    )
+    service: int | None = Field(None, description="Only this service (id).")
+    mine: bool = Field(False, description="Only the changes waiting for the caller.")
+
+    # "queue": submitted first (oldest first), then approved (oldest decision first).
+    ORDERING: ClassVar[dict[str, str]] = {
+        "queue": "queue_rank",
+        "number": "number",
+        "submitted": "submitted_at",
+        "updated": "updated_at",
+    }
+
+    def filter_q(self, value: str | None) -> Q:
+        return Q() if not value else Q(title__icontains=value) | Q(description__icontains=value)
+
+    def filter_state(self, value: str | None) -> Q:
+        return Q() if not value else Q(state=value)
+
+    def filter_service(self, value: int | None) -> Q:
+        return Q() if value is None else Q(service_id=value)
+
+    def filter_mine(self, value: bool) -> Q:
+        return Q()  # needs the actor: applied by the selectors
+
+    def order_by(self) -> list[str]:
+        key = self.ordering or next(iter(self.ORDERING))
+        if key.removeprefix("-") == "queue":
+            return ["queue_rank", "queue_at", "id"]
+        return super().order_by()
+
+
+class ImprovementFilter(ListFilter):
+    q: str | None = Field(None, description="Search in the idea and its benefit.")
+    improvement_status: ImprovementStatus | None = Field(
+        None, description="Only this status of the improvement."
+    )
+    open: bool = Field(False, description="Only ideas, in progress and awaiting agreement.")
+
+    ORDERING: ClassVar[dict[str, str]] = {"-updated": "-updated_at", "title": "title"}
+
+    def filter_q(self, value: str | None) -> Q:
+        return (
+            Q() if not value else Q(title__icontains=value) | Q(expected_benefit__icontains=value)
+        )
+
+    def filter_improvement_status(self, value: str | None) -> Q:
+        return Q() if not value else Q(status=value)
+
+    def filter_open(self, value: bool) -> Q:
+        return Q(status__in=OPEN_IMPROVEMENTS) if value else Q()
+
+    def order_by(self) -> list[str]:
+        if not self.ordering:
+            return ["-updated_at", "-id"]
+        return super().order_by()
+
+
+def _require_view(actor: Actor, model: type[Any]) -> None:
+    if not can(actor, VIEW, model):
+        raise forbidden(f"You are not allowed to see {model._meta.verbose_name_plural}.")
+
+
+def service_for(actor: Actor, pk: int | str) -> Service:
+    """The service of a page or endpoint: 404 if missing or another organisation's."""
+    return get_for(
+        actor, Service.objects.select_related("category", "current_version"), pk, action=VIEW
+    )
+
+
+def _changes(actor: Actor) -> QuerySet[ChangeRequest]:
+    return ChangeRequest.objects.filter(organisation_id=actor.organisation.pk).select_related(
+        "service", "raised_by", "version", "version_before"
+    )
+
+
+def _waiting_for(actor: Actor) -> Q:
+    return Q(state=ChangeState.SUBMITTED, service_id__in=owned_service_ids(actor)) | Q(
+        state=ChangeState.APPROVED, service_id__in=managed_service_ids(actor)
+    )
+
+
+def _queue_annotate(qs: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
+    return qs.annotate(
+        queue_rank=Case(
+            When(state=ChangeState.SUBMITTED, then=Value(0)),
+            When(state=ChangeState.APPROVED, then=Value(1)),
+            When(state=ChangeState.DRAFT, then=Value(2)),
+            default=Value(3),
+            output_field=IntegerField(),
+        ),
+        queue_at=Coalesce("decided_at", "submitted_at", "created_at"),
+    )
+
+
+def changes_for_service(
+    *, actor: Actor, service: Service, filters: ChangeFilter | None = None
+) -> QuerySet[ChangeRequest]:
+    """A service's change requests, open ones first (as the queue orders them)."""
+    _require_view(actor, ChangeRequest)
+    filters = filters or ChangeFilter.model_validate({})
+    qs = _queue_annotate(_changes(actor).filter(service=service))
+    if filters.mine:
+        qs = qs.filter(_waiting_for(actor))
+    return filters.apply(qs)
+
+
+def change_queue(actor: Actor, filters: ChangeFilter | None = None) -> QuerySet[ChangeRequest]:
+    """The organisation's change requests awaiting a decision (submitted, oldest first)
+    then awaiting implementation (approved); `state` shows another state instead."""
+    _require_view(actor, ChangeRequest)
+    filters = filters or ChangeFilter.model_validate({})
+    qs = _queue_annotate(_changes(actor))
+    if filters.state is None:
+        qs = qs.filter(state__in=QUEUE_STATES)
+    if filters.mine:
+        qs = qs.filter(_waiting_for(actor))
+    return filters.apply(qs)
+
+
+def change_get(
+    *, actor: Actor, pk: int | str, service: Service | None = None, action: str = VIEW
+) -> ChangeRequest:
+    """One change request (of `service` when given): 404 if missing or elsewhere."""
+    qs = _changes(actor).select_related("item", "decided_by", "raised_by__customer_group")
+    if service is not None:
+        qs = qs.filter(service=service)
+    return get_for(actor, qs, pk, action=action)
+
+
+def change_events(*, actor: Actor, change: ChangeRequest) -> QuerySet[ChangeEvent]:
+    """A change request's story, oldest first."""
+    _require_view(actor, ChangeEvent)
+    return ChangeEvent.objects.filter(
+        organisation_id=actor.organisation.pk, change=change
+    ).order_by("at", "id")
+
+
+def change_feedback(*, actor: Actor, change: ChangeRequest) -> list[Feedback]:
+    """The feedback a change request came from, if any."""
+    _require_view(actor, Feedback)
+    return list(
+        Feedback.objects.filter(organisation_id=actor.organisation.pk, change_request=change)
+        .select_related("person", "customer_group")
+        .order_by("-given_at", "-id")
+    )
+
+
+def improvements_for_service(
+    *, actor: Actor, service: Service, filters: ImprovementFilter | None = None
+) -> QuerySet[Improvement]:
+    """The service's continuous-improvement log, latest activity first."""
+    _require_view(actor, Improvement)
+    filters = filters or ImprovementFilter.model_validate({})
+    qs = Improvement.objects.filter(
+        organisation_id=actor.organisation.pk, service=service
+    ).select_related("raised_by", "agreed_by", "service")
+    return filters.apply(qs)
+
+
+def improvement_get(
+    *, actor: Actor, pk: int | str, service: Service | None = None, action: str = VIEW
+) -> Improvement:
+    qs = Improvement.objects.select_related("service", "raised_by", "agreed_by")
+    if service is not None:
+        qs = qs.filter(service=service)
+    return get_for(actor, qs, pk, action=action)
+
+
+def feedback_for_service(*, actor: Actor, service: Service) -> QuerySet[Feedback]:
+    """Every rating of the service, newest first (PMO staff only)."""
+    _require_view(actor, Feedback)
+    return (
+        Feedback.objects.filter(organisation_id=actor.organisation.pk, service=service)
+        .select_related("person", "customer_group", "change_request")
+        .order_by("-given_at", "-id")
+    )
+
+
+def _month_starts(months: int, on: dt.date) -> list[dt.date]:
+    first = on.replace(day=1)
+    starts = []
+    year, month = first.year, first.month
+    for _ in range(months):
+        starts.append(dt.date(year, month, 1))
+        month -= 1
+        if month == 0:
+            year, month = year - 1, 12
+    return list(reversed(starts))
+
+
+def _round(value: Any) -> Decimal | None:
+    if value is None:
+        return None
+    return Decimal(str(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+def satisfaction(actor: Actor, service: Service, months: int = 12) -> list[dict[str, Any]]:
+    """The average rating and number of ratings in each of the last `months` calendar
+    months (this one included), oldest first; a month without ratings has average None.
+    One aggregate query."""
+    _require_view(actor, Feedback)
+    months = max(1, min(months, 120))
+    starts = _month_starts(months, today())
+    since = timezone.make_aware(dt.datetime.combine(starts[0], dt.time.min))
+    rows = (
+        Feedback.objects.filter(
+            organisation_id=actor.organisation.pk,
+            service=service,
+            archived_at__isnull=True,
+            given_at__gte=since,
+        )
+        .annotate(month=TruncMonth("given_at"))
+        .values("month")
+        .annotate(average=Avg("rating"), count=Count("id"))
+        .order_by("month")
+    )
+    found: dict[dt.date, tuple[Any, int]] = {}
+    for row in rows:
+        month = row["month"]
+        if isinstance(month, dt.datetime):
+            month = timezone.localtime(month).date() if timezone.is_aware(month) else month.date()
+        found[month.replace(day=1)] = (row["average"], row["count"])
+    return [
+        {
+            "month": start,
+            "average": _round(found.get(start, (None, 0))[0]),
+            "count": found.get(start, (None, 0))[1],
+        }
+        for start in starts
+    ]
+
+
+def overall(monthly: list[dict[str, Any]]) -> tuple[Decimal | None, int]:
+    """The average over the months given, weighted by their number of ratings."""
+    count = sum(m["count"] for m in monthly)
+    if not count:
+        return None, 0
+    total = sum((m["average"] or 0) * m["count"] for m in monthly)
+    return _round(Decimal(total) / count), count
+
+
+def rating_rag(average: Decimal | None) -> str:
+    """How a month's average reads at a glance: 4 and above green, 3 and above amber."""
+    if average is None:
+        return ""
+    return "green" if average >= 4 else "amber" if average >= 3 else "red"
+
+
+def satisfaction_sparkline(monthly: list[dict[str, Any]]) -> SafeString:
+    """The monthly averages as a sparkline, each month's point in its colour."""
+    return sparkline(
+        [m["average"] for m in monthly],
+        [rating_rag(m["average"]) for m in monthly],
+        label="Average rating out of 5 per month, oldest first",
+    )
+
+
+def section(actor: Actor, service: Service) -> dict[str, Any]:
+    """What the Operations tab shows of changes: open change requests (counts by state
+    and the first few), open improvements, and satisfaction over the last 12 months."""
+    _require_view(actor, ChangeRequest)
+    counts = dict(
+        ChangeRequest.objects.filter(
+            organisation_id=actor.organisation.pk,
+            service=service,
+            archived_at__isnull=True,
+            state__in=OPEN_STATES,
+        )
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    open_changes = list(
+        changes_for_service(
+            actor=actor, service=service, filters=ChangeFilter.model_validate({})
+        ).filter(state__in=OPEN_STATES)[:SECTION_ROWS]
+    )
+    improvements = list(
+        improvements_for_service(
+            actor=actor, service=service, filters=ImprovementFilter.model_validate({"open": True})
+        )[:SECTION_ROWS]
+    )
+    improvement_count = Improvement.objects.filter(
+        service=service, archived_at__isnull=True, status__in=OPEN_IMPROVEMENTS
+    ).count()
+    monthly = satisfaction(actor, service, 12)
+    average, ratings = overall(monthly)
+    return {
+        "service": service,
+        "change_counts": [(ChangeState(s).label, counts.get(s, 0), s) for s in OPEN_STATES],
+        "open_change_total": sum(counts.values()),
+        "open_changes": open_changes,
+        "improvements": improvements,
+        "improvement_total": improvement_count,
+        "satisfaction": monthly,
+        "satisfaction_average": average,
+        "satisfaction_count": ratings,
+        "sparkline": satisfaction_sparkline(monthly),
+    }
