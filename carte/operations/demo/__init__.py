@@ -9,8 +9,9 @@ from carte.core.permissions import Actor
 
 
 def load_operations_demo(*, actor: Actor, by_code: dict[str, Service]) -> None:
-    """Run each part's demo in order: service levels need KPIs, changes need risks."""
-    from carte.operations.demo import changes, items, kpis, levels
+    """Run each part's demo in order: service levels need KPIs, changes need risks,
+    the inboxes need everything else."""
+    from carte.operations.demo import changes, items, kpis, levels, notify
 
-    for part in (kpis, levels, items, changes):
+    for part in (kpis, levels, items, changes, notify):
         part.load(actor=actor, by_code=by_code)

@@ -1,0 +1,27 @@
+"""Demo inboxes: after every other part has written its history (and the escalations and
+decisions their notices), sweep for the reports due and overdue and the service levels
+missed, as `carte notify` would today. The demo's notices count as e-mailed already, so a
+first `carte notify` after loading the demo does not send a flood of messages about
+things that happened months ago; those older than a month are marked read, as a
+person working through their inbox would have."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from carte.catalogue.models import Service
+from carte.core.clock import now
+from carte.core.permissions import Actor
+from carte.operations.models import Notice
+from carte.operations.services.notify import notify_due
+
+
+def load(*, actor: Actor, by_code: dict[str, Service]) -> None:
+    org = actor.organisation
+    notify_due(organisation=org)
+    moment = now()
+    demo = Notice.objects.filter(organisation_id=org.pk)
+    demo.filter(emailed_at__isnull=True).update(emailed_at=moment)
+    demo.filter(read_at__isnull=True, created_at__lt=moment - dt.timedelta(days=30)).update(
+        read_at=moment
+    )

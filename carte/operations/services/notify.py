@@ -1,0 +1,373 @@
+"""What `carte notify` does: the sweeps that find what is due, and the e-mails.
+
+`notify_due()` records a notice (through `notices.notify_many`, keyed, so once however
+often it runs) for each KPI report due within three days, each report overdue and each
+service level missed lately. Escalations and decisions are recorded when they happen, by
+the services that make them. `deliver()` then e-mails every notice not yet e-mailed:
+each is claimed with a conditional UPDATE before it is sent, so two machines running at
+once never send the same one; a notice whose sending fails is released for the next run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMessage, get_connection
+from django.db.models import F, Q, QuerySet
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from carte.catalogue.choices import ServiceRoleKind
+from carte.catalogue.models import ServiceRole
+from carte.core.clock import now, today
+from carte.core.errors import not_found
+from carte.core.permissions import Actor
+from carte.operations import notices, periods
+from carte.operations.choices import Direction, NoticeKind
+from carte.operations.models import Measurement, Notice
+from carte.operations.selectors.due import REPORTING_STAGES, reports_due
+from carte.organisations.models import Organisation, User
+
+log = logging.getLogger(__name__)
+
+DUE_SOON = dt.timedelta(days=3)  # "due soon": a reminder three days ahead
+MISSED_WITHIN = dt.timedelta(days=35)  # levels missed by values recorded this recently
+BOSSES = (ServiceRoleKind.MANAGER, ServiceRoleKind.OWNER)
+
+
+@dataclass
+class Counts:
+    """How many notices a sweep recorded, by what they are about."""
+
+    due: int = 0
+    overdue: int = 0
+    level_missed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.due + self.overdue + self.level_missed
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(
+            self.due + other.due,
+            self.overdue + other.overdue,
+            self.level_missed + other.level_missed,
+        )
+
+
+# ---------------------------------------------------------------- links
+
+
+def org_path(organisation: Organisation, tail: str = "") -> str:
+    """A page of the organisation, as a path (`/o/<slug>/<tail>`)."""
+    return reverse("org_home", args=[organisation.slug]) + tail
+
+
+def entry_path(organisation: Organisation) -> str:
+    """The page where a user enters the reports they have due."""
+    return org_path(organisation, "operations/reports/enter/")
+
+
+def service_path(organisation: Organisation, service_id: int) -> str:
+    """A service's Operations tab."""
+    return org_path(organisation, f"catalogue/services/{service_id}/operations/")
+
+
+def absolute(path: str) -> str:
+    """An address to put in an e-mail or a calendar: `CARTE_BASE_URL` + the path."""
+    if path.startswith(("http://", "https://")):
+        return path
+    return settings.CARTE_BASE_URL.rstrip("/") + "/" + path.lstrip("/")
+
+
+# ---------------------------------------------------------------- the sweeps
+
+
+def _people(
+    organisation: Organisation, service_ids: Iterable[int], roles: Iterable[str]
+) -> dict[tuple[int, str], list[User]]:
+    """(service id, role) -> the active logins of the live people holding that role.
+    One query for every service."""
+    found: dict[tuple[int, str], list[User]] = defaultdict(list)
+    rows = ServiceRole.objects.filter(
+        organisation_id=organisation.pk,
+        service_id__in=list(set(service_ids)),
+        role__in=list(set(roles)),
+        archived_at__isnull=True,
+        person__archived_at__isnull=True,
+        person__user__isnull=False,
+        person__user__is_active=True,
+        person__user__memberships__organisation_id=organisation.pk,
+        person__user__memberships__archived_at__isnull=True,
+    ).select_related("person__user")
+    for row in rows:
+        user = row.person.user
+        assert user is not None  # filtered above
+        found[(row.service_id, row.role)].append(user)
+    return found
+
+
+def _on_date(day: dt.date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _report_drafts(
+    organisation: Organisation, on: dt.date
+) -> tuple[list[notices.Draft], list[notices.Draft]]:
+    """Notices of reports due within three days, and of reports overdue."""
+    actor = Actor.for_system(organisation)
+    kpis = list(reports_due(actor=actor, user=None, until=on + DUE_SOON))
+    people = _people(
+        organisation,
+        (k.service_id for k in kpis),
+        {*(k.reporter_role for k in kpis), ServiceRoleKind.MANAGER},
+    )
+    url = entry_path(organisation)
+    due, overdue = [], []
+    for kpi in kpis:
+        if kpi.next_due is None or kpi.next_period is None:
+            continue
+        period = periods.label(kpi.next_period, kpi.frequency)
+        what = f"{kpi.name} ({kpi.service.code}) for {period}"
+        reporters = people.get((kpi.service_id, kpi.reporter_role), [])
+        if kpi.next_due >= on:
+            days = (kpi.next_due - on).days
+            when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+            due.append(
+                notices.Draft(
+                    reporters,
+                    kind=NoticeKind.KPI_DUE,
+                    key=f"kpi_due:kpi:{kpi.pk}:{kpi.next_period.isoformat()}",
+                    title=f"Report due {when}: {what}",
+                    body=(
+                        f"The {period} value of {kpi.name} on {kpi.service.name} is due on "
+                        f"{_on_date(kpi.next_due)}. Enter it on your reports page; the "
+                        "portfolio status pack reads it from there."
+                    ),
+                    url=url,
+                )
+            )
+            continue
+        late = (on - kpi.next_due).days
+        managers = people.get((kpi.service_id, ServiceRoleKind.MANAGER), [])
+        overdue.append(
+            notices.Draft(
+                [*reporters, *managers],
+                kind=NoticeKind.KPI_OVERDUE,
+                key=f"kpi_overdue:kpi:{kpi.pk}:{kpi.next_period.isoformat()}",
+                title=f"Report overdue: {what}",
+                body=(
+                    f"The {period} value of {kpi.name} on {kpi.service.name} was due on "
+                    f"{_on_date(kpi.next_due)}, {late} day{'s' if late != 1 else ''} ago. "
+                    "Until it is entered the service's dashboard shows the last value only."
+                ),
+                url=url,
+            )
+        )
+    return due, overdue
+
+
+def _number(value: object) -> str:
+    text = f"{value:f}" if hasattr(value, "normalize") else str(value)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def missed_levels(organisation: Organisation, on: dt.date) -> list[dict[str, Any]]:
+    """Values recorded within 35 days before the end of `on` that miss a live
+    service-level target of a reporting service, one row per (target, period), joined
+    with what the notice says (one query). Only current reports count: the KPI's latest
+    period, or one whose report fell due within those 35 days; a history loaded in one go
+    (an import, the demo) or a correction of an old period does not alert anyone."""
+    end = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+    target = "kpi__level_targets__"
+    misses = Q(kpi__direction=Direction.HIGHER, value__lt=F(f"{target}target")) | Q(
+        kpi__direction=Direction.LOWER, value__gt=F(f"{target}target")
+    )
+    rows: QuerySet[Measurement, dict[str, Any]] = (
+        Measurement.objects.filter(
+            misses,
+            organisation_id=organisation.pk,
+            recorded_at__gte=end - MISSED_WITHIN,
+            recorded_at__lt=end,
+            kpi__archived_at__isnull=True,
+            kpi__service__archived_at__isnull=True,
+            kpi__service__stage__in=REPORTING_STAGES,
+            **{f"{target}archived_at__isnull": True},
+        )
+        .order_by("kpi_id", "period", f"{target}id")
+        .values(
+            "period",
+            "value",
+            "kpi_id",
+            "kpi__name",
+            "kpi__unit",
+            "kpi__frequency",
+            "kpi__grace_days",
+            "kpi__latest_period",
+            "kpi__service_id",
+            "kpi__service__code",
+            f"{target}id",
+            f"{target}statement",
+            f"{target}target",
+            f"{target}customer_group__name",
+        )
+    )
+    since = on - MISSED_WITHIN
+    return [
+        row
+        for row in rows
+        if row["period"] == row["kpi__latest_period"]
+        or periods.due_on(row["period"], row["kpi__frequency"], row["kpi__grace_days"]) >= since
+    ]
+
+
+def _level_drafts(organisation: Organisation, on: dt.date) -> list[notices.Draft]:
+    rows = missed_levels(organisation, on)
+    people = _people(organisation, (r["kpi__service_id"] for r in rows), BOSSES)
+    drafts = []
+    for row in rows:
+        service_id = row["kpi__service_id"]
+        unit = row["kpi__unit"]
+        space = "" if unit in ("%", "") else " "
+        period = periods.label(row["period"], row["kpi__frequency"])
+        value = f"{_number(row['value'])}{space}{unit}"
+        aim = f"{_number(row['kpi__level_targets__target'])}{space}{unit}"
+        statement = row["kpi__level_targets__statement"]
+        drafts.append(
+            notices.Draft(
+                [
+                    *people.get((service_id, ServiceRoleKind.MANAGER), []),
+                    *people.get((service_id, ServiceRoleKind.OWNER), []),
+                ],
+                kind=NoticeKind.LEVEL_MISSED,
+                key=f"level_missed:target:{row['kpi__level_targets__id']}:{row['period']}",
+                title=f"Service level missed ({row['kpi__service__code']}, {period}): {statement}",
+                body=(
+                    f"{row['kpi__name']} was {value} for {period}, against the {aim} agreed "
+                    f"with {row['kpi__level_targets__customer_group__name']}. Record the "
+                    "breach in the service review and agree any recovery action with the "
+                    "customer group."
+                ),
+                url=service_path(organisation, service_id),
+            )
+        )
+    return drafts
+
+
+def notify_due(*, organisation: Organisation, on: dt.date | None = None) -> Counts:
+    """Record the notices of reports due soon, reports overdue and service levels missed
+    in the organisation as of `on` (today by default); those already recorded are not
+    recorded again. Returns how many were new."""
+    day = on or today()
+    due, overdue = _report_drafts(organisation, day)
+    levels = _level_drafts(organisation, day)
+    return Counts(
+        due=notices.notify_many(organisation=organisation, drafts=due),
+        overdue=notices.notify_many(organisation=organisation, drafts=overdue),
+        level_missed=notices.notify_many(organisation=organisation, drafts=levels),
+    )
+
+
+# ---------------------------------------------------------------- e-mail
+
+
+def unsent(organisation: Organisation | None = None) -> QuerySet[Notice]:
+    """Notices not yet e-mailed to active users with an address, oldest first."""
+    qs = Notice.objects.filter(emailed_at__isnull=True, recipient__is_active=True).exclude(
+        recipient__email=""
+    )
+    if organisation is not None:
+        qs = qs.filter(organisation_id=organisation.pk)
+    return qs.select_related("recipient", "organisation").order_by("created_at", "id")
+
+
+def message_for(notice: Notice) -> EmailMessage:
+    """The plain-text e-mail of a notice, with absolute links."""
+    body = render_to_string(
+        "operations/email/notice.txt",
+        {
+            "notice": notice,
+            "kind": NoticeKind(notice.kind).label if notice.kind in NoticeKind else "",
+            "organisation": notice.organisation,
+            "recipient": notice.recipient,
+            "link": absolute(notice.url) if notice.url else "",
+            "inbox": absolute(reverse("operations:inbox", args=[notice.organisation.slug])),
+        },
+    )
+    subject = f"[Carte · {notice.organisation.name}] {notice.title}"
+    return EmailMessage(
+        subject=" ".join(subject.split())[:250],
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notice.recipient.email],
+    )
+
+
+def deliver(*, organisation: Organisation | None = None, limit: int | None = None) -> int:
+    """E-mail every notice not yet e-mailed (of one organisation, or all), at most `limit`;
+    returns how many were sent. Runs outside a transaction: each claim must be seen by
+    other processes at once."""
+    candidates = unsent(organisation)
+    if limit is not None:
+        candidates = candidates[:limit]
+    pending = list(candidates)
+    if not pending:
+        return 0
+    sent = 0
+    with get_connection() as connection:
+        for notice in pending:
+            claimed = Notice.objects.filter(pk=notice.pk, emailed_at__isnull=True).update(
+                emailed_at=now()
+            )
+            if claimed != 1:
+                continue  # another process has it
+            try:
+                message = message_for(notice)
+                message.connection = connection
+                message.send(fail_silently=False)
+            except Exception:
+                # Released for the next run; the others still go out.
+                log.exception("Could not e-mail notice %s to %s", notice.pk, notice.recipient)
+                Notice.objects.filter(pk=notice.pk).update(emailed_at=None)
+                continue
+            sent += 1
+    return sent
+
+
+# ---------------------------------------------------------------- the inbox
+
+
+def _own(actor: Actor, notice: Notice) -> None:
+    """A user touches only their own notices: anyone else's is "not found"."""
+    if (
+        actor.user is None
+        or notice.recipient_id != actor.user.pk
+        or notice.organisation_id != actor.organisation.pk
+    ):
+        raise not_found("notice")
+
+
+def notice_mark_read(*, actor: Actor, notice: Notice) -> Notice:
+    """Mark one of the user's notices read (a notice read already keeps its time)."""
+    _own(actor, notice)
+    if notice.read_at is None:
+        moment = now()
+        Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=moment)
+        notice.read_at = moment
+    return notice
+
+
+def notices_mark_all_read(*, actor: Actor) -> int:
+    """Mark every unread notice of the user in this organisation read; returns how many."""
+    if actor.user is None:
+        return 0
+    return Notice.objects.filter(
+        recipient_id=actor.user.pk, organisation_id=actor.organisation.pk, read_at__isnull=True
+    ).update(read_at=now())
