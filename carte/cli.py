@@ -1,7 +1,7 @@
 """The `carte` command: serve, load the demo, manage tokens, check, benchmark.
 
 `carte <command>` runs Carte's own management commands (run, demo, createadmin, token,
-catalogue, lifecycle, notify);
+catalogue, lifecycle, operations, notify);
 `carte check` runs Django's deployment checks against the production settings;
 `carte manage ...` passes anything else to Django; `carte bench ...` runs the benchmarks.
 Errors a user can fix print one line and exit with code 2.
@@ -29,6 +29,8 @@ commands:
                            move a service as that member (TO: a stage or a move's name)
   lifecycle board --org SLUG
                            every service by stage, with its age there
+  operations import-measurements FILE --org SLUG [--dry-run]
+                           KPI values from CSV or .xlsx (all-or-nothing)
   notify [--org SLUG] [--dry-run] [--limit N]
                            record the notices of what is due and e-mail those not yet
                            sent (run it from cron or a systemd timer)

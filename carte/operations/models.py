@@ -219,7 +219,10 @@ class ServiceLevelTarget(TenantModel):
     """A service level agreed with a customer group (M-24), measured by one of the
     service's KPIs: "95% of gate reviews held on the planned date"."""
 
-    CONSTRAINT_FIELDS = {"sltarget_unique_live": "customer_group"}
+    CONSTRAINT_FIELDS = {
+        "sltarget_unique_live": "customer_group",
+        "sltarget_unique_live_any_level": "customer_group",
+    }
 
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="level_targets")
     customer_group = models.ForeignKey(
@@ -242,15 +245,24 @@ class ServiceLevelTarget(TenantModel):
     class Meta:
         ordering = ["service", "customer_group", "id"]
         constraints = [
+            # Two constraints, not one with nulls_distinct=False, which SQLite lacks: a
+            # group has one target per KPI at each level, and one for "any level".
             models.UniqueConstraint(
                 fields=["kpi", "customer_group", "level"],
-                condition=LIVE,
+                condition=LIVE & Q(level__isnull=False),
                 name="sltarget_unique_live",
                 violation_error_message=(
                     "This customer group already has a target on this KPI at this level."
                 ),
-                nulls_distinct=False,
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["kpi", "customer_group"],
+                condition=LIVE & Q(level__isnull=True),
+                name="sltarget_unique_live_any_level",
+                violation_error_message=(
+                    "This customer group already has a target on this KPI for every level."
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

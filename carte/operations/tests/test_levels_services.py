@@ -326,3 +326,14 @@ def test_breaches_filter_by_service_group_and_period_and_skip_archived_rows(ops:
         selectors.breaches(ops.customer.actor)
     # Another organisation's breaches are never listed.
     assert len(selectors.breaches(ops.outsider.actor)) == 0
+
+
+@pytest.mark.parametrize("level", [True, False], ids=["at a level", "for every level"])
+def test_it_refuses_a_second_target_for_the_same_group_kpi_and_level(ops: Ops, level: bool) -> None:
+    kpi = KPIFactory(service=ops.service)
+    data = payload(ops, kpi, level=ops.level if level else None)
+    level_target_create(actor=ops.manager.actor, service=ops.service, data=data)
+    with pytest.raises(DomainError) as caught:
+        level_target_create(actor=ops.manager.actor, service=ops.service, data=data)
+    assert "already has a target" in caught.value.errors["customer_group"][0]
+    assert ServiceLevelTarget.objects.count() == 1
