@@ -209,4 +209,16 @@ def load(*, actor: Actor, by_code: dict[str, Service]) -> None:
                     if kpi.rag_of(value) == "red":
                         comment = rng.choice(COMMENTS)
                     readings.append(Reading(kpi, period, value, comment, row=len(readings) + 1))
-    measurements_record(actor=actor, readings=readings)
+    # Each period's values are recorded around their due date, as a Service Manager
+    # would: a few days early to a day or two late.
+    by_day: dict[dt.date, list[Reading]] = {}
+    for reading in readings:
+        kpi = reading.kpi
+        assert isinstance(reading.period, dt.date)
+        due = periods.due_on(reading.period, kpi.frequency, kpi.grace_days)
+        day = min(due + dt.timedelta(days=(kpi.pk + reading.row) % 7 - 4), on)
+        by_day.setdefault(day, []).append(reading)
+    for day in sorted(by_day):
+        moment = dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC)
+        with as_of(min(moment, now())):
+            measurements_record(actor=actor, readings=by_day[day])

@@ -20,16 +20,17 @@ from carte.operations.selectors.levels import number
 from carte.operations.services.levels import level_target_create
 
 EVERY: dict[str, str] = {Frequency.WEEKLY: "every week", Frequency.MONTHLY: "every month"}
-CENT = Decimal("0.01")
 
 
 def _stricter(kpi: KPI) -> Decimal:
-    """Halfway from the KPI's target to its best possible value (or 2% better)."""
+    """A little better than the KPI's target (2.5%), in a round step, within its range."""
+    step = Decimal("0.5") if abs(kpi.target) >= 10 else Decimal("0.1")
+    gap = max(abs(kpi.target) * Decimal("0.025"), step)
     if kpi.direction == Direction.HIGHER:
-        best = kpi.maximum if kpi.maximum is not None else kpi.target * Decimal("1.04")
-    else:
-        best = kpi.minimum if kpi.minimum is not None else kpi.target * Decimal("0.96")
-    return (kpi.target + (best - kpi.target) / 2).quantize(CENT)
+        value = ((kpi.target + gap) / step).quantize(Decimal(1)) * step
+        return min(value, kpi.maximum) if kpi.maximum is not None else value
+    value = ((kpi.target - gap) / step).quantize(Decimal(1)) * step
+    return max(value, kpi.minimum) if kpi.minimum is not None else value
 
 
 def _statement(kpi: KPI, group: str, value: Decimal, strict: bool) -> str:
