@@ -20,7 +20,28 @@ Q_T = TypeVar("Q_T", bound=QuerySet[Any])
 R = TypeVar("R", bound=TenantModel)
 
 
-class ListFilter(FilterSchema):
+class FromQuery:
+    """Builds a filter schema from a page's query string: the fields it declares, empty
+    values left out; a bad value is reported against its field and left out, not fatal."""
+
+    model_fields: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def from_query(cls, params: dict[str, str]) -> tuple[Self, dict[str, list[str]]]:
+        known = {k: v for k, v in params.items() if k in cls.model_fields and v != ""}
+        validate = cls.model_validate  # type: ignore[attr-defined]
+        try:
+            return validate(known), {}
+        except ValidationError as exc:
+            errors: dict[str, list[str]] = {}
+            for err in exc.errors():
+                name = str(err["loc"][0]) if err["loc"] else "__all__"
+                errors.setdefault(name, []).append(err["msg"])
+                known.pop(name, None)
+            return validate(known), errors
+
+
+class ListFilter(FromQuery, FilterSchema):
     """Common parameters: free-text `q`, `status` (active/archived/all) and `ordering`."""
 
     status: Literal["active", "archived", "all"] = Field(
@@ -56,20 +77,6 @@ class ListFilter(FilterSchema):
 
     def apply(self, queryset: Q_T) -> Q_T:
         return self.filter(queryset).order_by(*self.order_by())
-
-    @classmethod
-    def from_query(cls, params: dict[str, str]) -> tuple[Self, dict[str, list[str]]]:
-        """Parse a page's query string; bad values are reported and left out, not fatal."""
-        known = {k: v for k, v in params.items() if k in cls.model_fields and v != ""}
-        try:
-            return cls.model_validate(known), {}
-        except ValidationError as exc:
-            errors: dict[str, list[str]] = {}
-            for err in exc.errors():
-                name = str(err["loc"][0]) if err["loc"] else "__all__"
-                errors.setdefault(name, []).append(err["msg"])
-                known.pop(name, None)
-            return cls.model_validate(known), errors
 
     def active_filters(self) -> dict[str, Any]:
         return {

@@ -4,14 +4,15 @@ organisation they are working in; another user's notice is "not found"."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
 from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 from ninja import FilterSchema
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from carte.core.clock import today
 from carte.core.errors import not_found
+from carte.core.listing import FromQuery
 from carte.core.permissions import Actor
 from carte.operations.choices import NoticeKind
 from carte.operations.models import KPI, CalendarFeed, Notice
@@ -21,7 +22,7 @@ from carte.organisations.models import Membership
 CALENDAR_HORIZON = dt.timedelta(days=60)  # reports shown ahead in the calendar feed
 
 
-class InboxFilter(FilterSchema):
+class InboxFilter(FromQuery, FilterSchema):
     """The inbox's filters, shared by the page and the API."""
 
     kind: NoticeKind | None = Field(None, description="Only notices of this kind.")
@@ -41,22 +42,6 @@ class InboxFilter(FilterSchema):
         if self.ordering == "newest":
             return newest
         return ["read_rank", *newest]
-
-    @classmethod
-    def from_query(cls, params: dict[str, str]) -> tuple[Self, dict[str, list[str]]]:
-        """Parse a page's query string; bad values are reported and left out."""
-        known: dict[str, Any] = {
-            k: v for k, v in params.items() if k in cls.model_fields and v != ""
-        }
-        try:
-            return cls.model_validate(known), {}
-        except ValidationError as exc:
-            errors: dict[str, list[str]] = {}
-            for err in exc.errors():
-                name = str(err["loc"][0]) if err["loc"] else "__all__"
-                errors.setdefault(name, []).append(err["msg"])
-                known.pop(name, None)
-            return cls.model_validate(known), errors
 
 
 def own_notices(actor: Actor) -> QuerySet[Notice]:

@@ -16,15 +16,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, ClassVar, Self
+from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from ninja import Schema
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from carte.catalogue.models import Service
 from carte.core.clock import today
-from carte.core.listing import get_for
+from carte.core.listing import FromQuery, get_for
 from carte.core.permissions import ADD, VIEW, Actor, can, require
 from carte.operations import periods
 from carte.operations.choices import Direction
@@ -248,7 +248,7 @@ def breach_q(prefix: str = "kpi__measurements__") -> Q:
     )
 
 
-class BreachFilter(Schema):
+class BreachFilter(FromQuery, Schema):
     """Filters of the breaches list (page and API)."""
 
     service: int | None = Field(default=None, description="Only this service's breaches (its id).")
@@ -256,22 +256,6 @@ class BreachFilter(Schema):
     since: dt.date | None = Field(
         default=None, description="Only periods starting on or after this day."
     )
-
-    FIELDS: ClassVar[tuple[str, ...]] = ("service", "customer_group", "since")
-
-    @classmethod
-    def from_query(cls, params: dict[str, str]) -> tuple[Self, dict[str, list[str]]]:
-        """A page's query string; bad values are reported and left out."""
-        known = {k: v for k, v in params.items() if k in cls.FIELDS and v != ""}
-        try:
-            return cls.model_validate(known), {}
-        except ValidationError as exc:
-            errors: dict[str, list[str]] = {}
-            for err in exc.errors():
-                name = str(err["loc"][0]) if err["loc"] else "__all__"
-                errors.setdefault(name, []).append(err["msg"])
-                known.pop(name, None)
-            return cls.model_validate(known), errors
 
 
 def breaches(

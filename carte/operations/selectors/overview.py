@@ -13,19 +13,19 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Self
+from typing import Any
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Window
 from ninja import Schema
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
 from carte.core.clock import today
 from carte.core.errors import forbidden
-from carte.core.listing import get_for
+from carte.core.listing import FromQuery, get_for
 from carte.core.permissions import VIEW, Actor, can, require
 from carte.operations import periods
 from carte.operations.choices import (
@@ -184,7 +184,7 @@ def operations_summary(actor: Actor, service: Service) -> dict[str, Any]:
 # ---------------------------------------------------------------- the heat map
 
 
-class HeatmapFilter(Schema):
+class HeatmapFilter(FromQuery, Schema):
     """Filters of the heat map (page and API)."""
 
     category: int | None = Field(
@@ -194,22 +194,6 @@ class HeatmapFilter(Schema):
     attention: bool = Field(
         default=False, description="Only services with at least one red or amber KPI."
     )
-
-    FIELDS: ClassVar[tuple[str, ...]] = ("category", "pmo", "attention")
-
-    @classmethod
-    def from_query(cls, params: dict[str, str]) -> tuple[Self, dict[str, list[str]]]:
-        """A page's query string; bad values are reported and left out."""
-        known = {k: v for k, v in params.items() if k in cls.FIELDS and v != ""}
-        try:
-            return cls.model_validate(known), {}
-        except ValidationError as exc:
-            errors: dict[str, list[str]] = {}
-            for err in exc.errors():
-                name = str(err["loc"][0]) if err["loc"] else "__all__"
-                errors.setdefault(name, []).append(err["msg"])
-                known.pop(name, None)
-            return cls.model_validate(known), errors
 
 
 @dataclass
