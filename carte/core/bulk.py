@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, cast
 
 from django.db import connections, models, router
 from django.db.models import QuerySet
+from django.utils import timezone
 
 # Fields whose value psycopg takes as it is: for these `get_db_prep_save` only converts
 # what is already the right Python type, and the conversion chain cost more per row than
@@ -35,13 +37,22 @@ _PLAIN = frozenset(
 )
 
 
-def _reader(field: models.Field[Any, Any], db: Any) -> Callable[[models.Model], Any]:
-    """How to read one field's database value from a new object, as `bulk_create` does."""
-    if (
-        type(field) not in _PLAIN
-        or getattr(field, "auto_now", False)
-        or getattr(field, "auto_now_add", False)
-    ):
+def _auto_now(field: models.Field[Any, Any]) -> bool:
+    return bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False))
+
+
+def _reader(field: models.Field[Any, Any], db: Any, moment: Any) -> Callable[[models.Model], Any]:
+    """How to read one field's database value from a new object, as `bulk_create` does;
+    `auto_now` fields all get `moment`, the time of the insert."""
+    if _auto_now(field):
+        attname = field.attname
+
+        def stamp(obj: models.Model) -> Any:
+            setattr(obj, attname, moment)
+            return moment
+
+        return stamp
+    if type(field) not in _PLAIN:
         return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), db)
     attname = field.attname
     if isinstance(field, models.CharField | models.TextField):
@@ -79,13 +90,19 @@ def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None
         )
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             setattr(obj, opts.pk.attname, pk)
-    readers = [_reader(f, db) for f in fields]
-    copy_rows(
-        db,
-        opts.db_table,
-        [str(f.column) for f in fields],
-        ([read(obj) for read in readers] for obj in objs),
-    )
+    moment = timezone.now()
+    readers = [_reader(f, db, moment) for f in fields]
+    rows: Iterable[Sequence[Any]]
+    if all(type(f) in _PLAIN for f in fields):
+        # Every value as it is: one C-level getter per row (after stamping auto_now).
+        stamped = [f.attname for f in fields if _auto_now(f)]
+        for obj in objs:
+            for name in stamped:
+                setattr(obj, name, moment)
+        rows = map(operator.attrgetter(*(f.attname for f in fields)), objs)
+    else:
+        rows = ([read(obj) for read in readers] for obj in objs)
+    copy_rows(db, opts.db_table, [str(f.column) for f in fields], rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = db.alias

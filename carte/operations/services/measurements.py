@@ -28,7 +28,7 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 
 from carte.core import audit
-from carte.core.bulk import copy_rows, insert_many
+from carte.core.bulk import insert_many
 from carte.core.clock import now, today
 from carte.core.errors import DomainError, forbidden
 from carte.core.models import AuditAction
@@ -264,7 +264,7 @@ def measurements_record(
         m._state = ModelState()
         set_kpi(m, kpi)
         fresh.append(m)
-    _insert(fresh)
+    insert_many(Measurement, fresh)
     if replaced:
         _correct(actor, replaced, source=source, reason=reason, moment=moment)
     counts: dict[int, int] = defaultdict(int)
@@ -309,32 +309,6 @@ assert _FIELDS == [
     "recorded_by_id",
     "recorded_at",
 ], "Measurement's fields changed: update measurements_record's positional values"
-_COLUMNS = [str(f.column) for f in Measurement._meta.concrete_fields]
-
-
-def _insert(fresh: list[Measurement]) -> None:
-    """Insert new measurements. On PostgreSQL: ids from the sequence in one query, rows
-    streamed with COPY straight from the values (no per-field preparation: dates,
-    decimals and text are adapted by psycopg); elsewhere `bulk_create`."""
-    if not fresh:
-        return
-    db = connections[router.db_for_write(Measurement)]
-    if db.vendor != "postgresql":
-        insert_many(Measurement, fresh)
-        return
-    table = Measurement._meta.db_table
-    with db.cursor() as cursor:
-        cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [db.ops.quote_name(table)])
-        (sequence,) = cursor.fetchone()
-        cursor.execute(
-            "SELECT nextval(%s::regclass) FROM generate_series(1, %s)", [sequence, len(fresh)]
-        )
-        for m, (pk,) in zip(fresh, cursor.fetchall(), strict=True):
-            m.id = pk
-    copy_rows(db, table, _COLUMNS, ([m.__dict__[a] for a in _FIELDS] for m in fresh))
-    for m in fresh:
-        m._state.adding = False
-        m._state.db = db.alias
 
 
 def _existing(kpi_ids: Iterable[int], wanted: list[dt.date]) -> dict[tuple[int, dt.date], Any]:

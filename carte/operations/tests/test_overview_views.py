@@ -218,3 +218,20 @@ def test_another_organisation_gets_404_on_every_overview_page(
     # In their own organisation the outsider sees their own services only.
     own = html(outsider.client.get(reverse("operations:heatmap", args=[other_org.slug])))
     assert "Hidden KPI" not in own
+
+
+def test_the_home_page_counts_what_needs_attention_for_staff_only(ops: Ops) -> None:
+    from carte.operations.choices import ChangeState, Level
+    from carte.operations.services.measurements import refresh_kpis
+    from carte.operations.tests.factories import ChangeRequestFactory, RiskIssueFactory
+
+    late = KPIFactory(service=ops.service, reporting_from=dt.date(2025, 1, 1))
+    refresh_kpis([late])  # nothing reported since January 2025: overdue
+    RiskIssueFactory(service=ops.service, level=Level.OWNERSHIP)
+    RiskIssueFactory(service=ops.service)  # level 1: not counted
+    ChangeRequestFactory(service=ops.service, state=ChangeState.SUBMITTED)
+    home = f"/o/{ops.org.slug}/"
+    page = ops.director.client.get(home).content.decode()
+    for name, count in (("overdue", 1), ("red", 0), ("escalated", 1), ("waiting", 1)):
+        assert f'data-testid="count-{name}">{count}<' in page, name
+    assert 'data-testid="count-overdue"' not in ops.customer.client.get(home).content.decode()

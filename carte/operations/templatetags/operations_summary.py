@@ -1,0 +1,47 @@
+"""`{% operations_summary %}`: the organisation's running services at a glance, for the
+home page: reports overdue, red KPIs, escalations open at levels 2 and 3, changes waiting
+for the Owner's decision. Four counts, whatever the size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from carte.catalogue.choices import Stage
+from carte.core.clock import today
+from carte.core.permissions import STAFF_SIDE, Actor
+from carte.operations.choices import ChangeState, ItemStatus, Level, Rag
+from carte.operations.models import KPI, ChangeRequest, RiskIssue
+from carte.operations.selectors.due import reports_due
+
+register = template.Library()
+
+
+@register.inclusion_tag("operations/_home_summary.html", takes_context=True)
+def operations_summary(context: dict[str, Any]) -> dict[str, Any]:
+    actor: Actor | None = context.get("actor")
+    if actor is None or not (actor.system or actor.roles & STAFF_SIDE):
+        return {"show": False}
+    org = actor.organisation
+    live_kpis = KPI.objects.filter(
+        organisation=org,
+        archived_at__isnull=True,
+        service__stage=Stage.RUNNING,
+        service__archived_at__isnull=True,
+    )
+    return {
+        "show": True,
+        "current_org": org,
+        "overdue": reports_due(actor=actor).filter(next_due__lt=today()).count(),
+        "red": live_kpis.filter(latest_rag=Rag.RED).count(),
+        "escalated": RiskIssue.objects.filter(
+            organisation=org,
+            archived_at__isnull=True,
+            status=ItemStatus.OPEN,
+            level__gte=Level.DELIVERY,
+        ).count(),
+        "waiting": ChangeRequest.objects.filter(
+            organisation=org, archived_at__isnull=True, state=ChangeState.SUBMITTED
+        ).count(),
+    }
