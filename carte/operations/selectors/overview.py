@@ -11,7 +11,7 @@ aggregate for the counts at the top.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,16 +66,6 @@ def service_for_operations(*, actor: Actor, pk: int | str) -> Service:
     return get_for(actor, qs, pk)
 
 
-# The parts of the tab, in order: (name, selector module, template). A part whose module
-# or `section` function is missing is left out, so the tab works while parts are built.
-SECTIONS = (
-    ("kpis", "carte.operations.selectors.kpis", "operations/_section_kpis.html"),
-    ("levels", "carte.operations.selectors.levels", "operations/_section_levels.html"),
-    ("items", "carte.operations.selectors.items", "operations/_section_items.html"),
-    ("changes", "carte.operations.selectors.changes", "operations/_section_changes.html"),
-)
-
-
 @dataclass(frozen=True)
 class Section:
     name: str
@@ -83,26 +73,21 @@ class Section:
     data: dict[str, Any]
 
 
-def tab_sections(
-    actor: Actor, service: Service, *, templates: frozenset[str] | None = None
-) -> list[Section]:
-    """Each part's section of the tab that exists (module and `section`), computed by
-    its own selector; with `templates`, only those whose template is in the set."""
-    found = []
-    for name, module_name, template in SECTIONS:
-        if templates is not None and template not in templates:
-            continue
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name != module_name:
-                raise
-            continue
-        make = getattr(module, "section", None)
-        if make is None:
-            continue
-        found.append(Section(name, template, make(actor, service)))
-    return found
+def tab_sections(actor: Actor, service: Service) -> list[Section]:
+    """The tab's parts in order, each computed by its own part's selector and drawn by
+    its own template (`operations/_section_<name>.html`)."""
+    from carte.operations.selectors import changes, items, kpis, levels
+
+    parts: tuple[tuple[str, Callable[[Actor, Service], dict[str, Any]]], ...] = (
+        ("kpis", kpis.section),
+        ("levels", levels.section),
+        ("items", items.section),
+        ("changes", changes.section),
+    )
+    return [
+        Section(name, f"operations/_section_{name}.html", make(actor, service))
+        for name, make in parts
+    ]
 
 
 def operations_summary(actor: Actor, service: Service) -> dict[str, Any]:

@@ -79,23 +79,6 @@ def test_every_staff_member_sees_the_tab_but_customers_do_not(ops: Ops) -> None:
     assert tab_url(ops) not in html(ops.customer.client.get(detail))
 
 
-def test_the_tab_leaves_out_a_part_that_is_not_built_yet(ops: Ops, monkeypatch: Any) -> None:
-    from carte.operations.selectors import overview
-
-    monkeypatch.setattr(
-        overview,
-        "SECTIONS",
-        (
-            ("ghost", "carte.operations.selectors.ghost", "operations/_section_ghost.html"),
-            *overview.SECTIONS,
-        ),
-    )
-    response = ops.director.client.get(tab_url(ops))
-    assert response.status_code == 200
-    assert 'data-section="ghost"' not in html(response)
-    assert 'data-section="levels"' in html(response)
-
-
 def test_the_tab_runs_the_same_queries_at_two_sizes(ops: Ops) -> None:
     kpi = kpi_with_values(ops, {"2026-01-01": "96", "2026-02-01": "90"})
     make_target(ops, kpi)

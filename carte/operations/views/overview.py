@@ -11,8 +11,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.template import TemplateDoesNotExist
-from django.template.loader import get_template
 from django.urls import path, reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -21,21 +19,6 @@ from carte.core.permissions import CHANGE, Actor, can
 from carte.core.views import is_htmx, org_view
 from carte.operations.selectors import overview as selectors
 
-_FOUND: set[str] = set()
-
-
-def _present_templates() -> frozenset[str]:
-    """The sections' templates that exist (a part not yet built has none). A template
-    found is remembered; a missing one is looked for again, so a part that lands shows."""
-    for _, _, template in selectors.SECTIONS:
-        if template not in _FOUND:
-            try:
-                get_template(template)
-            except TemplateDoesNotExist:
-                continue
-            _FOUND.add(template)
-    return frozenset(_FOUND)
-
 
 @org_view
 def service_operations(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
@@ -43,7 +26,7 @@ def service_operations(request: HttpRequest, actor: Actor, pk: int) -> HttpRespo
     attainment, open risks and issues by escalation level, open changes and
     improvements, and satisfaction."""
     service = selectors.service_for_operations(actor=actor, pk=pk)
-    sections = selectors.tab_sections(actor, service, templates=_present_templates())
+    sections = selectors.tab_sections(actor, service)
     context = {
         "service": service,
         "sections": sections,
