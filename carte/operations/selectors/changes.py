@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
-from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -36,6 +36,7 @@ OPEN_IMPROVEMENTS = (
     ImprovementStatus.IN_PROGRESS,
     ImprovementStatus.AWAITING,
 )
+QUEUE_ORDER = ("queue_rank", "queue_at", "id")  # see _queue_annotate
 SECTION_ROWS = 5  # rows of each list the Operations tab shows; the pages show the rest
 
 
@@ -74,7 +75,7 @@ class ChangeFilter(ListFilter):
     def order_by(self) -> list[str]:
         key = self.ordering or next(iter(self.ORDERING))
         if key.removeprefix("-") == "queue":
-            return ["queue_rank", "queue_at", "id"]
+            return list(QUEUE_ORDER)
         return super().order_by()
 
 
@@ -319,19 +320,21 @@ def section(actor: Actor, service: Service) -> dict[str, Any]:
         .annotate(n=Count("id"))
         .order_by()
     )
+    # Only what the section shows, without the lists' joins and filter machinery: the
+    # tab is read often and must stay light (issue 5: 50 ms).
+    mine = Q(organisation_id=actor.organisation.pk, service=service, archived_at__isnull=True)
     open_changes = list(
-        changes_for_service(
-            actor=actor, service=service, filters=ChangeFilter.model_validate({})
-        ).filter(state__in=OPEN_STATES)[:SECTION_ROWS]
+        _queue_annotate(ChangeRequest.objects.filter(mine, state__in=OPEN_STATES))
+        .only("id", "number", "title", "state")
+        .order_by(*QUEUE_ORDER)[:SECTION_ROWS]
     )
     improvements = list(
-        improvements_for_service(
-            actor=actor, service=service, filters=ImprovementFilter.model_validate({"open": True})
-        )[:SECTION_ROWS]
+        Improvement.objects.filter(mine, status__in=OPEN_IMPROVEMENTS)
+        .annotate(total=Window(Count("id")))
+        .only("id", "title", "status")
+        .order_by("-updated_at", "-id")[:SECTION_ROWS]
     )
-    improvement_count = Improvement.objects.filter(
-        service=service, archived_at__isnull=True, status__in=OPEN_IMPROVEMENTS
-    ).count()
+    improvement_count = improvements[0].total if improvements else 0
     monthly = satisfaction(actor, service, 12)
     average, ratings = overall(monthly)
     return {

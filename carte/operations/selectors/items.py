@@ -243,8 +243,20 @@ def section(actor: Actor, service: Service) -> dict[str, Any]:
     ):
         counts[level] = counts.get(level, 0) + n
         kinds[kind] = kinds.get(kind, 0) + n
+    overdue = ItemAction.objects.filter(
+        item=OuterRef("pk"), archived_at__isnull=True, done_at__isnull=True, due_date__lt=today()
+    )
     top = list(
-        _annotated(open_items)
+        open_items.only("id", "title", "level", "score", "probability", "impact")
+        .annotate(
+            overdue_actions=Coalesce(
+                Subquery(
+                    overdue.order_by().values("item").annotate(n=Count("id")).values("n"),
+                    output_field=IntegerField(),
+                ),
+                Value(0),
+            )
+        )
         .annotate(
             rank=Window(
                 RowNumber(), partition_by=[F("level")], order_by=[F("score").desc(), F("id").desc()]
