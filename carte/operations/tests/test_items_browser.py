@@ -1,6 +1,7 @@
 """A real browser: an Operative raises a risk on the service's register and escalates it
 with a note (the form opens in place with htmx); the Service Manager then finds it in the
-escalations list. No console error on the way (a CSP violation shows up as one)."""
+escalations list and in the inbox, whose notice leads to the item and is then read. No
+console error on the way (a CSP violation shows up as one)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,15 @@ def test_an_operative_escalates_a_risk_and_the_manager_sees_it(
     expect(page).to_have_url(re.compile(r"/login/|/$"))
 
     log_in("manager@acme.example")
+    inbox = page.get_by_test_id("inbox-link")
+    expect(inbox).to_contain_text("1 unread")
+    inbox.click()
+    notice = page.get_by_test_id("notice").filter(has_text="Gate reviewers double-booked")
+    expect(notice).to_contain_text("The June gate for the ERP programme is at risk.")
+    notice.get_by_role("link", name=re.compile("Gate reviewers double-booked")).click()
+    expect(page.get_by_test_id("level")).to_contain_text("Delivery management")
+    expect(page.get_by_test_id("inbox-link")).not_to_contain_text("unread")
+
     page.goto("/o/acme/operations/escalations/")
     page.get_by_label("At my level only").check()
     rows = page.get_by_test_id("escalations")
