@@ -93,6 +93,17 @@ def _save(obj: TenantModel, **kwargs: Any) -> None:
         ) from exc
 
 
+def clean_text(field: str, value: Any, *, required: bool = True, limit: int = 0) -> str:
+    """A text a service takes as it is typed: stripped, refused on `field` when it is
+    required and empty or longer than `limit`."""
+    text = "" if value is None else str(value).strip()
+    if required and not text:
+        raise DomainError.field(field, "This field is required.")
+    if limit and len(text) > limit:
+        raise DomainError.field(field, f"At most {limit} characters.")
+    return text
+
+
 def check_same_org(actor: Actor, *, live: bool = False, **refs: Model | None) -> None:
     """Refuse a reference to another organisation's row (and, with `live`, to an archived
     one), naming the field it came in."""

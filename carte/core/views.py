@@ -25,7 +25,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
-from carte.core.errors import FORBIDDEN, NOT_FOUND, DomainError
+from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
 from carte.core.listing import ListFilter
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, can
 
@@ -79,6 +79,25 @@ def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def done(request: HttpRequest, url: str, message: str) -> HttpResponse:
+    """After a write: back to the page (htmx follows HX-Redirect), with a message."""
+    messages.success(request, message)
+    if is_htmx(request):
+        # Without the fragment: htmx sets location.href, and a change of fragment alone
+        # would not reload the page it came from.
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url.split("#", 1)[0]
+        return response
+    return HttpResponseRedirect(url)
+
+
+def refusal_status(exc: DomainError) -> int:
+    """The status of a refused form; rights and tenancy are not the form's business."""
+    if exc.code in (FORBIDDEN, NOT_FOUND):
+        raise exc
+    return 409 if exc.code == CONFLICT else 422
+
+
 @dataclass(frozen=True)
 class Column:
     label: str
@@ -127,7 +146,8 @@ class UIResource:
         return reverse(f"{self.stem}_{action}", args=args)
 
 
-def _page_size(request: HttpRequest) -> int:
+def page_size(request: HttpRequest) -> int:
+    """The `page_size` a list page was asked for, within the configured bounds."""
     try:
         size = int(request.GET.get("page_size", settings.CARTE_PAGE_SIZE))
     except ValueError:
@@ -147,7 +167,7 @@ def list_view(resource: UIResource) -> Callable[..., HttpResponse]:
             filter_errors["ordering"] = exc.errors["ordering"]
             filters = filters.model_copy(update={"ordering": None})
             qs = resource.list_selector(actor=actor, filters=filters)
-        page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
+        page = Paginator(qs, page_size(request)).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context = {

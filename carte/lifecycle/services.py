@@ -43,7 +43,13 @@ from carte.core.permissions import (
     can,
     require,
 )
-from carte.core.services import archive_object, check_same_org, create_object, update_object
+from carte.core.services import (
+    archive_object,
+    check_same_org,
+    clean_text,
+    create_object,
+    update_object,
+)
 from carte.lifecycle import machine
 from carte.lifecycle.choices import (
     OUTSOURCED,
@@ -88,15 +94,6 @@ class Attachment:
     file: Any = None
 
 
-def _text(field: str, value: str | None, *, required: bool = True, limit: int = 0) -> str:
-    text = (value or "").strip()
-    if required and not text:
-        raise DomainError.field(field, "This field is required.")
-    if limit and len(text) > limit:
-        raise DomainError.field(field, f"At most {limit} characters.")
-    return text
-
-
 def _in_stage(service: Service, *stages: str, doing: str) -> None:
     if service.stage not in stages:
         names = " or ".join(Stage(s).label for s in stages)
@@ -139,7 +136,7 @@ def _event(
 
 
 def _attach(actor: Actor, event: LifecycleEvent, item: Attachment) -> EventAttachment:
-    name = _text("attachments", item.name or getattr(item.file, "name", ""), limit=200)
+    name = clean_text("attachments", item.name or getattr(item.file, "name", ""), limit=200)
     attachment = EventAttachment(event=event, name=name, url=item.url.strip())
     if item.file is not None:
         attachment.file = item.file
@@ -205,7 +202,7 @@ def transition(
                     "unmet": [{"code": c.code, "label": c.label, "hint": c.hint} for c in unmet]
                 },
             )
-        note = _text("note", note, required=move.payload in ("reason",))
+        note = clean_text("note", note, required=move.payload in ("reason",))
         runner = _RUNNERS_BY_MOVE.get(move.name) or _RUNNERS[move.payload]
         moment = now()
         with as_of(moment):  # every record of the move bears the move's time
@@ -307,7 +304,7 @@ def _run_decision(actor: Actor, service: Service, payload: dict[str, Any]) -> No
     sourcing = data.get("sourcing") or ""
     if sourcing not in Sourcing.values:
         raise DomainError.field("sourcing", "Choose how the service is sourced.")
-    provider = _text("provider_name", data.get("provider_name"), required=False, limit=200)
+    provider = clean_text("provider_name", data.get("provider_name"), required=False, limit=200)
     if sourcing in OUTSOURCED and not provider:
         raise DomainError.field("provider_name", "Name the provider it is outsourced to.")
     decision = SetupDecision(
@@ -318,7 +315,7 @@ def _run_decision(actor: Actor, service: Service, payload: dict[str, Any]) -> No
         appointments=[{"pmo": p.name, "person": str(m)} for p, m in managers.items()],
         decided_at=now(),
         **{
-            name: _text(name, data.get(name))
+            name: clean_text(name, data.get(name))
             for name in ("strategy_fit", "capacity", "other_services", "stakeholders", "scope")
         },
     )
@@ -436,7 +433,7 @@ def _run_plan(actor: Actor, service: Service, payload: dict[str, Any]) -> None:
         TransitionPlan(
             service=service,
             approach=approach,
-            behavioural_change=_text(
+            behavioural_change=clean_text(
                 "behavioural_change", data.get("behavioural_change"), required=False
             ),
         ),
@@ -450,7 +447,7 @@ def _check_phase(actor: Actor, spec: dict[str, Any], field: str) -> None:
     unknown = set(spec) - {"name", "starts_on", "ends_on", "customer_groups"}
     if unknown:
         raise DomainError.field(f"{field}.{sorted(unknown)[0]}", "No such field.")
-    _text(f"{field}.name", spec.get("name"), limit=200)
+    clean_text(f"{field}.name", spec.get("name"), limit=200)
     starts_on, ends_on = spec.get("starts_on"), spec.get("ends_on")
     for name, value in (("starts_on", starts_on), ("ends_on", ends_on)):
         if not isinstance(value, dt.date):
@@ -473,7 +470,7 @@ def _phase_create(
     groups: list[CustomerGroup] = list(spec.get("customer_groups") or [])
     phase = TransitionPhase(
         plan=plan,
-        name=_text(f"{field}.name", spec.get("name"), limit=200),
+        name=clean_text(f"{field}.name", spec.get("name"), limit=200),
         starts_on=spec["starts_on"],
         ends_on=spec["ends_on"],
         position=position,
@@ -518,9 +515,9 @@ def _run_closure(actor: Actor, service: Service, payload: dict[str, Any]) -> Non
     closure = Closure(
         service=service,
         reason=reason,
-        explanation=_text("explanation", data.get("explanation")),
+        explanation=clean_text("explanation", data.get("explanation")),
         replacing_service=replacing,
-        change_notes=_text("change_notes", data.get("change_notes"), required=False),
+        change_notes=clean_text("change_notes", data.get("change_notes"), required=False),
     )
     create_object(actor, closure)
     _task_list(actor, service, TaskPurpose.CLOSURE, template=data.get("template"))
@@ -578,7 +575,7 @@ def note_add(
         actor,
         service,
         "Note",
-        note=_text("note", note),
+        note=clean_text("note", note),
         kind=EventKind.NOTE,
         attachments=attachments,
     )
@@ -707,7 +704,7 @@ def _task_list(
         TaskList(
             service=service,
             purpose=purpose,
-            name=_text("name", name, required=False, limit=200)
+            name=clean_text("name", name, required=False, limit=200)
             or f"{label} of {service.name}"[:200],
             template=template,
         ),
@@ -913,7 +910,7 @@ def criterion_waive(*, actor: Actor, result: CriterionResult, reason: str) -> Cr
         raise DomainError("Only a result of the current pilot can be waived.", code=CONFLICT)
     if result.result == CriterionResultKind.MET:
         raise DomainError("This criterion was met: there is nothing to waive.", code=CONFLICT)
-    reason = _text("waiver_reason", reason)
+    reason = clean_text("waiver_reason", reason)
     update_object(actor, result, {"waived": True, "waiver_reason": reason, "waived_by": actor.user})
     _event(actor, locked, f"Criterion waived: {result.criterion.description}", note=reason)
     return result
@@ -952,7 +949,7 @@ def readiness_record(
     for index, item in enumerate(answers):
         if item.answer not in Answer.values:
             raise DomainError.field(f"answers.{index}", "Answer yes, partly or no.")
-        _text(f"answers.{index}", item.question, limit=300)
+        clean_text(f"answers.{index}", item.question, limit=300)
     if verdict not in Verdict.values:
         raise DomainError.field("verdict", "Say whether the organisation is ready.")
     if verdict == Verdict.READY and any(i.answer == Answer.NO for i in answers):
@@ -1082,7 +1079,7 @@ def artefact_decide(
         raise DomainError.field("artefact", "Not an artefact of this service.")
     if fate not in ArtefactFate.values:
         raise DomainError.field("fate", "Choose keep, archive or discard.")
-    note = _text("note", note, limit=300)
+    note = clean_text("note", note, limit=300)
     existing = closure.decisions.filter(artefact=artefact, archived_at__isnull=True).first()
     if existing is not None:
         return update_object(actor, existing, {"fate": fate, "note": note})

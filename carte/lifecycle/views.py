@@ -11,19 +11,18 @@ from __future__ import annotations
 import os
 from typing import Any, cast
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
-from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
+from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.permissions import Actor
-from carte.core.views import is_htmx, org_view
+from carte.core.views import done, is_htmx, org_view, refusal_status
 from carte.lifecycle import forms, machine, selectors
 from carte.lifecycle.choices import ClosureReason
 from carte.lifecycle.filters import BoardFilter
@@ -44,25 +43,6 @@ def step_url(name: str, actor: Actor, service: Service, *args: Any) -> str:
 def catalogue_url(actor: Actor, service: Service, tab: str = "") -> str:
     url = reverse("service_detail", args=[actor.organisation.slug, service.pk])
     return f"{url}?tab={tab}" if tab else url
-
-
-def done(request: HttpRequest, url: str, message: str) -> HttpResponse:
-    """After a write: back to the page (htmx follows HX-Redirect), with a message."""
-    messages.success(request, message)
-    if is_htmx(request):
-        # Without the fragment: htmx sets location.href, and a change of fragment alone
-        # would not reload the page it came from.
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url.split("#", 1)[0]
-        return response
-    return HttpResponseRedirect(url)
-
-
-def refusal_status(exc: DomainError) -> int:
-    """The status of a refused form; rights and tenancy are not the form's business."""
-    if exc.code in (FORBIDDEN, NOT_FOUND):
-        raise exc
-    return 409 if exc.code == CONFLICT else 422
 
 
 def check_links(actor: Actor, service: Service) -> dict[str, str]:

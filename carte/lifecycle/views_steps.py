@@ -23,7 +23,7 @@ from carte.catalogue.models import Artefact, Service
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.permissions import ADD, MANAGE, SIGN_OFF, Actor, can
-from carte.core.views import is_htmx, org_view
+from carte.core.views import done, is_htmx, org_view, refusal_status
 from carte.lifecycle import forms, machine, selectors, services
 from carte.lifecycle.choices import TaskStatus
 from carte.lifecycle.models import (
@@ -33,7 +33,7 @@ from carte.lifecycle.models import (
     TaskList,
     TransitionPhase,
 )
-from carte.lifecycle.views import done, lifecycle_url, refusal_status, step_url
+from carte.lifecycle.views import lifecycle_url, step_url
 
 Save = Callable[[Any], Any]
 

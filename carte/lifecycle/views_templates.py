@@ -14,10 +14,9 @@ from carte.catalogue.models import Artefact
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.permissions import CHANGE, VIEW, Actor, can, require
-from carte.core.views import apply_domain_error, org_view
+from carte.core.views import apply_domain_error, done, org_view, refusal_status
 from carte.lifecycle import forms, selectors, services
 from carte.lifecycle.models import TemplateTask
-from carte.lifecycle.views import done, refusal_status
 
 
 def templates_url(actor: Actor, template: Artefact | None = None) -> str:

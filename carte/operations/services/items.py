@@ -38,6 +38,7 @@ from carte.core.permissions import (
 from carte.core.services import (
     archive_object,
     check_same_org,
+    clean_text,
     create_object,
     restore_object,
     update_object,
@@ -88,15 +89,6 @@ WHO_AT_LEVEL: dict[int, str] = {
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _text(field: str, value: Any, *, required: bool = True, limit: int = 0) -> str:
-    text = str(value or "").strip()
-    if required and not text:
-        raise DomainError.field(field, "This field is required.")
-    if limit and len(text) > limit:
-        raise DomainError.field(field, f"At most {limit} characters.")
-    return text
 
 
 def _note(note: str | None, why: str) -> str:
@@ -278,7 +270,7 @@ def item_create(*, actor: Actor, service: Service, data: Mapping[str, Any]) -> R
     for name in ITEM_FIELDS:
         if name in data:
             setattr(item, name, data[name])
-    item.title = _text("title", data.get("title"), limit=200)
+    item.title = clean_text("title", data.get("title"), limit=200)
     item.owner = _person(actor, "owner", data.get("owner"), required=False)
     item.kind = kind
     item.level = level
@@ -297,7 +289,7 @@ def item_update(*, actor: Actor, item: RiskIssue, data: Mapping[str, Any]) -> Ri
     _unknown(data, ITEM_FIELDS)
     values = dict(data)
     if "title" in values:
-        values["title"] = _text("title", values["title"], limit=200)
+        values["title"] = clean_text("title", values["title"], limit=200)
     if "owner" in values:
         values["owner"] = _person(actor, "owner", values["owner"], required=False)
     for name in ("probability", "impact"):
@@ -471,8 +463,8 @@ def _open_change(actor: Actor, item: RiskIssue, note: str, payload: dict[str, An
         actor=actor,
         service=item.service,
         data={
-            "title": _text("title", payload.get("title") or item.title, limit=200),
-            "description": _text("description", payload.get("description") or note),
+            "title": clean_text("title", payload.get("title") or item.title, limit=200),
+            "description": clean_text("description", payload.get("description") or note),
             "raised_as": payload.get("raised_as") or RaisedAs.MANAGER,
             "reason": payload.get("reason") or ChangeReason.BUSINESS,
             "affects": affects,
@@ -552,7 +544,7 @@ def item_reopen(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
 
 def _check_action(actor: Actor, values: dict[str, Any], *, creating: bool) -> dict[str, Any]:
     if creating or "description" in values:
-        values["description"] = _text("description", values.get("description"), limit=300)
+        values["description"] = clean_text("description", values.get("description"), limit=300)
     if creating or "owner" in values:
         values["owner"] = _person(actor, "owner", values.get("owner"), required=True)
     if (creating or "due_date" in values) and values.get("due_date") is None:

@@ -25,7 +25,7 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
-from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
+from carte.core.errors import DomainError
 from carte.core.permissions import (
     ADD,
     ARCHIVE,
@@ -36,7 +36,7 @@ from carte.core.permissions import (
     Actor,
     can,
 )
-from carte.core.views import is_htmx, org_view
+from carte.core.views import done, is_htmx, org_view, refusal_status
 from carte.operations.choices import ChangeState, ImprovementStatus
 from carte.operations.forms.changes import (
     AgreeForm,
@@ -69,21 +69,6 @@ def change_url(actor: Actor, change: ChangeRequest) -> str:
     )
 
 
-def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
-    messages.success(request, message)
-    if is_htmx(request):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
-
-
-def _status(exc: DomainError) -> int:
-    if exc.code in (FORBIDDEN, NOT_FOUND):
-        raise exc
-    return 409 if exc.code == CONFLICT else 422
-
-
 def _staff_only(actor: Actor, model: type[Any]) -> None:
     if not can(actor, VIEW, model):
         raise PermissionDenied("This page is for the PMO.")
@@ -112,11 +97,11 @@ def _form_page(
             try:
                 result = save(form)
             except DomainError as exc:
-                status = _status(exc)
+                status = refusal_status(exc)
                 form.show(exc)
             else:
                 url, message = success(result)
-                return _done(request, url, message)
+                return done(request, url, message)
         else:
             status = 422
     context = {
@@ -409,7 +394,7 @@ def change_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> Ht
     if refused:
         return refused
     services.change_request_archive(actor=actor, change=change)
-    return _done(request, _url("change_list", actor, service), f"{change.reference} archived.")
+    return done(request, _url("change_list", actor, service), f"{change.reference} archived.")
 
 
 # ---------------------------------------------------------------- improvements
@@ -529,10 +514,10 @@ def _post_back(
     try:
         call()
     except DomainError as exc:
-        _status(exc)
+        refusal_status(exc)
         messages.error(request, exc.message)
         return HttpResponseRedirect(url)
-    return _done(request, url, message)
+    return done(request, url, message)
 
 
 @org_view
@@ -588,7 +573,7 @@ def improvement_archive(request: HttpRequest, actor: Actor, pk: int, item: int) 
     if refused:
         return refused
     services.improvement_archive(actor=actor, improvement=improvement)
-    return _done(request, _improvement_list_url(actor, service), f"“{improvement.title}” archived.")
+    return done(request, _improvement_list_url(actor, service), f"“{improvement.title}” archived.")
 
 
 # ---------------------------------------------------------------- feedback
@@ -638,7 +623,7 @@ def feedback_give(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
                     person=data.get("person"),
                 )
             except DomainError as exc:
-                status = _status(exc)
+                status = refusal_status(exc)
                 form.show(exc)
             else:
                 message = "Thank you: your feedback has been recorded."
@@ -649,7 +634,7 @@ def feedback_give(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
                     if staff
                     else reverse("service_detail", args=[actor.organisation.slug, service.pk])
                 )
-                return _done(request, target, message)
+                return done(request, target, message)
         else:
             status = 422
     return render(

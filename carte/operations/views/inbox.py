@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import (
@@ -24,7 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from carte.core.permissions import Actor
-from carte.core.views import is_htmx, org_view
+from carte.core.views import is_htmx, org_view, page_size
 from carte.operations import ical
 from carte.operations.choices import NoticeKind
 from carte.operations.models import CalendarFeed
@@ -40,14 +39,6 @@ def inbox_url(actor: Actor) -> str:
     return reverse("operations:inbox", args=[actor.organisation.slug])
 
 
-def _page_size(request: HttpRequest) -> int:
-    try:
-        size = int(request.GET.get("page_size", settings.CARTE_PAGE_SIZE))
-    except ValueError:
-        size = settings.CARTE_PAGE_SIZE
-    return max(1, min(size, settings.CARTE_MAX_PAGE_SIZE))
-
-
 def _calendar(actor: Actor, raw: str | None = None) -> dict[str, Any]:
     """The Calendar section: the live feed, and its address when it has just been made."""
     return {
@@ -58,7 +49,7 @@ def _calendar(actor: Actor, raw: str | None = None) -> dict[str, Any]:
 
 def _inbox_page(request: HttpRequest, actor: Actor, raw: str | None = None) -> HttpResponse:
     filters, filter_errors = selectors.InboxFilter.from_query(request.GET.dict())
-    page = Paginator(selectors.inbox(actor, filters), _page_size(request)).get_page(
+    page = Paginator(selectors.inbox(actor, filters), page_size(request)).get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()

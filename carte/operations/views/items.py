@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
 from carte.core.clock import today
-from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
+from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.permissions import (
     ADD,
@@ -34,7 +34,7 @@ from carte.core.permissions import (
     can,
     is_service_owner,
 )
-from carte.core.views import _page_size, is_htmx, org_view
+from carte.core.views import done, is_htmx, org_view, page_size, refusal_status
 from carte.lifecycle.choices import ClosureReason
 from carte.operations.choices import Decision, ItemKind, ItemStatus, Level
 from carte.operations.forms.items import ActionForm, DecideForm, ItemForm, NoteForm
@@ -78,22 +78,6 @@ def item_url(actor: Actor, item: RiskIssue) -> str:
     return reverse("operations:item", args=[actor.organisation.slug, item.service_id, item.pk])
 
 
-def _status(exc: DomainError) -> int:
-    """The status of a refused form; rights and tenancy are not the form's business."""
-    if exc.code in (FORBIDDEN, NOT_FOUND):
-        raise exc
-    return 409 if exc.code == CONFLICT else 422
-
-
-def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
-    messages.success(request, message)
-    if is_htmx(request):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return HttpResponseRedirect(url)
-
-
 def _form_page(
     request: HttpRequest,
     *,
@@ -110,11 +94,11 @@ def _form_page(
             try:
                 result = save(form)
             except DomainError as exc:
-                status = _status(exc)
+                status = refusal_status(exc)
                 form.show(exc)
             else:
                 url, message = success(result)
-                return _done(request, url, message)
+                return done(request, url, message)
         else:
             status = 422
     context = {**context, "form": form}
@@ -139,7 +123,7 @@ def item_list(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         errors.update(exc.errors)
         filters = filters.model_copy(update={"ordering": None})
         qs = selectors.items_for_service(actor, service, filters)
-    page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
+    page = Paginator(qs, page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {
@@ -387,10 +371,10 @@ def _post_back(
     try:
         call()
     except DomainError as exc:
-        _status(exc)
+        refusal_status(exc)
         messages.error(request, exc.message)
         return HttpResponseRedirect(url)
-    return _done(request, url, message)
+    return done(request, url, message)
 
 
 @org_view
@@ -476,13 +460,13 @@ def action_done(request: HttpRequest, actor: Actor, pk: int, action: int) -> Htt
     try:
         services.action_done(actor=actor, action=act, done=request.POST.get("done") == "true")
     except DomainError as exc:
-        _status(exc)
+        refusal_status(exc)
         error = exc.message
     if not is_htmx(request):
         if error:
             messages.error(request, error)
             return HttpResponseRedirect(f"{item_url(actor, item)}#actions")
-        return _done(request, f"{item_url(actor, item)}#actions", f"“{act}” updated.")
+        return done(request, f"{item_url(actor, item)}#actions", f"“{act}” updated.")
     return render(
         request,
         "operations/item_actions.html",
@@ -519,7 +503,7 @@ def escalations(request: HttpRequest, actor: Actor) -> HttpResponse:
         errors.update(exc.errors)
         filters = filters.model_copy(update={"ordering": None})
         qs = selectors.escalations(actor, filters)
-    page = Paginator(qs, _page_size(request)).get_page(request.GET.get("page"))
+    page = Paginator(qs, page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     context = {

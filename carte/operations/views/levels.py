@@ -21,9 +21,9 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
-from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
+from carte.core.errors import DomainError
 from carte.core.permissions import ARCHIVE, CHANGE, Actor
-from carte.core.views import is_htmx, org_view
+from carte.core.views import done, is_htmx, org_view, refusal_status
 from carte.operations.forms.levels import LevelTargetForm
 from carte.operations.models import ServiceLevelTarget
 from carte.operations.selectors import levels as selectors
@@ -40,22 +40,6 @@ def tab_url(actor: Actor, service: Service, anchor: str = "levels") -> str:
 
 def _url(name: str, actor: Actor, service: Service, *args: Any) -> str:
     return reverse(f"operations:{name}", args=[actor.organisation.slug, service.pk, *args])
-
-
-def _done(request: HttpRequest, url: str, message: str) -> HttpResponse:
-    """After a write: back to the tab (htmx follows HX-Redirect), with a message."""
-    messages.success(request, message)
-    if is_htmx(request):
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url.split("#", 1)[0]
-        return response
-    return HttpResponseRedirect(url)
-
-
-def _status(exc: DomainError) -> int:
-    if exc.code in (FORBIDDEN, NOT_FOUND):
-        raise exc
-    return 409 if exc.code == CONFLICT else 422
 
 
 def _editable(actor: Actor, pk: int) -> Service:
@@ -97,10 +81,10 @@ def level_target_edit(
                         actor=actor, target=target, data=form.values()
                     )
             except DomainError as exc:
-                status = _status(exc)
+                status = refusal_status(exc)
                 form.show(exc)
             else:
-                return _done(request, tab_url(actor, service), f"Service level “{saved}” saved.")
+                return done(request, tab_url(actor, service), f"Service level “{saved}” saved.")
         else:
             status = 422
     context = {
@@ -138,10 +122,10 @@ def _one_button(
     try:
         call(target)
     except DomainError as exc:
-        _status(exc)
+        refusal_status(exc)
         messages.error(request, exc.message)
         return HttpResponseRedirect(url)
-    return _done(request, url, f"Service level “{target}” {verb}.")
+    return done(request, url, f"Service level “{target}” {verb}.")
 
 
 @org_view
