@@ -9,8 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, QuerySet, Window
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -25,7 +24,7 @@ from carte.catalogue.forms import PART_FORMS, CategoryForm, ServiceForm
 from carte.catalogue.graph import layout
 from carte.catalogue.models import Category, Service
 from carte.core.errors import DomainError
-from carte.core.listing import get_for
+from carte.core.listing import get_for, window_page
 from carte.core.permissions import ADD, CHANGE, Actor, can
 from carte.core.views import (
     Column,
@@ -122,25 +121,6 @@ def _card(row: dict[str, Any], org_slug: str, staff_view: bool) -> dict[str, str
     }
 
 
-def _menu_page(
-    services: QuerySet[Service, dict[str, Any]], requested: str | None
-) -> Page[dict[str, Any]]:
-    """A page of the menu's rows. The rows carry the number of matches (a window count),
-    so a search runs once rather than once to count and again for the page. A page past
-    the end (no row to carry the count) or a bad page number falls back on Django's
-    paginator: a count, then its page."""
-    paginator = Paginator(services, MENU_PAGE)
-    requested = requested or "1"
-    number = int(requested) if requested.isdigit() else 0
-    if number >= 1:
-        start = (number - 1) * MENU_PAGE
-        rows = list(services.annotate(matches=Window(Count("id")))[start : start + MENU_PAGE])
-        if rows:
-            paginator.count = rows[0]["matches"]
-            return Page(rows, number, paginator)
-    return paginator.get_page(requested)
-
-
 def _menu_selects(
     actor: Actor, filters: ServiceFilter, staff_view: bool
 ) -> list[tuple[str, str, list[tuple[str, str, bool]]]]:
@@ -178,8 +158,8 @@ def catalogue(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The menu: services by category, filtered and searched (M-3)."""
     filters, errors = ServiceFilter.from_query(request.GET.dict())
     staff_view = selectors.sees_everything(actor)
-    page = _menu_page(
-        selectors.menu_services(actor=actor, filters=filters), request.GET.get("page")
+    page = window_page(
+        selectors.menu_services(actor=actor, filters=filters), request.GET.get("page"), MENU_PAGE
     )
     slug = actor.organisation.slug
     sections = [

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
-from django.db.models import Model, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Model, Q, QuerySet, Window
 from ninja import FilterSchema
 from pydantic import Field, ValidationError
 
@@ -102,3 +103,23 @@ def get_for(actor: Actor, queryset: QuerySet[R], pk: int | str, *, action: str =
         raise not_found(str(queryset.model._meta.verbose_name)) from exc
     require(actor, action, obj)
     return obj
+
+
+MAX_PAGE = 1_000_000  # past this a page number is nonsense (and an OFFSET SQLite refuses)
+
+
+def window_page(rows: QuerySet[Any, Any], requested: str | int | None, size: int) -> Page[Any]:
+    """A page of `rows` (`.values()` rows) from one query: each row carries the number of
+    matches (a window count), so a list runs once rather than once to count and again
+    for the page. A page past the end (no row to carry the count) or a bad page number
+    falls back on Django's paginator: a count, then its page."""
+    paginator: Paginator[Any] = Paginator(rows, size)
+    text = str(requested or "1")
+    number = int(text) if text.isdigit() else 0
+    if 1 <= number <= MAX_PAGE:
+        start = (number - 1) * size
+        found = list(rows.annotate(matches=Window(Count("id")))[start : start + size])
+        if found:
+            paginator.count = found[0]["matches"]
+            return Page(found, number, paginator)
+    return paginator.get_page(text)

@@ -30,7 +30,7 @@ from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.choices import ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Category, Service, ServiceRole
 from carte.core.errors import forbidden
-from carte.core.listing import get_for
+from carte.core.listing import MAX_PAGE, get_for
 from carte.core.permissions import ADD, CLOSE, DECIDE, MANAGE, SIGN_OFF, VIEW, Actor, can, require
 from carte.lifecycle import machine
 from carte.lifecycle.choices import TaskPurpose, TaskStatus
@@ -157,7 +157,7 @@ class Timeline:
 
 def timeline(service: Service, page: Any = 1) -> Timeline:
     try:
-        number = max(1, int(page or 1))
+        number = min(max(1, int(page or 1)), MAX_PAGE)
     except (TypeError, ValueError):
         number = 1
     start = (number - 1) * EVENTS_PER_PAGE

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.core.paginator import Page, Paginator
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Window
+from django.core.paginator import Page
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from ninja import Schema
 from pydantic import Field
 
@@ -25,7 +25,7 @@ from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
 from carte.core.clock import today
 from carte.core.errors import forbidden
-from carte.core.listing import FromQuery, get_for
+from carte.core.listing import FromQuery, get_for, window_page
 from carte.core.permissions import VIEW, Actor, can, require
 from carte.operations import periods
 from carte.operations.choices import (
@@ -220,21 +220,6 @@ def heatmap_services(actor: Actor, filters: HeatmapFilter) -> QuerySet[Service]:
     return qs
 
 
-def _page(rows: QuerySet[Any, Any], requested: str | int | None, size: int) -> Page[Any]:
-    """One query for the page and the total (a window count); the paginator's own count
-    only when the page asked for is past the end."""
-    paginator: Paginator[Any] = Paginator(rows, size)
-    text = str(requested or "1")
-    number = int(text) if text.isdigit() else 0
-    if number >= 1:
-        start = (number - 1) * size
-        found = list(rows.annotate(matches=Window(Count("id")))[start : start + size])
-        if found:
-            paginator.count = found[0]["matches"]
-            return Page(found, number, paginator)
-    return paginator.get_page(text)
-
-
 def heatmap(
     actor: Actor,
     filters: HeatmapFilter | None = None,
@@ -247,7 +232,7 @@ def heatmap(
     filters = filters or HeatmapFilter()
     services = heatmap_services(actor, filters)
     rows = services.order_by("code", "id").values("id", "code", "name", "category__name")
-    found = _page(rows, page, size)
+    found = window_page(rows, page, size)
     on = today()
     ids = [r["id"] for r in found.object_list]
     cells: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
