@@ -11,7 +11,7 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, cast
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from django import forms
 from django.conf import settings
@@ -20,7 +20,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
@@ -91,6 +97,22 @@ def done(request: HttpRequest, url: str, message: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+def post_back(
+    request: HttpRequest, url: str, call: Callable[[], Any], message: str
+) -> HttpResponse:
+    """A one-button step (archive, mark done, move on): POST only; do it with `call` (one
+    service call), say how it went, go back to `url`. A refusal is told as a message."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        call()
+    except DomainError as exc:
+        refusal_status(exc)
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(url)
+    return done(request, url, message)
+
+
 def refusal_status(exc: DomainError) -> int:
     """The status of a refused form; rights and tenancy are not the form's business."""
     if exc.code in (FORBIDDEN, NOT_FOUND):
@@ -155,18 +177,31 @@ def page_size(request: HttpRequest) -> int:
     return max(1, min(size, settings.CARTE_MAX_PAGE_SIZE))
 
 
+F = TypeVar("F", bound=ListFilter)
+R = TypeVar("R")
+
+
+def filtered(select: Callable[[F], R], filters: F, errors: dict[str, list[str]]) -> tuple[R, F]:
+    """Run a list's selector with the filters a page read; an unknown `ordering` is
+    reported with the filters' other errors and the list falls back on its default order
+    (rather than the page failing)."""
+    try:
+        return select(filters), filters
+    except DomainError as exc:
+        if "ordering" not in exc.errors:
+            raise
+        errors["ordering"] = exc.errors["ordering"]
+        filters = filters.model_copy(update={"ordering": None})
+        return select(filters), filters
+
+
 def list_view(resource: UIResource) -> Callable[..., HttpResponse]:
     @org_view
     def view(request: HttpRequest, actor: Actor) -> HttpResponse:
         filters, filter_errors = resource.filters.from_query(request.GET.dict())
-        try:
-            qs = resource.list_selector(actor=actor, filters=filters)
-        except DomainError as exc:
-            if "ordering" not in exc.errors:
-                raise
-            filter_errors["ordering"] = exc.errors["ordering"]
-            filters = filters.model_copy(update={"ordering": None})
-            qs = resource.list_selector(actor=actor, filters=filters)
+        qs, filters = filtered(
+            lambda f: resource.list_selector(actor=actor, filters=f), filters, filter_errors
+        )
         page = Paginator(qs, page_size(request)).get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)

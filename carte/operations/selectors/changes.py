@@ -86,7 +86,7 @@ class ImprovementFilter(ListFilter):
     )
     open: bool = Field(False, description="Only ideas, in progress and awaiting agreement.")
 
-    ORDERING: ClassVar[dict[str, str]] = {"-updated": "-updated_at", "title": "title"}
+    ORDERING: ClassVar[dict[str, str]] = {"updated": "updated_at", "title": "title"}
 
     def filter_q(self, value: str | None) -> Q:
         return (

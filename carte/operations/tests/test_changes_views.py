@@ -325,3 +325,18 @@ def test_the_lists_run_a_bounded_number_of_queries(ops: Ops) -> None:
     add(12)
     large = [_count(ops.owner.client, p) for p in paths]
     assert large == small, list(zip(paths, small, large, strict=True))
+
+
+@pytest.mark.parametrize("ordering", ["bogus", "--updated"])
+def test_an_unknown_ordering_is_reported_and_the_list_keeps_its_default_order(
+    ops: Ops, ordering: str
+) -> None:
+    raise_change(ops)
+    pages = [
+        url("change_list", ops),
+        url("improvement_list", ops),
+        reverse("operations:change_queue", args=[ops.org.slug]),
+    ]
+    for page in pages:
+        response = ops.director.client.get(page, {"ordering": ordering})
+        assert response.status_code == 200, page

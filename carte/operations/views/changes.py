@@ -16,10 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_http_methods
@@ -36,7 +35,7 @@ from carte.core.permissions import (
     Actor,
     can,
 )
-from carte.core.views import done, is_htmx, org_view, refusal_status
+from carte.core.views import done, filtered, is_htmx, org_view, post_back, refusal_status
 from carte.operations.choices import ChangeState, ImprovementStatus
 from carte.operations.forms.changes import (
     AgreeForm,
@@ -125,10 +124,6 @@ def _form_page(
     return render(request, "operations/change_form.html", context, status=status)
 
 
-def _post_only(request: HttpRequest) -> HttpResponse | None:
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
-
-
 def _page(request: HttpRequest, qs: Any) -> Any:
     return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
 
@@ -149,9 +144,12 @@ def change_list(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     _staff_only(actor, ChangeRequest)
     filters, errors = selectors.ChangeFilter.from_query(request.GET.dict())
     filters = filters.model_copy(update={"service": None})
-    page = _page(
-        request, selectors.changes_for_service(actor=actor, service=service, filters=filters)
+    changes, filters = filtered(
+        lambda f: selectors.changes_for_service(actor=actor, service=service, filters=f),
+        filters,
+        errors,
     )
+    page = _page(request, changes)
     context = {
         "service": service,
         "page": page,
@@ -172,7 +170,10 @@ def change_queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     implementation; "waiting for me" narrows it to what the viewer must act on."""
     _staff_only(actor, ChangeRequest)
     filters, errors = selectors.ChangeFilter.from_query(request.GET.dict())
-    page = _page(request, selectors.change_queue(actor=actor, filters=filters))
+    queue, filters = filtered(
+        lambda f: selectors.change_queue(actor=actor, filters=f), filters, errors
+    )
+    page = _page(request, queue)
     context = {
         "page": page,
         "filters": filters,
@@ -390,11 +391,12 @@ def change_implement(request: HttpRequest, actor: Actor, pk: int, item: int) -> 
 @org_view
 def change_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service, change = _change_for(actor, pk, item)
-    refused = _post_only(request)
-    if refused:
-        return refused
-    services.change_request_archive(actor=actor, change=change)
-    return done(request, _url("change_list", actor, service), f"{change.reference} archived.")
+    return post_back(
+        request,
+        _url("change_list", actor, service),
+        lambda: services.change_request_archive(actor=actor, change=change),
+        f"{change.reference} archived.",
+    )
 
 
 # ---------------------------------------------------------------- improvements
@@ -406,9 +408,12 @@ def improvement_list(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
     service = selectors.service_for(actor, pk)
     _staff_only(actor, Improvement)
     filters, errors = selectors.ImprovementFilter.from_query(request.GET.dict())
-    page = _page(
-        request, selectors.improvements_for_service(actor=actor, service=service, filters=filters)
+    improvements, filters = filtered(
+        lambda f: selectors.improvements_for_service(actor=actor, service=service, filters=f),
+        filters,
+        errors,
     )
+    page = _page(request, improvements)
     editable = can(actor, CHANGE, Improvement(organisation=actor.organisation, service=service))
     owner = can(actor, OWNER_DECIDES, Improvement(organisation=actor.organisation, service=service))
     rows = []
@@ -508,26 +513,11 @@ def improvement_update(request: HttpRequest, actor: Actor, pk: int, item: int) -
     )
 
 
-def _post_back(
-    request: HttpRequest, url: str, call: Callable[[], Any], message: str
-) -> HttpResponse:
-    try:
-        call()
-    except DomainError as exc:
-        refusal_status(exc)
-        messages.error(request, exc.message)
-        return HttpResponseRedirect(url)
-    return done(request, url, message)
-
-
 @org_view
 def improvement_move(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service, improvement = _improvement_for(actor, pk, item)
-    refused = _post_only(request)
-    if refused:
-        return refused
     status = request.POST.get("status", "")
-    return _post_back(
+    return post_back(
         request,
         _improvement_list_url(actor, service),
         lambda: services.improvement_move(
@@ -569,11 +559,12 @@ def improvement_agree(request: HttpRequest, actor: Actor, pk: int, item: int) ->
 @org_view
 def improvement_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service, improvement = _improvement_for(actor, pk, item)
-    refused = _post_only(request)
-    if refused:
-        return refused
-    services.improvement_archive(actor=actor, improvement=improvement)
-    return done(request, _improvement_list_url(actor, service), f"“{improvement.title}” archived.")
+    return post_back(
+        request,
+        _improvement_list_url(actor, service),
+        lambda: services.improvement_archive(actor=actor, improvement=improvement),
+        f"“{improvement.title}” archived.",
+    )
 
 
 # ---------------------------------------------------------------- feedback

@@ -34,7 +34,7 @@ from carte.core.permissions import (
     can,
     is_service_owner,
 )
-from carte.core.views import done, is_htmx, org_view, page_size, refusal_status
+from carte.core.views import done, filtered, is_htmx, org_view, page_size, post_back, refusal_status
 from carte.lifecycle.choices import ClosureReason
 from carte.operations.choices import Decision, ItemKind, ItemStatus, Level
 from carte.operations.forms.items import ActionForm, DecideForm, ItemForm, NoteForm
@@ -117,12 +117,9 @@ def item_list(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """A service's risks and issues, filtered by kind, state and level."""
     service = _service(actor, pk)
     filters, errors = selectors.ItemFilter.from_query(request.GET.dict())
-    try:
-        qs = selectors.items_for_service(actor, service, filters)
-    except DomainError as exc:
-        errors.update(exc.errors)
-        filters = filters.model_copy(update={"ordering": None})
-        qs = selectors.items_for_service(actor, service, filters)
+    qs, filters = filtered(
+        lambda f: selectors.items_for_service(actor, service, f), filters, errors
+    )
     page = Paginator(qs, page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -363,25 +360,11 @@ def item_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpR
     )
 
 
-def _post_back(
-    request: HttpRequest, url: str, call: Callable[[], Any], message: str
-) -> HttpResponse:
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        call()
-    except DomainError as exc:
-        refusal_status(exc)
-        messages.error(request, exc.message)
-        return HttpResponseRedirect(url)
-    return done(request, url, message)
-
-
 @org_view
 def item_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service = _service(actor, pk)
     obj = _item(actor, service, item)
-    return _post_back(
+    return post_back(
         request,
         item_url(actor, obj),
         lambda: services.item_archive(actor=actor, item=obj),
@@ -393,7 +376,7 @@ def item_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> Http
 def item_restore(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service = _service(actor, pk)
     obj = _item(actor, service, item)
-    return _post_back(
+    return post_back(
         request,
         item_url(actor, obj),
         lambda: services.item_restore(actor=actor, item=obj),
@@ -479,7 +462,7 @@ def action_done(request: HttpRequest, actor: Actor, pk: int, action: int) -> Htt
 def action_archive(request: HttpRequest, actor: Actor, pk: int, action: int) -> HttpResponse:
     service = _service(actor, pk)
     act = _action(actor, service, action)
-    return _post_back(
+    return post_back(
         request,
         f"{item_url(actor, act.item)}#actions",
         lambda: services.action_archive(actor=actor, action=act),
@@ -497,12 +480,7 @@ def escalations(request: HttpRequest, actor: Actor) -> HttpResponse:
     if not can(actor, VIEW, RiskIssue):
         raise PermissionDenied("Risks and issues are for the PMO's staff.")
     filters, errors = selectors.EscalationFilter.from_query(request.GET.dict())
-    try:
-        qs = selectors.escalations(actor, filters)
-    except DomainError as exc:
-        errors.update(exc.errors)
-        filters = filters.model_copy(update={"ordering": None})
-        qs = selectors.escalations(actor, filters)
+    qs, filters = filtered(lambda f: selectors.escalations(actor, f), filters, errors)
     page = Paginator(qs, page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

@@ -17,18 +17,24 @@ import copy
 from typing import Any
 
 from django.conf import settings
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
-from carte.core.errors import FORBIDDEN, NOT_FOUND, DomainError
+from carte.core.errors import DomainError
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, REPORT, VIEW, Actor, can, require
-from carte.core.views import apply_domain_error, is_htmx, org_view
+from carte.core.views import (
+    apply_domain_error,
+    done,
+    is_htmx,
+    org_view,
+    post_back,
+    refusal_status,
+)
 from carte.operations import charts, periods
 from carte.operations.choices import Source
 from carte.operations.forms.kpis import CorrectionForm, ImportForm, KPIForm, MeasurementForm
@@ -43,25 +49,13 @@ S = "catalogue/services/<int:pk>/operations/kpis"
 MEASUREMENTS_PAGE = 25
 
 
-def _refusal(exc: DomainError) -> int:
-    """The status of a refused form; rights and tenancy are not the form's business."""
-    if exc.code in (FORBIDDEN, NOT_FOUND):
-        raise exc
-    return 422
-
-
 def kpi_url(actor: Actor, kpi: KPI) -> str:
     return reverse("operations:kpi_detail", args=[actor.organisation.slug, kpi.service_id, kpi.pk])
 
 
 def tab_url(actor: Actor, service: Service) -> str:
-    """The service's Operations tab, or its catalogue page while the tab is not there."""
-    from django.urls import NoReverseMatch
-
-    try:
-        return reverse("operations:service", args=[actor.organisation.slug, service.pk])
-    except NoReverseMatch:
-        return reverse("service_detail", args=[actor.organisation.slug, service.pk])
+    """The service's Operations tab."""
+    return reverse("operations:service", args=[actor.organisation.slug, service.pk])
 
 
 def _service(actor: Actor, pk: int) -> Service:
@@ -92,11 +86,10 @@ def kpi_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
             try:
                 kpi = services.kpi_create(actor=actor, service=service, data=form.cleaned_data)
             except DomainError as exc:
-                status = _refusal(exc)
+                status = refusal_status(exc)
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, f"KPI “{kpi}” defined.")
-                return HttpResponseRedirect(kpi_url(actor, kpi))
+                return done(request, kpi_url(actor, kpi), f"KPI “{kpi}” defined.")
     return render(
         request,
         "operations/kpi_form.html",
@@ -125,11 +118,10 @@ def kpi_update(request: HttpRequest, actor: Actor, pk: int, kpi: int) -> HttpRes
             try:
                 services.kpi_update(actor=actor, kpi=found, data=data)
             except DomainError as exc:
-                status = _refusal(exc)
+                status = refusal_status(exc)
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, f"KPI “{found}” saved.")
-                return HttpResponseRedirect(kpi_url(actor, found))
+                return done(request, kpi_url(actor, found), f"KPI “{found}” saved.")
     return render(
         request,
         "operations/kpi_form.html",
@@ -147,26 +139,23 @@ def kpi_update(request: HttpRequest, actor: Actor, pk: int, kpi: int) -> HttpRes
 @org_view
 def kpi_archive(request: HttpRequest, actor: Actor, pk: int, kpi: int) -> HttpResponse:
     found = _kpi(actor, pk, kpi, ARCHIVE)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    services.kpi_archive(actor=actor, kpi=found)
-    messages.success(request, f"KPI “{found}” archived: it is no longer reported.")
-    return HttpResponseRedirect(kpi_url(actor, found))
+    return post_back(
+        request,
+        kpi_url(actor, found),
+        lambda: services.kpi_archive(actor=actor, kpi=found),
+        f"KPI “{found}” archived: it is no longer reported.",
+    )
 
 
 @org_view
 def kpi_restore(request: HttpRequest, actor: Actor, pk: int, kpi: int) -> HttpResponse:
     found = _kpi(actor, pk, kpi, ARCHIVE)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    try:
-        services.kpi_restore(actor=actor, kpi=found)
-    except DomainError as exc:
-        _refusal(exc)
-        messages.error(request, exc.message)
-    else:
-        messages.success(request, f"KPI “{found}” restored.")
-    return HttpResponseRedirect(kpi_url(actor, found))
+    return post_back(
+        request,
+        kpi_url(actor, found),
+        lambda: services.kpi_restore(actor=actor, kpi=found),
+        f"KPI “{found}” restored.",
+    )
 
 
 # ---------------------------------------------------------------- the KPI page
@@ -261,11 +250,14 @@ def measurement_correct(request: HttpRequest, actor: Actor, pk: int, kpi: int) -
                 reason=data["reason"],
             )
         except DomainError as exc:
-            _refusal(exc)
+            refusal_status(exc)
             apply_domain_error(form, exc)
         else:
-            messages.success(request, "Value corrected; the earlier one is kept in its history.")
-            return HttpResponseRedirect(kpi_url(actor, found) + "#measurements")
+            return done(
+                request,
+                kpi_url(actor, found) + "#measurements",
+                "Value corrected; the earlier one is kept in its history.",
+            )
     return _kpi_page(request, actor, found, form, status=422)
 
 
@@ -290,11 +282,10 @@ def measurement_create(request: HttpRequest, actor: Actor, pk: int, kpi: int) ->
                     comment=data["comment"],
                 )
             except DomainError as exc:
-                status = _refusal(exc)
+                status = refusal_status(exc)
                 apply_domain_error(form, exc)
             else:
-                messages.success(request, f"Value recorded for {found}.")
-                return HttpResponseRedirect(kpi_url(actor, found))
+                return done(request, kpi_url(actor, found), f"Value recorded for {found}.")
     return render(
         request,
         "operations/measure_form.html",
@@ -342,14 +333,17 @@ def reports_enter(request: HttpRequest, actor: Actor) -> HttpResponse:
     try:
         measurements_record(actor=actor, readings=readings, source=Source.ENTERED)
     except DomainError as exc:
-        _refusal(exc)
+        refusal_status(exc)
         for problem in exc.extra.get("rows", []):
             target = by_number.get(problem["row"])
             if target is not None:
                 target.errors.append(problem["message"])
         return _entry_page(request, actor, rows, exc.message)
-    messages.success(request, f"{len(readings)} value{'s' if len(readings) != 1 else ''} recorded.")
-    return HttpResponseRedirect(reverse("operations:reports_enter", args=[actor.organisation.slug]))
+    return done(
+        request,
+        reverse("operations:reports_enter", args=[actor.organisation.slug]),
+        f"{len(readings)} value{'s' if len(readings) != 1 else ''} recorded.",
+    )
 
 
 # ---------------------------------------------------------------- reports due
@@ -431,7 +425,7 @@ def measurements_import(request: HttpRequest, actor: Actor) -> HttpResponse:
                         dry_run=form.cleaned_data["dry_run"],
                     )
                 except DomainError as exc:
-                    _refusal(exc)
+                    refusal_status(exc)
                     apply_domain_error(form, exc)
         if form.errors or (report is not None and report.problems):
             status = 422

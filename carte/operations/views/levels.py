@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_http_methods
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
 from carte.core.permissions import ARCHIVE, CHANGE, Actor
-from carte.core.views import done, is_htmx, org_view, refusal_status
+from carte.core.views import done, is_htmx, org_view, post_back, refusal_status
 from carte.operations.forms.levels import LevelTargetForm
 from carte.operations.models import ServiceLevelTarget
 from carte.operations.selectors import levels as selectors
@@ -116,16 +115,12 @@ def _one_button(
 ) -> HttpResponse:
     service = _editable(actor, pk)
     target = selectors.target_get(actor=actor, service=service, pk=item, action=ARCHIVE)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    url = tab_url(actor, service)
-    try:
-        call(target)
-    except DomainError as exc:
-        refusal_status(exc)
-        messages.error(request, exc.message)
-        return HttpResponseRedirect(url)
-    return done(request, url, f"Service level “{target}” {verb}.")
+    return post_back(
+        request,
+        tab_url(actor, service),
+        lambda: call(target),
+        f"Service level “{target}” {verb}.",
+    )
 
 
 @org_view
