@@ -23,7 +23,7 @@ from django.db.models import Max
 from django.urls import reverse
 
 from carte.catalogue.choices import ServiceRoleKind, Stage
-from carte.catalogue.models import Service, ServiceCustomer, ServiceRole, ServiceVersion
+from carte.catalogue.models import Service, ServiceCustomer, ServiceVersion
 from carte.core import audit
 from carte.core.clock import now
 from carte.core.errors import CONFLICT, DomainError, forbidden
@@ -40,6 +40,7 @@ from carte.core.permissions import (
     require,
 )
 from carte.core.services import archive_object, check_same_org, update_object, validate
+from carte.operations import notices
 from carte.operations.choices import (
     Affects,
     ChangeReason,
@@ -89,18 +90,9 @@ def actor_person(actor: Actor) -> Person | None:
 
 
 def owner_users(service: Service) -> list[User]:
-    """The logins of the service's live Owner (one, normally)."""
-    return [
-        role.person.user
-        for role in ServiceRole.objects.filter(
-            service=service,
-            role=ServiceRoleKind.OWNER,
-            archived_at__isnull=True,
-            person__archived_at__isnull=True,
-            person__user__isnull=False,
-        ).select_related("person__user")
-        if role.person.user is not None
-    ]
+    """The logins of the service's live Owner (one, normally; see `notices.role_users`)."""
+    owner = ServiceRoleKind.OWNER
+    return notices.role_users(service.organisation, [service.pk], [owner])[(service.pk, owner)]
 
 
 def _text(value: Any) -> str:

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from carte.catalogue.choices import ServiceRoleKind
-from carte.catalogue.models import Service, ServiceRole
+from carte.catalogue.models import Service
 from carte.core import audit
 from carte.core.clock import now
 from carte.core.errors import CONFLICT, DomainError, forbidden
@@ -43,6 +43,7 @@ from carte.core.services import (
     restore_object,
     update_object,
 )
+from carte.operations import notices
 from carte.operations.choices import (
     ActionPurpose,
     Decision,
@@ -184,19 +185,9 @@ def item_url(actor: Actor, item: RiskIssue) -> str:
 
 def level_people(service: Service, level: int) -> list[User]:
     """The users answering for `level` on the service: its Operatives, Managers or Owner
-    (people with a login, live roles)."""
-    return [
-        role.person.user
-        for role in ServiceRole.objects.filter(
-            service=service,
-            role=LEVEL_ROLES[level],
-            archived_at__isnull=True,
-            person__archived_at__isnull=True,
-            person__user__isnull=False,
-            person__user__is_active=True,
-        ).select_related("person__user")
-        if role.person.user is not None
-    ]
+    (see `notices.role_users`)."""
+    role = LEVEL_ROLES[level]
+    return notices.role_users(service.organisation, [service.pk], [role])[(service.pk, role)]
 
 
 def _tell_level(actor: Actor, item: RiskIssue, event: ItemEvent, note: str) -> int:

@@ -353,6 +353,7 @@ def _correct(
         old.source = source
         old.recorded_by = actor.user
         old.recorded_at = moment
+        old.updated_at = timezone.now()  # bulk_update leaves auto_now fields as loaded
     Measurement.objects.bulk_update(
         [m for m, _, _ in replaced],
         ["value", "rag", "comment", "source", "recorded_by", "recorded_at", "updated_at"],

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +23,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from carte.catalogue.choices import ServiceRoleKind
-from carte.catalogue.models import ServiceRole
 from carte.core.clock import now, today
 from carte.core.errors import not_found
 from carte.core.permissions import Actor
@@ -33,7 +30,7 @@ from carte.operations import notices, periods
 from carte.operations.choices import Direction, NoticeKind
 from carte.operations.models import Measurement, Notice
 from carte.operations.selectors.due import REPORTING_STAGES, reports_due
-from carte.organisations.models import Organisation, User
+from carte.organisations.models import Organisation
 
 log = logging.getLogger(__name__)
 
@@ -90,30 +87,6 @@ def absolute(path: str) -> str:
 # ---------------------------------------------------------------- the sweeps
 
 
-def _people(
-    organisation: Organisation, service_ids: Iterable[int], roles: Iterable[str]
-) -> dict[tuple[int, str], list[User]]:
-    """(service id, role) -> the active logins of the live people holding that role.
-    One query for every service."""
-    found: dict[tuple[int, str], list[User]] = defaultdict(list)
-    rows = ServiceRole.objects.filter(
-        organisation_id=organisation.pk,
-        service_id__in=list(set(service_ids)),
-        role__in=list(set(roles)),
-        archived_at__isnull=True,
-        person__archived_at__isnull=True,
-        person__user__isnull=False,
-        person__user__is_active=True,
-        person__user__memberships__organisation_id=organisation.pk,
-        person__user__memberships__archived_at__isnull=True,
-    ).select_related("person__user")
-    for row in rows:
-        user = row.person.user
-        assert user is not None  # filtered above
-        found[(row.service_id, row.role)].append(user)
-    return found
-
-
 def _on_date(day: dt.date) -> str:
     return f"{day.day} {day:%B %Y}"
 
@@ -124,7 +97,7 @@ def _report_drafts(
     """Notices of reports due within three days, and of reports overdue."""
     actor = Actor.for_system(organisation)
     kpis = list(reports_due(actor=actor, user=None, until=on + DUE_SOON))
-    people = _people(
+    people = notices.role_users(
         organisation,
         (k.service_id for k in kpis),
         {*(k.reporter_role for k in kpis), ServiceRoleKind.MANAGER},
@@ -230,7 +203,7 @@ def missed_levels(organisation: Organisation, on: dt.date) -> list[dict[str, Any
 
 def _level_drafts(organisation: Organisation, on: dt.date) -> list[notices.Draft]:
     rows = missed_levels(organisation, on)
-    people = _people(organisation, (r["kpi__service_id"] for r in rows), BOSSES)
+    people = notices.role_users(organisation, (r["kpi__service_id"] for r in rows), BOSSES)
     drafts = []
     for row in rows:
         service_id = row["kpi__service_id"]

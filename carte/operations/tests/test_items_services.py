@@ -424,3 +424,13 @@ def test_a_step_taken_on_a_stale_copy_is_refused(ops: Ops) -> None:
     with no_writes(item), pytest.raises(DomainError) as caught:
         services.item_escalate(actor=ops.manager.actor, item=stale, note="Second press.")
     assert caught.value.code == "conflict" and "just been moved" in caught.value.message
+
+
+def test_someone_no_longer_a_member_is_not_told(ops: Ops) -> None:
+    from carte.organisations.models import Membership
+    from carte.organisations.services import membership_archive
+
+    membership_archive(actor=ops.system, membership=Membership.objects.get(user=ops.manager.user))
+    item = raise_risk(ops)
+    services.item_escalate(actor=ops.operative.actor, item=item, note="Needs the manager.")
+    assert notices_of(ops.manager) == []

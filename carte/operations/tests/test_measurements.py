@@ -118,3 +118,17 @@ def test_reports_due_lists_what_each_user_reports(ops: Ops) -> None:
     assert everyone == {by_operative, by_manager, other}
     assert mine == {by_operative}
     assert managers == {by_manager}
+
+
+def test_a_correction_marks_the_row_as_changed(ops: Ops) -> None:
+    kpi = KPIFactory(service=ops.service)
+    with as_of(MOMENT):
+        first = measurement_record(
+            actor=ops.manager.actor, kpi=kpi, period="2026-03-01", value="70"
+        )
+    Measurement.objects.filter(pk=first.pk).update(updated_at=MOMENT)
+    with as_of(MOMENT):
+        measurement_record(
+            actor=ops.manager.actor, kpi=kpi, period="2026-03-01", value="96", correct=True
+        )
+    assert Measurement.objects.get(pk=first.pk).updated_at > MOMENT
