@@ -173,6 +173,14 @@ def staff_or_customer(actor: Actor, target: Any) -> bool:
     return bool(actor.roles & STAFF_SIDE) or may_view_service(actor, target)
 
 
+def contributor_or_customer(actor: Actor, target: Any) -> bool:
+    """Anyone on the PMO side but a Viewer (who reads, never writes), and customers about
+    a service they can see: who may raise a change or record feedback."""
+    return bool(actor.roles & (STAFF_SIDE - {OrgRole.VIEWER})) or (
+        OrgRole.CUSTOMER in actor.roles and may_view_service(actor, target)
+    )
+
+
 # Lifecycle actions on a service (carte.lifecycle): who may take each kind of step.
 DECIDE = "lifecycle.decide"  # set-up decision, rejection, deferral: the PMO Director
 MANAGE = "lifecycle.manage"  # design, pilots, readiness, transition: whoever edits the service
@@ -277,7 +285,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "operations.itemevent": {VIEW: STAFF_SIDE},
     "operations.changerequest": {
         VIEW: STAFF_SIDE,
-        ADD: staff_or_customer,
+        ADD: contributor_or_customer,
         CHANGE: works_on_service,
         ARCHIVE: may_edit_service,
         OWNER_DECIDES: is_service_owner,
@@ -289,7 +297,7 @@ RULES: dict[str, dict[str, Rule]] = {
         VIEW: STAFF_SIDE,
         OWNER_DECIDES: is_service_owner,
     },
-    "operations.feedback": {VIEW: STAFF_SIDE, ADD: staff_or_customer},
+    "operations.feedback": {VIEW: STAFF_SIDE, ADD: contributor_or_customer},
 }
 
 

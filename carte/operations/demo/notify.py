@@ -12,16 +12,10 @@ import datetime as dt
 from carte.catalogue.models import Service
 from carte.core.clock import now
 from carte.core.permissions import Actor
-from carte.operations.models import Notice
-from carte.operations.services.notify import notify_due
+from carte.operations.services.notify import notices_settle, notify_due
 
 
 def load(*, actor: Actor, by_code: dict[str, Service]) -> None:
     org = actor.organisation
     notify_due(organisation=org)
-    moment = now()
-    demo = Notice.objects.filter(organisation_id=org.pk)
-    demo.filter(emailed_at__isnull=True).update(emailed_at=moment)
-    demo.filter(read_at__isnull=True, created_at__lt=moment - dt.timedelta(days=30)).update(
-        read_at=moment
-    )
+    notices_settle(organisation=org, read_before=now() - dt.timedelta(days=30))

@@ -8,6 +8,7 @@ import secrets
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from carte.core import audit
 from carte.core.clock import now
@@ -74,3 +75,9 @@ def calendar_feed_revoke(*, actor: Actor, feed: CalendarFeed) -> CalendarFeed:
         feed.save(update_fields=["revoked_at"])
         _audit(actor, feed, "live", "revoked")
     return feed
+
+
+def calendar_feed_used(*, feed: CalendarFeed) -> None:
+    """Note that a calendar program read the feed (its secret is the credential: there is
+    no actor); shown beside the address so its owner sees whether it is in use."""
+    CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())

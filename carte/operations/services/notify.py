@@ -62,19 +62,14 @@ class Counts:
 # ---------------------------------------------------------------- links
 
 
-def org_path(organisation: Organisation, tail: str = "") -> str:
-    """A page of the organisation, as a path (`/o/<slug>/<tail>`)."""
-    return reverse("org_home", args=[organisation.slug]) + tail
-
-
 def entry_path(organisation: Organisation) -> str:
     """The page where a user enters the reports they have due."""
-    return org_path(organisation, "operations/reports/enter/")
+    return reverse("operations:reports_enter", args=[organisation.slug])
 
 
 def service_path(organisation: Organisation, service_id: int) -> str:
     """A service's Operations tab."""
-    return org_path(organisation, f"catalogue/services/{service_id}/operations/")
+    return reverse("operations:service", args=[organisation.slug, service_id])
 
 
 def absolute(path: str) -> str:
@@ -344,3 +339,13 @@ def notices_mark_all_read(*, actor: Actor) -> int:
     return Notice.objects.filter(
         recipient_id=actor.user.pk, organisation_id=actor.organisation.pk, read_at__isnull=True
     ).update(read_at=now())
+
+
+def notices_settle(*, organisation: Organisation, read_before: dt.datetime) -> None:
+    """Entering history (the demo): mark the organisation's notices as e-mailed, and those
+    created before `read_before` as read, so a first `carte notify` does not e-mail months
+    of past news."""
+    moment = now()
+    recorded = Notice.objects.filter(organisation_id=organisation.pk)
+    recorded.filter(emailed_at__isnull=True).update(emailed_at=moment)
+    recorded.filter(read_at__isnull=True, created_at__lt=read_before).update(read_at=moment)

@@ -18,7 +18,6 @@ from django.http import (
 )
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
@@ -26,7 +25,6 @@ from carte.core.permissions import Actor
 from carte.core.views import is_htmx, org_view, page_size
 from carte.operations import ical
 from carte.operations.choices import NoticeKind
-from carte.operations.models import CalendarFeed
 from carte.operations.selectors import inbox as selectors
 from carte.operations.services import feeds
 from carte.operations.services import notify as services
@@ -147,7 +145,7 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     feed = selectors.feed_by_hash(hash_token(token))
     if feed is None:
         raise Http404("No such calendar.")
-    CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
+    feeds.calendar_feed_used(feed=feed)
     entry = services.absolute(services.entry_path(feed.organisation))
     body = ical.reports_calendar(
         organisation=feed.organisation,
