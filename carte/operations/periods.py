@@ -35,6 +35,11 @@ def following(start: dt.date, frequency: str) -> dt.date:
     return dt.date(start.year + month // 12, month % 12 + 1, 1)
 
 
+def preceding(start: dt.date, frequency: str) -> dt.date:
+    """The first day of the period before the one starting on `start`."""
+    return start_of(start - dt.timedelta(days=1), frequency)
+
+
 def end_of(start: dt.date, frequency: str) -> dt.date:
     """The last day of the period starting on `start`."""
     return following(start, frequency) - dt.timedelta(days=1)

@@ -65,16 +65,11 @@ def kpi_get(*, actor: Actor, service: Service, pk: int | str, action: str = VIEW
     )
 
 
-def previous(start: dt.date, frequency: str) -> dt.date:
-    """The first day of the period before the one starting on `start`."""
-    return periods.start_of(start - dt.timedelta(days=1), frequency)
-
-
 def recent_periods(kpi: KPI, count: int, on: dt.date | None = None) -> list[dt.date]:
     """The last `count` periods to show for `kpi`, oldest first: up to its latest value
     or the last period that has ended, whichever is later, from its first period on."""
     on = on or today()
-    end = previous(periods.start_of(on, kpi.frequency), kpi.frequency)
+    end = periods.preceding(periods.start_of(on, kpi.frequency), kpi.frequency)
     if kpi.latest_period and kpi.latest_period > end:
         end = kpi.latest_period
     first = periods.start_of(kpi.reporting_from, kpi.frequency)
@@ -82,7 +77,7 @@ def recent_periods(kpi: KPI, count: int, on: dt.date | None = None) -> list[dt.d
     start = end
     while start >= first and len(found) < count:
         found.append(start)
-        start = previous(start, kpi.frequency)
+        start = periods.preceding(start, kpi.frequency)
     return found[::-1]
 
 

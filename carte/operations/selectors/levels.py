@@ -29,6 +29,7 @@ from carte.core.permissions import ADD, VIEW, Actor, can, require
 from carte.operations import periods
 from carte.operations.choices import Direction
 from carte.operations.models import KPI, Measurement, ServiceLevelTarget
+from carte.operations.selectors.kpis import recent_periods
 
 MET, MISSED, NO_REPORT, PENDING = "met", "missed", "no_report", "pending"
 STATUS_LABELS = {
@@ -156,25 +157,6 @@ def side_of(kpi: KPI) -> str:
     return "at least" if kpi.direction == Direction.HIGHER else "at most"
 
 
-def _previous(start: dt.date, frequency: str) -> dt.date:
-    return periods.start_of(start - dt.timedelta(days=1), frequency)
-
-
-def window(kpi: KPI, count: int, on: dt.date) -> list[dt.date]:
-    """The last `count` periods of `kpi` that have ended by `on` (plus the current one if
-    it is reported already), oldest first, none before the KPI's first period."""
-    first = periods.start_of(kpi.reporting_from, kpi.frequency)
-    last = _previous(periods.start_of(on, kpi.frequency), kpi.frequency)
-    if kpi.latest_period is not None and kpi.latest_period > last:
-        last = kpi.latest_period
-    found: list[dt.date] = []
-    start = last
-    while start >= first and len(found) < count:
-        found.append(start)
-        start = _previous(start, kpi.frequency)
-    return found[::-1]
-
-
 def _status(kpi: KPI, target: Decimal, period: dt.date, value: Decimal | None, on: dt.date) -> str:
     if value is not None:
         return MET if kpi.meets(value, target) else MISSED
@@ -188,7 +170,7 @@ def attainment_of(
     """The attainment of targets already loaded (with their KPIs): one query for all
     their KPIs' values in the periods shown."""
     on = on or today()
-    windows = {t.kpi_id: window(t.kpi, count, on) for t in rows}
+    windows = {t.kpi_id: recent_periods(t.kpi, count, on) for t in rows}
     wanted = Q()
     for kpi_id, shown in windows.items():
         if shown:
@@ -240,11 +222,11 @@ def by_group(rows: list[Attainment]) -> list[tuple[Any, list[Attainment]]]:
 # ---------------------------------------------------------------- breaches
 
 
-def breach_q(prefix: str = "kpi__measurements__") -> Q:
-    """A value on the wrong side of the target, in the KPI's direction (the rule the
-    notifications use too)."""
-    return Q(kpi__direction=Direction.HIGHER, **{f"{prefix}value__lt": F("target")}) | Q(
-        kpi__direction=Direction.LOWER, **{f"{prefix}value__gt": F("target")}
+def breach_q(value: str = "kpi__measurements__value", target: str = "target") -> Q:
+    """A value on the wrong side of the target, in the KPI's direction, from a query on
+    targets (the default paths) or on measurements (the notifications)."""
+    return Q(kpi__direction=Direction.HIGHER, **{f"{value}__lt": F(target)}) | Q(
+        kpi__direction=Direction.LOWER, **{f"{value}__gt": F(target)}
     )
 
 

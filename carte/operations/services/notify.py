@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -27,9 +27,10 @@ from carte.core.clock import now, today
 from carte.core.errors import not_found
 from carte.core.permissions import Actor
 from carte.operations import notices, periods
-from carte.operations.choices import Direction, NoticeKind
+from carte.operations.choices import NoticeKind
 from carte.operations.models import Measurement, Notice
 from carte.operations.selectors.due import REPORTING_STAGES, reports_due
+from carte.operations.selectors.levels import breach_q
 from carte.organisations.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -155,9 +156,7 @@ def missed_levels(organisation: Organisation, on: dt.date) -> list[dict[str, Any
     (an import, the demo) or a correction of an old period does not alert anyone."""
     end = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
     target = "kpi__level_targets__"
-    misses = Q(kpi__direction=Direction.HIGHER, value__lt=F(f"{target}target")) | Q(
-        kpi__direction=Direction.LOWER, value__gt=F(f"{target}target")
-    )
+    misses = breach_q(value="value", target=f"{target}target")
     rows: QuerySet[Measurement, dict[str, Any]] = (
         Measurement.objects.filter(
             misses,
