@@ -163,11 +163,6 @@ def works_on_service(actor: Actor, target: Any) -> bool:
     return not isinstance(target, type) and _service_id(target) in operated_service_ids(actor)
 
 
-def manages_service(actor: Actor, target: Any) -> bool:
-    """Delivery management: the service's Managers and Owner, the Director, PMO Managers."""
-    return may_edit_service(actor, target)
-
-
 def staff_or_customer(actor: Actor, target: Any) -> bool:
     """Anyone on the PMO side, and customers about a service they can see."""
     return bool(actor.roles & STAFF_SIDE) or may_view_service(actor, target)

@@ -121,6 +121,12 @@ def create_object(actor: Actor, obj: M, *, extra: Mapping[str, Any] | None = Non
     obj.organisation = actor.organisation
     validate(obj)
     _save(obj)
+    record_created(actor, obj, extra)
+    return obj
+
+
+def record_created(actor: Actor, obj: TenantModel, extra: Mapping[str, Any] | None = None) -> None:
+    """The audit entry of a new object: every field that has a value, as "after"."""
     after = audit.snapshot(obj, dict(extra or {}))
     audit.record(
         actor=actor,
@@ -128,7 +134,6 @@ def create_object(actor: Actor, obj: M, *, extra: Mapping[str, Any] | None = Non
         action=AuditAction.CREATE,
         changes={k: {"before": None, "after": v} for k, v in after.items() if v not in (None, "")},
     )
-    return obj
 
 
 def update_object(

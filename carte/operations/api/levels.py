@@ -233,10 +233,6 @@ def _resolve(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _reload(pk: int) -> ServiceLevelTarget:
-    return ServiceLevelTarget.objects.select_related("customer_group", "kpi", "level").get(pk=pk)
-
-
 # ---------------------------------------------------------------- targets
 
 
@@ -273,7 +269,7 @@ def level_targets_create(request: HttpRequest, org: str, id: int, payload: Level
     service = _service(actor, id)
     data = _resolve(actor, payload.model_dump())
     target = services.level_target_create(actor=actor, service=service, data=data)
-    return Status(201, _reload(target.pk))
+    return Status(201, _target(actor, service, target.pk))
 
 
 @router.get(
@@ -300,10 +296,11 @@ def level_targets_update(
 ) -> Any:
     """Change what the payload names."""
     actor = api_actor(request, org)
-    target = _target(actor, _service(actor, id), target_id)
+    service = _service(actor, id)
+    target = _target(actor, service, target_id)
     data = _resolve(actor, payload.model_dump(exclude_unset=True))
     services.level_target_update(actor=actor, target=target, data=data)
-    return _reload(target_id)
+    return _target(actor, service, target_id)
 
 
 @router.post(
@@ -315,9 +312,10 @@ def level_targets_update(
 )
 def level_targets_archive(request: HttpRequest, org: str, id: int, target_id: int) -> Any:
     actor = api_actor(request, org)
-    target = _target(actor, _service(actor, id), target_id)
+    service = _service(actor, id)
+    target = _target(actor, service, target_id)
     services.level_target_archive(actor=actor, target=target)
-    return _reload(target_id)
+    return _target(actor, service, target_id)
 
 
 @router.post(
@@ -329,9 +327,10 @@ def level_targets_archive(request: HttpRequest, org: str, id: int, target_id: in
 )
 def level_targets_restore(request: HttpRequest, org: str, id: int, target_id: int) -> Any:
     actor = api_actor(request, org)
-    target = _target(actor, _service(actor, id), target_id)
+    service = _service(actor, id)
+    target = _target(actor, service, target_id)
     services.level_target_restore(actor=actor, target=target)
-    return _reload(target_id)
+    return _target(actor, service, target_id)
 
 
 # ---------------------------------------------------------------- attainment and breaches

@@ -39,7 +39,14 @@ from carte.core.permissions import (
     can,
     require,
 )
-from carte.core.services import archive_object, check_same_org, update_object, validate
+from carte.core.services import (
+    archive_object,
+    check_same_org,
+    create_object,
+    record_created,
+    update_object,
+    validate,
+)
 from carte.operations import notices
 from carte.operations.choices import (
     Affects,
@@ -104,16 +111,6 @@ def _check_live_service(actor: Actor, service: Service) -> None:
         raise DomainError.field("service", "No such service in this organisation.")
     if service.is_archived:
         raise DomainError("This service is archived.", code=CONFLICT)
-
-
-def _created(actor: Actor, obj: Any) -> None:
-    after = audit.snapshot(obj)
-    audit.record(
-        actor=actor,
-        obj=obj,
-        action=AuditAction.CREATE,
-        changes={k: {"before": None, "after": v} for k, v in after.items() if v not in (None, "")},
-    )
 
 
 def _changed(actor: Actor, obj: Any, changes: dict[str, tuple[Any, Any]]) -> None:
@@ -218,7 +215,7 @@ def change_request_create(
                     code=CONFLICT,
                 ) from exc
             cr.number = _next_number(actor.organisation.pk)
-    _created(actor, cr)
+    record_created(actor, cr)
     _event(actor, cr, "", ChangeState.DRAFT, "")
     return cr
 
@@ -408,10 +405,7 @@ def improvement_create(*, actor: Actor, service: Service, data: Mapping[str, Any
     improvement.description = _text(data.get("description"))
     improvement.expected_benefit = _text(data.get("expected_benefit"))
     improvement.raised_by = data.get("raised_by") or actor_person(actor)
-    validate(improvement)
-    improvement.save()
-    _created(actor, improvement)
-    return improvement
+    return create_object(actor, improvement)
 
 
 def _locked_improvement(improvement: Improvement) -> Improvement:
@@ -644,7 +638,7 @@ def feedback_give(
             },
         )
     feedback.save()
-    _created(actor, feedback)
+    record_created(actor, feedback)
     return feedback
 
 

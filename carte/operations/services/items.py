@@ -30,8 +30,9 @@ from carte.core.permissions import (
     ESCALATE,
     OWNER_DECIDES,
     Actor,
+    can,
     is_service_owner,
-    manages_service,
+    may_edit_service,
     require,
     works_on_service,
 )
@@ -139,7 +140,7 @@ def answers_at(actor: Actor, item: RiskIssue, level: int) -> bool:
     if level >= Level.OWNERSHIP:
         return is_service_owner(actor, item)
     if level == Level.DELIVERY:
-        return manages_service(actor, item)
+        return may_edit_service(actor, item)
     return works_on_service(actor, item)
 
 
@@ -388,12 +389,11 @@ def item_decide(
     `payload`: for `change`, title, description, affects, reason (a ChangeReason,
     "business" by default) and raised_as ("manager" by default); for `close_service`,
     reason (a lifecycle ClosureReason) and replacing_service when it is "replaced"."""
-    if not actor.system and not is_service_owner(actor, item):
+    if not can(actor, OWNER_DECIDES, item):
         raise forbidden(
             "Only the Service Owner decides on a risk or issue escalated to service "
             "ownership (the Director cannot decide in the Owner's place)."
         )
-    require(actor, OWNER_DECIDES, item)
     _open(item, "decide on it")
     if item.level != Level.OWNERSHIP:
         raise DomainError(
@@ -443,13 +443,6 @@ def _open_change(actor: Actor, item: RiskIssue, note: str, payload: dict[str, An
     affects = list(payload.get("affects") or [])
     if not affects:
         raise DomainError.field("affects", "Name the documents the change affects.")
-    raised_by = (
-        Person.objects.filter(
-            organisation=actor.organisation, user=actor.user, archived_at__isnull=True
-        ).first()
-        if actor.user is not None
-        else None
-    )
     return changes.change_request_create(
         actor=actor,
         service=item.service,
@@ -460,7 +453,6 @@ def _open_change(actor: Actor, item: RiskIssue, note: str, payload: dict[str, An
             "reason": payload.get("reason") or ChangeReason.BUSINESS,
             "affects": affects,
             "item": item,
-            "raised_by": raised_by,
         },
     )
 

@@ -30,7 +30,7 @@ from carte.core.services import (
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, Rag
 from carte.operations.models import KPI, Measurement
-from carte.operations.services.measurements import refresh_kpis
+from carte.operations.services.measurements import next_report, refresh_kpis
 
 # What a person sets on a KPI; the rest is kept by the measurement services.
 KPI_FIELDS = (
@@ -144,9 +144,8 @@ def kpi_create(*, actor: Actor, service: Service, data: Mapping[str, Any]) -> KP
         last = KPI.objects.filter(service=service).aggregate(m=Max("position"))["m"]
         kpi.position = (last or 0) + 10
     _percent_range(kpi)
-    create_object(actor, kpi)
-    refresh_kpis([kpi])
-    return kpi
+    kpi.next_period, kpi.next_due = next_report(kpi, None)  # nothing reported yet
+    return create_object(actor, kpi)
 
 
 @transaction.atomic
@@ -187,6 +186,4 @@ def kpi_archive(*, actor: Actor, kpi: KPI) -> KPI:
 def kpi_restore(*, actor: Actor, kpi: KPI) -> KPI:
     """Report an archived KPI again (refused if its name has been taken meanwhile)."""
     require(actor, ARCHIVE, kpi)
-    restore_object(actor, kpi)
-    refresh_kpis([kpi])
-    return kpi
+    return restore_object(actor, kpi)  # its values and due dates did not move meanwhile
