@@ -83,3 +83,41 @@ def test_a_nested_row_is_404_through_another_service_of_the_organisation(
     with no_writes(*rows.values()):
         assert ops.director.client.get(path).status_code == 404, path
         assert ops.director.client.post(path, {"note": "x"}).status_code == 404, path
+
+
+def _api_nested() -> list[tuple[str, str]]:
+    from carte.urls import api
+
+    return [
+        (method, path)
+        for path, item in api.get_openapi_schema()["paths"].items()
+        for method, op in item.items()
+        if op["operationId"].startswith("operations_") and "{id}" in path and path.count("{") >= 3
+    ]
+
+
+@pytest.mark.parametrize(("method", "path"), _api_nested())
+def test_a_nested_row_is_404_through_another_service_in_the_api(
+    ops: Ops, rows: dict[str, Any], method: str, path: str
+) -> None:
+    nested = rows["kpis"] if "{kpi_id}" in path else rows["levels"]
+    url = (
+        path.replace("{org}", ops.org.slug)
+        .replace("{id}", str(ops.other_service.pk))
+        .replace("{kpi_id}", str(nested.pk))
+        .replace("{target_id}", str(nested.pk))
+    )
+    # A body each endpoint accepts, so the answer is about the rows, not the payload.
+    if path.endswith("/measurements"):
+        body: dict[str, Any] = {"period": "2026-01-01", "value": "90"}
+    elif "{kpi_id}" in path:
+        body = {"name": "Renamed"}
+    else:
+        body = {"statement": "Renamed"}
+    with no_writes(*rows.values()):
+        response = (
+            ops.director.api.get(url)
+            if method == "get"
+            else getattr(ops.director.api, method)(url, body)
+        )
+        assert response.status_code == 404, url
