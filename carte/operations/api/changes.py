@@ -24,6 +24,8 @@ from carte.catalogue.models import Service
 from carte.core.api import Stamped, api_actor, no_nulls, ref
 from carte.core.errors import DomainError
 from carte.core.permissions import Actor
+from carte.lifecycle.api import ServiceBrief
+from carte.operations.api.items import PersonBrief
 from carte.operations.choices import (
     Affects,
     ChangeReason,
@@ -48,17 +50,6 @@ FEEDBACK = "Feedback"
 
 
 # ---------------------------------------------------------------- schemas
-
-
-class ServiceBrief(Schema):
-    id: int
-    code: str
-    name: str
-
-
-class PersonBrief(Schema):
-    id: int
-    name: str
 
 
 class VersionBrief(Schema):

@@ -22,6 +22,7 @@ from carte.core.api import Stamped, api_actor, no_nulls, ref
 from carte.core.errors import forbidden
 from carte.core.listing import get_for
 from carte.core.permissions import VIEW, Actor, can
+from carte.lifecycle.api import ServiceBrief
 from carte.operations.choices import (
     ActionPurpose,
     Affects,
@@ -44,12 +45,6 @@ ACTION = "/orgs/{org}/risks-issues/{int:item_id}/actions/{int:action_id}"
 
 
 # ---------------------------------------------------------------- schemas
-
-
-class ServiceBrief(Schema):
-    id: int
-    code: str
-    name: str
 
 
 class PersonBrief(Schema):

@@ -21,6 +21,7 @@ from carte.catalogue.api import Strict
 from carte.core.api import Stamped, api_actor, no_nulls
 from carte.core.errors import DomainError
 from carte.core.permissions import REPORT, require
+from carte.lifecycle.api import ServiceBrief
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, Rag, ReporterRole, Source
 from carte.operations.importing import record_rows
@@ -198,12 +199,6 @@ class BulkIn(Strict):
 class BulkOut(Schema):
     recorded: int
     kpis: int
-
-
-class ServiceBrief(Schema):
-    id: int
-    code: str
-    name: str
 
 
 class DueOut(Schema):
