@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower, Upper
+from django.utils import timezone
 
 from carte.catalogue.choices import (
     ArtefactKind,
@@ -81,15 +82,41 @@ class ServiceQuerySet(models.QuerySet["Service"]):
             raise StageLocked("The stage changes only through carte.lifecycle transitions.")
         return super().bulk_update(objs, fields, batch_size=batch_size)
 
-    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Service]:
+    def bulk_create(
+        self,
+        objs: Any,
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Any = None,
+        unique_fields: Any = None,
+    ) -> list[Service]:
         objs = list(objs)
         if any(o.stage != Stage.PROPOSED for o in objs):
             raise StageLocked("New services start at the proposed stage.")
-        return super().bulk_create(objs, *args, **kwargs)
+        # An upsert (update_conflicts) would write the stage over a stored row's.
+        update_fields = None if update_fields is None else list(update_fields)
+        if update_fields and "stage" in update_fields:
+            raise StageLocked("The stage changes only through carte.lifecycle transitions.")
+        created = super().bulk_create(
+            objs,
+            batch_size=batch_size,
+            ignore_conflicts=ignore_conflicts,
+            update_conflicts=update_conflicts,
+            update_fields=update_fields,
+            unique_fields=unique_fields,
+        )
+        if not (ignore_conflicts or update_conflicts):  # every row written, as proposed
+            for obj in created:
+                obj._stored_stage = obj.stage
+        return created
 
     def _move_stage(self, stage: str, at: Any) -> int:
-        """For `carte.lifecycle.services` only: the one statement that moves a stage."""
-        return super().update(stage=stage, stage_changed_at=at, updated_at=at)
+        """The one statement that moves a stage: for `carte.lifecycle.services.transition`
+        (and the test factories and the benchmarks' seeding, docs/architecture.md)."""
+        # `at` is when the move happened (it may be a past moment, `core.clock.as_of`);
+        # `updated_at` is bookkeeping: when the row was written.
+        return super().update(stage=stage, stage_changed_at=at, updated_at=timezone.now())
 
 
 class Service(TenantModel):
@@ -220,18 +247,47 @@ class Service(TenantModel):
         instance._stored_stage = instance.__dict__.get("stage")
         return instance
 
-    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
-        super().refresh_from_db(*args, **kwargs)
-        self._stored_stage = self.__dict__.get("stage")
+    def refresh_from_db(
+        self, using: Any = None, fields: Any = None, from_queryset: Any = None
+    ) -> None:
+        # Also how a deferred field is loaded (fields=[that one]): only a reload of the
+        # stage itself tells what is stored; other fields leave the remembered stage be.
+        fields = None if fields is None else set(fields)
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if (fields is None or "stage" in fields) and "stage" in self.__dict__:
+            self._stored_stage = self.__dict__["stage"]
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         fields = kwargs.get("update_fields")
-        if "stage" in self.__dict__ and (fields is None or "stage" in fields):
-            stored = Stage.PROPOSED if self._state.adding else self._stored_stage
-            if stored is not None and self.stage != stored:
+        if fields is not None:
+            fields = kwargs["update_fields"] = frozenset(fields)
+        # An instance loaded without its stage writes one set since (Django saves the
+        # loaded fields): compare with the stored stage, read once.
+        writes_stage = "stage" in self.__dict__ and (fields is None or "stage" in fields)
+        if writes_stage:
+            stored: str
+            if self._state.adding:
+                stored = Stage.PROPOSED
+            else:
+                if self._stored_stage is None:
+                    self._stored_stage = self._read_stored_stage()
+                stored = self._stored_stage
+            if self.stage != stored:
                 raise StageLocked("The stage changes only through carte.lifecycle transitions.")
         super().save(*args, **kwargs)
-        self._stored_stage = self.__dict__.get("stage")
+        if writes_stage:
+            self._stored_stage = self.__dict__["stage"]
+
+    def _read_stored_stage(self) -> str:
+        """The stage stored for this row; a row no longer there is saved as a new one."""
+        stored = (
+            type(self)
+            ._base_manager.db_manager(self._state.db)
+            .filter(pk=self.pk)
+            .values_list("stage", flat=True)
+            .first()
+        )
+        return Stage.PROPOSED if stored is None else stored
 
     # The stage as last read from or written to the database (None: not loaded).
     _stored_stage: str | None = None
