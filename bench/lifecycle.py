@@ -29,6 +29,7 @@ from django.utils import timezone
 
 from bench.run import BenchError, Endpoint, cpu_reference_ms, environment, measure, percentile
 from bench.seed import BENCH_EMAIL, BENCH_PASSWORD
+from bench.seed import purge_slug as _purge
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import ArtefactKind, Scope, ServiceRoleKind, Stage, SupplierKind
 from carte.catalogue.models import Artefact, Category, Service
@@ -37,9 +38,9 @@ from carte.core.permissions import Actor
 from carte.lifecycle import services as lifecycle
 from carte.lifecycle.choices import READINESS_QUESTIONS, Answer, CriterionResultKind
 from carte.lifecycle.models import LifecycleEvent, SuccessCriterion
+from carte.lifecycle.selectors import MAIN_PATH
 from carte.organisations import services as orgs
 from carte.organisations.choices import OrgRole, PMOKind
-from carte.organisations.demo import purge_organisation
 from carte.organisations.models import PMO, CustomerGroup, Organisation, Person, User
 
 SLUG = "bench-life"
@@ -78,19 +79,6 @@ STAGE_CYCLE: tuple[str, ...] = (
     S.REJECTED,
     S.RUNNING,
 )
-# How far along the main path each stage is (deferred and rejected leave it at once).
-PATH = (
-    S.PROPOSED,
-    S.APPROVED_FOR_SETUP,
-    S.DESIGN,
-    S.PILOT,
-    S.SIGNED_OFF,
-    S.TRANSITION,
-    S.RUNNING,
-    S.CLOSING,
-    S.CLOSED,
-)
-
 PMOS = 4  # the first is the enterprise PMO; a Centre of Excellence besides them
 PEOPLE = 16
 GROUPS = 4
@@ -110,13 +98,6 @@ DAY = dt.timedelta(days=1)
 
 
 # ------------------------------------------------------------------------- seeding
-
-
-def _purge(slug: str) -> None:
-    org = Organisation.objects.filter(slug=slug).first()
-    if org is not None:
-        with transaction.atomic():
-            purge_organisation(org)
 
 
 @dataclass
@@ -294,7 +275,8 @@ class _Walk:
         if stage in (S.DEFERRED, S.REJECTED):
             self.move(stage, 5, note="Discussed at the PMO leadership meeting.")
             return
-        for step in PATH[1 : PATH.index(S(stage)) + 1]:
+        # How far along the main path (deferred and rejected leave it at once).
+        for step in MAIN_PATH[1 : MAIN_PATH.index(S(stage)) + 1]:
             getattr(self, f"_{step}")()
 
     def _approved_for_setup(self) -> None:

@@ -172,11 +172,6 @@ class DecisionOut(Schema):
         return _named(obj.delivering_pmos)
 
     @staticmethod
-    def resolve_owner(obj: SetupDecision) -> dict[str, Any]:
-        """The appointed Service Owner."""
-        return {"id": obj.owner_id, "name": obj.owner.name}
-
-    @staticmethod
     def resolve_managers(obj: SetupDecision) -> list[Any]:
         """The Service Manager appointed for each PMO, by name."""
         return list(obj.appointments)
@@ -275,11 +270,6 @@ class ReadinessOut(Schema):
     answers: list[ReadinessAnswerOut]
 
     @staticmethod
-    def resolve_assessor(obj: ReadinessAssessment) -> dict[str, Any]:
-        """Who assessed."""
-        return {"id": obj.assessor_id, "name": obj.assessor.name}
-
-    @staticmethod
     def resolve_answers(obj: ReadinessAssessment) -> list[Any]:
         """The answers in order (prefetched)."""
         return list(obj.answers.all())
@@ -354,13 +344,6 @@ class TaskOut(Stamped):
     status: TaskStatus
     position: int
 
-    @staticmethod
-    def resolve_assignee(obj: Task) -> dict[str, Any] | None:
-        """Who the task is assigned to."""
-        if obj.assignee_id is None or obj.assignee is None:
-            return None
-        return {"id": obj.assignee_id, "name": obj.assignee.name}
-
 
 class ProgressOut(Schema):
     done: int
@@ -376,27 +359,15 @@ class TaskListOut(Stamped):
     tasks: list[TaskOut]
 
     @staticmethod
-    def resolve_template(obj: TaskList) -> dict[str, Any] | None:
-        """The Centre of Excellence template it was made from."""
-        if obj.template_id is None or obj.template is None:
-            return None
-        return {"id": obj.template_id, "name": obj.template.name}
-
-    @staticmethod
     def resolve_tasks(obj: TaskList) -> list[Any]:
         """Live tasks in order (prefetched)."""
         return list(obj.tasks.all())
 
     @staticmethod
     def resolve_progress(obj: TaskList) -> dict[str, int]:
-        """Done tasks out of those not dropped."""
-        tasks = [t for t in obj.tasks.all() if t.status != TaskStatus.DROPPED]
-        done = sum(1 for t in tasks if t.status == TaskStatus.DONE)
-        return {
-            "done": done,
-            "total": len(tasks),
-            "percent": 100 * done // len(tasks) if tasks else 0,
-        }
+        """Done tasks out of those not dropped, as the Lifecycle panel counts them."""
+        view = selectors.TaskListView(obj, list(obj.tasks.all()))
+        return {"done": view.done, "total": view.total, "percent": view.percent}
 
 
 class DueOut(Schema):
@@ -886,7 +857,8 @@ def lifecycle_note(request: HttpRequest, org: str, id: int, payload: NoteIn) -> 
         note=payload.note,
         attachments=_attachments(payload.model_dump()["attachments"]),
     )
-    return Status(201, _events().get(pk=event.pk))
+    # The event carries its attachments as a prefetch would (services._event).
+    return Status(201, event)
 
 
 # ---------------------------------------------------------------- success criteria

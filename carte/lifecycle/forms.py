@@ -12,12 +12,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django import forms
-from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from carte.catalogue.choices import ServiceRoleKind
-from carte.catalogue.models import Artefact, Category, Service, Supplier
+from carte.catalogue.models import Category, Service, Supplier
 from carte.core.errors import DomainError
 from carte.core.forms import StyledFormMixin
 from carte.core.permissions import Actor
@@ -410,27 +409,30 @@ class SignOffForm(MoveForm):
     def waiver_fields(self) -> list[forms.BoundField]:
         return self.bound(*(f"waive_{r.pk}" for r in self.unmet))
 
-    def waivers(self) -> list[tuple[CriterionResult, str]]:
-        return [
-            (r, self.cleaned_data[f"waive_{r.pk}"])
+    def waivers(self) -> dict[CriterionResult, str]:
+        return {
+            r: self.cleaned_data[f"waive_{r.pk}"]
             for r in self.unmet
             if (self.cleaned_data.get(f"waive_{r.pk}") or "").strip()
-        ]
+        }
+
+    def field_for(self, name: str) -> str | None:
+        # A refused waiver's reason is that criterion's field on the form.
+        head, _, pk = name.partition(".")
+        if head == "waivers" and f"waive_{pk}" in self.fields:
+            return f"waive_{pk}"
+        return super().field_for(name)
 
     def submit(self) -> None:
-        expected = self.cleaned_data.get("expected_from")
-        with transaction.atomic():
-            # A stale form goes straight to the move, which names the conflict.
-            if not expected or expected == self.service.stage:
-                for result, reason in self.waivers():
-                    try:
-                        services.criterion_waive(actor=self.actor, result=result, reason=reason)
-                    except DomainError as exc:
-                        # The waiver's reason is this criterion's field on the form.
-                        messages = [m for ms in exc.errors.values() for m in ms]
-                        errors = {f"waive_{result.pk}": messages} if messages else None
-                        raise DomainError(exc.message, code=exc.code, errors=errors) from exc
-            super().submit()
+        data = self.cleaned_data
+        services.sign_off(
+            actor=self.actor,
+            service=self.service,
+            waivers=self.waivers(),
+            expected_from=data.get("expected_from") or None,
+            note=data.get("note") or "",
+            attachments=self.attachments(),
+        )
 
 
 class PlanForm(MoveForm):
@@ -854,10 +856,6 @@ class SupportingServiceForm(LifecycleForm):
 
 class ArtefactDecisionForm(LifecycleForm):
     """What happens to one of a closing service's artefacts (M-21)."""
-
-    def __init__(self, *args: Any, artefact: Artefact, **kwargs: Any) -> None:
-        self.artefact = artefact
-        super().__init__(*args, **kwargs)
 
     def setup(self) -> None:
         self.fields["fate"] = forms.ChoiceField(choices=[("", "—"), *ArtefactFate.choices])

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Q
 from django.utils import timezone
@@ -41,6 +42,18 @@ class Check:
     hint: str = ""
 
 
+class Facts:
+    """What the checks read about one service, each read once however many checks ask:
+    the checklists of every move out of a stage (the panel, the API) share one."""
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+
+    @cached_property
+    def pilot(self) -> PilotIteration | None:
+        return latest_pilot(self.service)
+
+
 @dataclass(frozen=True)
 class Move:
     source: str
@@ -51,10 +64,14 @@ class Move:
     permission: str
     who: str
     payload: str  # which form (and API payload) the move takes
-    checks: Callable[[Service], list[Check]]
+    checks: Callable[[Service, Facts], list[Check]]
+
+    def evaluate(self, service: Service, facts: Facts | None = None) -> list[Check]:
+        """The move's checks on the service as it is now."""
+        return self.checks(service, facts or Facts(service))
 
 
-def _none(service: Service) -> list[Check]:
+def _none(service: Service, facts: Facts) -> list[Check]:
     return []
 
 
@@ -102,7 +119,7 @@ def own_artefacts(service: Service) -> list[Artefact]:
 # ---------------------------------------------------------------- the checks
 
 
-def _proposal(service: Service) -> list[Check]:
+def _proposal(service: Service, facts: Facts) -> list[Check]:
     return [
         Check(
             "outcome",
@@ -119,7 +136,7 @@ def _proposal(service: Service) -> list[Check]:
     ]
 
 
-def _roles(service: Service) -> list[Check]:
+def _roles(service: Service, facts: Facts) -> list[Check]:
     roles = list(service.roles.filter(archived_at__isnull=True).values_list("role", "pmo_id"))
     pmos = set(service.delivering_pmos.values_list("pk", flat=True))
     managed = {pmo for role, pmo in roles if role == ServiceRoleKind.MANAGER}
@@ -139,7 +156,7 @@ def _roles(service: Service) -> list[Check]:
     ]
 
 
-def _design(service: Service) -> list[Check]:
+def _design(service: Service, facts: Facts) -> list[Check]:
     criteria = live_criteria(service)
     counts = {
         name: getattr(service, name).filter(archived_at__isnull=True).exists()
@@ -197,8 +214,8 @@ def _design(service: Service) -> list[Check]:
     ]
 
 
-def _pilot_result(service: Service) -> list[Check]:
-    pilot = latest_pilot(service)
+def _pilot_result(service: Service, facts: Facts) -> list[Check]:
+    pilot = facts.pilot
     return [
         Check(
             "pilot_result",
@@ -209,9 +226,9 @@ def _pilot_result(service: Service) -> list[Check]:
     ]
 
 
-def _sign_off(service: Service) -> list[Check]:
-    pilot = latest_pilot(service)
-    checks = _pilot_result(service)
+def _sign_off(service: Service, facts: Facts) -> list[Check]:
+    pilot = facts.pilot
+    checks = _pilot_result(service, facts)
     if pilot is None or pilot.result_at is None:
         return checks
     results = {
@@ -253,7 +270,7 @@ def _sign_off(service: Service) -> list[Check]:
     return checks
 
 
-def _readiness(service: Service) -> list[Check]:
+def _readiness(service: Service, facts: Facts) -> list[Check]:
     latest = (
         ReadinessAssessment.objects.filter(service=service, archived_at__isnull=True)
         .order_by("-assessed_on", "-id")
@@ -277,7 +294,7 @@ def _readiness(service: Service) -> list[Check]:
     ]
 
 
-def _plan_complete(service: Service) -> list[Check]:
+def _plan_complete(service: Service, facts: Facts) -> list[Check]:
     plan = latest_plan(service)
     phases = list(plan.phases.filter(archived_at__isnull=True)) if plan else []
     open_phases = [p.name for p in phases if not p.done]
@@ -293,7 +310,7 @@ def _plan_complete(service: Service) -> list[Check]:
     ]
 
 
-def _closure(service: Service) -> list[Check]:
+def _closure(service: Service, facts: Facts) -> list[Check]:
     closure = open_closure(service)
     decided = (
         set(
@@ -533,6 +550,8 @@ class NextMove:
 def next_moves(actor: Actor, service: Service) -> list[NextMove]:
     """The moves out of the service's stage, each with its checklist and whether this
     actor may make it."""
+    facts = Facts(service)
     return [
-        NextMove(m, may(actor, m, service), m.checks(service)) for m in moves_from(service.stage)
+        NextMove(m, may(actor, m, service), m.evaluate(service, facts))
+        for m in moves_from(service.stage)
     ]

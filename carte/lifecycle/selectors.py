@@ -6,7 +6,7 @@ queries whatever the number of services, events, tasks or criteria.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import (
@@ -27,7 +27,7 @@ from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from carte.catalogue import selectors as catalogue_selectors
-from carte.catalogue.choices import ServiceRoleKind, Stage
+from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Category, Service, ServiceRole
 from carte.core.errors import forbidden
 from carte.core.listing import MAX_PAGE, get_for
@@ -52,6 +52,7 @@ from carte.lifecycle.models import (
     TransitionPhase,
     TransitionPlan,
 )
+from carte.organisations.choices import PMOKind
 from carte.organisations.models import PMO, Person
 
 LIVE = Q(archived_at__isnull=True)
@@ -91,12 +92,16 @@ def age_label(since: dt.datetime | None, now: dt.datetime) -> str:
 def service_for_lifecycle(*, actor: Actor, pk: int | str, action: str = VIEW) -> Service:
     """The service whose lifecycle is shown or changed. Staff-side records: a customer gets
     the catalogue's answer for the service (404 unless it is published to them) and then
-    403; another organisation's service is a 404."""
+    403; another organisation's service is a 404. With a lifecycle `action` (MANAGE,
+    SIGN_OFF...), a member without that right on the service is refused (403)."""
     if not can(actor, VIEW, LifecycleEvent):
         catalogue_selectors.service_get(actor=actor, pk=pk)
         raise forbidden("The lifecycle of a service is for the PMO's staff.")
     qs = Service.objects.select_related("category", "supports", "origin")
-    return get_for(actor, qs, pk, action=action)
+    service = get_for(actor, qs, pk)
+    if action != VIEW and not can(actor, action, service):
+        raise forbidden("You are not allowed to do this on this service's lifecycle.")
+    return service
 
 
 @dataclass
@@ -127,10 +132,6 @@ class TaskListView:
 class PilotView:
     pilot: PilotIteration
     results: list[CriterionResult]
-
-    @property
-    def met(self) -> int:
-        return sum(1 for r in self.results if r.passes)
 
 
 @dataclass
@@ -175,10 +176,6 @@ class Rights:
     close: bool
     add_service: bool
 
-    @property
-    def any(self) -> bool:
-        return self.decide or self.manage or self.sign_off or self.close
-
 
 @dataclass
 class LifecycleState:
@@ -204,7 +201,6 @@ class LifecycleState:
     successors: list[Service]
     due_for_closure: bool
     events: Timeline
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def stage(self) -> str:
@@ -213,10 +209,6 @@ class LifecycleState:
     @property
     def current_pilot(self) -> PilotView | None:
         return self.pilots[0] if self.pilots else None
-
-    @property
-    def allowed_moves(self) -> list[machine.NextMove]:
-        return [m for m in self.moves if m.allowed]
 
     @property
     def artefact_rows(self) -> list[tuple[Artefact, ArtefactDecision | None]]:
@@ -444,18 +436,35 @@ def pmo_services(actor: Actor) -> list[dict[str, Any]]:
     return list(by_pmo.values())
 
 
+# What makes an artefact a task-list template: a template artefact shared by a live
+# Centre of Excellence. One definition, as lookups: the lists filter on it and
+# `is_task_template` checks an artefact in hand against it.
+TASK_TEMPLATE: dict[str, Any] = {
+    "kind": ArtefactKind.TEMPLATE,
+    "owner_pmo__kind": PMOKind.CENTRE_OF_EXCELLENCE,
+    "owner_pmo__archived_at": None,
+}
+
+
+def is_task_template(artefact: Artefact) -> bool:
+    """Whether the artefact is a task-list template (`TASK_TEMPLATE`)."""
+    for path, expected in TASK_TEMPLATE.items():
+        value: Any = artefact
+        for name in path.split("__"):
+            value = getattr(value, name) if value is not None else None
+        if value != expected:
+            return False
+    return True
+
+
 def task_templates(actor: Actor) -> QuerySet[Artefact]:
-    """Task-list templates: template artefacts shared by a Centre of Excellence. Those
-    that already hold task lines come first (the others are document templates until
-    someone gives them lines)."""
+    """Task-list templates (`TASK_TEMPLATE`) of the organisation. Those that already hold
+    task lines come first (the others are document templates until someone gives them
+    lines)."""
     lines = TemplateTask.objects.filter(template=OuterRef("pk"), archived_at__isnull=True)
     return (
         Artefact.objects.filter(
-            organisation_id=actor.organisation.pk,
-            archived_at__isnull=True,
-            kind="template",
-            owner_pmo__kind="coe",
-            owner_pmo__archived_at__isnull=True,
+            organisation_id=actor.organisation.pk, archived_at__isnull=True, **TASK_TEMPLATE
         )
         .select_related("owner_pmo")
         .annotate(has_lines=Exists(lines))

@@ -13,7 +13,7 @@ before it writes anything.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from carte.catalogue import services as catalogue
-from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage
+from carte.catalogue.choices import ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Category, Service, Supplier
 from carte.core import audit
 
@@ -81,7 +81,7 @@ from carte.lifecycle.models import (
     TransitionPhase,
     TransitionPlan,
 )
-from carte.organisations.choices import PMOKind
+from carte.lifecycle.selectors import is_task_template
 from carte.organisations.models import PMO, CustomerGroup, Person
 
 
@@ -191,7 +191,7 @@ def transition(
             )
         if not machine.may(actor, move, locked):
             raise forbidden(f"Only {move.who} may {move.label.lower()}.")
-        unmet = [c for c in move.checks(locked) if not c.met]
+        unmet = [c for c in move.evaluate(locked) if not c.met]
         if unmet:
             raise DomainError(
                 f"{move.label} is not possible yet: "
@@ -466,7 +466,7 @@ def _check_phase(actor: Actor, spec: dict[str, Any], field: str) -> None:
 def _phase_create(
     actor: Actor, plan: TransitionPlan, spec: dict[str, Any], position: int, *, field: str
 ) -> TransitionPhase:
-    _check_phase(actor, spec, field)
+    """A phase `_check_phase` has passed."""
     groups: list[CustomerGroup] = list(spec.get("customer_groups") or [])
     phase = TransitionPhase(
         plan=plan,
@@ -540,7 +540,6 @@ def _run_approval(actor: Actor, service: Service, payload: dict[str, Any]) -> No
 _RUNNERS = {
     "decision": _run_decision,
     "reason": _run_nothing,
-    "note": _run_nothing,
     "design": _run_design,
     "pilot": _run_pilot,
     "plan": _run_plan,
@@ -548,6 +547,8 @@ _RUNNERS = {
     "closure": _run_closure,
     "approval": _run_approval,
 }
+# Moves with a writer of their own: iterate (it takes a reason) and sign-off (a note)
+# close the pilot.
 _RUNNERS_BY_MOVE = {
     "iterate": _run_iterate,
     "sign_off": _run_sign_off,
@@ -636,6 +637,10 @@ def criterion_update(
     service = criterion.service
     _require_manage(actor, service)
     _in_stage(service, Stage.APPROVED_FOR_SETUP, Stage.DESIGN, doing="change success criteria")
+    if criterion.is_archived:
+        raise DomainError(
+            "This success criterion is archived: it can no longer be changed.", code=CONFLICT
+        )
     unknown = set(data) - {"description", "measure", "agreed_with_groups", "agreed_with_people"}
     if unknown:
         raise DomainError.field(sorted(unknown)[0], "Unknown field.")
@@ -673,15 +678,6 @@ def criterion_archive(*, actor: Actor, criterion: SuccessCriterion) -> SuccessCr
 
 
 # -- task lists
-
-
-def is_task_template(artefact: Artefact) -> bool:
-    """Task-list templates are template artefacts shared by a Centre of Excellence."""
-    return (
-        artefact.kind == ArtefactKind.TEMPLATE
-        and artefact.owner_pmo is not None
-        and artefact.owner_pmo.kind == PMOKind.CENTRE_OF_EXCELLENCE
-    )
 
 
 def _task_list(
@@ -774,6 +770,8 @@ def task_create(*, actor: Actor, task_list: TaskList, data: dict[str, Any]) -> T
 @transaction.atomic
 def task_update(*, actor: Actor, task: Task, data: dict[str, Any]) -> Task:
     _require_manage(actor, task.task_list.service)
+    if task.is_archived:
+        raise DomainError("This task is archived: it can no longer be changed.", code=CONFLICT)
     _check_task(actor, data)
     return update_object(actor, task, data)
 
@@ -916,6 +914,38 @@ def criterion_waive(*, actor: Actor, result: CriterionResult, reason: str) -> Cr
     return result
 
 
+@transaction.atomic
+def sign_off(
+    *,
+    actor: Actor,
+    service: Service,
+    waivers: Mapping[CriterionResult, str],
+    expected_from: str | None = None,
+    note: str = "",
+    attachments: Sequence[Attachment] = (),
+) -> LifecycleEvent:
+    """The Owner signs the pilot off (M-15), first waiving the unmet criteria given with a
+    reason each: all of it or nothing. A refused waiver names the field
+    `waivers.<result id>`. A stale `expected_from` goes straight to the move, which names
+    the conflict."""
+    if not expected_from or expected_from == service.stage:
+        for result, reason in waivers.items():
+            try:
+                criterion_waive(actor=actor, result=result, reason=reason)
+            except DomainError as exc:
+                messages = [m for ms in exc.errors.values() for m in ms]
+                errors = {f"waivers.{result.pk}": messages} if messages else None
+                raise DomainError(exc.message, code=exc.code, errors=errors) from exc
+    return transition(
+        actor=actor,
+        service=service,
+        to=Stage.SIGNED_OFF,
+        expected_from=expected_from,
+        note=note,
+        attachments=attachments,
+    )
+
+
 # -- readiness
 
 
@@ -996,6 +1026,12 @@ def phase_update(*, actor: Actor, phase: TransitionPhase, data: dict[str, Any]) 
     service = phase.plan.service
     _require_manage(actor, service)
     _in_stage(service, Stage.TRANSITION, doing="change the transition plan")
+    if phase.plan_id != getattr(machine.latest_plan(service), "pk", None):
+        raise DomainError(
+            "This phase belongs to an earlier transition plan: only the current plan's "
+            "phases can change.",
+            code=CONFLICT,
+        )
     unknown = set(data) - {"name", "starts_on", "ends_on", "done", "customer_groups"}
     if unknown:
         raise DomainError.field(sorted(unknown)[0], "Unknown field.")
@@ -1089,8 +1125,9 @@ def artefact_decide(
 
 
 def kept_artefacts(service: Service) -> list[Artefact]:
-    """What a closed service kept for reuse (M-21)."""
-    return list(Artefact.objects.filter(owner_service=service, archived_at__isnull=True))
+    """What a closed service kept for reuse (M-21): the artefacts it still owns, once
+    closure has archived the others."""
+    return machine.own_artefacts(service)
 
 
 @transaction.atomic

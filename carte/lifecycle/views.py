@@ -255,7 +255,7 @@ def move_form(request: HttpRequest, actor: Actor, pk: int, move: str) -> HttpRes
             if expected and expected != service.stage:
                 form.add_error(None, _stale(service, expected))
                 status = 409
-    checks = spec.checks(service) if spec.source == service.stage else []
+    checks = spec.evaluate(service) if spec.source == service.stage else []
     context = {
         "service": service,
         "move": spec,

@@ -38,11 +38,6 @@ from carte.lifecycle.views import lifecycle_url, step_url
 Save = Callable[[Any], Any]
 
 
-def _require(actor: Actor, action: str, service: Service) -> None:
-    if not can(actor, action, service):
-        raise PermissionDenied("You are not allowed to do this on this service's lifecycle.")
-
-
 def _data(request: HttpRequest) -> tuple[Any, Any]:
     if request.method == "POST":
         return request.POST, request.FILES
@@ -113,8 +108,7 @@ def _post_back(
 @org_view
 @require_http_methods(["GET", "POST"])
 def note_add(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     data, files = _data(request)
     form = forms.NoteForm(data, files, actor=actor, service=service)
     return step_page(
@@ -145,8 +139,7 @@ def note_add(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 def criterion_edit(
     request: HttpRequest, actor: Actor, pk: int, item: int | None = None
 ) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     criterion = (
         get_for(actor, SuccessCriterion.objects.filter(service=service), item)
         if item is not None
@@ -178,8 +171,7 @@ def criterion_edit(
 
 @org_view
 def criterion_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     criterion = get_for(actor, SuccessCriterion.objects.filter(service=service), item)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -197,8 +189,7 @@ def criterion_archive(request: HttpRequest, actor: Actor, pk: int, item: int) ->
 @org_view
 @require_http_methods(["GET", "POST"])
 def task_list_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     data, _ = _data(request)
     form = forms.TaskListForm(data, actor=actor, service=service)
     return step_page(
@@ -224,8 +215,7 @@ def task_edit(
     item: int | None = None,
     list_pk: int | None = None,
 ) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     task = (
         get_for(
             actor, Task.objects.filter(task_list__service=service).select_related("task_list"), item
@@ -266,8 +256,7 @@ def task_edit(
 def task_status(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     """Tick a task done (or open it again). With htmx the task list, with its progress,
     is redrawn in place."""
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     task = get_for(actor, Task.objects.filter(task_list__service=service), item)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -299,8 +288,7 @@ def task_status(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpR
 
 @org_view
 def task_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     task = get_for(actor, Task.objects.filter(task_list__service=service), item)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -318,8 +306,7 @@ def task_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> Http
 @org_view
 @require_http_methods(["GET", "POST"])
 def pilot_result(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     data, files = _data(request)
     form = forms.PilotResultForm(data, files, actor=actor, service=service)
     pilot = machine.latest_pilot(service)
@@ -351,8 +338,7 @@ def pilot_result(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def waive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     """The Owner waives a criterion the current pilot did not meet, with a reason."""
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, SIGN_OFF, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=SIGN_OFF)
     result = get_for(
         actor,
         CriterionResult.objects.filter(pilot__service=service).select_related(
@@ -384,8 +370,7 @@ def waive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpRespons
 @org_view
 @require_http_methods(["GET", "POST"])
 def readiness(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     data, files = _data(request)
     form = forms.ReadinessForm(data, files, actor=actor, service=service)
     return step_page(
@@ -423,8 +408,7 @@ def _phase(actor: Actor, service: Service, item: int) -> TransitionPhase:
 @org_view
 @require_http_methods(["GET", "POST"])
 def phase_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     phase = _phase(actor, service, item)
     data, _ = _data(request)
     form = forms.PhaseForm(data, actor=actor, service=service, instance=phase)
@@ -443,8 +427,7 @@ def phase_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> Http
 
 @org_view
 def phase_done(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     phase = _phase(actor, service, item)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -459,8 +442,7 @@ def phase_done(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpRe
 @org_view
 @require_http_methods(["GET", "POST"])
 def supporting_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     if not can(actor, ADD, Service):
         raise PermissionDenied("Only the Director or a PMO Manager may add a service.")
     data, _ = _data(request)
@@ -487,8 +469,7 @@ def supporting_create(request: HttpRequest, actor: Actor, pk: int) -> HttpRespon
 @org_view
 @require_http_methods(["GET", "POST"])
 def artefact_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    _require(actor, MANAGE, service)
+    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     artefact = get_for(actor, Artefact.objects.filter(owner_service=service), item)
     closure = machine.open_closure(service)
     decision = (
@@ -498,9 +479,7 @@ def artefact_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> H
     )
     data, _ = _data(request)
     initial = {"fate": decision.fate, "note": decision.note} if decision else None
-    form = forms.ArtefactDecisionForm(
-        data, actor=actor, service=service, artefact=artefact, initial=initial
-    )
+    form = forms.ArtefactDecisionForm(data, actor=actor, service=service, initial=initial)
     return step_page(
         request,
         actor,

@@ -167,6 +167,15 @@ class World:
             actor=(actor or self.manager).actor, service=self.service, to=to, **payload
         )
 
+    def transition_again(self) -> None:
+        """From closed, a second life up to transition: the service then has two plans."""
+        self.move(Stage.DESIGN, self.owner, note="Demand is back.")
+        self.move(Stage.PILOT, **self.pilot_payload())
+        self.record_pilot()
+        self.move(Stage.SIGNED_OFF, self.owner)
+        self.assess()
+        self.move(Stage.TRANSITION, **self.plan_payload())
+
     def walk(self, stage: str) -> None:
         """Take the service from where it is to `stage` along the main path."""
         while self.service.stage != stage:

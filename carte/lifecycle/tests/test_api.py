@@ -692,6 +692,39 @@ def test_transition_needs_readiness_then_phases_are_marked_done(world: World) ->
     assert ok(world.manager.api.get(url(world)))["transitions"] == ["running"]
 
 
+def test_a_phase_of_an_earlier_plan_is_a_conflict(world: World) -> None:
+    world.walk(Stage.CLOSED)
+    earlier = TransitionPhase.objects.filter(plan__service=world.service).order_by("id").first()
+    assert earlier is not None
+    world.transition_again()
+    with no_writes(earlier):
+        assert_problem(
+            world.manager.api.patch(url(world, f"phases/{earlier.pk}"), {"name": "Renamed"}), 409
+        )
+
+
+def test_archived_criteria_and_tasks_are_conflicts(world: World) -> None:
+    world.walk(Stage.APPROVED_FOR_SETUP)
+    world.move(Stage.DESIGN, template=world.setup_template)
+    criterion = services.criterion_create(
+        actor=world.manager.actor,
+        service=world.service,
+        description="Reports on time",
+        agreed_with_groups=[world.group],
+    )
+    services.criterion_archive(actor=world.manager.actor, criterion=criterion)
+    task = Task.objects.filter(task_list__service=world.service).order_by("position").first()
+    assert task is not None
+    services.task_archive(actor=world.manager.actor, task=task)
+    with no_writes(criterion, task):
+        assert_problem(
+            world.manager.api.patch(url(world, f"criteria/{criterion.pk}"), {"measure": "5"}), 409
+        )
+        assert_problem(
+            world.manager.api.patch(url(world, f"tasks/{task.pk}"), {"status": "done"}), 409
+        )
+
+
 def test_a_temporary_supporting_service(world: World) -> None:
     world.walk(Stage.SIGNED_OFF)
     body = {"code": "REP-HELP", "name": "Reporting help desk", "end_date": today(90)}

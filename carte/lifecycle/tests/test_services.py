@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -14,8 +15,8 @@ from carte.conftest import Persona
 from carte.core.errors import DomainError
 from carte.core.models import AuditEntry
 from carte.core.permissions import Actor
-from carte.core.testing import no_writes
-from carte.lifecycle import machine, services
+from carte.core.testing import archived, no_writes
+from carte.lifecycle import machine, selectors, services
 from carte.lifecycle.choices import CriterionResultKind, PilotOutcome
 from carte.lifecycle.models import (
     CriterionResult,
@@ -24,6 +25,7 @@ from carte.lifecycle.models import (
     SetupDecision,
     Task,
     TaskList,
+    TransitionPhase,
 )
 from carte.lifecycle.tests.conftest import World
 
@@ -183,6 +185,60 @@ def test_a_template_must_be_a_centre_of_excellence_template(world: World) -> Non
     assert "template" in error.errors
 
 
+def test_a_template_of_an_archived_centre_of_excellence_is_refused(world: World) -> None:
+    world.walk(Stage.APPROVED_FOR_SETUP)
+    archived(world.coe)
+    template = Artefact.objects.get(pk=world.setup_template.pk)
+    assert template not in selectors.task_templates(world.manager.actor)
+    error = refused(
+        "invalid",
+        services.task_list_create,
+        actor=world.manager.actor,
+        service=world.service,
+        purpose="setup",
+        template=template,
+    )
+    assert "template" in error.errors
+
+
+def test_an_archived_criterion_cannot_be_changed(world: World) -> None:
+    world.walk(Stage.DESIGN)
+    criterion = services.criterion_create(
+        actor=world.manager.actor,
+        service=world.service,
+        description="Reports on time",
+        agreed_with_groups=[world.group],
+    )
+    services.criterion_archive(actor=world.manager.actor, criterion=criterion)
+    with no_writes(criterion):
+        error = refused(
+            "conflict",
+            services.criterion_update,
+            actor=world.manager.actor,
+            criterion=criterion,
+            data={"measure": "5 of 5", "agreed_with_people": [world.owner_person]},
+        )
+    assert "archived" in error.message
+    assert list(criterion.agreed_with_people.all()) == []
+
+
+def test_an_archived_task_cannot_be_changed(world: World) -> None:
+    world.walk(Stage.APPROVED_FOR_SETUP)
+    world.move(Stage.DESIGN, template=world.setup_template)
+    task = Task.objects.filter(task_list__service=world.service).order_by("position").first()
+    assert task is not None
+    services.task_archive(actor=world.manager.actor, task=task)
+    with no_writes(task):
+        error = refused(
+            "conflict",
+            services.task_update,
+            actor=world.manager.actor,
+            task=task,
+            data={"status": "done"},
+        )
+    assert "archived" in error.message
+
+
 def test_a_pilot_needs_everything_the_design_stage_produces(world: World) -> None:
     world.walk(Stage.DESIGN)
     error = refused("conflict", world.move, Stage.PILOT, **world.pilot_payload())
@@ -278,6 +334,33 @@ def test_the_owner_may_waive_an_unmet_criterion_with_a_reason(world: World) -> N
     assert PilotIteration.objects.get(service=world.service).outcome == PilotOutcome.PASSED
 
 
+def test_sign_off_waives_and_signs_together_or_not_at_all(world: World) -> None:
+    world.walk(Stage.PILOT)
+    world.record_pilot(CriterionResultKind.NOT_MET, resources=False)
+    result = CriterionResult.objects.get(pilot__service=world.service)
+    sign: dict[str, Any] = {
+        "actor": world.owner.actor,
+        "service": world.service,
+        "expected_from": Stage.PILOT,
+    }
+    error = refused("invalid", services.sign_off, **sign, waivers={result: " "})
+    assert list(error.errors) == [f"waivers.{result.pk}"]
+    # The waiver is fine but the move is refused (resources unconfirmed): no waiver stays.
+    audit = AuditEntry.objects.count()
+    with pytest.raises(DomainError) as info:
+        services.sign_off(**sign, waivers={result: "Four of five is fine this year."})
+    assert [u["code"] for u in info.value.extra["unmet"]] == ["resources"]
+    result.refresh_from_db()
+    assert not result.waived
+    assert AuditEntry.objects.count() == audit
+    world.record_pilot(CriterionResultKind.NOT_MET)
+    result = CriterionResult.objects.get(pilot__service=world.service, archived_at=None)
+    event = services.sign_off(**sign, waivers={result: "Fine this year."}, note="Signed.")
+    assert (event.to_stage, event.note) == (Stage.SIGNED_OFF, "Signed.")
+    result.refresh_from_db()
+    assert (result.waived, result.waiver_reason) == (True, "Fine this year.")
+
+
 # ---------------------------------------------------------------- readiness and transition
 
 
@@ -317,6 +400,29 @@ def test_a_big_bang_has_one_phase_and_phases_need_dates(world: World) -> None:
     plan["phases"][1]["ends_on"] = plan["phases"][1]["starts_on"] - dt.timedelta(days=1)
     error = refused("invalid", world.move, Stage.TRANSITION, **plan)
     assert "phases.2.ends_on" in error.errors
+
+
+def test_only_the_current_plans_phases_change(world: World) -> None:
+    world.walk(Stage.CLOSED)
+    earlier = TransitionPhase.objects.filter(plan__service=world.service).order_by("id").first()
+    assert earlier is not None
+    world.transition_again()
+    with no_writes(earlier):
+        error = refused(
+            "conflict",
+            services.phase_update,
+            actor=world.manager.actor,
+            phase=earlier,
+            data={"name": "Renamed", "done": False},
+        )
+    assert "earlier transition plan" in error.message
+    plan = machine.latest_plan(world.service)
+    assert plan is not None and plan.pk != earlier.plan_id
+    current = plan.phases.order_by("position").first()
+    assert current is not None
+    services.phase_update(actor=world.manager.actor, phase=current, data={"done": True})
+    current.refresh_from_db()
+    assert current.done
 
 
 def test_a_temporary_supporting_service_runs_alongside(world: World) -> None:

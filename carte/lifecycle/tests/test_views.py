@@ -23,7 +23,7 @@ from carte.catalogue.tests.factories import ArtefactFactory, ServiceFactory
 from carte.conftest import Persona
 from carte.core.permissions import Actor
 from carte.core.testing import assert_constant_queries, no_writes
-from carte.lifecycle import services
+from carte.lifecycle import forms, machine, services
 from carte.lifecycle.choices import READINESS_QUESTIONS, CriterionResultKind
 from carte.lifecycle.models import (
     ArtefactDecision,
@@ -575,6 +575,19 @@ def test_the_owner_signs_off_waiving_an_unmet_criterion(world: World) -> None:
     assert stage_of(world) == Stage.SIGNED_OFF
     result.refresh_from_db()
     assert (result.waived, result.waiver_reason) == (True, "Customers accept a month's delay.")
+
+
+def test_a_refused_waiver_is_shown_next_to_its_criterion_on_the_sign_off_form(
+    world: World,
+) -> None:
+    world.walk(Stage.PILOT)
+    world.record_pilot(CriterionResultKind.NOT_MET)
+    result = CriterionResult.objects.get()
+    form = forms.SignOffForm(
+        actor=world.owner.actor, service=world.service, move=machine.BY_NAME["sign_off"]
+    )
+    assert form.field_for(f"waivers.{result.pk}") == f"waive_{result.pk}"
+    assert form.field_for("waivers.0") is None
 
 
 def test_the_owner_waives_from_the_pilot_section(world: World) -> None:

@@ -22,26 +22,11 @@ from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
 from carte.core.permissions import Actor
-from carte.lifecycle import machine, services
+from carte.lifecycle import machine, selectors, services
 from carte.lifecycle.api import TransitionIn, transition_payload
 from carte.lifecycle.models import LifecycleEvent
 from carte.organisations.models import Organisation, User
 from carte.organisations.selectors import actor_for
-
-# The board's columns: the main path, then the proposals that went no further.
-BOARD_ORDER = (
-    Stage.PROPOSED,
-    Stage.APPROVED_FOR_SETUP,
-    Stage.DESIGN,
-    Stage.PILOT,
-    Stage.SIGNED_OFF,
-    Stage.TRANSITION,
-    Stage.RUNNING,
-    Stage.CLOSING,
-    Stage.CLOSED,
-    Stage.DEFERRED,
-    Stage.REJECTED,
-)
 
 
 def refuse(message: str) -> CommandError:
@@ -229,7 +214,7 @@ class Command(BaseCommand):
             .order_by("code")
             .values_list("code", "name", "stage", "stage_changed_at", "created_at")
         )
-        by_stage: dict[str, list[tuple[Any, ...]]] = {stage: [] for stage in BOARD_ORDER}
+        by_stage: dict[str, list[tuple[Any, ...]]] = {stage: [] for stage in selectors.BOARD_STAGES}
         for row in rows:
             by_stage.setdefault(row[2], []).append(row)
         width = max((len(r[0]) for r in rows), default=4)
