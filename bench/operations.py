@@ -39,7 +39,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.run import BenchError, Endpoint, cpu_reference_ms, environment, measure, percentile
-from bench.seed import BENCH_EMAIL, BENCH_PASSWORD
+from bench.seed import BENCH_EMAIL, BENCH_PASSWORD, purge_slug
 from carte.catalogue import bulk as catalogue_bulk
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import Scope, ServiceRoleKind, Stage
@@ -48,10 +48,10 @@ from carte.core.permissions import Actor
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, Source
 from carte.operations.models import KPI, Measurement
+from carte.operations.services.kpis import kpi_create
 from carte.operations.services.measurements import Reading, measurements_record, refresh_kpis
 from carte.organisations import services as orgs
 from carte.organisations.choices import OrgRole, PMOKind
-from carte.organisations.demo import purge_organisation
 from carte.organisations.models import Organisation, User
 
 SLUG = "bench-ops"
@@ -80,20 +80,6 @@ KPI_SHAPES = (  # name, unit, direction, target, amber, red, low, high
     ("Open actions past due", "count", Direction.LOWER, 3, 6, 10, 0, 500),
     ("Customer satisfaction", "score", Direction.HIGHER, 4, 3.5, 3, 1, 5),
 )
-
-
-def _purge(slug: str) -> None:
-    org = Organisation.objects.filter(slug=slug).first()
-    if org is not None:
-        with transaction.atomic():
-            purge_organisation(org)
-
-
-def _bench_user() -> User:
-    user = User.objects.filter(email__iexact=BENCH_EMAIL).first()
-    if user is None:
-        user = User.objects.create(email=BENCH_EMAIL, password=make_password(BENCH_PASSWORD))
-    return user
 
 
 def _months_back(count: int, today: dt.date) -> list[dt.date]:
@@ -147,8 +133,10 @@ def seed_operations(
     """Replace `bench-ops` with a new organisation of that size (see the module docstring)."""
     say = progress or (lambda _: None)
     began = perf_counter()
-    _purge(SLUG)
-    user = _bench_user()
+    purge_slug(SLUG)
+    user = orgs.user_get_or_create(
+        email=BENCH_EMAIL, full_name="Bench Runner", password_hash=make_password(BENCH_PASSWORD)
+    )
     org = orgs.organisation_create(name="Bench operations", slug=SLUG)
     actor = Actor.for_system(org, user)
     orgs.membership_create(actor=actor, email=user.email, roles=[OrgRole.ADMIN, OrgRole.DIRECTOR])
@@ -223,14 +211,12 @@ def seed_operations(
     today = timezone.localdate()
     history = _months_back(months, today)
     say(f"creating {services * kpis} KPIs")
-    from carte.operations.services.kpis import kpi_create
-
     all_kpis: list[tuple[KPI, tuple[Any, ...]]] = []
     with transaction.atomic():
         for s in made:
             for k in range(kpis):
                 shape = KPI_SHAPES[k % len(KPI_SHAPES)]
-                all_kpis.append((_kpi(actor, kpi_create, s, shape, k, history[0]), shape))
+                all_kpis.append((_kpi(actor, s, shape, k, history[0]), shape))
     rng = Random(20261122)
     say(f"recording {len(all_kpis) * len(history)} measurements")
     # A batch holds every period of some KPIs, so each KPI's latest value is refreshed
@@ -279,11 +265,9 @@ def seed_operations(
     return Seeded(org, len(made), len(all_kpis), count, round(perf_counter() - began, 1))
 
 
-def _kpi(
-    actor: Actor, kpi_create: Any, service: Service, shape: tuple[Any, ...], k: int, first: dt.date
-) -> KPI:
+def _kpi(actor: Actor, service: Service, shape: tuple[Any, ...], k: int, first: dt.date) -> KPI:
     name, unit, direction, target, amber, red, low, high = shape
-    kpi: KPI = kpi_create(
+    return kpi_create(
         actor=actor,
         service=service,
         data={
@@ -301,7 +285,6 @@ def _kpi(
             "position": k,
         },
     )
-    return kpi
 
 
 # ------------------------------------------------------------------------- running
@@ -422,7 +405,8 @@ def run_operations(
     results = measure(pages, api, targets, requests=requests, warmup=warmup, progress=say)
     say("timing the heat map's SQL floor")
     heat = next(r for r in results if r.name == "heat map, page 1")
-    floor = _floor(_statements(pages, targets[0].path), requests)
+    statements = _statements(pages, targets[0].path)
+    floor = _floor(statements, requests)
     ratio = round(heat.p95_ms / floor["p95_ms"], 2) if floor["p95_ms"] else None
 
     import_kpis, push_sets = _scratch(org, import_rows, push_rows, pushes)
@@ -491,7 +475,7 @@ def run_operations(
         "results": [r.__dict__ for r in results],
         "heatmap_floor": {
             **floor,
-            "statements": len(_statements(pages, targets[0].path)),
+            "statements": len(statements),
             "page_p95_ms": heat.p95_ms,
             "ratio": ratio,
             "meets_targets": ratio is not None and ratio <= HEATMAP_FLOOR_RATIO,

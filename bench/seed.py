@@ -54,6 +54,14 @@ def bench_organisations() -> list[Organisation]:
     return list(Organisation.objects.filter(slug__regex=pattern).order_by("slug"))
 
 
+def purge_slug(slug: str) -> None:
+    """Remove the organisation with this slug, if there is one (a benchmark's own)."""
+    org = Organisation.objects.filter(slug=slug).first()
+    if org is not None:
+        with transaction.atomic():
+            purge_organisation(org)
+
+
 def purge() -> None:
     """Remove every bench organisation and the bench logins."""
     for org in bench_organisations():

@@ -24,7 +24,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, connections, models, router, transaction
 from django.db.models import CheckConstraint, F, Max, Q, UniqueConstraint
 from django.db.models.functions import Lower, Upper
-from django.utils import timezone
 
 from carte.catalogue.models import Artefact, Category, Service, ServiceRole, Symptom
 from carte.catalogue.services import (
@@ -32,17 +31,18 @@ from carte.catalogue.services import (
     ORDERED_PARTS,
     PARTS,
     SERVICE_FIELDS,
+    _check_artefact,
     _check_part,
     _check_service,
     _part_extra,
     _pmo_names,
 )
-from carte.core import audit
+from carte.core import audit, clock
 from carte.core.bulk import copy_rows, insert_many
-from carte.core.errors import CONFLICT, DomainError, summarise
+from carte.core.errors import CONFLICT, DomainError
 from carte.core.models import AuditAction, TenantModel
 from carte.core.permissions import ADD, CHANGE, Actor, require
-from carte.core.services import check_same_org
+from carte.core.services import created_changes, domain_error
 from carte.organisations.models import PMO
 
 M = TypeVar("M", bound=TenantModel)
@@ -95,7 +95,7 @@ def services_create_many(*, actor: Actor, rows: Iterable[Mapping[str, Any]]) -> 
     extras: list[dict[str, Any]] = []
     pmo_lists: list[list[PMO]] = []
     errors: dict[int, DomainError] = {}
-    now = timezone.now()
+    now = clock.now()
     for index, row in enumerate(rows):
         fields = dict(row)
         pmos = list(fields.pop("delivering_pmos", ()))
@@ -132,9 +132,7 @@ def artefacts_create_many(*, actor: Actor, rows: Iterable[Mapping[str, Any]]) ->
     for index, row in enumerate(rows):
         owner_service, owner_pmo = row.get("owner_service"), row.get("owner_pmo")
         try:
-            check_same_org(actor, live=True, owner_service=owner_service, owner_pmo=owner_pmo)
-            if owner_service is not None:
-                require(actor, CHANGE, owner_service)
+            _check_artefact(actor, owner_service, owner_pmo)
         except DomainError as exc:
             errors[index] = exc
         objs.append(
@@ -275,7 +273,7 @@ def _create_many(
         if own or problems:
             # A rule of the caller is checked before validation, as in the single path.
             i = min({*own, *problems})
-            raise RowError(start + i, own[i] if i in own else _domain_error(batch[i], problems[i]))
+            raise RowError(start + i, own[i] if i in own else domain_error(batch[i], problems[i]))
         try:
             with transaction.atomic():
                 insert_many(model, batch)
@@ -292,16 +290,11 @@ def _create_many(
             actor=actor,
             action=AuditAction.CREATE,
             entries=(
-                _created(obj, extras[start + i] if extras else None) for i, obj in enumerate(batch)
+                (obj, created_changes(obj, extras[start + i] if extras else None))
+                for i, obj in enumerate(batch)
             ),
         )
     return list(objs)
-
-
-def _created(obj: TenantModel, extra: Mapping[str, Any] | None) -> tuple[TenantModel, Any]:
-    """The object and its audit changes, as `core.services.create_object` records them."""
-    after = audit.snapshot(obj, dict(extra or {}))
-    return obj, {k: {"before": None, "after": v} for k, v in after.items() if v not in (None, "")}
 
 
 def _dict(error: ValidationError | None) -> dict[str, Any]:
@@ -350,21 +343,6 @@ def _checks_unique(model: type[models.Model]) -> bool:
         (f.unique and not f.primary_key) or any(getattr(f, name, None) for name in dated)
         for f in opts.fields
     )
-
-
-def _domain_error(obj: TenantModel, exc: ValidationError) -> DomainError:
-    """As `core.services.validate`: a constraint's message goes to its CONSTRAINT_FIELDS field."""
-    error = DomainError.from_validation_error(exc)
-    general = error.errors.get(NON_FIELD_ERRORS, [])
-    for constraint in obj._meta.constraints:
-        field = obj.CONSTRAINT_FIELDS.get(constraint.name)
-        message = str(constraint.violation_error_message)
-        if field and message in general:
-            general.remove(message)
-            error.errors.setdefault(field, []).append(message)
-    if not general:
-        error.errors.pop(NON_FIELD_ERRORS, None)
-    return DomainError(summarise(error.errors), errors=error.errors)
 
 
 # ---------------------------------------------------------------- constraints, in bulk

@@ -10,7 +10,6 @@ from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
 
 from carte.catalogue import snapshots
 from carte.catalogue.choices import DeliveryMode, PricingBasis, ServiceRoleKind
@@ -159,7 +158,7 @@ def service_create(*, actor: Actor, delivering_pmos: Iterable[PMO] = (), **field
         **{k: v for k, v in fields.items() if k in SERVICE_FIELDS or k in LINK_FIELDS}
     )
     _check_service(actor, service, {**fields, "delivering_pmos": pmos})
-    service.stage_changed_at = timezone.now()
+    service.stage_changed_at = clock.now()
     create_object(actor, service, extra={"delivering_pmos": _pmo_names(pmos)})
     service.delivering_pmos.set(pmos)
     return service
@@ -396,6 +395,14 @@ def symptom_update(*, actor: Actor, symptom: Symptom, data: dict[str, Any]) -> S
     return update_object(actor, symptom, data)
 
 
+def _check_artefact(actor: Actor, owner_service: Service | None, owner_pmo: PMO | None) -> None:
+    """A new artefact's owner is a live row of the organisation; owning it from a service
+    needs the right to edit that service."""
+    check_same_org(actor, live=True, owner_service=owner_service, owner_pmo=owner_pmo)
+    if owner_service is not None:
+        require(actor, CHANGE, owner_service)
+
+
 @transaction.atomic
 def artefact_create(
     *,
@@ -409,9 +416,7 @@ def artefact_create(
 ) -> Artefact:
     """Add a template, tool, document or procedure, owned by a service or shared by a PMO."""
     require(actor, ADD, Artefact)
-    check_same_org(actor, live=True, owner_service=owner_service, owner_pmo=owner_pmo)
-    if owner_service is not None:
-        require(actor, CHANGE, owner_service)
+    _check_artefact(actor, owner_service, owner_pmo)
     artefact = Artefact(
         name=name,
         kind=kind,

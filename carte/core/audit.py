@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router
 from django.utils import timezone
 
+from carte.core.bulk import copy_rows
 from carte.core.models import AuditAction, AuditEntry, TenantModel
 
 if TYPE_CHECKING:
@@ -130,8 +131,9 @@ def record_many(
                 changes,
             )
         )
-    if connections[router.db_for_write(AuditEntry)].vendor == "postgresql":
-        _copy_entries(rows)
+    db = connections[router.db_for_write(AuditEntry)]  # the wrapper itself, not the proxy
+    if db.vendor == "postgresql":
+        _copy_entries(db, rows)
     else:
         AuditEntry.objects.bulk_create(
             [AuditEntry(**dict(zip(_COLUMNS, row, strict=True))) for row in rows],
@@ -154,20 +156,16 @@ _COLUMNS = (
 )
 
 
-def _copy_entries(rows: list[tuple[Any, ...]]) -> None:
+def _copy_entries(db: Any, rows: list[tuple[Any, ...]]) -> None:
     if not rows:
         return
-    db = connections[router.db_for_write(AuditEntry)]  # the wrapper itself, not the proxy
     opts = AuditEntry._meta
     by_attname = {f.attname: f for f in opts.concrete_fields}
-    table = db.ops.quote_name(opts.db_table)
-    columns = ", ".join(db.ops.quote_name(str(by_attname[n].column)) for n in _COLUMNS)
     changes = by_attname["changes"]
     # Values as `bulk_create` prepares them: only the JSON needs it (a Jsonb wrapper).
-    with (
-        db.cursor() as cursor,
-        db.wrap_database_errors,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row((*row[:-1], changes.get_db_prep_save(row[-1], db)))
+    copy_rows(
+        db,
+        opts.db_table,
+        [str(by_attname[n].column) for n in _COLUMNS],
+        ((*row[:-1], changes.get_db_prep_save(row[-1], db)) for row in rows),
+    )

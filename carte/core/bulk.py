@@ -10,10 +10,11 @@ from django.db import connections, models, router
 from django.db.models import QuerySet
 from django.utils import timezone
 
-# Fields whose value psycopg takes as it is: for these `get_db_prep_save` only converts
-# what is already the right Python type, and the conversion chain cost more per row than
-# everything else of a large insert. Exact classes: a subclass may convert (e.g.
-# MultiChoiceField, JSONField, FileField go the long way).
+# Fields whose value psycopg takes as it is: for these `get_db_prep_save` leaves a value
+# of the field's Python type unchanged (the precondition of `insert_many`), and the
+# conversion chain cost more per row than everything else of a large insert. Exact
+# classes: a subclass may convert (e.g. MultiChoiceField, JSONField, FileField go the
+# long way).
 _PLAIN = frozenset(
     {
         models.AutoField,
@@ -42,8 +43,9 @@ def _auto_now(field: models.Field[Any, Any]) -> bool:
 
 
 def _reader(field: models.Field[Any, Any], db: Any, moment: Any) -> Callable[[models.Model], Any]:
-    """How to read one field's database value from a new object, as `bulk_create` does;
-    `auto_now` fields all get `moment`, the time of the insert."""
+    """How to read one field's value for COPY from a new object: a plain field's as it is
+    (see `insert_many`), any other as `bulk_create` prepares it; `auto_now` fields all
+    get `moment`, the time of the insert."""
     if _auto_now(field):
         attname = field.attname
 
@@ -54,23 +56,24 @@ def _reader(field: models.Field[Any, Any], db: Any, moment: Any) -> Callable[[mo
         return stamp
     if type(field) not in _PLAIN:
         return lambda obj: field.get_db_prep_save(field.pre_save(obj, True), db)
-    attname = field.attname
-    if isinstance(field, models.CharField | models.TextField):
-
-        def text(obj: models.Model) -> Any:
-            value = getattr(obj, attname)
-            return value if value is None or isinstance(value, str) else str(value)
-
-        return text
-    return lambda obj: getattr(obj, attname)
+    return operator.attrgetter(field.attname)  # as it is, as the all-plain path sends it
 
 
 def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None:
     """Insert new rows and set their ids: `bulk_create`, or on PostgreSQL, for a model
     whose queryset does not guard `bulk_create` itself (Service guards the stage), ids
-    taken from the table's sequence and the rows streamed with COPY: the same values as
-    `bulk_create` sends (each field's `pre_save` and `get_db_prep_save`), several times
-    faster, which for 55,000 rows is much of an import's time."""
+    taken from the table's sequence and the rows streamed with COPY, several times
+    faster, which for 55,000 rows is much of an import's time.
+
+    On the COPY path, fields of the plain types (`_PLAIN`) are sent as they are, without
+    `bulk_create`'s `get_db_prep_save` (which for them only converts a value that is not
+    of the field's type yet); the other fields go through `pre_save` and
+    `get_db_prep_save` as in `bulk_create`, and `auto_now` fields get the time of the
+    insert. So the precondition: every plain field's value is already of its Python type
+    (`str` for text, `int` for integers and ids, `Decimal`, `date`, an aware `datetime`,
+    `bool`), as `full_clean()` leaves it; a value of another type (an integer in a text
+    field, a string date, a naive datetime) is not converted and may be refused or
+    stored differently than `bulk_create` would store it."""
     db = connections[router.db_for_write(model)]  # the wrapper itself, not the proxy
     if (
         db.vendor != "postgresql"
@@ -91,7 +94,6 @@ def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None
         for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
             setattr(obj, opts.pk.attname, pk)
     moment = timezone.now()
-    readers = [_reader(f, db, moment) for f in fields]
     rows: Iterable[Sequence[Any]]
     if all(type(f) in _PLAIN for f in fields):
         # Every value as it is: one C-level getter per row (after stamping auto_now).
@@ -101,6 +103,7 @@ def insert_many(model: type[models.Model], objs: Sequence[models.Model]) -> None
                 setattr(obj, name, moment)
         rows = map(operator.attrgetter(*(f.attname for f in fields)), objs)
     else:
+        readers = [_reader(f, db, moment) for f in fields]
         rows = ([read(obj) for read in readers] for obj in objs)
     copy_rows(db, opts.db_table, [str(f.column) for f in fields], rows)
     for obj in objs:

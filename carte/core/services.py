@@ -31,17 +31,23 @@ def validate(obj: TenantModel, *, exclude: list[str] | None = None) -> None:
     try:
         _full_clean(obj, list(exclude or []))
     except ValidationError as exc:
-        error = DomainError.from_validation_error(exc)
-        general = error.errors.get(NON_FIELD_ERRORS, [])
-        for constraint in obj._meta.constraints:
-            field = obj.CONSTRAINT_FIELDS.get(constraint.name)
-            message = str(constraint.violation_error_message)
-            if field and message in general:
-                general.remove(message)
-                error.errors.setdefault(field, []).append(message)
-        if not general:
-            error.errors.pop(NON_FIELD_ERRORS, None)
-        raise DomainError(summarise(error.errors), errors=error.errors) from exc
+        raise domain_error(obj, exc) from exc
+
+
+def domain_error(obj: TenantModel, exc: ValidationError) -> DomainError:
+    """A validation failure of `obj` as a DomainError: a constraint's message goes to the
+    field its CONSTRAINT_FIELDS names."""
+    error = DomainError.from_validation_error(exc)
+    general = error.errors.get(NON_FIELD_ERRORS, [])
+    for constraint in obj._meta.constraints:
+        field = obj.CONSTRAINT_FIELDS.get(constraint.name)
+        message = str(constraint.violation_error_message)
+        if field and message in general:
+            general.remove(message)
+            error.errors.setdefault(field, []).append(message)
+    if not general:
+        error.errors.pop(NON_FIELD_ERRORS, None)
+    return DomainError(summarise(error.errors), errors=error.errors)
 
 
 def _full_clean(obj: TenantModel, exclude: list[str]) -> None:
@@ -125,14 +131,19 @@ def create_object(actor: Actor, obj: M, *, extra: Mapping[str, Any] | None = Non
     return obj
 
 
-def record_created(actor: Actor, obj: TenantModel, extra: Mapping[str, Any] | None = None) -> None:
-    """The audit entry of a new object: every field that has a value, as "after"."""
+def created_changes(
+    obj: TenantModel, extra: Mapping[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """What the audit entry of a new object says: every field that has a value, as
+    "after" (and `extra` values that are not fields, such as a member's roles)."""
     after = audit.snapshot(obj, dict(extra or {}))
+    return {k: {"before": None, "after": v} for k, v in after.items() if v not in (None, "")}
+
+
+def record_created(actor: Actor, obj: TenantModel, extra: Mapping[str, Any] | None = None) -> None:
+    """The audit entry of a new object (see `created_changes`)."""
     audit.record(
-        actor=actor,
-        obj=obj,
-        action=AuditAction.CREATE,
-        changes={k: {"before": None, "after": v} for k, v in after.items() if v not in (None, "")},
+        actor=actor, obj=obj, action=AuditAction.CREATE, changes=created_changes(obj, extra)
     )
 
 

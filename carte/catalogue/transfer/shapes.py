@@ -490,10 +490,6 @@ def _text(value: str | None) -> str:
     return "" if value is None else value
 
 
-def _sorted(value: list[str]) -> list[str]:
-    return sorted(value)
-
-
 # Table -> (column, the field path it is read from, how the value is made canonical).
 _EXPORT: dict[str, tuple[tuple[str, str, Convert], ...]] = {
     "services": (
@@ -503,9 +499,9 @@ _EXPORT: dict[str, tuple[tuple[str, str, Convert], ...]] = {
         ("summary", "summary", None),
         ("description", "description", None),
         ("outcome", "outcome", None),
-        ("rationale", "rationale", _sorted),
+        ("rationale", "rationale", None),  # MultiChoiceField: a sorted list already
         ("rationale_note", "rationale_note", None),
-        ("scopes", "scopes", _sorted),
+        ("scopes", "scopes", None),
         ("delivery_mode", "delivery_mode", None),
         ("provider_kind", "provider_kind", None),
         ("provider_name", "provider_name", None),
@@ -527,12 +523,12 @@ _EXPORT: dict[str, tuple[tuple[str, str, Convert], ...]] = {
         ("owner_service", "owner_service__code", _text),
         ("owner_pmo", "owner_pmo__name", _text),
     ),
-    "levels": (
+    "levels": (  # decimals of parts are given two places, as `part_row` does
         ("name", "name", None),
         ("position", "position", None),
         ("description", "description", None),
-        ("effort_hours", "effort_hours", None),
-        ("price", "price", None),
+        ("effort_hours", "effort_hours", _money2),
+        ("price", "price", _money2),
     ),
     "roles": (
         ("role", "role", None),
@@ -581,10 +577,6 @@ _EXPORT: dict[str, tuple[tuple[str, str, Convert], ...]] = {
         ("note", "note", None),
     ),
 }
-# Decimal columns of parts are given two places, as `part_row` does.
-_EXPORT["levels"] = tuple(
-    (c, f, _money2 if c in ("effort_hours", "price") else conv) for c, f, conv in _EXPORT["levels"]
-)
 
 
 def _names_by(through: Any, owner: str, name: str, owners: QuerySet[Any]) -> dict[int, list[str]]:
