@@ -348,11 +348,12 @@ def _statements(client: Client, path: str) -> list[str]:
         response = client.get(path)
     if response.status_code != 200:
         raise BenchError(f"GET {path} returned {response.status_code}, not 200.")
-    # Reads only: the session's last-seen write (if any) is not what the page needs.
+    # Reads only (a SELECT, or one that starts with its common table expressions): the
+    # session's last-seen write (if any) is not what the page needs.
     return [
         q["sql"]
         for q in captured.captured_queries
-        if q["sql"].lstrip().upper().startswith("SELECT")
+        if q["sql"].lstrip().upper().startswith(("SELECT", "WITH"))
     ]
 
 

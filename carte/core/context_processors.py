@@ -23,11 +23,11 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    from carte.organisations.selectors import organisations_for
+    from carte.organisations.selectors import switcher_organisations
 
     return {
         "actor": actor,
         "current_org": actor.organisation if actor else None,
-        "switch_orgs": organisations_for(user),
+        "switch_orgs": switcher_organisations(user, actor),
         "nav_apps": NAVIGATION,
     }

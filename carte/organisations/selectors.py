@@ -11,6 +11,7 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from carte.core import rawsql
 from carte.core.errors import DomainError, not_found
 from carte.core.listing import ListFilter, get_for
 from carte.core.models import AuditEntry, TenantModel
@@ -39,22 +40,60 @@ T = TypeVar("T", bound=TenantModel)
 def actor_for(user: User | Any, org_slug: str) -> Actor:
     """The acting user inside the organisation named by the URL, or 404 if not a member.
 
-    One query: the member's role rows joined to the organisation. An organisation the
-    user does not belong to is indistinguishable from one that does not exist.
+    One query: the login's live memberships in every organisation, with their roles. The
+    one named gives the actor; all of them are the organisation switcher's list, kept on
+    the actor (`switcher_organisations`). An organisation the user does not belong to is
+    indistinguishable from one that does not exist.
     """
     if user is None or not user.is_authenticated:
         raise not_found("organisation")
-    rows = list(
-        MembershipRole.objects.filter(
-            membership__user=user,
-            membership__organisation__slug=org_slug,
-            membership__archived_at__isnull=True,
-        ).select_related("membership__organisation")
-    )
-    if not rows:
+    with connection.cursor() as cursor:
+        cursor.execute(_memberships_sql(), [user.pk])
+        rows = cursor.fetchall()
+    fields = _loaded(Organisation, _ORG_WANTED)
+    organisations: dict[int, Organisation] = {}
+    roles: set[str] = set()
+    for *values, role in rows:
+        org = organisations.get(values[0])
+        if org is None:
+            org = organisations[values[0]] = Organisation.from_db(connection.alias, fields, values)
+        if org.slug == org_slug and role is not None:
+            roles.add(role)
+    if not roles:
         raise not_found("organisation")
-    org = rows[0].membership.organisation
-    return Actor(user=user, organisation=org, roles=frozenset(r.role for r in rows))
+    here = next(o for o in organisations.values() if o.slug == org_slug)
+    actor = Actor(user=user, organisation=here, roles=frozenset(roles))
+    actor.cache[SWITCHER] = list(organisations.values())
+    return actor
+
+
+SWITCHER = "organisations"  # the actor's cache entry of the login's organisations
+
+
+def switcher_organisations(user: User, actor: Actor | None) -> list[Organisation]:
+    """The organisations a login may switch between: those loaded with the actor on a page
+    of an organisation, otherwise one query."""
+    if actor is not None and SWITCHER in actor.cache:
+        return list(actor.cache[SWITCHER])
+    return list(organisations_for(user))
+
+
+@functools.cache
+def _memberships_sql() -> str:
+    """The SQL of `actor_for`: a login's live memberships, their organisations (by name)
+    and roles (a membership without roles gives one row with none)."""
+    col = rawsql.column
+    org = ", ".join(f"o.{col(Organisation, name)}" for name in _loaded(Organisation, _ORG_WANTED))
+    return (
+        f"SELECT {org}, r.{col(MembershipRole, 'role')} "  # noqa: S608 - names from metadata
+        f"FROM {rawsql.table(Membership)} m "
+        f"JOIN {rawsql.table(Organisation)} o ON o.{col(Organisation, 'id')} = "
+        f"m.{col(Membership, 'organisation')} "
+        f"LEFT JOIN {rawsql.table(MembershipRole)} r ON r.{col(MembershipRole, 'membership')} = "
+        f"m.{col(Membership, 'id')} "
+        f"WHERE m.{col(Membership, 'user')} = %s AND m.{col(Membership, 'archived_at')} IS NULL "
+        f"ORDER BY o.{col(Organisation, 'name')}, o.{col(Organisation, 'id')}"
+    )
 
 
 # Columns the acting user and organisation are loaded with; the rest load on first use.
@@ -74,14 +113,10 @@ def _token_actor_sql() -> str:
     The lookup runs on every API request. Compiling it through the ORM costs more CPU
     than running it (four joins), so the statement is made once and reused.
     """
-    q = connection.ops.quote_name
-
-    def table(model: type[Any]) -> str:
-        return q(model._meta.db_table)
+    q, table = connection.ops.quote_name, rawsql.table
 
     def columns(model: type[Any], wanted: set[str]) -> list[str]:
-        by_name = {f.attname: f.column for f in model._meta.concrete_fields}
-        return [q(by_name[n]) for n in _loaded(model, wanted)]
+        return [rawsql.column(model, n) for n in _loaded(model, wanted)]
 
     select = ", ".join(
         [f"mr.{q('role')}", f"t.{q('id')}", f"t.{q('last_used_at')}"]

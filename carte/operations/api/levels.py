@@ -24,6 +24,7 @@ from carte.core.api import Stamped, api_actor, no_nulls, ref
 from carte.core.permissions import Actor
 from carte.operations.choices import Direction, Frequency, Rag
 from carte.operations.models import KPI, ServiceLevelTarget
+from carte.operations.selectors import heatmap as heatmap_selectors
 from carte.operations.selectors import levels as selectors
 from carte.operations.selectors import overview
 from carte.operations.services import levels as services
@@ -397,13 +398,13 @@ def level_breaches(request: HttpRequest, org: str, filters: Query[selectors.Brea
 def heatmap(
     request: HttpRequest,
     org: str,
-    filters: Query[overview.HeatmapFilter],
+    filters: Query[heatmap_selectors.HeatmapFilter],
     page: int = Query(1, ge=1),  # type: ignore[type-arg]
-    page_size: int = Query(overview.HEATMAP_PAGE, ge=1, le=200),  # type: ignore[type-arg]
+    page_size: int = Query(heatmap_selectors.HEATMAP_PAGE, ge=1, le=200),  # type: ignore[type-arg]
 ) -> Any:
     """The heat map page's rows: services by code, each with its live KPIs in order."""
     actor = api_actor(request, org)
-    result = overview.heatmap(actor, filters, page=page, size=page_size)
+    result = heatmap_selectors.heatmap(actor, filters, page=page, size=page_size)
     return {
         "items": [
             {
@@ -413,15 +414,15 @@ def heatmap(
                 "category": row.category,
                 "cells": [
                     {
-                        "kpi_id": c["id"],
-                        "name": c["name"],
-                        "unit": c["unit"],
-                        "rag": c["rag"] or None,
-                        "value": c["value"],
-                        "period": c["period"],
-                        "period_label": c["period_label"],
-                        "next_due": c["next_due"],
-                        "overdue": c["overdue"],
+                        "kpi_id": c.id,
+                        "name": c.name,
+                        "unit": c.unit,
+                        "rag": c.rag or None,
+                        "value": c.value,
+                        "period": c.period,
+                        "period_label": c.period_label,
+                        "next_due": c.next_due,
+                        "overdue": c.overdue,
                     }
                     for c in row.cells
                     if c is not None

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from html import escape
-from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from carte.catalogue.views import TABS
 from carte.core.permissions import CHANGE, Actor, can
 from carte.core.views import is_htmx, org_view
+from carte.operations.selectors import heatmap as heatmap_selectors
 from carte.operations.selectors import overview as selectors
 
 
@@ -64,32 +64,33 @@ ROW = (
 )
 
 
-def _cell(c: dict[str, Any] | None, url: str, esc: Callable[[str], str]) -> str:
+def _cell(c: heatmap_selectors.Cell | None, url: str, esc: Callable[[str], str]) -> str:
     """One cell's HTML; every value that is not a constant of this module is escaped
     (`url` already is)."""
     if c is None:
         return NO_KPI
-    status = c["rag_label"] + (", report overdue" if c["overdue"] else "")
-    title = f"{c['name']}: {c['rag_label']}"
-    if c["period_label"]:
-        title += f", {c['period_label']}"
-    if c["overdue"]:
+    label = heatmap_selectors.RAG_LABELS.get(c.rag, c.rag)
+    status = label + (", report overdue" if c.overdue else "")
+    title = f"{c.name}: {label}"
+    if c.period_label:
+        title += f", {c.period_label}"
+    if c.overdue:
         title += ", report overdue"
     return CELL.format(
-        rag=esc(c["rag"] or "none"),
-        id=int(c["id"]),
+        rag=esc(c.rag or "none"),
+        id=int(c.id),
         url=url,
         title=esc(title),
-        badge=BADGES.get(c["rag"], BADGES[""]),
-        letter=esc(c["letter"]),
-        name=esc(c["name"]),
-        period=esc(c["period_label"] or "no report"),
-        overdue=OVERDUE if c["overdue"] else "",
+        badge=BADGES.get(c.rag, BADGES[""]),
+        letter=esc(heatmap_selectors.RAG_LETTERS.get(c.rag, "—")),
+        name=esc(c.name),
+        period=esc(c.period_label or "no report"),
+        overdue=OVERDUE if c.overdue else "",
         status=esc(status),
     )
 
 
-def grid(rows: Sequence[selectors.HeatmapRow], head: str, tail: str) -> SafeString:
+def grid(rows: Sequence[heatmap_selectors.HeatmapRow], head: str, tail: str) -> SafeString:
     """The heat map's rows as escaped HTML. A page holds 50 services x their KPIs:
     through the template engine (or `format_html`, whose lazy-string checks dominate)
     they took longer than the page's SQL, and the page must stay within twice its SQL
@@ -122,8 +123,8 @@ def grid(rows: Sequence[selectors.HeatmapRow], head: str, tail: str) -> SafeStri
 @org_view
 def heatmap(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Running services x their KPIs, each cell the KPI's latest RAG and period."""
-    filters, errors = selectors.HeatmapFilter.from_query(request.GET.dict())
-    result = selectors.heatmap(actor, filters, page=request.GET.get("page"))
+    filters, errors = heatmap_selectors.HeatmapFilter.from_query(request.GET.dict())
+    result = heatmap_selectors.heatmap(actor, filters, page=request.GET.get("page"))
     # One reverse() for the page: the links differ only in the service's id.
     link = reverse("operations:service", args=[actor.organisation.slug, 0])
     head, tail = link.split("/0/", 1)
@@ -135,7 +136,7 @@ def heatmap(request: HttpRequest, actor: Actor) -> HttpResponse:
         "columns": range(1, result.width + 1),
         "filters": filters,
         "filter_errors": errors,
-        "options": selectors.heatmap_filter_options(actor),
+        "options": heatmap_selectors.heatmap_filter_options(actor),
         "selected": {
             "category": str(filters.category or ""),
             "pmo": str(filters.pmo or ""),
