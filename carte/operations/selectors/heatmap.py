@@ -39,8 +39,6 @@ from carte.operations.models import KPI
 from carte.organisations.models import PMO
 
 HEATMAP_PAGE = 50
-RAG_LETTERS = {Rag.RED: "R", Rag.AMBER: "A", Rag.GREEN: "G", "": "—"}
-RAG_LABELS = {Rag.RED: "Red", Rag.AMBER: "Amber", Rag.GREEN: "Green", "": "No report yet"}
 ATTENTION = (Rag.RED, Rag.AMBER)
 
 

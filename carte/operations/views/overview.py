@@ -4,7 +4,7 @@ running services x their KPIs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from html import escape
 
 from django.http import HttpRequest, HttpResponse
@@ -36,66 +36,31 @@ def service_operations(request: HttpRequest, actor: Actor, pk: int) -> HttpRespo
     return render(request, "operations/service_tab.html", context)
 
 
-BADGES = {
-    "red": "bg-red text-red-fg",
-    "amber": "bg-yellow text-yellow-fg",
-    "green": "bg-green text-green-fg",
-    "": "bg-secondary-lt",
+# Each RAG's look in a cell: the data-rag value, the badge's colours, its letter (the
+# status is never told by colour alone) and its name. Constants: already HTML.
+LOOK = {
+    "red": ("red", "bg-red text-red-fg", "R", "Red"),
+    "amber": ("amber", "bg-yellow text-yellow-fg", "A", "Amber"),
+    "green": ("green", "bg-green text-green-fg", "G", "Green"),
+    "": ("none", "bg-secondary-lt", "&mdash;", "No report yet"),
 }
 NO_KPI = (
-    '<td class="text-secondary text-center"><span aria-hidden="true">·</span>'
+    '<td class="text-secondary text-center"><span aria-hidden="true">&middot;</span>'
     '<span class="visually-hidden">No KPI</span></td>'
 )
-OVERDUE = ' <span class="text-orange fw-bold" aria-hidden="true">!</span>'
-CELL = (
-    '<td class="p-1" data-rag="{rag}" data-kpi="{id}"><a class="d-flex align-items-center '
-    'gap-2 text-reset text-decoration-none" href="{url}#kpis" title="{title}">'
-    '<span class="badge {badge}" aria-hidden="true">{letter}</span>'
-    '<span class="small lh-sm"><span class="d-block text-truncate">{name}</span>'
-    '<span class="text-secondary">{period}</span>{overdue}</span>'
-    '<span class="visually-hidden">: {status}</span></a></td>'
-)
-
-
-ROW = (
-    '<tr data-testid="heatmap-row-{id}"><th scope="row" class="fw-normal"><a href="{url}">'
-    '<strong>{code}</strong> {name}</a><div class="small text-secondary">{category}</div>'
-    "</th>{cells}</tr>"
-)
-
-
-def _cell(c: heatmap_selectors.Cell | None, url: str, esc: Callable[[str], str]) -> str:
-    """One cell's HTML; every value that is not a constant of this module is escaped
-    (`url` already is)."""
-    if c is None:
-        return NO_KPI
-    label = heatmap_selectors.RAG_LABELS.get(c.rag, c.rag)
-    status = label + (", report overdue" if c.overdue else "")
-    title = f"{c.name}: {label}"
-    if c.period_label:
-        title += f", {c.period_label}"
-    if c.overdue:
-        title += ", report overdue"
-    return CELL.format(
-        rag=esc(c.rag or "none"),
-        id=int(c.id),
-        url=url,
-        title=esc(title),
-        badge=BADGES.get(c.rag, BADGES[""]),
-        letter=esc(heatmap_selectors.RAG_LETTERS.get(c.rag, "—")),
-        name=esc(c.name),
-        period=esc(c.period_label or "no report"),
-        overdue=OVERDUE if c.overdue else "",
-        status=esc(status),
-    )
+LATE = ", report overdue"
+LATE_MARK = '<b class="hm-late" aria-hidden="true"> !</b>'
 
 
 def grid(rows: Sequence[heatmap_selectors.HeatmapRow], head: str, tail: str) -> SafeString:
-    """The heat map's rows as escaped HTML. A page holds 50 services x their KPIs:
-    through the template engine (or `format_html`, whose lazy-string checks dominate)
-    they took longer than the page's SQL, and the page must stay within twice its SQL
-    (issue 5). Plain `html.escape` on each value is safe; KPI names, periods and
-    statuses repeat from row to row, so each distinct text is escaped once."""
+    """The heat map's rows as HTML. A page holds 50 services x their KPIs: through the
+    template engine (or `format_html`, whose lazy-string checks dominate) they took longer
+    than the page's SQL, and the page must stay within twice its SQL (issue 5).
+
+    Every text from the database goes through `html.escape` (each distinct one once: KPI
+    names and periods repeat from row to row) and is only ever joined to other escaped
+    text or to this module's constants. The layout is in `carte.css` (`.hm-*`), so a cell
+    carries its content, not a dozen classes."""
     memo: dict[str, str] = {}
 
     def esc(text: str) -> str:
@@ -106,16 +71,29 @@ def grid(rows: Sequence[heatmap_selectors.HeatmapRow], head: str, tail: str) -> 
 
     html = []
     for row in rows:
-        url = escape(f"{head}{row.id}{tail}")
-        html.append(
-            ROW.format(
-                id=int(row.id),
-                url=url,
-                code=esc(row.code),
-                name=esc(row.name),
-                category=esc(row.category or ""),
-                cells="".join(_cell(c, url, esc) for c in row.cells),
+        url = escape(f"{head}{int(row.id)}{tail}")
+        cells = []
+        for c in row.cells:
+            if c is None:
+                cells.append(NO_KPI)
+                continue
+            rag, badge, letter, label = LOOK.get(c.rag, LOOK[""])
+            name = esc(c.name)
+            period = esc(c.period_label) if c.period_label else ""
+            late = LATE if c.overdue else ""
+            title = f"{name}: {label}, {period}{late}" if period else f"{name}: {label}{late}"
+            cells.append(
+                f'<td data-rag="{rag}" data-kpi="{int(c.id)}"><a class="hm-cell" '
+                f'href="{url}#kpis" title="{title}"><span class="badge {badge}" '
+                f'aria-hidden="true">{letter}</span><span class="hm-kpi"><span>{name}</span>'
+                f"<small>{period or 'no report'}{LATE_MARK if late else ''}</small></span>"
+                f'<span class="visually-hidden">: {label}{late}</span></a></td>'
             )
+        html.append(
+            f'<tr data-testid="heatmap-row-{int(row.id)}"><th scope="row" class="fw-normal">'
+            f'<a href="{url}"><strong>{esc(row.code)}</strong> {esc(row.name)}</a>'
+            f'<div class="small text-secondary">{esc(row.category)}</div></th>'
+            f"{''.join(cells)}</tr>"
         )
     return mark_safe("".join(html))  # noqa: S308 - every value escaped above
 
