@@ -85,8 +85,11 @@ def latest_values(kpi_ids: list[int], count: int) -> dict[int, dict[dt.date, tup
     """The last `count` values of each KPI, by period: one query (a row number per KPI)."""
     if not kpi_ids:
         return {}
+    # No ordering: the default one ("kpi" in the KPI's own order) joins every KPI of every
+    # service, and the values go into a dict.
     rows = (
         Measurement.objects.filter(kpi_id__in=kpi_ids)
+        .order_by()
         .annotate(n=Window(RowNumber(), partition_by=[F("kpi_id")], order_by=F("period").desc()))
         .filter(n__lte=count)
         .values_list("kpi_id", "period", "value", "rag")

@@ -20,7 +20,7 @@ from carte.conftest import Persona
 from carte.core.clock import as_of
 from carte.core.testing import assert_constant_queries, no_writes
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
-from carte.operations.selectors.kpis import section
+from carte.operations.selectors.kpis import latest_values, section
 from carte.operations.services.measurements import Reading, measurements_record, refresh_kpis
 from carte.operations.tests.conftest import Ops
 from carte.operations.tests.factories import KPIFactory
@@ -135,6 +135,17 @@ def test_the_section_runs_the_same_queries_for_more_kpis_and_values(ops: Ops) ->
     for _ in range(4):
         kpi_with_history(ops)
     assert count() == small <= 4
+
+
+def test_the_sparklines_read_the_values_alone(ops: Ops) -> None:
+    """The last values are read from the measurements' own index: a join to the KPI table
+    (for the measurements' default order) read every KPI of the organisation."""
+    kpi = kpi_with_history(ops)
+    with as_of(MOMENT), CaptureQueriesContext(connection) as ctx:
+        values = latest_values([kpi.pk], 3)
+    assert len(values[kpi.pk]) == 3
+    (sql,) = [q["sql"] for q in ctx.captured_queries]
+    assert "operations_measurement" in sql and "operations_kpi" not in sql
 
 
 # ---------------------------------------------------------------- define and change
