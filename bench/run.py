@@ -136,8 +136,11 @@ def measure(
     requests: int,
     warmup: int,
     progress: Callable[[str], None] | None = None,
+    each_round: Callable[[], None] | None = None,
 ) -> list[Measurement]:
-    """Warm each endpoint up and count the queries of one request, then time them all."""
+    """Warm each endpoint up and count the queries of one request, then time them all.
+    `each_round`, if given, runs once a round after the endpoints (a reference timed in
+    the same conditions as they are)."""
     queries: dict[Endpoint, int] = {}
     for endpoint in targets:
         if progress:
@@ -161,6 +164,8 @@ def measure(
             _get(api if endpoint.api else pages, endpoint.path)
             cpu[endpoint].append((process_time() - cpu_start) * 1000)
             wall[endpoint].append((perf_counter() - wall_start) * 1000)
+        if each_round is not None:
+            each_round()
     return [
         Measurement(
             name=e.name,
