@@ -208,6 +208,12 @@ def test_the_heatmap_endpoint_gives_the_pages_rows(ops: Ops) -> None:
     assert [r["code"] for r in data["items"]] == ["GOV", "REP"]
     cell = data["items"][1]["cells"][0]
     assert (cell["kpi_id"], cell["rag"], cell["period_label"]) == (red.pk, "red", "Apr 2026")
+    # Read without the ORM, converted as the ORM would on both databases.
+    assert (Decimal(cell["value"]), cell["period"], cell["next_due"]) == (
+        Decimal(90),
+        "2026-04-01",
+        "2026-06-05",
+    )
     attention = ops.director.api.get(url, attention="true", page_size=1).json()
     assert [r["code"] for r in attention["items"]] == ["REP"]
     assert ops.director.api.get(url, page=5).json()["items"] == []

@@ -166,6 +166,25 @@ def test_the_heat_map_pages_services_in_a_stable_order(ops: Ops) -> None:
     assert "54 running services" in first
 
 
+def test_the_heat_map_takes_any_page_number_and_says_when_nothing_matches(ops: Ops) -> None:
+    reported(ops.service, "red")  # REP has a KPI, GOV none
+    client = ops.director.client
+
+    def rows(**params: Any) -> list[str]:
+        page = html(client.get(heatmap_url(ops), params, headers={"HX-Request": "true"}))
+        return re.findall(r"<strong>([A-Z]+)</strong>", page)
+
+    for number in ("abc", "0", "-1", "99999999999"):  # the first page, or the last
+        assert rows(page=number) == ["GOV", "REP"], number
+    gov = html(client.get(heatmap_url(ops), headers={"HX-Request": "true"}))
+    start = gov.index(f"heatmap-row-{ops.other_service.pk}")
+    gov_row = gov[start : gov.index("</tr>", start)]
+    assert "No KPI" in gov_row and "data-kpi" not in gov_row
+    empty = html(client.get(heatmap_url(ops), {"category": 0}, headers={"HX-Request": "true"}))
+    assert "No running service matches." in empty
+    assert "R · 0 red" in empty and "0 running services" in empty
+
+
 def test_the_heat_map_runs_the_same_queries_at_two_sizes(ops: Ops) -> None:
     reported(ops.service, "red")
     made = iter(range(1000))

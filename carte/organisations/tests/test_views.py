@@ -274,6 +274,25 @@ def test_it_answers_404_for_an_unknown_organisation(admin):
     assert admin.client.get("/o/no-such-org/pmos/").status_code == 404
 
 
+def test_it_takes_the_roles_of_the_organisation_named_and_lists_its_others(admin, org):
+    """The actor and the switcher come from one read of the login's memberships: the roles
+    are this organisation's only, and an archived membership is neither listed nor let in."""
+    user = admin.user
+    MembershipFactory(organisation__name="Zenith", organisation__slug="zenith", user=user)
+    left = MembershipFactory(
+        organisation__name="Boreal", organisation__slug="boreal", user=user, roles=["admin"]
+    )
+    Membership.objects.filter(pk=left.pk).update(archived_at=left.created_at)
+    response = admin.client.get(reverse("pmo_list", args=["zenith"]))
+    assert response.status_code == 200
+    assert [o.slug for o in response.context["switch_orgs"]] == ["acme", "zenith"]
+    assert response.context["actor"].roles == {"staff"}  # not the admin role held in Acme
+    assert admin.client.get(reverse("pmo_create", args=["zenith"])).status_code == 403
+    assert admin.client.get(reverse("pmo_list", args=["boreal"])).status_code == 404
+    tokens = admin.client.get(reverse("tokens"))  # no organisation named: a query of its own
+    assert [o.slug for o in tokens.context["switch_orgs"]] == ["acme", "zenith"]
+
+
 # ---------------------------------------------------------------- bad input in forms
 
 
