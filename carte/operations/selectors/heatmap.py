@@ -9,8 +9,8 @@ It is the page leadership opens first and it must stay within twice the time its
 takes (issue 5). Compiling its statements through the ORM cost more CPU than PostgreSQL
 spends running them, so they are written once per filter combination from the models'
 metadata (`carte.core.rawsql`, as the API's token lookup is): one statement for the page
-of services with their KPIs (the total carried by a window count), one for the counts,
-and one for the filters' choices.
+of services (the total carried by a window count), one for their KPIs, one for the
+counts, and one for the filters' choices.
 """
 
 from __future__ import annotations
@@ -281,7 +281,7 @@ def heatmap(
         row.cells.extend([None] * (width - len(row.cells)))
     red, amber, green, unreported, overdue = rawsql.fetch(
         _totals_sql(shape),
-        [Rag.RED.value, Rag.AMBER.value, Rag.GREEN.value, "", adapt_date(on), *params],
+        [Rag.RED.value, Rag.AMBER.value, Rag.GREEN.value, "", _adapt_date(on), *params],
     )[0]
     totals = {
         "red": red,
@@ -294,7 +294,7 @@ def heatmap(
     return Heatmap(page=page_of, rows=rows, width=width, totals=totals)
 
 
-def adapt_date(day: dt.date) -> Any:
+def _adapt_date(day: dt.date) -> Any:
     """A date as the ORM hands it to the database (text on SQLite)."""
     return connection.ops.adapt_datefield_value(day)
 
