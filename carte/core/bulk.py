@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, cast
 
 from django.db import connections, models, router
@@ -118,3 +120,24 @@ def copy_rows(db: Any, table: str, columns: Sequence[str], rows: Iterable[Sequen
     with db.cursor() as cursor, db.wrap_database_errors, cursor.cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row(row)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector through one bulk read or write.
+
+    Tens of thousands of rows make hundreds of thousands of objects (parsed rows, model
+    instances, values), none in cycles that outlive the operation. The collector ran a
+    pass every 700 new objects and a full one, over every object of the process, a few
+    times a batch: a sixth of a 100,000-row import's time and a third of a 10,000-row
+    push's. Reference counting still frees everything as before; a cycle made inside the
+    block waits for the first pass after it. Nested blocks leave the collector as the
+    outermost found it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from carte.catalogue.models import Service
+from carte.core.bulk import gc_paused
 from carte.core.errors import FORBIDDEN, INVALID, DomainError
 from carte.core.permissions import VIEW, Actor, require
 from carte.operations.choices import Source
@@ -296,7 +297,11 @@ def import_measurements(
     """Read the file and record every value in it, or none (see the module docstring).
     With `dry_run`, check everything and write nothing."""
     require(actor, VIEW, KPI)
-    fmt = format_of(name)
+    with gc_paused():
+        return _import(actor, source, format_of(name), dry_run)
+
+
+def _import(actor: Actor, source: IO[bytes], fmt: str, dry_run: bool) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     try:
         report.rows, readings, problems = read_readings(actor, _seekable(source), fmt)

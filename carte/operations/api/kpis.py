@@ -16,11 +16,13 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import BaseModel, ConfigDict
 
 from carte.catalogue.api import Strict
 from carte.core.api import Stamped, api_actor, no_nulls
+from carte.core.bulk import gc_paused
 from carte.core.errors import DomainError
-from carte.core.permissions import REPORT, require
+from carte.core.permissions import REPORT, Actor, require
 from carte.lifecycle.api import ServiceBrief
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, Rag, ReporterRole, Source
@@ -185,7 +187,12 @@ class MeasurementIn(Strict):
     reason: str = Field("", description="Why it is corrected (kept with the earlier value).")
 
 
-class BulkRow(Strict):
+class BulkRow(BaseModel):
+    """One value pushed. A plain pydantic model rather than a ninja `Schema`, which first
+    wraps each row in its getter for ORM objects: for 10,000 rows, a third of a push."""
+
+    model_config = ConfigDict(extra="forbid")
+
     kpi: int = Field(..., description="The KPI's id.")
     period: str = Field(..., description="The first day of the period, YYYY-MM-DD.")
     value: str | int | float
@@ -401,6 +408,13 @@ def measurements_bulk(request: HttpRequest, org: str, payload: BulkIn) -> Any:
         )
     if not rows:
         raise DomainError.field("rows", "Send at least one row.")
+    with gc_paused():
+        recorded = _record_pushed(actor, rows)
+    return Status(201, {"recorded": len(recorded), "kpis": len({m.kpi_id for m in recorded})})
+
+
+def _record_pushed(actor: Actor, rows: list[BulkRow]) -> list[Measurement]:
+    """The pushed rows resolved to the organisation's KPIs and recorded, all or none."""
     ids = {r.kpi for r in rows}
     kpis = {k.pk: k for k in KPI.objects.filter(organisation_id=actor.organisation.pk, pk__in=ids)}
     readings: list[Reading] = []
@@ -413,8 +427,7 @@ def measurements_bulk(request: HttpRequest, org: str, payload: BulkIn) -> Any:
             )
             continue
         readings.append(Reading(kpi, row.period, row.value, row.comment, row=number))
-    recorded = record_rows(actor=actor, readings=readings, problems=unresolved, source=Source.API)
-    return Status(201, {"recorded": len(recorded), "kpis": len({m.kpi_id for m in recorded})})
+    return record_rows(actor=actor, readings=readings, problems=unresolved, source=Source.API)
 
 
 # ---------------------------------------------------------------- reports due

@@ -4,6 +4,7 @@ date formats and a missing column refused clearly, the dry run, the page and the
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 from decimal import Decimal
 from pathlib import Path
@@ -17,9 +18,10 @@ from django.urls import reverse
 
 from carte.core.clock import as_of
 from carte.core.testing import no_writes
+from carte.operations import importing
 from carte.operations.importing import import_measurements
 from carte.operations.models import KPI, Measurement
-from carte.operations.services.measurements import refresh_kpis
+from carte.operations.services.measurements import measurements_record, refresh_kpis
 from carte.operations.tests.conftest import Ops
 from carte.operations.tests.factories import KPIFactory
 
@@ -43,8 +45,16 @@ def run(ops: Ops, source: io.BytesIO, name: str = "values.csv", **kw: Any) -> An
         return import_measurements(actor=ops.manager.actor, source=source, name=name, **kw)
 
 
-def test_it_imports_a_csv(ops: Ops, kpis: tuple[KPI, KPI]) -> None:
+def test_it_imports_a_csv(ops: Ops, kpis: tuple[KPI, KPI], monkeypatch: pytest.MonkeyPatch) -> None:
     first, _ = kpis
+    collector: list[bool] = []  # on while the rows are written? (a sixth of an import)
+    record = measurements_record
+
+    def watched(**kwargs: Any) -> Any:
+        collector.append(gc.isenabled())
+        return record(**kwargs)
+
+    monkeypatch.setattr(importing, "measurements_record", watched)
     report = run(
         ops,
         csv_bytes(
@@ -54,6 +64,7 @@ def test_it_imports_a_csv(ops: Ops, kpis: tuple[KPI, KPI]) -> None:
         ),
     )
     assert report.ok and (report.recorded, report.kpis, report.rows) == (2, 1, 2)
+    assert collector == [False] and gc.isenabled()
     stored = Measurement.objects.get(period=dt.date(2026, 2, 1))
     assert (stored.value, stored.rag, stored.source, stored.comment) == (
         Decimal("88.5"),
