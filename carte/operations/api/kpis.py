@@ -187,9 +187,10 @@ class MeasurementIn(Strict):
     reason: str = Field("", description="Why it is corrected (kept with the earlier value).")
 
 
+# A plain pydantic model rather than a ninja `Schema` (as `Strict` is), which first wraps
+# each row in its getter for ORM objects: for 10,000 rows, a third of a push.
 class BulkRow(BaseModel):
-    """One value pushed. A plain pydantic model rather than a ninja `Schema`, which first
-    wraps each row in its getter for ORM objects: for 10,000 rows, a third of a push."""
+    """One value: the KPI, the period, the value and an optional comment."""
 
     model_config = ConfigDict(extra="forbid")
 
