@@ -63,6 +63,7 @@ from carte.catalogue.transfer.shapes import (
     service_row,
     unneutralise,
 )
+from carte.core.bulk import gc_paused
 from carte.core.errors import DomainError
 from carte.core.permissions import ADD, Actor, require
 from carte.organisations.models import PMO, CustomerGroup, Person
@@ -1195,6 +1196,18 @@ def import_catalogue(
                 max_bytes=max_bytes,
             )
     require(actor, ADD, Service)
+    with gc_paused():
+        return _import(actor, source, name, dry_run, progress, max_bytes)
+
+
+def _import(
+    actor: Actor,
+    source: IO[bytes],
+    name: str | None,
+    dry_run: bool,
+    progress: Progress | None,
+    max_bytes: int,
+) -> Report:
     plan = _Plan(actor)
     plan.report.dry_run = dry_run
     sink = _Sink(plan.problems)
