@@ -217,9 +217,19 @@ def test_another_organisation_gets_404_on_every_overview_page(
         for slug in (ops.org.slug, other_org.slug) if kwargs else (ops.org.slug,):
             path = reverse(f"operations:{pattern.name}", kwargs={"org": slug, **kwargs})
             assert outsider.client.get(path).status_code == 404, path
-    # In their own organisation the outsider sees their own services only.
-    own = html(outsider.client.get(reverse("operations:heatmap", args=[other_org.slug])))
-    assert "Hidden KPI" not in own
+    # In their own organisation the outsider sees their own services only: not in the
+    # grid, the counts, the filters' choices or the API.
+    theirs = ServiceFactory(organisation=other_org, code="OWN", stage=Stage.RUNNING)
+    reported(theirs, "green", name="Their KPI")
+    response = outsider.client.get(reverse("operations:heatmap", args=[other_org.slug]))
+    own = html(response)
+    assert response.status_code == 200 and "Their KPI" in own
+    assert "Hidden KPI" not in own and "REP" not in own
+    assert "R · 0 red" in own and "G · 1 green" in own and "1 running service" in own
+    assert ops.pmo.name not in own and ops.service.category.name not in own
+    api = outsider.api.get(f"/api/v1/orgs/{other_org.slug}/heatmap").json()
+    assert [r["code"] for r in api["items"]] == ["OWN"]
+    assert (api["count"], api["totals"]["red"], api["totals"]["green"]) == (1, 0, 1)
 
 
 def test_the_home_page_counts_what_needs_attention_for_staff_only(ops: Ops) -> None:
