@@ -47,9 +47,7 @@ def actor_for(user: User | Any, org_slug: str) -> Actor:
     """
     if user is None or not user.is_authenticated:
         raise not_found("organisation")
-    with connection.cursor() as cursor:
-        cursor.execute(_memberships_sql(), [user.pk])
-        rows = cursor.fetchall()
+    rows = rawsql.fetch(_memberships_sql(), [user.pk])
     fields = _loaded(Organisation, _ORG_WANTED)
     organisations: dict[int, Organisation] = {}
     roles: set[str] = set()
@@ -74,7 +72,8 @@ def switcher_organisations(user: User, actor: Actor | None) -> list[Organisation
     """The organisations a login may switch between: those loaded with the actor on a page
     of an organisation, otherwise one query."""
     if actor is not None and SWITCHER in actor.cache:
-        return list(actor.cache[SWITCHER])
+        loaded: list[Organisation] = actor.cache[SWITCHER]
+        return loaded
     return list(organisations_for(user))
 
 
@@ -142,9 +141,7 @@ def actor_for_token(key_hash: str, org_slug: str) -> tuple[Actor, int, datetime 
     None when the token is unknown, revoked, limited to another organisation, or its login
     is not a member here; the caller then tells those cases apart the slow way.
     """
-    with connection.cursor() as cursor:
-        cursor.execute(_token_actor_sql(), [key_hash, org_slug, True])
-        rows = cursor.fetchall()
+    rows = rawsql.fetch(_token_actor_sql(), [key_hash, org_slug, True])
     if not rows:
         return None
     first = rows[0]

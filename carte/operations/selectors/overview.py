@@ -31,9 +31,6 @@ from carte.operations.models import (
     RiskIssue,
 )
 
-HEATMAP_PAGE = 50
-
-
 # ---------------------------------------------------------------- the Operations tab
 
 
