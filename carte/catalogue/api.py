@@ -465,7 +465,7 @@ def _symptom_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     elif statement is not None:
         if not statement.strip():
             raise DomainError.field("statement", "Describe the symptom.")
-        data["symptom"] = services.symptom_get_or_create(actor=actor, statement=statement)
+        data["statement"] = statement  # found or recorded by the service, with the link
     return data
 
 

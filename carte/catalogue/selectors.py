@@ -7,8 +7,9 @@ shown as that version (never unpublished edits). PMO staff see everything.
 from __future__ import annotations
 
 import copy
+import enum
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -37,7 +38,7 @@ from carte.catalogue.models import (
     Symptom,
 )
 from carte.catalogue.services import PARTS
-from carte.core.errors import DomainError, not_found
+from carte.core.errors import DomainError, forbidden, not_found
 from carte.core.listing import ListFilter, get_for
 from carte.core.models import TenantModel
 from carte.core.permissions import STAFF_SIDE, VIEW, Actor, can, require
@@ -242,7 +243,40 @@ def published_view(service: Service) -> dict[str, Any] | None:
 # ---------------------------------------------------------------- one service
 
 
+class Audience(enum.Enum):
+    """Who the records under a service are for."""
+
+    EVERYONE = "everyone"  # customers too, for a service published to them
+    STAFF = "staff"  # the PMO's working papers: lifecycle, KPIs, risks, changes
+
+
+def service_for(
+    *,
+    actor: Actor,
+    pk: int | str,
+    action: str = VIEW,
+    audience: Audience = Audience.EVERYONE,
+    related: Sequence[str] = ("category",),
+) -> Service:
+    """The one scoped fetch of a service, for the service itself and everything under it.
+
+    404 when the service is missing, another organisation's, or hidden from the caller (a
+    customer and a service not published to them), so nobody learns that it exists. Then
+    403 when the records asked for are the staff's (`audience`) and the caller is a
+    customer, or when the caller lacks the `action` on the service."""
+    qs = _services(actor).select_related(*related)
+    if "current_version" in related and sees_everything(actor):
+        qs = qs.defer("current_version__snapshot")  # customers read it; staff do not
+    service = get_for(actor, qs, pk)
+    if audience is Audience.STAFF and not sees_everything(actor):
+        raise forbidden("This part of a service is for the PMO's staff.")
+    if action != VIEW and not can(actor, action, service):
+        raise forbidden("You are not allowed to do this on this service.")
+    return service
+
+
 def service_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Service:
+    """A service with what its own pages show (customers read its published snapshot)."""
     qs = _services(actor).select_related("category", "replaces", "current_version")
     return get_for(actor, qs, pk, action=action)
 

@@ -38,6 +38,7 @@ from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, require
 from carte.core.services import (
     archive_object,
     check_same_org,
+    clean_text,
     create_object,
     restore_object,
     update_object,
@@ -300,6 +301,18 @@ def _check_part(
         check_same_org(actor, live=True, customers=group)
 
 
+def _symptom_by_statement(actor: Actor, data: dict[str, Any]) -> None:
+    """A symptom link may name its symptom by its words: the live symptom with them, or a
+    new one, recorded in the link's own transaction (a refused link leaves no symptom)."""
+    if "statement" not in data:
+        return
+    statement = data.pop("statement")
+    if data.get("symptom") is not None:
+        raise DomainError.field("symptom", "Name the symptom by its words or choose one, not both.")
+    text = clean_text("statement", statement)
+    data["symptom"] = symptom_get_or_create(actor=actor, statement=text)
+
+
 def _part_extra(data: dict[str, Any]) -> dict[str, Any]:
     customers = data.get("customers")
     return {} if customers is None else {"customers": sorted(str(c) for c in customers)}
@@ -315,6 +328,8 @@ def part_create(*, actor: Actor, service: Service, kind: str, data: dict[str, An
     data = dict(data)
     customers = data.pop("customers", None)
     _check_part(actor, service, model, {**data, "customers": customers})
+    if model is ServiceSymptom:
+        _symptom_by_statement(actor, data)
     part: TenantModel = cast(Any, model)(service=service, **data)
     if model in ORDERED_PARTS and "position" not in data:
         last = model._default_manager.filter(service=service).aggregate(m=Max("position"))
@@ -336,7 +351,10 @@ def part_update(*, actor: Actor, part: TenantModel, data: dict[str, Any]) -> Ten
     customers = data.pop("customers", None)
     merged = {f.name: getattr(part, f.name) for f in part._meta.concrete_fields}
     merged.update(data)
+    merged.pop("statement", None)
     _check_part(actor, service, type(part), {**merged, "customers": customers})
+    if isinstance(part, ServiceSymptom):
+        _symptom_by_statement(actor, data)
     extra_before = extra_after = {}
     if customers is not None:
         extra_before = _part_extra({"customers": list(part.customers.all())})  # type: ignore[attr-defined]

@@ -32,6 +32,7 @@ from carte.core.views import (
     apply_domain_error,
     is_htmx,
     org_view,
+    refusal_status,
     resource_urls,
 )
 from carte.organisations import selectors as org_selectors
@@ -328,13 +329,6 @@ def _part_form(kind: str, actor: Actor, service: Service, **kwargs: Any) -> Any:
     return form_class(actor=actor, service=service, **kwargs)
 
 
-def _part_data(kind: str, actor: Actor, cleaned: dict[str, Any]) -> dict[str, Any]:
-    if kind == "symptoms":
-        symptom = services.symptom_get_or_create(actor=actor, statement=cleaned["statement"])
-        return {"symptom": symptom, "weight": cleaned["weight"]}
-    return dict(cleaned)
-
-
 @org_view
 @require_http_methods(["GET", "POST"])
 def part_edit(
@@ -350,14 +344,16 @@ def part_edit(
     )
     data = request.POST if request.method == "POST" else None
     form = _part_form(kind, actor, service, data=data, instance=copy.copy(part) if part else None)
+    status = 422
     if request.method == "POST" and form.is_valid():
         try:
-            values = _part_data(kind, actor, form.cleaned_data)
+            values = dict(form.cleaned_data)
             if part is None:
                 services.part_create(actor=actor, service=service, kind=kind, data=values)
             else:
                 services.part_update(actor=actor, part=part, data=values)
         except DomainError as exc:
+            status = refusal_status(exc)
             apply_domain_error(form, exc)
         else:
             url = _service_url(actor, service, PART_TAB[kind])
@@ -375,7 +371,7 @@ def part_edit(
         "cancel_url": _service_url(actor, service, PART_TAB[kind]),
     }
     template = "catalogue/_part_form.html" if is_htmx(request) else "catalogue/part_form.html"
-    return render(request, template, context, status=422 if form.errors else 200)
+    return render(request, template, context, status=status if form.errors else 200)
 
 
 @org_view

@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from carte.core.errors import DomainError, not_found
 from carte.core.models import TenantModel
-from carte.core.permissions import VIEW, Actor, require
+from carte.core.permissions import VIEW, Actor, can, require
 
 Q_T = TypeVar("Q_T", bound=QuerySet[Any])
 R = TypeVar("R", bound=TenantModel)
@@ -95,13 +95,18 @@ def scoped(model: type[Model], organisation_id: int) -> QuerySet[Any]:
 
 
 def get_for(actor: Actor, queryset: QuerySet[R], pk: int | str, *, action: str = VIEW) -> R:
-    """Fetch one row of the actor's organisation: 404 if missing or another organisation's,
-    403 if it is there but the action is not allowed. The one scoped fetch of every app."""
+    """Fetch one row of the actor's organisation: 404 if missing, another organisation's
+    or hidden from the actor (who may not view it), so nobody learns that it exists; 403
+    if it may be seen but the action is not allowed. The one scoped fetch of every app."""
+    name = str(queryset.model._meta.verbose_name)
     try:
         obj = queryset.filter(organisation_id=actor.organisation.pk).get(pk=int(pk))
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
-        raise not_found(str(queryset.model._meta.verbose_name)) from exc
-    require(actor, action, obj)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:
+        raise not_found(name) from exc
+    if not can(actor, VIEW, obj):
+        raise not_found(name)
+    if action != VIEW:
+        require(actor, action, obj)
     return obj
 
 

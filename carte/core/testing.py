@@ -360,24 +360,27 @@ class PageContract(CrudContract):
         count = self.model._default_manager.count()
         may_view = other_role in self.viewers
 
+        # What the role may not see is hidden: a row answers 404, as if it did not exist.
+        hidden = 200 if may_view else 404
         listing = client.get(self.url("list", org.slug))
         assert listing.status_code == (200 if may_view else 403)
         assert self.url("create", org.slug).encode() not in listing.content
         detail = client.get(self.url("detail", org.slug, live.pk))
-        assert detail.status_code == (200 if may_view else 403)
+        assert detail.status_code == hidden
         assert self.url("update", org.slug, live.pk).encode() not in detail.content
         assert self.url("archive", org.slug, live.pk).encode() not in detail.content
+        refused = 403 if may_view else 404
 
         with no_writes(live, gone):
             assert client.get(self.url("create", org.slug)).status_code == 403
             assert client.post(self.url("create", org.slug), data).status_code == 403
             for action in ("update", "archive"):
                 url = self.url(action, org.slug, live.pk)
-                assert client.get(url).status_code == 403, url
-                assert client.post(url, update).status_code == 403, url
+                assert client.get(url).status_code == refused, url
+                assert client.post(url, update).status_code == refused, url
             url = self.url("restore", org.slug, gone.pk)
-            assert client.get(url).status_code == 403
-            assert client.post(url).status_code == 403
+            assert client.get(url).status_code == refused
+            assert client.post(url).status_code == refused
         assert self.model._default_manager.count() == count
 
     def test_it_answers_404_to_another_organisation_everywhere(
@@ -495,14 +498,16 @@ class ApiContract(CrudContract):
 
         read = api.get(self.endpoint(org.slug))
         assert read.status_code == (200 if may_view else 403)
+        # What the role may not see is hidden: a row answers 404, as if it did not exist.
+        refused = 403 if may_view else 404
         read = api.get(self.endpoint(org.slug, live.pk))
-        assert read.status_code == (200 if may_view else 403)
+        assert read.status_code == (200 if may_view else 404)
 
         with no_writes(live, gone):
             assert_problem(api.post(self.endpoint(org.slug), payload), 403)
-            assert_problem(api.patch(self.endpoint(org.slug, live.pk), update), 403)
-            assert_problem(api.post(self.endpoint(org.slug, live.pk, "archive")), 403)
-            assert_problem(api.post(self.endpoint(org.slug, gone.pk, "restore")), 403)
+            assert_problem(api.patch(self.endpoint(org.slug, live.pk), update), refused)
+            assert_problem(api.post(self.endpoint(org.slug, live.pk, "archive")), refused)
+            assert_problem(api.post(self.endpoint(org.slug, gone.pk, "restore")), refused)
         assert self.model._default_manager.count() == count
 
     def test_it_answers_404_to_another_organisation_everywhere(

@@ -24,10 +24,11 @@ from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.api import Named, Strict
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Artefact, Category, Service, Supplier
+from carte.catalogue.selectors import Audience
 from carte.core.api import Stamped, api_actor, api_fields, no_nulls, ref
-from carte.core.errors import CONFLICT, DomainError, forbidden
+from carte.core.errors import CONFLICT, DomainError
 from carte.core.listing import get_for
-from carte.core.permissions import VIEW, Actor, can
+from carte.core.permissions import Actor
 from carte.lifecycle import machine, selectors, services
 from carte.lifecycle.choices import (
     READINESS_QUESTIONS,
@@ -624,17 +625,12 @@ def _events() -> QuerySet[LifecycleEvent]:
 def _service(actor: Actor, pk: int) -> Service:
     """The service (404 if not the organisation's, or hidden from the caller). The PMO's
     side reads the row alone: the published snapshot is not needed here."""
-    if catalogue_selectors.sees_everything(actor):
-        return get_for(actor, Service.objects.select_related("category"), pk)
-    return catalogue_selectors.service_get(actor=actor, pk=pk)
+    return catalogue_selectors.service_for(actor=actor, pk=pk)
 
 
 def _readable(actor: Actor, pk: int) -> Service:
     """The service, for reading its lifecycle: the PMO's working papers, not for customers."""
-    service = _service(actor, pk)
-    if not can(actor, VIEW, LifecycleEvent):
-        raise forbidden("A service's lifecycle records are for the PMO's staff.")
-    return service
+    return catalogue_selectors.service_for(actor=actor, pk=pk, audience=Audience.STAFF)
 
 
 def lifecycle_state(actor: Actor, service: Service) -> dict[str, Any]:

@@ -29,7 +29,7 @@ from django.utils import timezone
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Category, Service, ServiceRole
-from carte.core.errors import forbidden
+from carte.catalogue.selectors import Audience
 from carte.core.listing import MAX_PAGE, get_for
 from carte.core.permissions import ADD, CLOSE, DECIDE, MANAGE, SIGN_OFF, VIEW, Actor, can, require
 from carte.lifecycle import machine
@@ -94,14 +94,13 @@ def service_for_lifecycle(*, actor: Actor, pk: int | str, action: str = VIEW) ->
     the catalogue's answer for the service (404 unless it is published to them) and then
     403; another organisation's service is a 404. With a lifecycle `action` (MANAGE,
     SIGN_OFF...), a member without that right on the service is refused (403)."""
-    if not can(actor, VIEW, LifecycleEvent):
-        catalogue_selectors.service_get(actor=actor, pk=pk)
-        raise forbidden("The lifecycle of a service is for the PMO's staff.")
-    qs = Service.objects.select_related("category", "supports", "origin")
-    service = get_for(actor, qs, pk)
-    if action != VIEW and not can(actor, action, service):
-        raise forbidden("You are not allowed to do this on this service's lifecycle.")
-    return service
+    return catalogue_selectors.service_for(
+        actor=actor,
+        pk=pk,
+        action=action,
+        audience=Audience.STAFF,
+        related=("category", "supports", "origin"),
+    )
 
 
 @dataclass

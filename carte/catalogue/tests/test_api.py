@@ -14,7 +14,7 @@ from django.db.models import Model
 
 from carte.catalogue import services
 from carte.catalogue.choices import ServiceRoleKind, Stage
-from carte.catalogue.models import Category, Service, ServiceInput, ServiceRole
+from carte.catalogue.models import Category, Service, ServiceInput, ServiceRole, Symptom
 from carte.catalogue.tests.factories import (
     ArtefactFactory,
     CategoryFactory,
@@ -255,6 +255,17 @@ def test_it_links_a_symptom_by_statement_whatever_its_case(admin, org, service):
     assert response.status_code == 201, response.content
     assert response.json()["symptom_id"] == known.pk
     assert response.json()["statement"] == "Projects overrun"
+
+
+def test_a_refused_symptom_link_records_no_new_symptom(staff, org, service):
+    """Staff may record symptoms but not edit a service they hold no role on: the refusal
+    of the link leaves neither the symptom nor its audit entry."""
+    with no_writes():
+        response = staff.api.post(
+            f"{API}/services/{service.pk}/symptoms", {"statement": "Nobody owns risks", "weight": 3}
+        )
+    assert_problem(response, 403)
+    assert not Symptom.objects.filter(statement="Nobody owns risks").exists()
 
 
 # ---------------------------------------------------------------- who may edit parts

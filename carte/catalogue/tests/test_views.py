@@ -19,6 +19,7 @@ from carte.catalogue.models import (
     ServiceLevel,
     ServiceOutput,
     ServiceVersion,
+    Symptom,
 )
 from carte.catalogue.tests.factories import ServiceFactory, move_stage
 from carte.core.models import AuditEntry
@@ -318,6 +319,18 @@ def test_it_links_a_symptom_by_its_statement_reusing_an_existing_one(director, o
             {"statement": "Projects overrun their budgets", "weight": "4"},
         )
     assert first.symptom_links.get().symptom_id == second.symptom_links.get().symptom_id
+
+
+def test_a_symptom_link_refused_by_the_service_records_no_new_symptom(director, org):
+    service = make_service(org, "REP-01")
+    services.service_archive(actor=director.actor, service=service)
+    with no_writes():
+        response = director.client.post(
+            url("part_create", org, service.pk, "symptoms"),
+            {"statement": "Nobody owns risks", "weight": "4"},
+        )
+    assert response.status_code == 409
+    assert not Symptom.objects.filter(statement="Nobody owns risks").exists()
 
 
 # ---------------------------------------------------------------- versions and graph

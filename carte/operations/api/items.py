@@ -16,12 +16,13 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
+from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.api import Strict
 from carte.catalogue.models import Service
+from carte.catalogue.selectors import Audience
 from carte.core.api import Stamped, api_actor, no_nulls, ref
-from carte.core.errors import forbidden
 from carte.core.listing import get_for
-from carte.core.permissions import VIEW, Actor, can
+from carte.core.permissions import Actor
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.choices import (
     ActionPurpose,
@@ -188,10 +189,7 @@ class DoneIn(Strict):
 
 def _service(actor: Actor, pk: int) -> Service:
     """The organisation's service (404 otherwise); risks and issues are for staff."""
-    service = get_for(actor, Service.objects.all(), pk)
-    if not can(actor, VIEW, RiskIssue):
-        raise forbidden("Risks and issues are for the PMO's staff.")
-    return service
+    return catalogue_selectors.service_for(actor=actor, pk=pk, audience=Audience.STAFF)
 
 
 def _item(actor: Actor, pk: int) -> RiskIssue:

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 from pydantic import Field
 
+from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
 from carte.core.clock import today
 from carte.core.errors import forbidden
@@ -112,8 +113,8 @@ def _require_view(actor: Actor, model: type[Any]) -> None:
 
 def service_for(actor: Actor, pk: int | str) -> Service:
     """The service of a page or endpoint: 404 if missing or another organisation's."""
-    return get_for(
-        actor, Service.objects.select_related("category", "current_version"), pk, action=VIEW
+    return catalogue_selectors.service_for(
+        actor=actor, pk=pk, related=("category", "current_version")
     )
 
 

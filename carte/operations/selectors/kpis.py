@@ -17,6 +17,7 @@ from ninja import Field, Schema
 
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
+from carte.catalogue.selectors import Audience
 from carte.core.clock import today
 from carte.core.errors import forbidden
 from carte.core.listing import get_for
@@ -42,10 +43,9 @@ def service_for_kpis(*, actor: Actor, pk: int | str, action: str = VIEW) -> Serv
     """The service whose KPIs are shown or changed. KPIs are the PMO's working records: a
     customer gets the catalogue's answer for the service (404 unless published to them)
     and then 403; another organisation's service is a 404."""
-    if not can(actor, VIEW, KPI):
-        catalogue_selectors.service_get(actor=actor, pk=pk)
-        raise forbidden("A service's KPIs are for the PMO's staff.")
-    return get_for(actor, Service.objects.select_related("category"), pk, action=action)
+    return catalogue_selectors.service_for(
+        actor=actor, pk=pk, action=action, audience=Audience.STAFF
+    )
 
 
 def kpis_of(*, actor: Actor, service: Service, status: str = "active") -> QuerySet[KPI]:

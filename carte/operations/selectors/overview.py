@@ -11,10 +11,9 @@ from django.db.models import Avg, Count, Q
 
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
+from carte.catalogue.selectors import Audience
 from carte.core.clock import today
-from carte.core.errors import forbidden
-from carte.core.listing import get_for
-from carte.core.permissions import VIEW, Actor, can, require
+from carte.core.permissions import VIEW, Actor, require
 from carte.operations.choices import (
     ChangeState,
     ImprovementStatus,
@@ -38,13 +37,9 @@ def service_for_operations(*, actor: Actor, pk: int | str) -> Service:
     """The service whose Operations tab is shown. Running a service is the PMO's
     business: a customer gets the catalogue's answer for the service (404 unless it is
     published to them) and then 403; another organisation's service is a 404."""
-    if not can(actor, VIEW, KPI):
-        catalogue_selectors.service_get(actor=actor, pk=pk)
-        raise forbidden("The operations of a service are for the PMO's staff.")
-    qs = Service.objects.select_related("category", "current_version").defer(
-        "current_version__snapshot"
+    return catalogue_selectors.service_for(
+        actor=actor, pk=pk, audience=Audience.STAFF, related=("category", "current_version")
     )
-    return get_for(actor, qs, pk)
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ def test_it_refuses_bad_input_with_problem_json_naming_the_field(ops: Ops) -> No
         )
         assert_problem(ops.operative.api.post(item_path(item, "/deescalate"), {"note": "x"}), 409)
         assert_problem(ops.staff.api.post(item_path(item, "/escalate"), {"note": "x"}), 403)
-        assert_problem(ops.customer.api.get(item_path(item)), 403)
+        # A customer may not see risks: the item is hidden, as if it did not exist.
+        assert_problem(ops.customer.api.get(item_path(item)), 404)
         assert_problem(ops.operative.api.patch(item_path(item), {"probability": None}), 422)
 
 

@@ -20,7 +20,9 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
+from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
+from carte.catalogue.selectors import Audience
 from carte.core.clock import today
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
@@ -50,10 +52,7 @@ S = "catalogue/services/<int:pk>/operations/risks"
 
 def _service(actor: Actor, pk: int) -> Service:
     """The service (404 unless the organisation's); its risks and issues are for staff."""
-    service = get_for(actor, Service.objects.select_related("category"), pk)
-    if not can(actor, VIEW, RiskIssue):
-        raise PermissionDenied("Risks and issues are for the PMO's staff.")
-    return service
+    return catalogue_selectors.service_for(actor=actor, pk=pk, audience=Audience.STAFF)
 
 
 def _item(actor: Actor, service: Service, pk: int) -> RiskIssue:
