@@ -45,8 +45,8 @@ from carte.catalogue.models import (
 from carte.catalogue.transfer.export import export_bytes
 from carte.catalogue.transfer.importer import import_catalogue
 from carte.core.models import AuditEntry
-from carte.core.permissions import Actor
 from carte.organisations import services as orgs
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.models import PMO, CustomerGroup, Organisation, Person, User
 

@@ -34,12 +34,12 @@ from carte.catalogue import services as catalogue
 from carte.catalogue.choices import ArtefactKind, Scope, ServiceRoleKind, Stage, SupplierKind
 from carte.catalogue.models import Artefact, Category, Service
 from carte.core.models import AuditEntry
-from carte.core.permissions import Actor
 from carte.lifecycle import services as lifecycle
 from carte.lifecycle.choices import READINESS_QUESTIONS, Answer, CriterionResultKind
 from carte.lifecycle.models import LifecycleEvent, SuccessCriterion
 from carte.lifecycle.selectors import MAIN_PATH
 from carte.organisations import services as orgs
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.models import PMO, CustomerGroup, Organisation, Person, User
 

@@ -44,13 +44,13 @@ from carte.catalogue import bulk as catalogue_bulk
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import Scope, ServiceRoleKind, Stage
 from carte.catalogue.models import Service
-from carte.core.permissions import Actor
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, Source
 from carte.operations.models import KPI, Measurement
 from carte.operations.services.kpis import kpi_create
 from carte.operations.services.measurements import Reading, measurements_record, refresh_kpis
 from carte.organisations import services as orgs
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.models import Organisation, User
 

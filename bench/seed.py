@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
-from carte.core.permissions import Actor
 from carte.organisations import services
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.demo import purge_organisation
 from carte.organisations.models import PMO, CustomerGroup, Organisation, Person, User

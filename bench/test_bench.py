@@ -11,8 +11,8 @@ import pytest
 
 from bench.run import LIST_TARGET_MS, TRIVIAL_TARGET_MS, run
 from bench.seed import SCALES, Scale, bench_organisations, seed
-from carte.core.permissions import Actor
 from carte.organisations import services
+from carte.organisations.actor import Actor
 from carte.organisations.models import Person, User
 
 # Crosses the page sizes (25 rows on lists, 50 on the activity page) that SCALES["tiny"]

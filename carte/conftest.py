@@ -17,8 +17,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from carte.core.permissions import Actor
 from carte.organisations import services
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.demo import DEMO_SLUGS, demo_logins, load_demo, purge_organisation
 from carte.organisations.models import Organisation, User

@@ -82,7 +82,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "carte.core.context_processors.navigation",
+                "carte.navigation.navigation",
             ],
         },
     },
@@ -106,6 +106,8 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organisations.User"
+# The tenant every domain row belongs to (core.models.TenantModel names it through this).
+CARTE_TENANT_MODEL = "organisations.Organisation"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

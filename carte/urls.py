@@ -11,10 +11,11 @@ from carte.core.api import build_api
 from carte.core.views_misc import healthz
 from carte.lifecycle.api import router as lifecycle_router
 from carte.operations.api import router as operations_router
+from carte.organisations.access import TokenAuth
 from carte.organisations.api import router as organisations_router
 from carte.organisations.views import home, token_revoke, tokens
 
-api = build_api()
+api = build_api(auth=TokenAuth())
 api.add_router("/", organisations_router)
 api.add_router("/", catalogue_router)
 api.add_router("/", transfer_router)

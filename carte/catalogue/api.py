@@ -49,7 +49,6 @@ from carte.catalogue.models import (
 from carte.core.api import (
     CrudSpec,
     Stamped,
-    api_actor,
     api_fields,
     crud_routes,
     no_nulls,
@@ -58,7 +57,9 @@ from carte.core.api import (
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.models import TenantModel
-from carte.core.permissions import VIEW, Actor
+from carte.core.permissions import VIEW
+from carte.organisations.access import api_actor
+from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
 
 router = Router()

@@ -25,9 +25,10 @@ from carte.catalogue.views_transfer import (
     max_bytes,
     too_large_message,
 )
-from carte.core.api import PROBLEM_TYPE_BASE, api_actor
+from carte.core.api import PROBLEM_TYPE_BASE
 from carte.core.errors import INVALID, TITLES, TOO_LARGE, DomainError
 from carte.core.permissions import ADD, require
+from carte.organisations.access import api_actor
 
 router = Router()
 

@@ -41,8 +41,9 @@ from carte.core import audit, clock
 from carte.core.bulk import copy_rows, insert_many
 from carte.core.errors import CONFLICT, DomainError
 from carte.core.models import AuditAction, TenantModel
-from carte.core.permissions import ADD, CHANGE, Actor, require
+from carte.core.permissions import ADD, CHANGE, require
 from carte.core.services import created_changes, domain_error
+from carte.organisations.actor import Actor
 from carte.organisations.models import PMO
 
 M = TypeVar("M", bound=TenantModel)

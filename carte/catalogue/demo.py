@@ -30,7 +30,7 @@ from carte.catalogue.choices import (
     SupplierKind,
 )
 from carte.catalogue.models import Category, Service, ServiceOutput, Supplier, Symptom
-from carte.core.permissions import Actor
+from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
 
 HOURLY_RATE = Decimal(85)  # EUR per hour of PMO effort, for the levels' prices

@@ -22,8 +22,8 @@ from carte.catalogue.models import (
     Supplier,
 )
 from carte.core.forms import StyledFormMixin
-from carte.core.permissions import Actor
 from carte.organisations import selectors as org_selectors
+from carte.organisations.actor import Actor
 from carte.organisations.forms import ActorFormMixin
 from carte.organisations.models import Person
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower, Upper
 from django.utils import timezone
 
+from carte.catalogue import permissions as perms
 from carte.catalogue.choices import (
     ArtefactKind,
     CompetenceLevel,
@@ -44,6 +45,8 @@ code_validator = RegexValidator(
 class Category(TenantModel):
     """A heading of the menu: governance and assurance, reporting and information, ..."""
 
+    ACCESS = perms.CATEGORY
+
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     position = models.PositiveIntegerField(default=0, help_text="Order in the menu.")
@@ -65,6 +68,22 @@ class Category(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class OwnedByService:
+    """A row that belongs to a service: rights on it follow the service's
+    (`carte.catalogue.permissions`), whichever app the row is in."""
+
+    service_id: int
+    service: Service
+
+    @property
+    def owning_service_id(self) -> int:
+        return self.service_id
+
+    @property
+    def owning_service(self) -> Service:
+        return self.service
 
 
 class StageLocked(Exception):
@@ -125,6 +144,8 @@ class Service(TenantModel):
     The stage is guarded: `save()` refuses a changed stage, and the queryset refuses
     `update(stage=...)`; only the lifecycle's transition functions move it (DESIGN.md).
     """
+
+    ACCESS = perms.SERVICE_PART
 
     code = models.CharField(max_length=20, validators=[code_validator])
     name = models.CharField(max_length=200)
@@ -238,6 +259,14 @@ class Service(TenantModel):
         ]
         indexes = [models.Index(fields=["organisation", "stage"], name="service_org_stage")]
 
+    @property
+    def owning_service_id(self) -> int:
+        return self.pk
+
+    @property
+    def owning_service(self) -> Service:
+        return self
+
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
 
@@ -297,8 +326,10 @@ class Service(TenantModel):
         return self.current_version_id is not None
 
 
-class ServiceRole(TenantModel):
+class ServiceRole(OwnedByService, TenantModel):
     """A person's role on a service: one Owner, a Manager per delivering PMO, Operatives (M-10)."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="roles")
     person = models.ForeignKey(
@@ -354,8 +385,10 @@ class ServiceRole(TenantModel):
         return f"{self.get_role_display()}: {self.person}"
 
 
-class ServiceLevel(TenantModel):
+class ServiceLevel(OwnedByService, TenantModel):
     """A "dose" of the service, from light touch to intensive (M-3)."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="levels")
     name = models.CharField(max_length=100)
@@ -394,6 +427,8 @@ class ServiceLevel(TenantModel):
 class Symptom(TenantModel):
     """A business problem customers describe, shared across services (M-3, M-23)."""
 
+    ACCESS = perms.SYMPTOM
+
     statement = models.CharField(max_length=300)
     description = models.TextField(blank=True)
 
@@ -415,8 +450,10 @@ class Symptom(TenantModel):
         return self.statement
 
 
-class ServiceSymptom(TenantModel):
+class ServiceSymptom(OwnedByService, TenantModel):
     """How strongly a service helps with a symptom (1 a little, 5 the main remedy)."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="symptom_links")
     symptom = models.ForeignKey(Symptom, on_delete=models.PROTECT, related_name="service_links")
@@ -446,8 +483,10 @@ class ServiceSymptom(TenantModel):
         return f"{self.symptom} ({self.weight})"
 
 
-class Supplier(TenantModel):
+class Supplier(OwnedByService, TenantModel):
     """The S of SIPOC: who or what provides an input."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="suppliers")
     kind = models.CharField(max_length=20, choices=SupplierKind.choices, default=SupplierKind.ROLE)
@@ -471,8 +510,10 @@ class Supplier(TenantModel):
         return self.name
 
 
-class ServiceInput(TenantModel):
+class ServiceInput(OwnedByService, TenantModel):
     """The I of SIPOC. `source_output` names the output it comes from: a dependency (M-5)."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="inputs")
     name = models.CharField(max_length=200)
@@ -499,8 +540,10 @@ class ServiceInput(TenantModel):
         return self.name
 
 
-class ProcessStep(TenantModel):
+class ProcessStep(OwnedByService, TenantModel):
     """The P of SIPOC: an ordered activity, with the role that performs it."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="steps")
     position = models.PositiveIntegerField(default=0)
@@ -518,8 +561,10 @@ class ProcessStep(TenantModel):
         return self.name
 
 
-class ServiceOutput(TenantModel):
+class ServiceOutput(OwnedByService, TenantModel):
     """The O of SIPOC, with the customer groups that receive it."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="outputs")
     name = models.CharField(max_length=200)
@@ -537,8 +582,10 @@ class ServiceOutput(TenantModel):
         return self.name
 
 
-class ServiceCustomer(TenantModel):
+class ServiceCustomer(OwnedByService, TenantModel):
     """The C of SIPOC: a customer group the service serves."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="customers")
     customer_group = models.ForeignKey(
@@ -564,8 +611,10 @@ class ServiceCustomer(TenantModel):
         return str(self.customer_group)
 
 
-class CompetenceNeed(TenantModel):
+class CompetenceNeed(OwnedByService, TenantModel):
     """A competence the service needs, at a level, for so many full-time equivalents (M-2)."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="competences")
     competence = models.CharField(max_length=200)
@@ -583,8 +632,10 @@ class CompetenceNeed(TenantModel):
         return self.competence
 
 
-class GovernanceNeed(TenantModel):
+class GovernanceNeed(OwnedByService, TenantModel):
     """Something that must be in place before the service can run (M-2)."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="governance")
     item = models.CharField(max_length=300)
@@ -601,6 +652,8 @@ class GovernanceNeed(TenantModel):
 class Artefact(TenantModel):
     """A template, tool, document or procedure: a service's own, or a Centre of Excellence's
     shared one. Any service can reuse it by reference (M-6)."""
+
+    ACCESS = perms.ARTEFACT
 
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=20, choices=ArtefactKind.choices)
@@ -635,8 +688,10 @@ class Artefact(TenantModel):
         return self.name
 
 
-class ServiceArtefact(TenantModel):
+class ServiceArtefact(OwnedByService, TenantModel):
     """A service's use of an artefact it does not own."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="artefact_links")
     artefact = models.ForeignKey(Artefact, on_delete=models.PROTECT, related_name="uses")
@@ -659,8 +714,10 @@ class ServiceArtefact(TenantModel):
         return str(self.artefact)
 
 
-class ServiceVersion(TenantModel):
+class ServiceVersion(OwnedByService, TenantModel):
     """An immutable, numbered snapshot of a service and all its parts, made by publishing."""
+
+    ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()

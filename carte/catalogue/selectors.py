@@ -41,7 +41,9 @@ from carte.catalogue.services import PARTS
 from carte.core.errors import DomainError, forbidden, not_found
 from carte.core.listing import ListFilter, get_for
 from carte.core.models import TenantModel
-from carte.core.permissions import STAFF_SIDE, VIEW, Actor, can, require
+from carte.core.permissions import VIEW, Right, can, require
+from carte.organisations.actor import Actor
+from carte.organisations.permissions import STAFF_SIDE
 
 LIVE = Q(archived_at__isnull=True)
 
@@ -254,7 +256,7 @@ def service_for(
     *,
     actor: Actor,
     pk: int | str,
-    action: str = VIEW,
+    action: Right = VIEW,
     audience: Audience = Audience.EVERYONE,
     related: Sequence[str] = ("category",),
 ) -> Service:
@@ -275,7 +277,7 @@ def service_for(
     return service
 
 
-def service_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Service:
+def service_get(*, actor: Actor, pk: int | str, action: Right = VIEW) -> Service:
     """A service with what its own pages show (customers read its published snapshot)."""
     qs = _services(actor).select_related("category", "replaces", "current_version")
     return get_for(actor, qs, pk, action=action)

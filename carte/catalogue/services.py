@@ -34,7 +34,7 @@ from carte.catalogue.models import (
 from carte.core import audit, clock
 from carte.core.errors import DomainError, forbidden
 from carte.core.models import AuditAction, TenantModel
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, require
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -43,6 +43,7 @@ from carte.core.services import (
     restore_object,
     update_object,
 )
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import PMO
 

@@ -23,20 +23,21 @@ from carte.catalogue.filters import CategoryFilter, ServiceFilter
 from carte.catalogue.forms import PART_FORMS, CategoryForm, ServiceForm
 from carte.catalogue.graph import layout
 from carte.catalogue.models import Category, Service
+from carte.core import audit
 from carte.core.errors import DomainError
 from carte.core.listing import get_for, window_page
-from carte.core.permissions import ADD, CHANGE, Actor, can
+from carte.core.permissions import ADD, CHANGE, can
 from carte.core.views import (
     Column,
     UIResource,
     apply_domain_error,
     is_htmx,
-    org_view,
     refusal_status,
     resource_urls,
 )
 from carte.organisations import selectors as org_selectors
-from carte.organisations.selectors import audit_for_object
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 
 MENU_PAGE = 60  # services per page of the menu: a long catalogue stays quick to load
 
@@ -210,7 +211,7 @@ def service_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
             selectors.version_list(actor=actor, service=service).prefetch_related("change_requests")
         )
     elif tab == "history":
-        context["history"] = Paginator(audit_for_object(actor=actor, obj=service), 50).get_page(
+        context["history"] = Paginator(audit.history(actor=actor, obj=service), 50).get_page(
             request.GET.get("page")
         )
     elif tab == "sipoc":
@@ -478,5 +479,5 @@ def catalogue_urls() -> list[Any]:
         path(f"{svc}/<slug:kind>/new/", part_edit, name="part_create"),
         path(f"{svc}/<slug:kind>/<int:part_pk>/edit/", part_edit, name="part_update"),
         path(f"{svc}/<slug:kind>/<int:part_pk>/archive/", part_archive, name="part_archive"),
-        *resource_urls(CATEGORIES),
+        *resource_urls(CATEGORIES, org_view),
     ]

@@ -24,8 +24,10 @@ from carte.catalogue.transfer import importer
 from carte.catalogue.transfer.export import CONTENT_TYPES, EXTENSIONS, FORMATS, export_catalogue
 from carte.catalogue.transfer.importer import Report, import_catalogue
 from carte.core.errors import FORBIDDEN, NOT_FOUND, TOO_LARGE, DomainError
-from carte.core.permissions import ADD, Actor, can, require
-from carte.core.views import apply_domain_error, is_htmx, org_view
+from carte.core.permissions import ADD, can, require
+from carte.core.views import apply_domain_error, is_htmx
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 
 # Multipart framing around the file (boundaries, headers, the other fields): a request
 # may be this much larger than the file it carries before it is refused unread.

@@ -7,17 +7,15 @@ annotations at runtime, which string annotations would hide.
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, cast
+from datetime import datetime
+from typing import Any, Protocol, cast
 
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import Field, NinjaAPI, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination, paginate
-from ninja.security import HttpBearer
 
 from carte.core.errors import (
     FORBIDDEN,
@@ -29,56 +27,21 @@ from carte.core.errors import (
     summarise,
 )
 from carte.core.listing import ListFilter
-from carte.core.permissions import Actor
+from carte.core.permissions import ActorLike
 
 PROBLEM_TYPE_BASE = "https://carte.dev/problems/"
 
 
-class TokenAuth(HttpBearer):
-    """`Authorization: Bearer carte_...`: a personal token, looked up by its hash."""
+class Caller(Protocol):
+    """What the API's authentication leaves on `request.auth`: it knows the caller's
+    actor in an organisation (the organisations app's `access.Caller`)."""
 
-    openapi_description = (
-        "A personal API token, created on the Tokens page or with `carte token create`."
-    )
-
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from carte.organisations.models import ApiToken
-        from carte.organisations.selectors import actor_for_token
-        from carte.organisations.services import hash_token
-
-        key = hash_token(token)
-        match = request.resolver_match
-        slug = match.kwargs.get("org") if match is not None else None
-        if slug:
-            # The common case in one query: a member calling their organisation's endpoint.
-            found = actor_for_token(key, slug)
-            if found is not None:
-                actor, token_id, last_used = found
-                _touch(token_id, last_used)
-                request.carte_actor = actor  # type: ignore[attr-defined]
-                request.user = actor.user  # type: ignore[assignment]
-                return actor.user
-        rows = list(
-            ApiToken.objects.select_related("user", "organisation").filter(
-                key_hash=key, revoked_at__isnull=True, user__is_active=True
-            )[:1]
-        )
-        if not rows:
-            return None
-        row = rows[0]
-        _touch(row.pk, row.last_used_at)
-        request.api_token = row  # type: ignore[attr-defined]
-        request.user = row.user
-        return row.user
+    def actor_in(self, org: str) -> ActorLike: ...
 
 
-def _touch(token_id: int, last_used: datetime | None) -> None:
-    """Stamp the token's last use, coarsely: a write per request would cost more than it."""
-    from carte.organisations.models import ApiToken
-
-    now = timezone.now()
-    if last_used is None or now - last_used > timedelta(hours=1):
-        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+def _actor(request: HttpRequest, org: str) -> ActorLike:
+    """The caller as an actor of the organisation in the path; 404 if not a member."""
+    return cast(Caller, request.auth).actor_in(org)  # type: ignore[attr-defined]
 
 
 def problem(
@@ -120,7 +83,9 @@ def _validation_errors(exc: NinjaValidationError) -> dict[str, list[str]]:
     return errors
 
 
-def build_api() -> NinjaAPI:
+def build_api(auth: Any) -> NinjaAPI:
+    """The API, with `auth` (the organisations app's token authentication) on every
+    operation and problem+json for every error."""
     api = NinjaAPI(
         title="Carte API",
         version="1",
@@ -128,7 +93,7 @@ def build_api() -> NinjaAPI:
             "Run a PMO as a set of services. Every endpoint needs a personal API token "
             "(`Authorization: Bearer ...`). Errors are RFC 9457 problem+json."
         ),
-        auth=TokenAuth(),
+        auth=auth,
         urls_namespace="api",
         docs_url="/docs",
         openapi_url="/openapi.json",
@@ -173,20 +138,6 @@ def build_api() -> NinjaAPI:
     return api
 
 
-def api_actor(request: HttpRequest, org: str) -> Actor:
-    """The caller as an actor of the organisation in the path; 404 if not a member or if
-    the token is limited to another organisation."""
-    from carte.organisations.selectors import actor_for
-
-    cached: Actor | None = getattr(request, "carte_actor", None)
-    if cached is not None and cached.organisation.slug == org:
-        return cached
-    token = getattr(request, "api_token", None)
-    if token is not None and token.organisation_id is not None and token.organisation.slug != org:
-        raise DomainError("No such organisation.", code=NOT_FOUND)
-    return actor_for(request.user, org)
-
-
 class Stamped(Schema):
     """Fields every tenant row shows: its id, whether it is archived, when it changed."""
 
@@ -200,7 +151,7 @@ class Stamped(Schema):
         return obj.archived_at is not None
 
 
-def ref(actor: Actor, model: type[Model], pk: int | None, field_name: str) -> Any:
+def ref(actor: ActorLike, model: type[Model], pk: int | None, field_name: str) -> Any:
     """An id sent by the client, as a row of the caller's organisation (or None); any
     other id is refused naming the client's field."""
     if pk is None:
@@ -237,10 +188,10 @@ class CrudSpec:
     archive: Callable[..., Model]
     restore: Callable[..., Model]
     # Turns a validated payload into keyword arguments (ids -> objects of the organisation).
-    resolve: Callable[[Actor, dict[str, Any]], dict[str, Any]] = field(
+    resolve: Callable[[Any, dict[str, Any]], dict[str, Any]] = field(
         default=lambda actor, data: data
     )
-    reload: Callable[[Actor, int], Any] | None = None
+    reload: Callable[[Any, int], Any] | None = None
     # Model field -> the API field the client sent, so errors name it (parent -> parent_id).
     error_fields: Mapping[str, str] = field(default_factory=dict)
 
@@ -268,7 +219,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
     )
     @paginate(PageNumberPagination, page_size=25, max_page_size=200)
     def list_(request: HttpRequest, org: str, filters: Query[filters_t]) -> Any:  # type: ignore[valid-type]
-        actor = api_actor(request, org)
+        actor = _actor(request, org)
         return spec.list_selector(actor=actor, filters=filters)
 
     @router.get(
@@ -279,7 +230,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
         operation_id=f"{spec.path.replace('-', '_')}_retrieve",
     )
     def retrieve(request: HttpRequest, org: str, id: int) -> Any:
-        actor = api_actor(request, org)
+        actor = _actor(request, org)
         return spec.get_selector(actor=actor, pk=id)
 
     @router.post(
@@ -290,7 +241,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
         operation_id=f"{spec.path.replace('-', '_')}_create",
     )
     def create(request: HttpRequest, org: str, payload: create_in) -> Any:  # type: ignore[valid-type]
-        actor = api_actor(request, org)
+        actor = _actor(request, org)
         data = cast(Schema, payload).model_dump()
         try:
             obj = spec.create(actor=actor, **spec.resolve(actor, data))
@@ -306,7 +257,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
         operation_id=f"{spec.path.replace('-', '_')}_update",
     )
     def update(request: HttpRequest, org: str, id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
-        actor = api_actor(request, org)
+        actor = _actor(request, org)
         obj = spec.get_selector(actor=actor, pk=id)
         data = cast(Schema, payload).model_dump(exclude_unset=True)
         try:
@@ -323,7 +274,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
         operation_id=f"{spec.path.replace('-', '_')}_archive",
     )
     def archive(request: HttpRequest, org: str, id: int) -> Any:
-        actor = api_actor(request, org)
+        actor = _actor(request, org)
         spec.archive(actor=actor, obj=spec.get_selector(actor=actor, pk=id))
         return reload(actor, id)
 
@@ -335,6 +286,6 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
         operation_id=f"{spec.path.replace('-', '_')}_restore",
     )
     def restore(request: HttpRequest, org: str, id: int) -> Any:
-        actor = api_actor(request, org)
+        actor = _actor(request, org)
         spec.restore(actor=actor, obj=spec.get_selector(actor=actor, pk=id))
         return reload(actor, id)

@@ -10,17 +10,16 @@ import datetime as dt
 import decimal
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from carte.core.bulk import copy_rows
 from carte.core.models import AuditAction, AuditEntry, TenantModel
-
-if TYPE_CHECKING:
-    from carte.core.permissions import Actor
+from carte.core.permissions import VIEW, ActorLike, can
 
 Snapshot = dict[str, Any]
 
@@ -76,7 +75,7 @@ def diff(before: Snapshot, after: Snapshot) -> dict[str, dict[str, Any]]:
 
 def record(
     *,
-    actor: Actor,
+    actor: ActorLike,
     obj: models.Model,
     action: AuditAction,
     changes: dict[str, dict[str, Any]],
@@ -98,7 +97,7 @@ def record(
 
 def record_many(
     *,
-    actor: Actor,
+    actor: ActorLike,
     action: AuditAction,
     entries: Iterable[tuple[models.Model, dict[str, dict[str, Any]]]],
     batch_size: int = 500,
@@ -169,3 +168,15 @@ def _copy_entries(db: Any, rows: list[tuple[Any, ...]]) -> None:
         [str(by_attname[n].column) for n in _COLUMNS],
         ((*row[:-1], changes.get_db_prep_save(row[-1], db)) for row in rows),
     )
+
+
+def history(*, actor: ActorLike, obj: TenantModel) -> QuerySet[AuditEntry]:
+    """The History tab: every recorded change to one object, newest first (nothing for an
+    actor who may not read the trail)."""
+    if not can(actor, VIEW, AuditEntry):
+        return AuditEntry.objects.none()
+    return AuditEntry.objects.filter(
+        organisation_id=actor.organisation.pk,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+    ).order_by("-at", "-id")

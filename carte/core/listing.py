@@ -15,7 +15,7 @@ from pydantic import Field, ValidationError
 
 from carte.core.errors import DomainError, not_found
 from carte.core.models import TenantModel
-from carte.core.permissions import VIEW, Actor, can, require
+from carte.core.permissions import VIEW, ActorLike, Right, can, require
 
 Q_T = TypeVar("Q_T", bound=QuerySet[Any])
 R = TypeVar("R", bound=TenantModel)
@@ -94,7 +94,7 @@ def scoped(model: type[Model], organisation_id: int) -> QuerySet[Any]:
     return model._default_manager.filter(organisation_id=organisation_id)
 
 
-def get_for(actor: Actor, queryset: QuerySet[R], pk: int | str, *, action: str = VIEW) -> R:
+def get_for(actor: ActorLike, queryset: QuerySet[R], pk: int | str, *, action: Right = VIEW) -> R:
     """Fetch one row of the actor's organisation: 404 if missing, another organisation's
     or hidden from the actor (who may not view it), so nobody learns that it exists; 403
     if it may be seen but the action is not allowed. The one scoped fetch of every app."""

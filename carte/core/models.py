@@ -8,12 +8,14 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
+from carte.core.permissions import VIEW, Access, on_staff_side
+
 
 class TenantModel(models.Model):
     """A row that belongs to exactly one organisation and is archived, never deleted."""
 
     organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, related_name="+"
+        settings.CARTE_TENANT_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -23,6 +25,9 @@ class TenantModel(models.Model):
     AUDIT_EXCLUDE: tuple[str, ...] = ("id", "organisation", "created_at", "updated_at")
     # Constraint name -> the field its violation is reported on (see core.services.validate).
     CONSTRAINT_FIELDS: ClassVar[dict[str, str]] = {}
+    # Who may view, add, change and archive rows of the model (core.permissions.can);
+    # nobody, unless the model says.
+    ACCESS: ClassVar[Access] = {}
 
     class Meta:
         abstract = True
@@ -43,7 +48,7 @@ class AuditEntry(models.Model):
     """One change to one object: who, when, what, and each field's before and after."""
 
     organisation = models.ForeignKey(
-        "organisations.Organisation", on_delete=models.PROTECT, related_name="audit_entries"
+        settings.CARTE_TENANT_MODEL, on_delete=models.PROTECT, related_name="audit_entries"
     )
     at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
@@ -55,6 +60,8 @@ class AuditEntry(models.Model):
     object_id = models.BigIntegerField()
     object_repr = models.CharField(max_length=300)
     changes: models.JSONField[dict[str, Any]] = models.JSONField(default=dict)
+
+    ACCESS: ClassVar[Access] = {VIEW: on_staff_side}
 
     class Meta:
         ordering = ["-at", "-id"]

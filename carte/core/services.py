@@ -17,7 +17,7 @@ from django.utils import timezone
 from carte.core import audit
 from carte.core.errors import CONFLICT, NON_FIELD_ERRORS, DomainError, summarise
 from carte.core.models import AuditAction, TenantModel
-from carte.core.permissions import Actor
+from carte.core.permissions import ActorLike
 
 M = TypeVar("M", bound=TenantModel)
 
@@ -110,7 +110,7 @@ def clean_text(field: str, value: Any, *, required: bool = True, limit: int = 0)
     return text
 
 
-def check_same_org(actor: Actor, *, live: bool = False, **refs: Model | None) -> None:
+def check_same_org(actor: ActorLike, *, live: bool = False, **refs: Model | None) -> None:
     """Refuse a reference to another organisation's row (and, with `live`, to an archived
     one), naming the field it came in."""
     for field, obj in refs.items():
@@ -122,7 +122,7 @@ def check_same_org(actor: Actor, *, live: bool = False, **refs: Model | None) ->
             raise DomainError.field(field, f"This {obj._meta.verbose_name} is archived.")
 
 
-def create_object(actor: Actor, obj: M, *, extra: Mapping[str, Any] | None = None) -> M:
+def create_object(actor: ActorLike, obj: M, *, extra: Mapping[str, Any] | None = None) -> M:
     """Validate, insert and audit a new object of the actor's organisation."""
     obj.organisation = actor.organisation
     validate(obj)
@@ -140,7 +140,9 @@ def created_changes(
     return {k: {"before": None, "after": v} for k, v in after.items() if v not in (None, "")}
 
 
-def record_created(actor: Actor, obj: TenantModel, extra: Mapping[str, Any] | None = None) -> None:
+def record_created(
+    actor: ActorLike, obj: TenantModel, extra: Mapping[str, Any] | None = None
+) -> None:
     """The audit entry of a new object (see `created_changes`)."""
     audit.record(
         actor=actor, obj=obj, action=AuditAction.CREATE, changes=created_changes(obj, extra)
@@ -148,7 +150,7 @@ def record_created(actor: Actor, obj: TenantModel, extra: Mapping[str, Any] | No
 
 
 def update_object(
-    actor: Actor,
+    actor: ActorLike,
     obj: M,
     data: Mapping[str, Any],
     *,
@@ -186,7 +188,7 @@ def update_object(
     return obj
 
 
-def archive_object(actor: Actor, obj: M) -> M:
+def archive_object(actor: ActorLike, obj: M) -> M:
     if obj.archived_at is None:
         obj.archived_at = timezone.now()
         obj.save(update_fields=["archived_at", "updated_at"])
@@ -199,7 +201,7 @@ def archive_object(actor: Actor, obj: M) -> M:
     return obj
 
 
-def restore_object(actor: Actor, obj: M) -> M:
+def restore_object(actor: ActorLike, obj: M) -> M:
     if obj.archived_at is not None:
         archived_at, obj.archived_at = obj.archived_at, None
         try:

@@ -1,4 +1,4 @@
-"""UI plumbing: the organisation-scoped view decorator and the generic object pages.
+"""UI plumbing: the generic object pages and the steps every page shares.
 
 Each model's pages (list, detail with History tab, create, edit, archive/restore) are
 described by a `UIResource`; the views below only parse input, call one selector or
@@ -10,18 +10,15 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import wraps
-from typing import Any, Concatenate, ParamSpec, TypeVar, cast
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.http import (
-    Http404,
     HttpRequest,
     HttpResponse,
     HttpResponseNotAllowed,
@@ -31,43 +28,14 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
+from carte.core import audit
 from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
 from carte.core.listing import ListFilter
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, can
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, can
 
-P = ParamSpec("P")
-OrgView = Callable[Concatenate[HttpRequest, Actor, P], HttpResponse]
-
-
-class OrgRequest(HttpRequest):
-    actor: Actor
-
-
-def org_view(view: OrgView[P]) -> Callable[Concatenate[HttpRequest, str, P], HttpResponse]:
-    """Resolve `/o/<org>/...` to an actor (404 unless a member) and map domain errors."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, org: str, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
-        from carte.organisations.selectors import actor_for
-
-        try:
-            actor = actor_for(request.user, org)
-        except DomainError as exc:
-            raise Http404("No such organisation.") from exc
-        request.actor = actor  # type: ignore[attr-defined]
-        if request.session.get("org") != org:
-            request.session["org"] = org
-        try:
-            return view(request, actor, *args, **kwargs)
-        except DomainError as exc:
-            if exc.code == NOT_FOUND:
-                raise Http404(exc.message) from exc
-            if exc.code == FORBIDDEN:
-                raise PermissionDenied(exc.message) from exc
-            raise
-
-    return cast(Callable[Concatenate[HttpRequest, str, P], HttpResponse], wrapper)
+# Resolves `/o/<org>/` to the actor and maps domain errors to 404 and 403 (the
+# organisations app's `access.org_view`); the generic pages below are wrapped in it.
+Scoped = Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]
 
 
 def apply_domain_error(form: forms.BaseForm, exc: DomainError) -> None:
@@ -133,7 +101,7 @@ class Column:
 class FilterField:
     name: str
     label: str
-    choices: Callable[[Actor], list[tuple[Any, str]]] | None = None
+    choices: Callable[[Any], list[tuple[Any, str]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -148,10 +116,10 @@ class UIResource:
     list_selector: Callable[..., QuerySet[Any]]
     get_selector: Callable[..., Any]
     form: Callable[..., forms.BaseForm]
-    create: Callable[[Actor, dict[str, Any]], Model]
-    update: Callable[[Actor, Any, dict[str, Any]], Model]
-    archive: Callable[[Actor, Any], Model]
-    restore: Callable[[Actor, Any], Model]
+    create: Callable[[Any, dict[str, Any]], Model]
+    update: Callable[[Any, Any, dict[str, Any]], Model]
+    archive: Callable[[Any, Any], Model]
+    restore: Callable[[Any, Any], Model]
     columns: list[Column]
     detail_fields: list[tuple[str, str]]
     filter_fields: list[FilterField] = field(default_factory=list)
@@ -163,7 +131,7 @@ class UIResource:
     def stem(self) -> str:
         return self.url_stem or self.name.rstrip("s").replace("-", "_")
 
-    def url(self, action: str, actor: Actor, pk: int | None = None) -> str:
+    def url(self, action: str, actor: ActorLike, pk: int | None = None) -> str:
         args: list[Any] = [actor.organisation.slug] + ([pk] if pk is not None else [])
         return reverse(f"{self.stem}_{action}", args=args)
 
@@ -196,8 +164,7 @@ def filtered(select: Callable[[F], R], filters: F, errors: dict[str, list[str]])
 
 
 def list_view(resource: UIResource) -> Callable[..., HttpResponse]:
-    @org_view
-    def view(request: HttpRequest, actor: Actor) -> HttpResponse:
+    def view(request: HttpRequest, actor: ActorLike) -> HttpResponse:
         filters, filter_errors = resource.filters.from_query(request.GET.dict())
         qs, filters = filtered(
             lambda f: resource.list_selector(actor=actor, filters=f), filters, filter_errors
@@ -254,15 +221,12 @@ def _attr(obj: Any, path: str) -> Any:
 
 
 def detail_view(resource: UIResource) -> Callable[..., HttpResponse]:
-    @org_view
-    def view(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-        from carte.organisations.selectors import audit_for_object
-
+    def view(request: HttpRequest, actor: ActorLike, pk: int) -> HttpResponse:
         obj = resource.get_selector(actor=actor, pk=pk)
         tab = request.GET.get("tab", "overview")
         history = None
         if tab == "history":
-            history = Paginator(audit_for_object(actor=actor, obj=obj), 50).get_page(
+            history = Paginator(audit.history(actor=actor, obj=obj), 50).get_page(
                 request.GET.get("page")
             )
         context = {
@@ -284,9 +248,8 @@ def detail_view(resource: UIResource) -> Callable[..., HttpResponse]:
 
 
 def create_view(resource: UIResource) -> Callable[..., HttpResponse]:
-    @org_view
     @require_http_methods(["GET", "POST"])
-    def view(request: HttpRequest, actor: Actor) -> HttpResponse:
+    def view(request: HttpRequest, actor: ActorLike) -> HttpResponse:
         if not can(actor, ADD, resource.model):
             raise PermissionDenied
         form = resource.form(actor=actor, data=request.POST if request.method == "POST" else None)
@@ -314,9 +277,8 @@ def create_view(resource: UIResource) -> Callable[..., HttpResponse]:
 
 
 def update_view(resource: UIResource) -> Callable[..., HttpResponse]:
-    @org_view
     @require_http_methods(["GET", "POST"])
-    def view(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    def view(request: HttpRequest, actor: ActorLike, pk: int) -> HttpResponse:
         obj = resource.get_selector(actor=actor, pk=pk, action=CHANGE)
         make_form = resource.edit_form or resource.form
         # The form works on a copy so the service still sees the stored values as "before".
@@ -349,9 +311,8 @@ def update_view(resource: UIResource) -> Callable[..., HttpResponse]:
 
 
 def archive_view(resource: UIResource, *, restore: bool = False) -> Callable[..., HttpResponse]:
-    @org_view
     @require_http_methods(["GET", "POST"])
-    def view(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    def view(request: HttpRequest, actor: ActorLike, pk: int) -> HttpResponse:
         obj = resource.get_selector(actor=actor, pk=pk, action=ARCHIVE)
         error = None
         if request.method == "POST":
@@ -379,17 +340,22 @@ def archive_view(resource: UIResource, *, restore: bool = False) -> Callable[...
     return view
 
 
-def resource_urls(resource: UIResource) -> list[Any]:
+def resource_urls(resource: UIResource, scoped: Scoped) -> list[Any]:
+    """The model's pages, each behind `scoped` (the request's actor in `/o/<org>/`)."""
     stem, prefix = resource.stem, resource.name
     return [
-        path(f"{prefix}/", list_view(resource), name=f"{stem}_list"),
-        path(f"{prefix}/new/", create_view(resource), name=f"{stem}_create"),
-        path(f"{prefix}/<int:pk>/", detail_view(resource), name=f"{stem}_detail"),
-        path(f"{prefix}/<int:pk>/edit/", update_view(resource), name=f"{stem}_update"),
-        path(f"{prefix}/<int:pk>/archive/", archive_view(resource), name=f"{stem}_archive"),
+        path(f"{prefix}/", scoped(list_view(resource)), name=f"{stem}_list"),
+        path(f"{prefix}/new/", scoped(create_view(resource)), name=f"{stem}_create"),
+        path(f"{prefix}/<int:pk>/", scoped(detail_view(resource)), name=f"{stem}_detail"),
+        path(f"{prefix}/<int:pk>/edit/", scoped(update_view(resource)), name=f"{stem}_update"),
+        path(
+            f"{prefix}/<int:pk>/archive/",
+            scoped(archive_view(resource)),
+            name=f"{stem}_archive",
+        ),
         path(
             f"{prefix}/<int:pk>/restore/",
-            archive_view(resource, restore=True),
+            scoped(archive_view(resource, restore=True)),
             name=f"{stem}_restore",
         ),
     ]

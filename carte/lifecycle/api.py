@@ -25,10 +25,9 @@ from carte.catalogue.api import Named, Strict
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Artefact, Category, Service, Supplier
 from carte.catalogue.selectors import Audience
-from carte.core.api import Stamped, api_actor, api_fields, no_nulls, ref
+from carte.core.api import Stamped, api_fields, no_nulls, ref
 from carte.core.errors import CONFLICT, DomainError
 from carte.core.listing import get_for
-from carte.core.permissions import Actor
 from carte.lifecycle import machine, selectors, services
 from carte.lifecycle.choices import (
     READINESS_QUESTIONS,
@@ -62,6 +61,8 @@ from carte.lifecycle.models import (
 )
 from carte.lifecycle.selectors import task_template, task_templates_with_lines
 from carte.lifecycle.services import TEMPLATE_TASK_FIELDS
+from carte.organisations.access import api_actor
+from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
 
 router = Router()

@@ -26,10 +26,10 @@ from django.utils import timezone
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage, SupplierKind
 from carte.catalogue.models import Artefact, Category, Service
-from carte.core.permissions import Actor
 from carte.lifecycle import services
 from carte.lifecycle.choices import READINESS_QUESTIONS, Answer, CriterionResultKind, TaskStatus
 from carte.lifecycle.models import SuccessCriterion, Task, TaskList
+from carte.organisations.actor import Actor
 from carte.organisations.choices import PMOKind
 from carte.organisations.models import PMO, CustomerGroup, Person, User
 

@@ -19,7 +19,6 @@ from carte.catalogue.choices import ServiceRoleKind
 from carte.catalogue.models import Category, Service, Supplier
 from carte.core.errors import DomainError
 from carte.core.forms import StyledFormMixin
-from carte.core.permissions import Actor
 from carte.core.views import apply_domain_error
 from carte.lifecycle import machine, selectors, services
 from carte.lifecycle.choices import (
@@ -39,6 +38,7 @@ from carte.lifecycle.models import (
     Task,
     TransitionPhase,
 )
+from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
 
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Service
-from carte.core.permissions import CLOSE, DECIDE, MANAGE, SIGN_OFF, Actor, can
+from carte.core.permissions import Action, can
 from carte.lifecycle.choices import TaskPurpose, Verdict
 from carte.lifecycle.models import (
     Closure,
@@ -29,6 +29,8 @@ from carte.lifecycle.models import (
     TaskList,
     TransitionPlan,
 )
+from carte.lifecycle.permissions import CLOSE, DECIDE, MANAGE, SIGN_OFF
+from carte.organisations.actor import Actor
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,7 @@ class Move:
     name: str  # the move's verb, also the CLI's
     label: str  # the button
     done: str  # the timeline's title
-    permission: str
+    permission: Action
     who: str
     payload: str  # which form (and API payload) the move takes
     checks: Callable[[Service, Facts], list[Check]]

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 
 from carte.catalogue.choices import Stage
 from carte.core.models import TenantModel
+from carte.lifecycle import permissions as perms
 from carte.lifecycle.choices import (
     Answer,
     Approach,
@@ -34,6 +35,8 @@ SERVICE = "catalogue.Service"
 
 class LifecycleEvent(TenantModel):
     """One entry on a service's timeline: a stage change or a recorded step, with its note."""
+
+    ACCESS = perms.RECORD
 
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
@@ -57,6 +60,8 @@ class LifecycleEvent(TenantModel):
 
 class EventAttachment(TenantModel):
     """A file or link attached to a timeline event (minutes, a signed form, evidence)."""
+
+    ACCESS = perms.RECORD
 
     event = models.ForeignKey(LifecycleEvent, on_delete=models.PROTECT, related_name="attachments")
     name = models.CharField(max_length=200)
@@ -82,6 +87,8 @@ class EventAttachment(TenantModel):
 class SetupDecision(TenantModel):
     """The decision to set a proposed service up (M-14): who delivers it, who owns and
     manages it, how it is sourced, and an answer to each consideration."""
+
+    ACCESS = perms.RECORD
 
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="setup_decisions")
     delivering_pmos = models.ManyToManyField(
@@ -112,6 +119,8 @@ class SetupDecision(TenantModel):
 class SuccessCriterion(TenantModel):
     """What the pilot must show, agreed with named customers or customer groups (M-15)."""
 
+    ACCESS = perms.RECORD
+
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="success_criteria")
     description = models.CharField(max_length=300)
     measure = models.CharField(
@@ -137,6 +146,8 @@ class TaskList(TenantModel):
     """A set-up or closure project's task list, usually made from a Centre of Excellence
     template (M-13)."""
 
+    ACCESS = perms.RECORD
+
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="task_lists")
     purpose = models.CharField(max_length=20, choices=TaskPurpose.choices)
     name = models.CharField(max_length=200)
@@ -152,6 +163,8 @@ class TaskList(TenantModel):
 
 
 class Task(TenantModel):
+    ACCESS = perms.RECORD
+
     task_list = models.ForeignKey(TaskList, on_delete=models.PROTECT, related_name="tasks")
     title = models.CharField(max_length=200)
     assignee = models.ForeignKey(
@@ -171,6 +184,8 @@ class Task(TenantModel):
 class TemplateTask(TenantModel):
     """A line of a task-list template: a template artefact of a Centre of Excellence."""
 
+    ACCESS = perms.RECORD
+
     template = models.ForeignKey(
         "catalogue.Artefact", on_delete=models.PROTECT, related_name="template_tasks"
     )
@@ -189,6 +204,8 @@ class TemplateTask(TenantModel):
 
 class PilotIteration(TenantModel):
     """One numbered pilot of a service with its selected participants, and its result."""
+
+    ACCESS = perms.RECORD
 
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="pilots")
     number = models.PositiveIntegerField()
@@ -235,6 +252,8 @@ class CriterionResult(TenantModel):
     """How a pilot iteration did against one success criterion; the Owner may waive a
     criterion that was not met, with a reason (recorded at sign-off)."""
 
+    ACCESS = perms.RECORD
+
     pilot = models.ForeignKey(PilotIteration, on_delete=models.PROTECT, related_name="results")
     criterion = models.ForeignKey(SuccessCriterion, on_delete=models.PROTECT, related_name="+")
     result = models.CharField(max_length=20, choices=CriterionResultKind.choices)
@@ -271,6 +290,8 @@ class CriterionResult(TenantModel):
 class ReadinessAssessment(TenantModel):
     """An organisation readiness assessment before transition (M-16)."""
 
+    ACCESS = perms.RECORD
+
     service = models.ForeignKey(
         SERVICE, on_delete=models.PROTECT, related_name="readiness_assessments"
     )
@@ -287,6 +308,8 @@ class ReadinessAssessment(TenantModel):
 
 
 class ReadinessAnswer(TenantModel):
+    ACCESS = perms.RECORD
+
     assessment = models.ForeignKey(
         ReadinessAssessment, on_delete=models.PROTECT, related_name="answers"
     )
@@ -305,6 +328,8 @@ class ReadinessAnswer(TenantModel):
 class TransitionPlan(TenantModel):
     """How the service goes live: in phases reaching customers in turn, or all at once."""
 
+    ACCESS = perms.RECORD
+
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="transition_plans")
     approach = models.CharField(max_length=20, choices=Approach.choices)
     behavioural_change = models.TextField(
@@ -319,6 +344,8 @@ class TransitionPlan(TenantModel):
 
 
 class TransitionPhase(TenantModel):
+    ACCESS = perms.RECORD
+
     plan = models.ForeignKey(TransitionPlan, on_delete=models.PROTECT, related_name="phases")
     name = models.CharField(max_length=200)
     starts_on = models.DateField()
@@ -347,6 +374,8 @@ class TransitionPhase(TenantModel):
 
 class Closure(TenantModel):
     """Why and how a running service closes (M-20, M-21); approved by the Owner at the end."""
+
+    ACCESS = perms.RECORD
 
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="closures")
     reason = models.CharField(max_length=30, choices=ClosureReason.choices)
@@ -380,6 +409,8 @@ class Closure(TenantModel):
 
 class ArtefactDecision(TenantModel):
     """What happens to one of a closing service's artefacts (M-21)."""
+
+    ACCESS = perms.RECORD
 
     closure = models.ForeignKey(Closure, on_delete=models.PROTECT, related_name="decisions")
     artefact = models.ForeignKey("catalogue.Artefact", on_delete=models.PROTECT, related_name="+")

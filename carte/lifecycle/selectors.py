@@ -31,7 +31,7 @@ from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Category, Service, ServiceRole
 from carte.catalogue.selectors import Audience
 from carte.core.listing import MAX_PAGE, get_for
-from carte.core.permissions import ADD, CLOSE, DECIDE, MANAGE, SIGN_OFF, VIEW, Actor, can, require
+from carte.core.permissions import ADD, VIEW, Right, can, require
 from carte.lifecycle import machine
 from carte.lifecycle.choices import TaskPurpose, TaskStatus
 from carte.lifecycle.filters import BoardFilter
@@ -52,6 +52,8 @@ from carte.lifecycle.models import (
     TransitionPhase,
     TransitionPlan,
 )
+from carte.lifecycle.permissions import CLOSE, DECIDE, MANAGE, SIGN_OFF
+from carte.organisations.actor import Actor
 from carte.organisations.choices import PMOKind
 from carte.organisations.models import PMO, Person
 
@@ -89,7 +91,7 @@ def age_label(since: dt.datetime | None, now: dt.datetime) -> str:
 # ---------------------------------------------------------------- one service
 
 
-def service_for_lifecycle(*, actor: Actor, pk: int | str, action: str = VIEW) -> Service:
+def service_for_lifecycle(*, actor: Actor, pk: int | str, action: Right = VIEW) -> Service:
     """The service whose lifecycle is shown or changed. Staff-side records: a customer gets
     the catalogue's answer for the service (404 unless it is published to them) and then
     403; another organisation's service is a 404. With a lifecycle `action` (MANAGE,

@@ -32,17 +32,7 @@ from carte.core.clock import now as now
 from carte.core.clock import today as today
 from carte.core.errors import CONFLICT, DomainError, forbidden
 from carte.core.models import AuditAction
-from carte.core.permissions import (
-    ADD,
-    CHANGE,
-    CLOSE,
-    DECIDE,
-    MANAGE,
-    SIGN_OFF,
-    Actor,
-    can,
-    require,
-)
+from carte.core.permissions import ADD, CHANGE, can, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -81,7 +71,9 @@ from carte.lifecycle.models import (
     TransitionPhase,
     TransitionPlan,
 )
+from carte.lifecycle.permissions import CLOSE, DECIDE, MANAGE, SIGN_OFF
 from carte.lifecycle.selectors import is_task_template
+from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
 
 

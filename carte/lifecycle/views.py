@@ -21,12 +21,13 @@ from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
-from carte.core.permissions import Actor
-from carte.core.views import done, is_htmx, org_view, refusal_status
+from carte.core.views import done, is_htmx, refusal_status
 from carte.lifecycle import forms, machine, selectors
 from carte.lifecycle.choices import ClosureReason
 from carte.lifecycle.filters import BoardFilter
 from carte.lifecycle.models import EventAttachment
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 
 # ---------------------------------------------------------------- shared helpers
 

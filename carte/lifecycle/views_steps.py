@@ -22,8 +22,8 @@ from django.views.decorators.http import require_http_methods
 from carte.catalogue.models import Artefact, Service
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
-from carte.core.permissions import ADD, MANAGE, SIGN_OFF, Actor, can
-from carte.core.views import done, is_htmx, org_view, refusal_status
+from carte.core.permissions import ADD, can
+from carte.core.views import done, is_htmx, refusal_status
 from carte.lifecycle import forms, machine, selectors, services
 from carte.lifecycle.choices import TaskStatus
 from carte.lifecycle.models import (
@@ -33,7 +33,10 @@ from carte.lifecycle.models import (
     TaskList,
     TransitionPhase,
 )
+from carte.lifecycle.permissions import MANAGE, SIGN_OFF
 from carte.lifecycle.views import lifecycle_url, step_url
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 
 Save = Callable[[Any], Any]
 

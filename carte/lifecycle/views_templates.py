@@ -13,10 +13,12 @@ from django.views.decorators.http import require_http_methods
 from carte.catalogue.models import Artefact
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
-from carte.core.permissions import CHANGE, VIEW, Actor, can, require
-from carte.core.views import apply_domain_error, done, org_view, refusal_status
+from carte.core.permissions import CHANGE, VIEW, can, require
+from carte.core.views import apply_domain_error, done, refusal_status
 from carte.lifecycle import forms, selectors, services
 from carte.lifecycle.models import TemplateTask
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 
 
 def templates_url(actor: Actor, template: Artefact | None = None) -> str:

@@ -26,7 +26,7 @@ from typing import IO, Any
 from carte.catalogue.models import Service
 from carte.core.bulk import gc_paused
 from carte.core.errors import FORBIDDEN, INVALID, DomainError
-from carte.core.permissions import VIEW, Actor, require
+from carte.core.permissions import VIEW, require
 from carte.operations.choices import Source
 from carte.operations.models import KPI, Measurement
 from carte.operations.services.measurements import (
@@ -35,6 +35,7 @@ from carte.operations.services.measurements import (
     RowProblem,
     measurements_record,
 )
+from carte.organisations.actor import Actor
 
 MAX_BYTES = 50 * 1024 * 1024
 REQUIRED = ("service", "kpi", "period", "value")

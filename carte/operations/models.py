@@ -16,8 +16,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from carte.catalogue.models import OwnedByService, Service
 from carte.core.fields import MultiChoiceField
 from carte.core.models import TenantModel
+from carte.operations import permissions as perms
 from carte.operations.choices import (
     ActionPurpose,
     Affects,
@@ -48,9 +50,11 @@ def _number(verbose: str, **kwargs: object) -> models.DecimalField[Decimal, Deci
     return models.DecimalField(verbose, max_digits=18, decimal_places=4, **kwargs)  # type: ignore[arg-type]
 
 
-class KPI(TenantModel):
+class KPI(OwnedByService, TenantModel):
     """A key performance indicator of a service (M-17): how it is measured, what good
     looks like, and how often it is reported, by which service role."""
+
+    ACCESS = perms.KPI
 
     CONSTRAINT_FIELDS = {
         "kpi_thresholds_match_direction": "amber",
@@ -162,6 +166,8 @@ class Measurement(TenantModel):
     """The value of a KPI for one period; a correction replaces it and keeps the earlier
     value as a `MeasurementCorrection`."""
 
+    ACCESS = perms.STAFF_RECORD
+
     kpi = models.ForeignKey(KPI, on_delete=models.PROTECT, related_name="measurements")
     period = models.DateField(help_text="The first day of the period.")
     value = _number("value")
@@ -192,6 +198,8 @@ class Measurement(TenantModel):
 class MeasurementCorrection(TenantModel):
     """An earlier value of a measurement, kept when someone corrected it."""
 
+    ACCESS = perms.STAFF_RECORD
+
     measurement = models.ForeignKey(
         Measurement, on_delete=models.PROTECT, related_name="corrections"
     )
@@ -215,9 +223,11 @@ class MeasurementCorrection(TenantModel):
         return f"{self.value} (replaced {self.replaced_at:%Y-%m-%d})"
 
 
-class ServiceLevelTarget(TenantModel):
+class ServiceLevelTarget(OwnedByService, TenantModel):
     """A service level agreed with a customer group (M-24), measured by one of the
     service's KPIs: "95% of gate reviews held on the planned date"."""
+
+    ACCESS = perms.LEVEL_TARGET
 
     CONSTRAINT_FIELDS = {
         "sltarget_unique_live": "customer_group",
@@ -269,9 +279,11 @@ class ServiceLevelTarget(TenantModel):
         return self.statement
 
 
-class RiskIssue(TenantModel):
+class RiskIssue(OwnedByService, TenantModel):
     """A risk (may happen) or an issue (has happened) of a service (M-18), at one of the
     three escalation levels. A risk that happens becomes an issue and keeps its history."""
+
+    ACCESS = perms.RISK_ISSUE
 
     CONSTRAINT_FIELDS = {"riskissue_score": "probability"}
 
@@ -336,6 +348,8 @@ class RiskIssue(TenantModel):
 class ItemAction(TenantModel):
     """An action to mitigate a risk or resolve an issue: who, by when, and whether done."""
 
+    ACCESS = perms.ITEM_ACTION
+
     item = models.ForeignKey(RiskIssue, on_delete=models.PROTECT, related_name="actions")
     purpose = models.CharField(max_length=12, choices=ActionPurpose.choices)
     description = models.CharField(max_length=300)
@@ -346,6 +360,14 @@ class ItemAction(TenantModel):
     class Meta:
         ordering = ["due_date", "id"]
 
+    @property
+    def owning_service_id(self) -> int:
+        return self.item.service_id
+
+    @property
+    def owning_service(self) -> Service:
+        return self.item.service
+
     def __str__(self) -> str:
         return self.description
 
@@ -353,6 +375,8 @@ class ItemAction(TenantModel):
 class ItemEvent(TenantModel):
     """A step in a risk's or issue's story: raised, escalated, de-escalated, became an
     issue, decided, closed or reopened, always with the note that explains it."""
+
+    ACCESS = perms.STAFF_RECORD
 
     item = models.ForeignKey(RiskIssue, on_delete=models.PROTECT, related_name="events")
     kind = models.CharField(max_length=20)
@@ -372,10 +396,12 @@ class ItemEvent(TenantModel):
         return f"{self.kind} {self.item_id}"
 
 
-class ChangeRequest(TenantModel):
+class ChangeRequest(OwnedByService, TenantModel):
     """A formal request to change a service (M-19): who raised it and as what, why, what
     it affects, and the Owner's decision. Implementing a change to the catalogue
     publishes a new version of the service, linked both ways."""
+
+    ACCESS = perms.CHANGE_REQUEST
 
     CONSTRAINT_FIELDS = {"change_unique_number": "number"}
 
@@ -443,6 +469,8 @@ class ChangeRequest(TenantModel):
 class ChangeEvent(TenantModel):
     """A change request's move from one state to the next, with its note."""
 
+    ACCESS = perms.STAFF_RECORD
+
     change = models.ForeignKey(ChangeRequest, on_delete=models.PROTECT, related_name="events")
     from_state = models.CharField(max_length=20, choices=ChangeState.choices, blank=True)
     to_state = models.CharField(max_length=20, choices=ChangeState.choices)
@@ -460,9 +488,11 @@ class ChangeEvent(TenantModel):
         return f"{self.from_state} → {self.to_state}"
 
 
-class Improvement(TenantModel):
+class Improvement(OwnedByService, TenantModel):
     """An entry in the Service Manager's continuous-improvement log (M-19); marking it
     implemented needs the Owner's agreement."""
+
+    ACCESS = perms.IMPROVEMENT
 
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="improvements")
     title = models.CharField("idea", max_length=200)
@@ -487,9 +517,11 @@ class Improvement(TenantModel):
         return self.title
 
 
-class Feedback(TenantModel):
+class Feedback(OwnedByService, TenantModel):
     """A customer's rating of a service they use, with a comment and perhaps a suggested
     change (which becomes a draft change request)."""
+
+    ACCESS = perms.FEEDBACK
 
     service = models.ForeignKey(SERVICE, on_delete=models.PROTECT, related_name="feedback")
     person = models.ForeignKey(

@@ -9,8 +9,8 @@ from ninja import Field, Router, Schema
 
 from carte.core.api import CrudSpec, Stamped, crud_routes, no_nulls, ref
 from carte.core.errors import DomainError
-from carte.core.permissions import Actor
 from carte.organisations import selectors, services
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.filters import (
     CustomerGroupFilter,

@@ -14,8 +14,8 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 
-from carte.core.permissions import Actor
 from carte.organisations import services
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.models import PMO, Organisation, User
 

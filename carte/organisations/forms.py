@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 
 from carte.core.forms import StyledFormMixin
-from carte.core.permissions import Actor
 from carte.organisations import selectors
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import PMO, CustomerGroup, Person
 

@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from carte.core.models import TenantModel
+from carte.organisations import permissions as perms
 from carte.organisations.choices import OrgRole, PMOKind
 
 slug_validator = RegexValidator(
@@ -60,6 +61,8 @@ class Organisation(models.Model):
 class PMO(TenantModel):
     """A project, programme or portfolio management office of the organisation."""
 
+    ACCESS = perms.PMO
+
     CONSTRAINT_FIELDS = {"pmo_unique_live_name": "name", "pmo_not_own_parent": "parent"}
 
     name = models.CharField(max_length=200)
@@ -95,6 +98,8 @@ class PMO(TenantModel):
 class CustomerGroup(TenantModel):
     """A business unit or function the PMO serves: Finance, HR, a department."""
 
+    ACCESS = perms.CUSTOMER_GROUP
+
     CONSTRAINT_FIELDS = {"customergroup_unique_live_name": "name"}
 
     name = models.CharField(max_length=200)
@@ -118,6 +123,8 @@ class CustomerGroup(TenantModel):
 
 class Person(TenantModel):
     """Someone the PMO works with; needs no login. Works in a PMO or for a provider."""
+
+    ACCESS = perms.PERSON
 
     CONSTRAINT_FIELDS = {"person_unique_live_email": "email", "person_unique_live_user": "user"}
 
@@ -175,6 +182,8 @@ class Person(TenantModel):
 
 class Membership(TenantModel):
     """A login's place in an organisation, with the organisation roles it holds there."""
+
+    ACCESS = perms.MEMBERSHIP
 
     CONSTRAINT_FIELDS = {"membership_unique_user": "email"}
 

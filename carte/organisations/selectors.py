@@ -15,7 +15,8 @@ from carte.core import rawsql
 from carte.core.errors import DomainError, not_found
 from carte.core.listing import ListFilter, get_for
 from carte.core.models import AuditEntry, TenantModel
-from carte.core.permissions import VIEW, Actor, can
+from carte.core.permissions import VIEW, can
+from carte.organisations.actor import Actor
 from carte.organisations.filters import (
     AuditFilter,
     CustomerGroupFilter,
@@ -264,18 +265,6 @@ def member_user_choices(*, actor: Actor) -> QuerySet[User]:
 
 
 # ---------------------------------------------------------------- audit trail
-
-
-def audit_for_object(*, actor: Actor, obj: TenantModel) -> QuerySet[AuditEntry]:
-    """The History tab: every recorded change to one object, newest first."""
-    from django.contrib.contenttypes.models import ContentType
-
-    if not can(actor, VIEW, AuditEntry):
-        return AuditEntry.objects.none()
-    ct = ContentType.objects.get_for_model(obj)
-    return AuditEntry.objects.filter(
-        organisation_id=actor.organisation.pk, content_type=ct, object_id=obj.pk
-    ).order_by("-at", "-id")
 
 
 def audit_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[AuditEntry]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
@@ -20,7 +21,7 @@ from django.utils import timezone
 from carte.core import audit
 from carte.core.errors import CONFLICT, DomainError, not_found
 from carte.core.models import AuditAction
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, require
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -28,6 +29,7 @@ from carte.core.services import (
     restore_object,
     update_object,
 )
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import (
     PMO,
@@ -374,6 +376,17 @@ def membership_restore(*, actor: Actor, membership: Membership) -> Membership:
 def hash_token(raw: str) -> str:
     # Tokens carry 256 bits of randomness, so a plain SHA-256 is safe and fast to look up.
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+TOKEN_STAMP = timedelta(hours=1)
+
+
+def token_touch(*, token_id: int, last_used_at: datetime | None) -> None:
+    """Stamp a token's last use, coarsely: a write per request would cost more than it
+    tells (bookkeeping, not audited)."""
+    now = timezone.now()
+    if last_used_at is None or now - last_used_at > TOKEN_STAMP:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
 
 
 @transaction.atomic

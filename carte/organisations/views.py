@@ -16,9 +16,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from carte.core.errors import DomainError
 from carte.core.models import AuditAction, AuditEntry
-from carte.core.permissions import VIEW, Actor, can
-from carte.core.views import Column, FilterField, UIResource, org_view, resource_urls
+from carte.core.permissions import VIEW, can
+from carte.core.views import Column, FilterField, UIResource, resource_urls
 from carte.organisations import selectors, services
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.filters import (
     AuditFilter,
@@ -314,5 +316,5 @@ def org_urls() -> list[Any]:
         path("activity/", activity, name="activity"),
     ]
     for resource in RESOURCES:
-        patterns += resource_urls(resource)
+        patterns += resource_urls(resource, org_view)
     return patterns

@@ -33,16 +33,11 @@ from carte.catalogue.tests.factories import (
     SymptomFactory,
     move_stage,
 )
-from carte.core.permissions import Actor
-from carte.core.testing import (
-    ALL_ROLES,
-    ApiContract,
-    assert_constant_queries,
-    assert_problem,
-    no_writes,
-)
+from carte.core.testing import assert_constant_queries, assert_problem, no_writes
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import Organisation
+from carte.organisations.testing import ALL_ROLES, ApiContract
 from carte.organisations.tests.factories import CustomerGroupFactory, PersonFactory, PMOFactory
 
 SERVICE_EDITORS = frozenset({"admin", "director", "pmo_manager"})

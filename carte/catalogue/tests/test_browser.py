@@ -11,7 +11,7 @@ import pytest
 
 from carte.catalogue import services
 from carte.conftest import ARTIFACTS
-from carte.core.permissions import Actor
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import User
 from carte.organisations.tests.factories import (

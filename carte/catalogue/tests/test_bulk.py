@@ -35,7 +35,7 @@ from carte.catalogue.models import (
 from carte.core import audit
 from carte.core.errors import DomainError
 from carte.core.models import AuditAction, AuditEntry, TenantModel
-from carte.core.permissions import Actor
+from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,

@@ -15,7 +15,7 @@ from carte.catalogue import selectors
 from carte.catalogue.choices import ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Service, ServiceArtefact, ServiceInput, ServiceRole
 from carte.core.models import TenantModel
-from carte.core.permissions import Actor
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import Organisation, User
 

@@ -438,7 +438,7 @@ def test_it_lets_the_director_and_admin_appoint_an_owner(
 
 
 def test_it_lets_the_system_appoint_an_owner(org: Any, service: Service) -> None:
-    from carte.core.permissions import Actor
+    from carte.organisations.actor import Actor
 
     role = add(
         Actor.for_system(org),

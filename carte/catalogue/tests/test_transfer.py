@@ -51,8 +51,8 @@ from carte.catalogue.transfer.shapes import (
 )
 from carte.core.errors import DomainError
 from carte.core.models import AuditEntry
-from carte.core.permissions import Actor
 from carte.core.testing import no_writes
+from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,

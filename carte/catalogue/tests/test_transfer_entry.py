@@ -18,8 +18,8 @@ from carte.catalogue.tests.test_transfer import build_catalogue, directory
 from carte.catalogue.transfer import importer
 from carte.catalogue.transfer.export import CONTENT_TYPES, EXTENSIONS, FORMATS, export_bytes
 from carte.catalogue.transfer.importer import import_catalogue
-from carte.core.permissions import Actor
 from carte.core.testing import assert_problem, no_writes
+from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 from carte.organisations.tests.factories import OrganisationFactory
 

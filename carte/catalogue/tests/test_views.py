@@ -23,8 +23,8 @@ from carte.catalogue.models import (
 )
 from carte.catalogue.tests.factories import ServiceFactory, move_stage
 from carte.core.models import AuditEntry
-from carte.core.permissions import Actor
 from carte.core.testing import assert_constant_queries, no_writes
+from carte.organisations.actor import Actor
 from carte.organisations.tests.factories import CustomerGroupFactory, PersonFactory, PMOFactory
 
 pytestmark = pytest.mark.django_db

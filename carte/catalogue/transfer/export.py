@@ -28,7 +28,8 @@ from carte.catalogue.transfer.shapes import (
     table_rows,
 )
 from carte.core.errors import DomainError
-from carte.core.permissions import VIEW, Actor, require
+from carte.core.permissions import VIEW, require
+from carte.organisations.actor import Actor
 
 FORMATS = ("xlsx", "csv", "json", "yaml")
 EXTENSIONS = {"xlsx": "xlsx", "csv": "zip", "json": "json", "yaml": "yaml"}

@@ -65,7 +65,8 @@ from carte.catalogue.transfer.shapes import (
 )
 from carte.core.bulk import gc_paused
 from carte.core.errors import DomainError
-from carte.core.permissions import ADD, Actor, require
+from carte.core.permissions import ADD, require
+from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
 
 MAX_BYTES = 50 * 1024 * 1024

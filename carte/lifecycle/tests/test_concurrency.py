@@ -14,10 +14,10 @@ from django.db import connection
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
-from carte.core.permissions import Actor
 from carte.lifecycle import services
 from carte.lifecycle.models import LifecycleEvent, SetupDecision
 from carte.lifecycle.tests.conftest import World
+from carte.organisations.actor import Actor
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs row locks (PostgreSQL)"),

@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Artefact, Service, ServiceArtefact
-from carte.core.permissions import Actor
 from carte.lifecycle import machine, services
 from carte.lifecycle.models import CriterionResult, LifecycleEvent, PilotIteration
+from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,6 @@ from carte.catalogue.tests.factories import ArtefactFactory, ServiceFactory
 from carte.conftest import Persona
 from carte.core.errors import DomainError
 from carte.core.models import AuditEntry
-from carte.core.permissions import Actor
 from carte.core.testing import archived, no_writes
 from carte.lifecycle import machine, selectors, services
 from carte.lifecycle.choices import CriterionResultKind, PilotOutcome
@@ -28,6 +27,7 @@ from carte.lifecycle.models import (
     TransitionPhase,
 )
 from carte.lifecycle.tests.conftest import World
+from carte.organisations.actor import Actor
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,6 @@ from carte.catalogue.choices import Stage
 from carte.catalogue.models import Artefact, Service
 from carte.catalogue.tests.factories import ArtefactFactory, ServiceFactory
 from carte.conftest import Persona
-from carte.core.permissions import Actor
 from carte.core.testing import assert_constant_queries, no_writes
 from carte.lifecycle import forms, machine, services
 from carte.lifecycle.choices import READINESS_QUESTIONS, CriterionResultKind
@@ -40,6 +39,7 @@ from carte.lifecycle.models import (
     TransitionPlan,
 )
 from carte.lifecycle.tests.conftest import World
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.tests.factories import PersonFactory
 

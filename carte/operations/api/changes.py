@@ -21,9 +21,8 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue.api import Strict
 from carte.catalogue.models import Service
-from carte.core.api import Stamped, api_actor, no_nulls, ref
+from carte.core.api import Stamped, no_nulls, ref
 from carte.core.errors import DomainError
-from carte.core.permissions import Actor
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.api.items import PersonBrief
 from carte.operations.choices import (
@@ -36,6 +35,8 @@ from carte.operations.choices import (
 from carte.operations.models import ChangeRequest, Improvement, RiskIssue
 from carte.operations.selectors import changes as selectors
 from carte.operations.services import changes as services
+from carte.organisations.access import api_actor
+from carte.organisations.actor import Actor
 from carte.organisations.models import Person
 
 router = Router()

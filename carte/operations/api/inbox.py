@@ -11,13 +11,13 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from carte.core.api import api_actor
 from carte.core.errors import not_found
 from carte.operations.choices import NoticeKind
 from carte.operations.models import Notice
 from carte.operations.selectors import inbox as selectors
 from carte.operations.services import feeds
 from carte.operations.services import notify as services
+from carte.organisations.access import api_actor
 
 router = Router(tags=["Inbox"])
 

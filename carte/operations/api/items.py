@@ -20,9 +20,8 @@ from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.api import Strict
 from carte.catalogue.models import Service
 from carte.catalogue.selectors import Audience
-from carte.core.api import Stamped, api_actor, no_nulls, ref
+from carte.core.api import Stamped, no_nulls, ref
 from carte.core.listing import get_for
-from carte.core.permissions import Actor
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.choices import (
     ActionPurpose,
@@ -35,6 +34,8 @@ from carte.operations.choices import (
 from carte.operations.models import ItemAction, ItemEvent, RiskIssue
 from carte.operations.selectors import items as selectors
 from carte.operations.services import items as services
+from carte.organisations.access import api_actor
+from carte.organisations.actor import Actor
 from carte.organisations.models import Person
 
 router = Router()

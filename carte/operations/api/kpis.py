@@ -19,15 +19,16 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import BaseModel, ConfigDict
 
 from carte.catalogue.api import Strict
-from carte.core.api import Stamped, api_actor, no_nulls
+from carte.core.api import Stamped, no_nulls
 from carte.core.bulk import gc_paused
 from carte.core.errors import DomainError
-from carte.core.permissions import REPORT, Actor, require
+from carte.core.permissions import require
 from carte.lifecycle.api import ServiceBrief
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, Rag, ReporterRole, Source
 from carte.operations.importing import record_rows
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
+from carte.operations.permissions import REPORT
 from carte.operations.selectors import kpis as selectors
 from carte.operations.selectors.due import is_overdue
 from carte.operations.services import kpis as services
@@ -37,6 +38,8 @@ from carte.operations.services.measurements import (
     RowProblem,
     measurement_record,
 )
+from carte.organisations.access import api_actor
+from carte.organisations.actor import Actor
 
 router = Router()
 

@@ -20,14 +20,15 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue.api import Strict
 from carte.catalogue.models import Service, ServiceLevel
-from carte.core.api import Stamped, api_actor, no_nulls, ref
-from carte.core.permissions import Actor
+from carte.core.api import Stamped, no_nulls, ref
 from carte.operations.choices import Direction, Frequency, Rag
 from carte.operations.models import KPI, ServiceLevelTarget
 from carte.operations.selectors import heatmap as heatmap_selectors
 from carte.operations.selectors import levels as selectors
 from carte.operations.selectors import overview
 from carte.operations.services import levels as services
+from carte.organisations.access import api_actor
+from carte.organisations.actor import Actor
 from carte.organisations.models import CustomerGroup
 
 router = Router()

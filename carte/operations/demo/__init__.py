@@ -5,7 +5,7 @@ Written through the operations services, dated in the past with `core.clock.as_o
 from __future__ import annotations
 
 from carte.catalogue.models import Service
-from carte.core.permissions import Actor
+from carte.organisations.actor import Actor
 
 
 def load_operations_demo(*, actor: Actor, by_code: dict[str, Service]) -> None:

@@ -22,10 +22,10 @@ from carte.catalogue.choices import ServiceRoleKind, Stage
 from carte.catalogue.models import Service, ServiceCustomer, ServiceRole
 from carte.catalogue.services import service_update
 from carte.core.clock import as_of
-from carte.core.permissions import Actor
 from carte.operations.choices import ChangeReason, ImprovementStatus, RaisedAs
 from carte.operations.models import Feedback
 from carte.operations.services import changes as services
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import Person
 

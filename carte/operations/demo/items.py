@@ -16,8 +16,8 @@ from django.utils import timezone
 from carte.catalogue.choices import ServiceRoleKind, Stage
 from carte.catalogue.models import Service, ServiceRole
 from carte.core.clock import as_of
-from carte.core.permissions import Actor
 from carte.operations.services import items as services
+from carte.organisations.actor import Actor
 from carte.organisations.models import Person
 
 

@@ -15,12 +15,12 @@ from decimal import Decimal
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
 from carte.core.clock import as_of, now, today
-from carte.core.permissions import Actor
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, ReporterRole
 from carte.operations.models import KPI
 from carte.operations.services.kpis import kpi_create
 from carte.operations.services.measurements import Reading, measurements_record
+from carte.organisations.actor import Actor
 
 
 @dataclass(frozen=True)

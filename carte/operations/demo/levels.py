@@ -13,11 +13,11 @@ from decimal import Decimal
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service, ServiceCustomer, ServiceLevel
 from carte.core.clock import as_of, now
-from carte.core.permissions import Actor
 from carte.operations.choices import Direction, Frequency
 from carte.operations.models import KPI
 from carte.operations.selectors.levels import number
 from carte.operations.services.levels import level_target_create
+from carte.organisations.actor import Actor
 
 EVERY: dict[str, str] = {Frequency.WEEKLY: "every week", Frequency.MONTHLY: "every month"}
 

@@ -11,8 +11,8 @@ import datetime as dt
 
 from carte.catalogue.models import Service
 from carte.core.clock import now
-from carte.core.permissions import Actor
 from carte.operations.services.notify import notices_settle, notify_due
+from carte.organisations.actor import Actor
 
 
 def load(*, actor: Actor, by_code: dict[str, Service]) -> None:

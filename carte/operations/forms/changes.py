@@ -10,11 +10,11 @@ from django import forms
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
 from carte.core.forms import StyledFormMixin
-from carte.core.permissions import Actor
 from carte.core.views import apply_domain_error
 from carte.lifecycle.forms import ObjectChoiceField
 from carte.operations.choices import Affects, ChangeReason, RaisedAs
 from carte.operations.models import ChangeRequest, Improvement, RiskIssue
+from carte.organisations.actor import Actor
 from carte.organisations.models import Person
 
 

@@ -10,12 +10,12 @@ from django import forms
 
 from carte.core.errors import DomainError
 from carte.core.forms import StyledFormMixin
-from carte.core.permissions import Actor
 from carte.core.views import apply_domain_error
 from carte.lifecycle.choices import ClosureReason
 from carte.lifecycle.forms import ObjectChoiceField, people
 from carte.operations.choices import Affects, ChangeReason, Decision, ItemKind, Level
 from carte.operations.models import ItemAction, RiskIssue
+from carte.organisations.actor import Actor
 from carte.organisations.models import Person
 
 ONE_TO_FIVE = [(n, str(n)) for n in range(1, 6)]

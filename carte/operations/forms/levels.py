@@ -17,9 +17,9 @@ from django.db.models import Model
 from carte.catalogue.models import Service, ServiceCustomer, ServiceLevel
 from carte.core.errors import DomainError
 from carte.core.forms import StyledFormMixin
-from carte.core.permissions import Actor
 from carte.core.views import apply_domain_error
 from carte.operations.models import KPI, ServiceLevelTarget
+from carte.organisations.actor import Actor
 from carte.organisations.models import CustomerGroup
 
 

@@ -16,19 +16,15 @@ from pydantic import Field
 
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
+from carte.catalogue.permissions import managed_service_ids, owned_service_ids
 from carte.core.clock import today
 from carte.core.errors import forbidden
 from carte.core.listing import ListFilter, get_for
-from carte.core.permissions import (
-    VIEW,
-    Actor,
-    can,
-    managed_service_ids,
-    owned_service_ids,
-)
+from carte.core.permissions import VIEW, can
 from carte.operations.charts import sparkline
 from carte.operations.choices import ChangeState, ImprovementStatus
 from carte.operations.models import ChangeEvent, ChangeRequest, Feedback, Improvement
+from carte.organisations.actor import Actor
 
 OPEN_STATES = (ChangeState.DRAFT, ChangeState.SUBMITTED, ChangeState.APPROVED)
 QUEUE_STATES = (ChangeState.SUBMITTED, ChangeState.APPROVED)

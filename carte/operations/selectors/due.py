@@ -10,8 +10,8 @@ from django.db.models import F, QuerySet
 
 from carte.catalogue.choices import Stage
 from carte.core.clock import today
-from carte.core.permissions import Actor
 from carte.operations.models import KPI
+from carte.organisations.actor import Actor
 from carte.organisations.models import User
 
 REPORTING_STAGES = (Stage.RUNNING, Stage.CLOSING)  # services whose KPIs are reported

@@ -32,10 +32,11 @@ from carte.catalogue.models import Category, Service
 from carte.core import rawsql
 from carte.core.clock import today
 from carte.core.listing import MAX_PAGE, FromQuery
-from carte.core.permissions import VIEW, Actor, require
+from carte.core.permissions import VIEW, require
 from carte.operations import periods
 from carte.operations.choices import Rag
 from carte.operations.models import KPI
+from carte.organisations.actor import Actor
 from carte.organisations.models import PMO
 
 HEATMAP_PAGE = 50

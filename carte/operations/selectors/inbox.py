@@ -13,10 +13,10 @@ from pydantic import Field
 from carte.core.clock import today
 from carte.core.errors import not_found
 from carte.core.listing import FromQuery
-from carte.core.permissions import Actor
 from carte.operations.choices import NoticeKind
 from carte.operations.models import KPI, CalendarFeed, Notice
 from carte.operations.selectors.due import reports_due
+from carte.organisations.actor import Actor
 from carte.organisations.models import Membership
 
 CALENDAR_HORIZON = dt.timedelta(days=60)  # reports shown ahead in the calendar feed

@@ -24,17 +24,14 @@ from django.db.models.functions import Coalesce, RowNumber
 from pydantic import Field
 
 from carte.catalogue.models import Service
+from carte.catalogue.permissions import _service_roles
 from carte.core.clock import today
 from carte.core.errors import forbidden
 from carte.core.listing import ListFilter, get_for
-from carte.core.permissions import (
-    VIEW,
-    Actor,
-    _service_roles,
-    can,
-)
+from carte.core.permissions import VIEW, can
 from carte.operations.choices import ItemKind, ItemStatus, Level
 from carte.operations.models import ItemAction, ItemEvent, RiskIssue
+from carte.organisations.actor import Actor
 
 SECTION_TOP = 5  # items listed per level on the Operations tab
 

@@ -17,29 +17,24 @@ from ninja import Field, Schema
 
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
+from carte.catalogue.permissions import managed_service_ids
 from carte.catalogue.selectors import Audience
 from carte.core.clock import today
 from carte.core.errors import forbidden
 from carte.core.listing import get_for
-from carte.core.permissions import (
-    ADD,
-    CHANGE,
-    REPORT,
-    VIEW,
-    Actor,
-    can,
-    managed_service_ids,
-)
+from carte.core.permissions import ADD, CHANGE, VIEW, Right, can
 from carte.operations import charts, periods
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
+from carte.operations.permissions import REPORT
 from carte.operations.selectors.due import REPORTING_STAGES, is_overdue, reports_due
+from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, User
 
 SPARK_PERIODS = 12
 TREND_PERIODS = 24
 
 
-def service_for_kpis(*, actor: Actor, pk: int | str, action: str = VIEW) -> Service:
+def service_for_kpis(*, actor: Actor, pk: int | str, action: Right = VIEW) -> Service:
     """The service whose KPIs are shown or changed. KPIs are the PMO's working records: a
     customer gets the catalogue's answer for the service (404 unless published to them)
     and then 403; another organisation's service is a 404."""
@@ -58,7 +53,7 @@ def kpis_of(*, actor: Actor, service: Service, status: str = "active") -> QueryS
     return kpis.select_related("service").order_by("position", "name", "id")
 
 
-def kpi_get(*, actor: Actor, service: Service, pk: int | str, action: str = VIEW) -> KPI:
+def kpi_get(*, actor: Actor, service: Service, pk: int | str, action: Right = VIEW) -> KPI:
     """One KPI of the service (404 for another service's or organisation's)."""
     return get_for(
         actor, KPI.objects.filter(service=service).select_related("service"), pk, action=action

@@ -25,11 +25,12 @@ from pydantic import Field
 from carte.catalogue.models import Service
 from carte.core.clock import today
 from carte.core.listing import FromQuery, get_for
-from carte.core.permissions import ADD, VIEW, Actor, can, require
+from carte.core.permissions import ADD, VIEW, can, require
 from carte.operations import periods
 from carte.operations.choices import Direction
 from carte.operations.models import KPI, Measurement, ServiceLevelTarget
 from carte.operations.selectors.kpis import recent_periods
+from carte.organisations.actor import Actor
 
 MET, MISSED, NO_REPORT, PENDING = "met", "missed", "no_report", "pending"
 STATUS_LABELS = {

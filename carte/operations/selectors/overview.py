@@ -13,7 +13,7 @@ from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
 from carte.catalogue.selectors import Audience
 from carte.core.clock import today
-from carte.core.permissions import VIEW, Actor, require
+from carte.core.permissions import VIEW, require
 from carte.operations.choices import (
     ChangeState,
     ImprovementStatus,
@@ -29,6 +29,7 @@ from carte.operations.models import (
     Improvement,
     RiskIssue,
 )
+from carte.organisations.actor import Actor
 
 # ---------------------------------------------------------------- the Operations tab
 

@@ -28,17 +28,7 @@ from carte.core import audit
 from carte.core.clock import now
 from carte.core.errors import CONFLICT, DomainError, forbidden
 from carte.core.models import AuditAction
-from carte.core.permissions import (
-    ADD,
-    ARCHIVE,
-    CHANGE,
-    IMPLEMENT,
-    OWNER_DECIDES,
-    STAFF_SIDE,
-    Actor,
-    can,
-    require,
-)
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, can, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -58,8 +48,11 @@ from carte.operations.choices import (
 )
 from carte.operations.models import ChangeEvent, ChangeRequest, Feedback, Improvement, RiskIssue
 from carte.operations.notices import notify
+from carte.operations.permissions import IMPLEMENT, OWNER_DECIDES
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import Person, User
+from carte.organisations.permissions import STAFF_SIDE
 
 # What a change request's edit may touch, while it is a draft or submitted.
 CHANGE_FIELDS = ("title", "description", "raised_as", "reason", "affects", "raised_by", "item")

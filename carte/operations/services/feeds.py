@@ -14,8 +14,8 @@ from carte.core import audit
 from carte.core.clock import now
 from carte.core.errors import DomainError, not_found
 from carte.core.models import AuditAction
-from carte.core.permissions import Actor
 from carte.operations.models import CalendarFeed
+from carte.organisations.actor import Actor
 from carte.organisations.services import hash_token
 
 TOKEN_PREFIX = "cal_"

@@ -19,23 +19,12 @@ from django.urls import reverse
 
 from carte.catalogue.choices import ServiceRoleKind
 from carte.catalogue.models import Service
+from carte.catalogue.permissions import is_service_owner, may_edit_service, works_on_service
 from carte.core import audit
 from carte.core.clock import now
 from carte.core.errors import CONFLICT, DomainError, forbidden
 from carte.core.models import AuditAction
-from carte.core.permissions import (
-    ADD,
-    ARCHIVE,
-    CHANGE,
-    ESCALATE,
-    OWNER_DECIDES,
-    Actor,
-    can,
-    is_service_owner,
-    may_edit_service,
-    require,
-    works_on_service,
-)
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, can, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -55,6 +44,8 @@ from carte.operations.choices import (
 )
 from carte.operations.models import ItemAction, ItemEvent, RiskIssue
 from carte.operations.notices import notify
+from carte.operations.permissions import ESCALATE, OWNER_DECIDES
+from carte.organisations.actor import Actor
 from carte.organisations.models import Person, User
 
 # The kinds of step an item's story records (ItemEvent.kind).

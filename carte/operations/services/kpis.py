@@ -18,7 +18,7 @@ from django.db.models import Max, Min, Q
 
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, require
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -31,6 +31,7 @@ from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, Rag
 from carte.operations.models import KPI, Measurement
 from carte.operations.services.measurements import next_report, refresh_kpis
+from carte.organisations.actor import Actor
 
 # What a person sets on a KPI; the rest is kept by the measurement services.
 KPI_FIELDS = (

@@ -19,7 +19,7 @@ from django.db import transaction
 
 from carte.catalogue.models import Service, ServiceCustomer, ServiceLevel
 from carte.core.errors import CONFLICT, DomainError
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, Actor, require
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -28,6 +28,7 @@ from carte.core.services import (
     update_object,
 )
 from carte.operations.models import KPI, ServiceLevelTarget
+from carte.organisations.actor import Actor
 from carte.organisations.models import CustomerGroup
 
 FIELDS = ("customer_group", "level", "kpi", "statement", "target")

@@ -32,10 +32,12 @@ from carte.core.bulk import insert_many
 from carte.core.clock import now, today
 from carte.core.errors import DomainError, forbidden
 from carte.core.models import AuditAction
-from carte.core.permissions import REPORT, Actor, can
+from carte.core.permissions import can
 from carte.operations import periods
 from carte.operations.choices import Frequency, Source
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
+from carte.operations.permissions import REPORT
+from carte.organisations.actor import Actor
 
 MAX_ROWS = 10_000  # per API request (issue 5); files may hold more
 MAX_REPORTED = 200  # problems listed in one refusal; the count says how many in all

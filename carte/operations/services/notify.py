@@ -25,12 +25,12 @@ from django.utils import timezone
 from carte.catalogue.choices import ServiceRoleKind
 from carte.core.clock import now, today
 from carte.core.errors import not_found
-from carte.core.permissions import Actor
 from carte.operations import notices, periods
 from carte.operations.choices import NoticeKind
 from carte.operations.models import Measurement, Notice
 from carte.operations.selectors.due import REPORTING_STAGES, reports_due
 from carte.operations.selectors.levels import breach_q
+from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 
 log = logging.getLogger(__name__)

@@ -10,10 +10,11 @@ from django import template
 
 from carte.catalogue.choices import Stage
 from carte.core.clock import today
-from carte.core.permissions import STAFF_SIDE, Actor
 from carte.operations.choices import ChangeState, ItemStatus, Level, Rag
 from carte.operations.models import KPI, ChangeRequest, RiskIssue
 from carte.operations.selectors.due import reports_due
+from carte.organisations.actor import Actor
+from carte.organisations.permissions import STAFF_SIDE
 
 register = template.Library()
 

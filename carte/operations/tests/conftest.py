@@ -25,7 +25,7 @@ from carte.catalogue.tests.factories import (
     ServiceRoleFactory,
 )
 from carte.conftest import Persona, make_persona
-from carte.core.permissions import Actor
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import PMO, CustomerGroup, Organisation, Person
 from carte.organisations.tests.factories import CustomerGroupFactory, PersonFactory, PMOFactory

@@ -8,10 +8,10 @@ import pytest
 from django.db.models import Count
 
 from carte.core.clock import today
-from carte.core.permissions import Actor
 from carte.operations.choices import ChangeState, ImprovementStatus
 from carte.operations.models import ChangeRequest, Feedback, Improvement
 from carte.operations.selectors import changes as selectors
+from carte.organisations.actor import Actor
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,6 @@ from carte.catalogue.tests.factories import ServiceFactory
 from carte.core.clock import as_of
 from carte.core.errors import DomainError
 from carte.core.models import AuditEntry
-from carte.core.permissions import Actor
 from carte.core.testing import no_writes
 from carte.operations.choices import (
     ChangeReason,
@@ -31,6 +30,7 @@ from carte.operations.selectors import changes as selectors
 from carte.operations.services import changes as services
 from carte.operations.tests.conftest import Ops
 from carte.operations.tests.factories import ChangeRequestFactory, RiskIssueFactory
+from carte.organisations.actor import Actor
 from carte.organisations.tests.factories import CustomerGroupFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db

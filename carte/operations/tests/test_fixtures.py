@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from carte.core.permissions import REPORT, can
+from carte.core.permissions import can
 from carte.operations.choices import Direction, Rag
+from carte.operations.permissions import REPORT
 from carte.operations.tests.conftest import Ops
 from carte.operations.tests.factories import KPIFactory
 

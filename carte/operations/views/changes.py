@@ -25,17 +25,8 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
-from carte.core.permissions import (
-    ADD,
-    ARCHIVE,
-    CHANGE,
-    IMPLEMENT,
-    OWNER_DECIDES,
-    VIEW,
-    Actor,
-    can,
-)
-from carte.core.views import done, filtered, is_htmx, org_view, post_back, refusal_status
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, can
+from carte.core.views import done, filtered, is_htmx, post_back, refusal_status
 from carte.operations.choices import ChangeState, ImprovementStatus
 from carte.operations.forms.changes import (
     AgreeForm,
@@ -47,8 +38,11 @@ from carte.operations.forms.changes import (
     OpsForm,
 )
 from carte.operations.models import ChangeRequest, Feedback, Improvement
+from carte.operations.permissions import IMPLEMENT, OWNER_DECIDES
 from carte.operations.selectors import changes as selectors
 from carte.operations.services import changes as services
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import Person
 

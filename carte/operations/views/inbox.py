@@ -21,13 +21,14 @@ from django.urls import URLPattern, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from carte.core.permissions import Actor
-from carte.core.views import is_htmx, org_view, page_size
+from carte.core.views import is_htmx, page_size
 from carte.operations import ical
 from carte.operations.choices import NoticeKind
 from carte.operations.selectors import inbox as selectors
 from carte.operations.services import feeds
 from carte.operations.services import notify as services
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 from carte.organisations.services import hash_token
 
 P = "operations/inbox"

@@ -22,27 +22,22 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
+from carte.catalogue.permissions import is_service_owner
 from carte.catalogue.selectors import Audience
 from carte.core.clock import today
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
-from carte.core.permissions import (
-    ADD,
-    ARCHIVE,
-    CHANGE,
-    ESCALATE,
-    VIEW,
-    Actor,
-    can,
-    is_service_owner,
-)
-from carte.core.views import done, filtered, is_htmx, org_view, page_size, post_back, refusal_status
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, can
+from carte.core.views import done, filtered, is_htmx, page_size, post_back, refusal_status
 from carte.lifecycle.choices import ClosureReason
 from carte.operations.choices import Decision, ItemKind, ItemStatus, Level
 from carte.operations.forms.items import ActionForm, DecideForm, ItemForm, NoteForm
 from carte.operations.models import ItemAction, RiskIssue
+from carte.operations.permissions import ESCALATE
 from carte.operations.selectors import items as selectors
 from carte.operations.services import items as services
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 
 S = "catalogue/services/<int:pk>/operations/risks"
 

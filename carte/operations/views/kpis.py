@@ -26,12 +26,11 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, REPORT, VIEW, Actor, can, require
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, can, require
 from carte.core.views import (
     apply_domain_error,
     done,
     is_htmx,
-    org_view,
     post_back,
     refusal_status,
 )
@@ -40,10 +39,13 @@ from carte.operations.choices import Source
 from carte.operations.forms.kpis import CorrectionForm, ImportForm, KPIForm, MeasurementForm
 from carte.operations.importing import MAX_BYTES, import_measurements
 from carte.operations.models import KPI
+from carte.operations.permissions import REPORT
 from carte.operations.selectors import kpis as selectors
 from carte.operations.selectors.due import REPORTING_STAGES, is_overdue
 from carte.operations.services import kpis as services
 from carte.operations.services.measurements import Reading, measurement_record, measurements_record
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 
 S = "catalogue/services/<int:pk>/operations/kpis"
 MEASUREMENTS_PAGE = 25

@@ -21,13 +21,15 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
-from carte.core.permissions import ARCHIVE, CHANGE, Actor
-from carte.core.views import done, is_htmx, org_view, post_back, refusal_status
+from carte.core.permissions import ARCHIVE, CHANGE
+from carte.core.views import done, is_htmx, post_back, refusal_status
 from carte.operations.forms.levels import LevelTargetForm
 from carte.operations.models import ServiceLevelTarget
 from carte.operations.selectors import levels as selectors
 from carte.operations.selectors.overview import service_for_operations
 from carte.operations.services import levels as services
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 
 BREACHES_PAGE = 50
 

@@ -13,10 +13,12 @@ from django.urls import path, reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from carte.catalogue.views import TABS
-from carte.core.permissions import CHANGE, Actor, can
-from carte.core.views import is_htmx, org_view
+from carte.core.permissions import CHANGE, can
+from carte.core.views import is_htmx
 from carte.operations.selectors import heatmap as heatmap_selectors
 from carte.operations.selectors import overview as selectors
+from carte.organisations.access import org_view
+from carte.organisations.actor import Actor
 
 
 @org_view

@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from carte.core.models import AuditEntry
-from carte.core.testing import ApiContract, archived, assert_problem, no_writes
+from carte.core.testing import archived, assert_problem, no_writes
 from carte.organisations import services
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.models import PMO, CustomerGroup, Membership, Person, User
+from carte.organisations.testing import ApiContract
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,
     MembershipFactory,
@@ -152,7 +153,7 @@ def operations(openapi):
 
 @pytest.fixture
 def acme_rows(org):
-    from carte.core.permissions import Actor
+    from carte.organisations.actor import Actor
 
     pmo = services.pmo_create(actor=Actor.for_system(org), name="Acme Secret PMO", kind="coe")
     return {

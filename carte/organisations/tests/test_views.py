@@ -10,10 +10,11 @@ from django.test import Client
 from django.urls import reverse
 
 from carte.core.models import AuditEntry
-from carte.core.testing import PageContract, archived, no_writes
+from carte.core.testing import archived, no_writes
 from carte.organisations import urls as org_urls
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.models import PMO, ApiToken, CustomerGroup, Membership, Person
+from carte.organisations.testing import PageContract
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,
     MembershipFactory,
@@ -171,8 +172,8 @@ def test_it_notices_a_write_the_contract_forbids(org):
 @pytest.fixture
 def acme_rows(org):
     """One row of each kind in `org`, with an audit entry, for the tenancy matrix."""
-    from carte.core.permissions import Actor
     from carte.organisations import services
+    from carte.organisations.actor import Actor
 
     pmo = services.pmo_create(actor=Actor.for_system(org), name="Acme Secret PMO", kind="coe")
     group = CustomerGroupFactory(organisation=org, name="Acme Secret Group")

@@ -16,7 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from carte.catalogue.transfer.export import EXTENSIONS, FORMATS, export_catalogue
 from carte.catalogue.transfer.importer import Report, import_catalogue
 from carte.core.errors import DomainError
-from carte.core.permissions import Actor
+from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 
 SHOWN_ERRORS = 20

@@ -21,10 +21,10 @@ from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
-from carte.core.permissions import Actor
 from carte.lifecycle import machine, selectors, services
 from carte.lifecycle.api import TransitionIn, transition_payload
 from carte.lifecycle.models import LifecycleEvent
+from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation, User
 from carte.organisations.selectors import actor_for
 

@@ -12,8 +12,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from carte.core.errors import DomainError
-from carte.core.permissions import Actor
 from carte.operations.importing import import_measurements
+from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 
 SHOWN = 20

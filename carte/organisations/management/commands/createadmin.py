@@ -11,8 +11,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from carte.core.errors import DomainError
-from carte.core.permissions import Actor
 from carte.organisations import services
+from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import Membership, Organisation, User
 

@@ -1,0 +1,22 @@
+"""Who may take each kind of lifecycle step on a service, and who reads its records."""
+
+from __future__ import annotations
+
+from carte.catalogue.permissions import is_service_owner, may_edit_service, owner_or_director
+from carte.core.permissions import VIEW, Access, Action
+from carte.organisations.choices import OrgRole
+from carte.organisations.permissions import STAFF_SIDE
+
+_REFUSAL = "You are not allowed to do this on this service's lifecycle."
+
+# Set-up decision, rejection, deferral: the PMO Director.
+DECIDE = Action("lifecycle.decide", frozenset({OrgRole.DIRECTOR}), _REFUSAL)
+# Design, pilots, readiness, transition: whoever edits the service.
+MANAGE = Action("lifecycle.manage", may_edit_service, _REFUSAL)
+# Sign-off, waivers, closure approval: the Service Owner.
+SIGN_OFF = Action("lifecycle.sign_off", is_service_owner, _REFUSAL)
+# Start closure, reintroduce: the Owner or the Director.
+CLOSE = Action("lifecycle.close", owner_or_director, _REFUSAL)
+
+# The lifecycle's records are the PMO's working papers; writes go through the actions.
+RECORD: Access = {VIEW: STAFF_SIDE}
