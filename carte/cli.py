@@ -1,7 +1,8 @@
 """The `carte` command: serve, load the demo, manage tokens, check, benchmark.
 
-`carte <command>` runs Carte's own management commands (run, demo, createadmin, token,
-catalogue, lifecycle, operations, notify);
+`carte <command>` runs Carte's own commands: `demo` and `run`, which span every app, from
+`carte.commands`; the apps' management commands (createadmin, token, catalogue, lifecycle,
+operations, notify);
 `carte check` runs Django's deployment checks against the production settings;
 `carte manage ...` passes anything else to Django; `carte bench ...` runs the benchmarks.
 Errors a user can fix print one line and exit with code 2.
@@ -15,7 +16,8 @@ import sys
 USAGE = """usage: carte <command> [options]
 
 commands:
-  run                      migrate, load the demo when the database is empty, serve
+  run [--task-workers N]   migrate, load the demo when the database is empty, serve,
+                           with a background worker beside the server
   demo [--reset]           load the demo organisations
   createadmin              create a login with the admin role in an organisation
   token create EMAIL       create a personal API token (printed once)
@@ -77,6 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         from bench.cli import main as bench_main
 
         return bench_main(rest)
+    if command in ("demo", "run"):
+        # They span every app, so they are the project's commands, not an app's.
+        from carte.commands import run_command
+
+        return run_command(command, rest)
 
     from django.core.management import execute_from_command_line
 

@@ -17,10 +17,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from carte.demo import load_demo
 from carte.organisations import services
 from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
-from carte.organisations.demo import DEMO_SLUGS, demo_logins, load_demo, purge_organisation
+from carte.organisations.demo import DEMO_SLUGS, purge_demo
 from carte.organisations.models import Organisation, User
 from carte.organisations.tests.factories import MembershipFactory, OrganisationFactory
 
@@ -66,14 +67,30 @@ def demo(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Org
     with django_db_blocker.unblock():
         assert load_demo() is True
         yield {o.slug: o for o in Organisation.objects.filter(slug__in=DEMO_SLUGS)}
-        for org in Organisation.objects.filter(slug__in=DEMO_SLUGS):
-            purge_organisation(org)
-        User.objects.filter(email__in=demo_logins()).delete()
+        purge_demo()
 
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def _media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def _background_work_at_once(settings: Any, _media_root: Path) -> None:
+    """Background work runs in the request that starts it (the immediate Tasks backend),
+    so tests are deterministic; the files it keeps go to a temporary folder."""
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default"],
+        }
+    }
+    settings.MEDIA_ROOT = _media_root
 
 
 @pytest.fixture

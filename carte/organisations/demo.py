@@ -2,7 +2,8 @@
 trust), with a login for every organisation role. Everything is written through the
 services, as the system, so the demo has an audit trail like real data.
 
-Later issues extend `load_demo` with their own parts (catalogue, lifecycle, ...).
+This is the first step of the demo: `carte/demo.py` (project level) loads the apps above
+onto these organisations, each with its own demo loader, in stack order.
 """
 
 from __future__ import annotations
@@ -234,31 +235,27 @@ def purge_organisation(org: Organisation) -> None:
     org.delete()
 
 
-@transaction.atomic
-def load_demo(*, reset: bool = False, catalogue: bool = True) -> bool:
-    """Create the demo organisations; False when they are already there (and no reset).
+def purge_demo() -> None:
+    """Remove the demo organisations with everything they hold, and the demo's own logins
+    left without any organisation (a login that belongs elsewhere too is kept)."""
+    for org in Organisation.objects.filter(slug__in=DEMO_SLUGS):
+        purge_organisation(org)
+    User.objects.filter(email__in=demo_logins(), memberships__isnull=True).delete()
 
-    `catalogue=False` leaves out the service catalogue: tests of the organisations alone
-    load the demo often, and the catalogue is most of its cost.
-    """
-    existing = Organisation.objects.filter(slug__in=DEMO_SLUGS)
-    if existing.exists():
+
+@transaction.atomic
+def load_organisations_demo(*, reset: bool = False) -> list[Organisation]:
+    """Create the demo organisations, their PMOs, people, groups and logins; the
+    organisations made, none when they are already there (and no reset)."""
+    if Organisation.objects.filter(slug__in=DEMO_SLUGS).exists():
         if not reset:
-            return False
-        for org in existing:
-            purge_organisation(org)
-        # Only the demo's own logins, and only those left without any organisation.
-        User.objects.filter(email__in=demo_logins(), memberships__isnull=True).delete()
+            return []
+        purge_demo()
     password_hash = make_password(DEMO_PASSWORD)
-    actors = [_load_org(spec, password_hash) for spec in DEMO]
+    made = [_load_org(spec, password_hash) for spec in DEMO]
     _login(CONSULTANT, "Jordan Reyes", password_hash)
-    for _org, actor in actors:
+    for _org, actor in made:
         services.membership_create(
             actor=actor, email=CONSULTANT, roles=[OrgRole.PMO_MANAGER], full_name="Jordan Reyes"
         )
-    if catalogue:
-        from carte.catalogue.demo import load_catalogue_demo  # the catalogue builds on the orgs
-
-        for org, _actor in actors:
-            load_catalogue_demo(actor=Actor.for_system(org))
-    return True
+    return [org for org, _actor in made]

@@ -14,7 +14,7 @@ from carte.organisations.demo import (
     DEMO_PASSWORD,
     DEMO_SLUGS,
     demo_logins,
-    load_demo,
+    load_organisations_demo,
 )
 from carte.organisations.models import PMO, CustomerGroup, Membership, Organisation, Person, User
 from carte.organisations.tests.factories import MembershipFactory
@@ -22,7 +22,7 @@ from carte.organisations.tests.factories import MembershipFactory
 
 @pytest.fixture
 def demo(db: None) -> dict[str, Organisation]:
-    assert load_demo(catalogue=False) is True
+    assert load_organisations_demo()
     return {o.slug: o for o in Organisation.objects.filter(slug__in=DEMO_SLUGS)}
 
 
@@ -150,10 +150,10 @@ def test_it_leaves_the_demo_alone_unless_reset(demo: dict[str, Organisation]) ->
     stranger = MembershipFactory(roles=[OrgRole.ADMIN]).user
     MembershipFactory(organisation=northwind, user=stranger, roles=[OrgRole.VIEWER])
 
-    assert load_demo(catalogue=False) is False
+    assert load_organisations_demo() == []
     assert Person.objects.filter(name="Added").exists()
 
-    assert load_demo(reset=True, catalogue=False) is True
+    assert load_organisations_demo(reset=True)
 
     northwind = Organisation.objects.get(slug="northwind")
     assert northwind.pk != demo["northwind"].pk

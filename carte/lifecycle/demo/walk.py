@@ -1,19 +1,5 @@
-"""The demo organisations' service lives, walked through the real lifecycle functions.
-
-Every demo service reaches its stage by the same transitions a PMO would make, each
-dated in the past with `as_of`, so timelines, ages in stage and checklists look lived-in:
-running services went live over the last year and a half; a few services tell the
-stories the issue asks for:
-
-- a proposal awaiting the Director's decision, one deferred and one rejected;
-- a service in its second pilot iteration with one criterion still unmet;
-- a signed-off service whose first readiness assessment said "not ready";
-- a service in a phased transition, with a temporary supporting service beside it;
-- a temporary service past its agreed end date, due for closure;
-- a service closing, its artefact review under way;
-- a closed service with its artefact decisions, and a successor another PMO started
-  from the artefacts it kept.
-"""
+"""How the lifecycle demo walks a service: who acts (`Cast`), and `Walk`, which takes one
+service along the main path a dated step at a time, through the lifecycle's services."""
 
 from __future__ import annotations
 
@@ -25,7 +11,7 @@ from django.utils import timezone
 
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage, SupplierKind
-from carte.catalogue.models import Artefact, Category, Service
+from carte.catalogue.models import Artefact, Service
 from carte.lifecycle import services
 from carte.lifecycle.choices import READINESS_QUESTIONS, Answer, CriterionResultKind, TaskStatus
 from carte.lifecycle.models import SuccessCriterion, Task, TaskList
@@ -50,7 +36,7 @@ CLOSURE_TASKS = (
 
 
 @dataclass
-class _Cast:
+class Cast:
     """Who acts in an organisation's demo lifecycle: the Director decides, a PMO
     Manager runs set-up steps where the service's own manager has no login."""
 
@@ -70,7 +56,7 @@ def _user(actor: Actor, local: str) -> User | None:
     return User.objects.filter(email=f"{local}@{domain}").first()
 
 
-def _cast(actor: Actor) -> _Cast:
+def cast_for(actor: Actor) -> Cast:
     org = actor.organisation
     coe = PMO.objects.filter(organisation=org, kind=PMOKind.CENTRE_OF_EXCELLENCE).first()
     templates: tuple[Artefact | None, Artefact | None] = (None, None)
@@ -97,7 +83,7 @@ def _cast(actor: Actor) -> _Cast:
             made.append(template)
         templates = (made[0], made[1])
     director = Actor.for_system(org, _user(actor, "director"))
-    return _Cast(
+    return Cast(
         director=director,
         runner=Actor.for_system(org, _user(actor, "pmo_manager")),
         templates=templates,
@@ -170,12 +156,10 @@ def _ensure_sipoc(actor: Actor, service: Service, group: CustomerGroup) -> None:
     add("customers", customer_group=group)
 
 
-class _Walk:
+class Walk:
     """Takes one service along the main path, a dated step at a time."""
 
-    def __init__(
-        self, cast: _Cast, service: Service, start: dt.datetime, pace: float = 1.0
-    ) -> None:
+    def __init__(self, cast: Cast, service: Service, start: dt.datetime, pace: float = 1.0) -> None:
         self.cast = cast
         self.service = service
         self.clock = start
@@ -433,242 +417,3 @@ class _Walk:
                         "discard": "Superseded; no one should use it.",
                     }[fate],
                 )
-
-
-def _new_proposal(
-    actor: Actor, code: str, name: str, category: Category, pmo: PMO, summary: str
-) -> Service:
-    return catalogue.service_create(
-        actor=actor,
-        code=code,
-        name=name,
-        category=category,
-        summary=summary,
-        outcome=summary,
-        scopes=["portfolio"],
-        delivering_pmos=[pmo],
-    )
-
-
-def _appoint(actor: Actor, service: Service, owner: Person, manager: Person, pmo: PMO) -> None:
-    catalogue.part_create(
-        actor=actor, service=service, kind="roles", data={"role": "owner", "person": owner}
-    )
-    catalogue.part_create(
-        actor=actor,
-        service=service,
-        kind="roles",
-        data={"role": "manager", "person": manager, "pmo": pmo},
-    )
-
-
-def load_lifecycle_demo(
-    *, actor: Actor, stages: dict[str, str], by_code: dict[str, Service]
-) -> None:
-    """Walk each demo service to its stage (`stages`: code -> stage), dated in the past."""
-    cast = _cast(actor)
-    now = timezone.now()
-    running = [code for code, stage in stages.items() if stage == Stage.RUNNING]
-    # Running services went live over the last 18 months, the oldest first.
-    for index, code in enumerate(running):
-        start = now - dt.timedelta(days=560 - index * 12)
-        _Walk(cast, by_code[code], start).to_running()
-    stories = {
-        Stage.APPROVED_FOR_SETUP: _approved,
-        Stage.DESIGN: _design,
-        Stage.PILOT: _pilot,
-        Stage.SIGNED_OFF: _signed_off,
-        Stage.TRANSITION: _transition,
-        Stage.CLOSING: _closing,
-        Stage.CLOSED: _closed,
-    }
-    done: set[str] = set()
-    for code, stage in stages.items():
-        story = stories.get(Stage(stage))
-        if story is not None:
-            story(cast, by_code[code], by_code, done)
-            done.add(stage)
-    if actor.organisation.slug == "northwind":
-        _northwind_extras(cast, by_code)
-
-
-def _approved(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
-    walk = _Walk(cast, service, timezone.now() - 20 * DAY)
-    walk.decide()
-
-
-def _design(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
-    walk = _Walk(cast, service, timezone.now() - 50 * DAY)
-    walk.decide()
-    walk.design()
-    with services.as_of(walk.later(10)):
-        walk.tasks_done("setup", upto=2)
-
-
-def _pilot(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
-    walk = _Walk(cast, service, timezone.now() - 150 * DAY)
-    walk.decide()
-    walk.design()
-    walk.pilot()
-    if Stage.PILOT in done:  # the second pilot of the demo: its first iteration is under way
-        return
-    # The first pilot service is in its second iteration, one criterion still unmet.
-    walk.result(unmet=1, note="Customers found the first outputs too generic.")
-    walk.move(
-        Stage.DESIGN,
-        walk.manager_actor,
-        3,
-        note="Another iteration: add a diagnostic workshop before the plan is written.",
-    )
-    walk.pilot(days=20)
-    walk.result(unmet=1, days=30, note="Better, but the rating is still below target.")
-
-
-def _signed_off(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
-    walk = _Walk(cast, service, timezone.now() - 120 * DAY)
-    walk.decide()
-    walk.design()
-    walk.pilot()
-    walk.result()
-    walk.sign_off()
-    walk.assess(ready=False)
-
-
-def _transition(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
-    walk = _Walk(cast, service, timezone.now() - 160 * DAY)
-    walk.decide()
-    walk.design()
-    walk.pilot()
-    walk.result()
-    walk.sign_off()
-    walk.assess()
-    walk.transition(phased=True)
-    walk.phases_done(upto=1)
-    # A temporary service runs alongside while the new one reaches every customer.
-    with services.as_of(walk.later(1)):
-        helper = services.supporting_service_create(
-            actor=cast.runner,
-            service=service,
-            code=f"{service.code}T"[:20],
-            name=f"{service.name}: transition help desk",
-            end_date=timezone.localdate() + 75 * DAY,
-            summary="Answers questions and fixes data while the new service rolls out.",
-        )
-    # The same Owner and Managers look after it.
-    for role in service.roles.filter(archived_at__isnull=True).exclude(role="operative"):
-        catalogue.part_create(
-            actor=cast.org_actor,
-            service=helper,
-            kind="roles",
-            data={"role": role.role, "person": role.person, "pmo": role.pmo},
-        )
-    _Walk(cast, helper, walk.clock, pace=0.3).to_running()
-
-
-def _closing(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
-    walk = _Walk(cast, service, timezone.now() - 700 * DAY)
-    walk.to_running()
-    walk.clock = timezone.now() - 40 * DAY
-    walk.start_closure(
-        "not_best_provider",
-        "Procurement's new contract management team now does this better and cheaper.",
-    )
-    walk.tasks_done("closure", upto=1)
-    walk.decide_artefacts({f"{service.name}: procedure": "archive"})
-
-
-def _closed(cast: _Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
-    walk = _Walk(cast, service, timezone.now() - 720 * DAY)
-    walk.to_running()
-    walk.clock = timezone.now() - 120 * DAY
-    walk.start_closure(
-        "change_of_focus",
-        "The PMO now puts its effort into benefits tracking; reviews move to the business.",
-    )
-    walk.tasks_done("closure")
-    walk.decide_artefacts({f"{service.name}: procedure": "archive", "*": "keep"}, days=20)
-    walk.move(
-        Stage.CLOSED,
-        walk.owner_actor,
-        10,
-        note="Closure approved at the service review.",
-        approve=True,
-    )
-    # Another PMO starts a service of its own from what this one kept.
-    other = (
-        PMO.objects.filter(organisation=service.organisation)
-        .exclude(pk__in=service.delivering_pmos.all())
-        .exclude(kind=PMOKind.CENTRE_OF_EXCELLENCE)
-        .order_by("id")
-        .first()
-    )
-    if other is None:
-        return
-    with services.as_of(walk.later(30)):
-        successor = services.service_start_from(
-            actor=cast.runner,
-            origin=service,
-            code=f"{service.code}-N"[:20],
-            name=f"{service.name} for {other.name}",
-            delivering_pmos=[other],
-        )
-    manager = Person.objects.filter(organisation=service.organisation, pmo=other).first()
-    if walk.owner is not None and manager is not None:
-        _appoint(cast.org_actor, successor, walk.owner, manager, other)
-        _Walk(cast, successor, walk.clock).decide()
-
-
-def _northwind_extras(cast: _Cast, by_code: dict[str, Service]) -> None:
-    """Proposals deferred and rejected, and a temporary service past its end date."""
-    anchor = by_code["CAP-01"]
-    category, org = anchor.category, anchor.organisation
-    pmo = PMO.objects.get(organisation=org, name="Enterprise PMO")
-    owner = Person.objects.get(organisation=org, name="Hannah Okafor")
-    manager = Person.objects.get(organisation=org, name="Grace Liu")
-    deferred = _new_proposal(
-        cast.org_actor,
-        "AGL-01",
-        "Agile delivery coaching",
-        category,
-        pmo,
-        "Teams adopting agile delivery get a coach for their first three sprints.",
-    )
-    _appoint(cast.org_actor, deferred, owner, manager, pmo)
-    with services.as_of(timezone.now() - 60 * DAY):
-        services.transition(
-            actor=cast.director,
-            service=deferred,
-            to=Stage.DEFERRED,
-            note="Wait until the methodology refresh settles how agile projects are governed.",
-        )
-    rejected = _new_proposal(
-        cast.org_actor,
-        "INN-01",
-        "Innovation scouting",
-        category,
-        pmo,
-        "Scan the market for technologies the group's projects could use.",
-    )
-    _appoint(cast.org_actor, rejected, owner, manager, pmo)
-    with services.as_of(timezone.now() - 45 * DAY):
-        services.transition(
-            actor=cast.director,
-            service=rejected,
-            to=Stage.REJECTED,
-            note="Outside the PMO's mandate: the CTO office already does this.",
-        )
-    # A temporary service whose agreed end date has passed: due for closure.
-    temporary = catalogue.service_create(
-        actor=cast.org_actor,
-        code="ERP-T",
-        name="ERP cut-over reporting desk",
-        category=by_code["REP-01"].category,
-        summary="Daily cut-over status for the ERP programme until hyper-care ends.",
-        outcome="The ERP steering group sees cut-over progress every morning.",
-        scopes=["programme"],
-        is_temporary=True,
-        end_date=timezone.localdate() - 10 * DAY,
-        delivering_pmos=[pmo],
-    )
-    _appoint(cast.org_actor, temporary, owner, manager, pmo)
-    _Walk(cast, temporary, timezone.now() - 200 * DAY).to_running()
