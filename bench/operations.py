@@ -40,10 +40,10 @@ from django.utils import timezone
 
 from bench.run import BenchError, Endpoint, cpu_reference_ms, environment, measure, percentile
 from bench.seed import BENCH_EMAIL, BENCH_PASSWORD, purge_slug
-from carte.catalogue import bulk as catalogue_bulk
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import Scope, ServiceRoleKind, Stage
 from carte.catalogue.models import Service
+from carte.catalogue.services import bulk as catalogue_bulk
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, Source
 from carte.operations.models import KPI, Measurement

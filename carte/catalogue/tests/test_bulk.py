@@ -15,7 +15,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import CheckConstraint, UniqueConstraint
 
-from carte.catalogue import bulk, services
+from carte.catalogue import services
 from carte.catalogue.choices import (
     ArtefactKind,
     DeliveryMode,
@@ -32,6 +32,7 @@ from carte.catalogue.models import (
     ServiceSymptom,
     Symptom,
 )
+from carte.catalogue.services import bulk, bulk_constraints
 from carte.core import audit
 from carte.core.errors import DomainError
 from carte.core.models import AuditAction, AuditEntry, TenantModel
@@ -531,10 +532,14 @@ def test_every_catalogue_constraint_is_checked_for_a_batch_at_once(org: Organisa
         obj = model(organisation=org)
         for constraint in model._meta.constraints:
             if isinstance(constraint, CheckConstraint):
-                bulk._check_verdicts(constraint, [bulk._values(obj)], [set()])
+                bulk_constraints._check_verdicts(
+                    constraint, [bulk_constraints._values(obj)], [set()]
+                )
             else:
                 assert isinstance(constraint, UniqueConstraint)
-                bulk._unique_verdicts(model, constraint, [bulk._values(obj)], [set()])
+                bulk_constraints._unique_verdicts(
+                    model, constraint, [bulk_constraints._values(obj)], [set()]
+                )
 
 
 def _django_refuses(model: type[TenantModel], constraint: Any, obj: TenantModel) -> bool:
@@ -581,5 +586,7 @@ def test_check_constraints_read_as_the_database_reads_them(
     obj = model(**values)
     for constraint in model._meta.constraints:
         if isinstance(constraint, CheckConstraint):
-            refused = bulk._check_verdicts(constraint, [bulk._values(obj)], [set()]) == [0]
+            refused = bulk_constraints._check_verdicts(
+                constraint, [bulk_constraints._values(obj)], [set()]
+            ) == [0]
             assert refused == _django_refuses(model, constraint, obj), constraint.name

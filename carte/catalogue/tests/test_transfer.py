@@ -19,7 +19,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from openpyxl import load_workbook  # type: ignore[import-untyped]
 
-from carte.catalogue import bulk, services, snapshots
+from carte.catalogue import services, snapshots
 from carte.catalogue.choices import (
     ArtefactKind,
     DeliveryMode,
@@ -36,6 +36,7 @@ from carte.catalogue.models import (
     Supplier,
     Symptom,
 )
+from carte.catalogue.services import bulk
 from carte.catalogue.transfer import importer, xlsx
 from carte.catalogue.transfer.export import EXTENSIONS, FORMATS, export_bytes
 from carte.catalogue.transfer.importer import Report, import_catalogue
@@ -50,7 +51,7 @@ from carte.catalogue.transfer.shapes import (
     unneutralise,
 )
 from carte.core.errors import DomainError
-from carte.core.models import AuditEntry
+from carte.core.models import AuditEntry, Job
 from carte.core.testing import no_writes
 from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
@@ -787,8 +788,17 @@ def test_command_exports_and_imports(
     call_command("catalogue", "import", str(path), "--org", "target")
     captured = capsys.readouterr()
     assert "Imported." in captured.out
-    assert "[##############################]" in captured.err
+    # The job's progress, drawn by rich: its last step, complete.
+    assert "100%" in captured.err and "Writing" in captured.err
     assert Service.objects.filter(organisation=target.organisation).count() == 3
+    # Each ran as a job of its organisation, started by the system (no user: no page).
+    jobs = Job.objects.filter(user=None).order_by("id")
+    assert [(j.kind, j.status, j.organisation.slug) for j in jobs] == [
+        ("catalogue.export", "done", "acme"),
+        ("catalogue.import", "done", "target"),
+        ("catalogue.import", "done", "target"),
+    ]
+    assert jobs[1].params == {"dry_run": True} and not jobs[2].input_file
 
 
 def test_command_refuses_bad_files_with_exit_code_2(

@@ -1,6 +1,7 @@
 """The export/import entry points: the transfer page (downloads, dry runs, problems,
-imports, plain and htmx posts) and the API (`/catalogue/export`, `/catalogue/import`),
-with who may do what, the size limit and tenancy."""
+imports in the background, plain and htmx posts) and the API (`/catalogue/export`,
+`/catalogue/import`: a dry run answers, an import is a job), with who may do what, the
+size limit and tenancy."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ from carte.catalogue.tests.test_transfer import build_catalogue, directory
 from carte.catalogue.transfer import importer
 from carte.catalogue.transfer.export import CONTENT_TYPES, EXTENSIONS, FORMATS, export_bytes
 from carte.catalogue.transfer.importer import import_catalogue
-from carte.core.testing import assert_problem, no_writes
+from carte.core.models import Job, JobStatus
+from carte.core.testing import assert_problem, no_writes, no_writes_but_jobs
 from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 from carte.organisations.tests.factories import OrganisationFactory
@@ -73,6 +75,10 @@ def broken(acme: Actor) -> dict[str, Any]:
     assert doc["tables"]["services"][0]["code"] == "GOV-1"
     doc["tables"]["services"][0]["category"] = "No such category"
     return doc
+
+
+def job_page(org: Organisation, job: Job) -> str:
+    return f"/o/{org.slug}/jobs/{job.pk}/"
 
 
 def gov(org: Organisation) -> Service:
@@ -155,35 +161,52 @@ def test_a_dry_run_shows_what_would_change_and_writes_nothing(
     assert "<html" in html  # without htmx, the whole page
 
 
-def test_a_bad_file_shows_table_row_and_column_and_writes_nothing(
+def test_a_bad_file_fails_its_job_showing_table_row_and_column_and_writes_nothing(
     org: Organisation, acme: Actor, director: Any
 ) -> None:
     service = gov(org)
-    with no_writes(service):
+    with no_writes_but_jobs(service):
         response = director.client.post(page(org, "import/"), {"file": upload(broken(acme))})
-    assert response.status_code == 422
-    html = response.content.decode()
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == job_page(org, job)
+    assert job.status == JobStatus.FAILED and not job.input_file
+    assert job.error == "1 problem in the file: nothing was written."
+    html = director.client.get(response["Location"]).content.decode()
     assert "nothing was written" in html
     assert "<td>services</td><td>1</td><td>category</td>" in html
 
 
-def test_a_good_file_imports(org: Organisation, acme: Actor, director: Any) -> None:
+def test_a_good_file_imports_in_the_background(
+    org: Organisation, acme: Actor, director: Any
+) -> None:
     response = director.client.post(page(org, "import/"), {"file": upload(renamed(acme))})
-    assert response.status_code == 200
-    assert "Imported" in response.content.decode()
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == job_page(org, job)
+    assert (job.kind, job.status, job.user) == ("catalogue.import", JobStatus.DONE, director.user)
     assert gov(org).name == "Assurance reviews, renamed"
+    html = director.client.get(response["Location"]).content.decode()
+    assert "Imported" in html and "GOV-1" in html
+    assert "The import runs in the background" in html  # the message the page left
 
 
-def test_htmx_gets_the_result_only(org: Organisation, acme: Actor, director: Any) -> None:
+def test_htmx_gets_a_dry_runs_result_only_and_follows_an_import_to_its_job(
+    org: Organisation, acme: Actor, director: Any
+) -> None:
     response = director.client.post(
         page(org, "import/"),
-        {"file": upload(broken(acme))},
+        {"file": upload(broken(acme)), "dry_run": "on"},
         headers={"HX-Request": "true"},
     )
     assert response.status_code == 422
     html = response.content.decode()
     assert "<html" not in html
     assert 'data-testid="problems"' in html
+    assert not Job.objects.exists()
+    response = director.client.post(
+        page(org, "import/"), {"file": upload(renamed(acme))}, headers={"HX-Request": "true"}
+    )
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == job_page(org, Job.objects.get())
 
 
 def test_a_missing_or_unreadable_file_is_a_form_error(
@@ -290,11 +313,20 @@ def test_the_api_dry_run_reports_and_writes_nothing(
     assert response.json()["dry_run"] is True
 
 
-def test_the_api_imports(org: Organisation, acme: Actor, director: Any) -> None:
+def test_the_api_imports_in_the_background(org: Organisation, acme: Actor, director: Any) -> None:
     response = post_file(director, org, renamed(acme, "Renamed by API"))
-    assert response.status_code == 200, response.content
-    assert response.json()["applied"] is True
+    assert response.status_code == 202, response.content
+    job = Job.objects.get()
+    assert response["Location"] == f"/api/v1/orgs/{org.slug}/jobs/{job.pk}"
+    body = response.json()
+    assert (body["id"], body["kind"], body["status"]) == (job.pk, "catalogue.import", "done")
+    assert body["report"]["applied"] is True
+    assert body["report"]["changed"]["services"] == ["GOV-1"]
     assert gov(org).name == "Renamed by API"
+    followed = director.api.get(response["Location"]).json()
+    assert followed["status_label"] == "Done" and followed["result"]["name"] == "report.json"
+    report = director.api.get(followed["result"]["url"])
+    assert report.status_code == 200 and report.json()["applied"] is True
 
 
 def test_the_api_lists_problems_of_an_invalid_file(
@@ -302,13 +334,20 @@ def test_the_api_lists_problems_of_an_invalid_file(
 ) -> None:
     service = gov(org)
     with no_writes(service):
-        response = post_file(director, org, broken(acme))
+        response = post_file(director, org, broken(acme), "?dry_run=true")
     problem = assert_problem(response, 422, "file")
     assert {k: problem["problems"][0][k] for k in ("table", "row", "column")} == {
         "table": "services",
         "row": 1,
         "column": "category",
     }
+    # Imported, not checked: the job fails, listing the same problems, and writes nothing.
+    with no_writes_but_jobs(service):
+        response = post_file(director, org, broken(acme))
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "failed" and "nothing was written" in body["error"]
+    assert body["report"]["problems"][0] == {**problem["problems"][0]}
 
 
 def test_the_api_refuses_a_file_over_the_limit(

@@ -1,9 +1,11 @@
 """Export and import of a whole catalogue: .xlsx, a .zip of CSV files, JSON and YAML.
 
 `shapes` says what the tables and columns are, `export` writes them, `importer` reads,
-checks and writes them back, all or nothing: new rows through `carte.catalogue.bulk` (the
-rules of the catalogue services, a batch at a time), changes and removals through the
-catalogue services one row at a time. `xlsx` reads the cells of a workbook.
+checks and writes them back, all or nothing (its steps: `reading`, `planning` with
+`plan_services` and `plan_parts`, `report`): new rows through
+`carte.catalogue.services.bulk` (the rules of the catalogue services, a batch at a time),
+changes and removals through the catalogue services one row at a time. `xlsx` reads the
+cells of a workbook.
 
 Design, shared by every format:
 - Tables: categories, services, levels, roles, symptoms, suppliers, inputs, steps,

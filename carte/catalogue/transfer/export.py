@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import IO, Any
@@ -81,14 +82,36 @@ def _check(actor: Actor, fmt: str) -> None:
         raise DomainError.field("format", f"Choose one of: {', '.join(FORMATS)}.")
 
 
-def export_catalogue(actor: Actor, fmt: str, out: IO[bytes]) -> None:
-    """Write the live catalogue of the actor's organisation to `out` in format `fmt`."""
+def export_name(actor: Actor, fmt: str) -> str:
+    """`<org>-catalogue.<ext>`, the name an export is saved under."""
+    return f"{actor.organisation.slug}-catalogue.{EXTENSIONS[fmt]}"
+
+
+def export_catalogue(
+    actor: Actor,
+    fmt: str,
+    out: IO[bytes],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Write the live catalogue of the actor's organisation to `out` in format `fmt`;
+    `progress(tables done, tables)` is called as each table is written."""
     _check(actor, fmt)
     org = actor.organisation
+    total = len(HEADERS)
+
+    def tables() -> Iterator[tuple[str, tuple[str, ...]]]:
+        for done, (table, headers) in enumerate(HEADERS.items()):
+            if progress is not None:
+                progress(done, total)
+            yield table, headers
+        if progress is not None:
+            progress(total, total)
+
     if fmt == "xlsx":
         # write_only streams rows to disk-backed XML instead of holding cells in memory.
         book = Workbook(write_only=True)
-        for table, headers in HEADERS.items():
+        for table, headers in tables():
             sheet = book.create_sheet(table)
             sheet.append(list(headers))
             for row in table_rows(table, org):
@@ -96,7 +119,7 @@ def export_catalogue(actor: Actor, fmt: str, out: IO[bytes]) -> None:
         book.save(out)
     elif fmt == "csv":
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            for table, headers in HEADERS.items():
+            for table, headers in tables():
                 with archive.open(f"{table}.csv", "w") as raw:
                     # utf-8-sig: Excel reads the accented names right only with a BOM.
                     text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
@@ -112,7 +135,7 @@ def export_catalogue(actor: Actor, fmt: str, out: IO[bytes]) -> None:
             "version": VERSION,
             "tables": {
                 table: [{h: _plain(row[h]) for h in headers} for row in table_rows(table, org)]
-                for table, headers in HEADERS.items()
+                for table, headers in tables()
             },
         }
         if fmt == "json":
@@ -128,4 +151,12 @@ def export_bytes(actor: Actor, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-__all__ = ["CONTENT_TYPES", "EXTENSIONS", "FORMATS", "TABLES", "export_bytes", "export_catalogue"]
+__all__ = [
+    "CONTENT_TYPES",
+    "EXTENSIONS",
+    "FORMATS",
+    "TABLES",
+    "export_bytes",
+    "export_catalogue",
+    "export_name",
+]

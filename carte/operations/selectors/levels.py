@@ -6,7 +6,7 @@ current one if it is reported already), each met, missed, not reported (its repo
 overdue) or pending (ended, report not yet due); the share met counts met periods over
 the periods that are met, missed or not reported, since an unreported period is not
 evidence that the level was met. Breaches are one joined query (targets x measurements),
-newest first; the notifications read the same `breach_q` rule.
+newest first; the notifications' sweep reads the same `breach_q` rule (`missed_levels`).
 """
 
 from __future__ import annotations
@@ -19,18 +19,21 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import F, Q, QuerySet
+from django.utils import timezone
 from ninja import Schema
 from pydantic import Field
 
-from carte.catalogue.models import Service
+from carte.catalogue.models import Service, ServiceCustomer, ServiceLevel
 from carte.core.clock import today
 from carte.core.listing import FromQuery, get_for
 from carte.core.permissions import ADD, VIEW, can, require
 from carte.operations import periods
 from carte.operations.choices import Direction
 from carte.operations.models import KPI, Measurement, ServiceLevelTarget
+from carte.operations.selectors.due import REPORTING_STAGES
 from carte.operations.selectors.kpis import recent_periods
 from carte.organisations.actor import Actor
+from carte.organisations.models import CustomerGroup, Organisation
 
 MET, MISSED, NO_REPORT, PENDING = "met", "missed", "no_report", "pending"
 STATUS_LABELS = {
@@ -42,6 +45,7 @@ STATUS_LABELS = {
 DEFAULT_PERIODS = 12
 MAX_PERIODS = 60
 RECENT_BREACHES = 5  # shown on a service's Operations tab
+MISSED_WITHIN = dt.timedelta(days=35)  # levels missed by values recorded this recently
 
 
 def targets(
@@ -70,6 +74,50 @@ def target_get(
         "customer_group", "kpi", "level", "service"
     )
     return get_for(actor, qs, pk, action=action)
+
+
+@dataclass(frozen=True)
+class TargetChoices:
+    """What a service level's form offers: the customer groups that use the service (its
+    SIPOC customers), its live KPIs and its live levels."""
+
+    groups: list[CustomerGroup]
+    kpis: list[KPI]
+    levels: list[ServiceLevel]
+
+
+def target_choices(service: Service, target: ServiceLevelTarget | None = None) -> TargetChoices:
+    """The choices of a service level's form, each read in one query. A target's stored
+    choices stay on offer even if archived since, so the service (not the form) says what
+    is wrong with them."""
+    links = (
+        ServiceCustomer.objects.filter(
+            service=service,
+            archived_at__isnull=True,
+            customer_group__archived_at__isnull=True,
+        )
+        .select_related("customer_group")
+        .order_by("customer_group__name", "customer_group_id")
+    )
+    groups = [link.customer_group for link in links]
+    kpis = list(
+        KPI.objects.filter(service=service, archived_at__isnull=True).order_by(
+            "position", "name", "id"
+        )
+    )
+    levels = list(
+        ServiceLevel.objects.filter(service=service, archived_at__isnull=True).order_by(
+            "position", "id"
+        )
+    )
+    if target is not None:
+        if target.customer_group_id not in {g.pk for g in groups}:
+            groups.append(target.customer_group)
+        if target.kpi_id not in {k.pk for k in kpis}:
+            kpis.append(target.kpi)
+        if target.level is not None and target.level_id not in {lv.pk for lv in levels}:
+            levels.append(target.level)
+    return TargetChoices(groups, kpis, levels)
 
 
 def may_add(actor: Actor, service: Service) -> bool:
@@ -322,6 +370,53 @@ def breach_filter_options(actor: Actor) -> dict[str, list[tuple[int, str]]]:
         "services": sorted(services.items(), key=lambda i: i[1]),
         "groups": sorted(groups.items(), key=lambda i: i[1]),
     }
+
+
+def missed_levels(organisation: Organisation, on: dt.date) -> list[dict[str, Any]]:
+    """Values recorded within 35 days before the end of `on` that miss a live
+    service-level target of a reporting service, one row per (target, period), joined
+    with what the notice says (one query). Only current reports count: the KPI's latest
+    period, or one whose report fell due within those 35 days; a history loaded in one go
+    (an import, the demo) or a correction of an old period does not alert anyone."""
+    end = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
+    target = "kpi__level_targets__"
+    misses = breach_q(value="value", target=f"{target}target")
+    rows: QuerySet[Measurement, dict[str, Any]] = (
+        Measurement.objects.filter(
+            misses,
+            organisation_id=organisation.pk,
+            recorded_at__gte=end - MISSED_WITHIN,
+            recorded_at__lt=end,
+            kpi__archived_at__isnull=True,
+            kpi__service__archived_at__isnull=True,
+            kpi__service__stage__in=REPORTING_STAGES,
+            **{f"{target}archived_at__isnull": True},
+        )
+        .order_by("kpi_id", "period", f"{target}id")
+        .values(
+            "period",
+            "value",
+            "kpi_id",
+            "kpi__name",
+            "kpi__unit",
+            "kpi__frequency",
+            "kpi__grace_days",
+            "kpi__latest_period",
+            "kpi__service_id",
+            "kpi__service__code",
+            f"{target}id",
+            f"{target}statement",
+            f"{target}target",
+            f"{target}customer_group__name",
+        )
+    )
+    since = on - MISSED_WITHIN
+    return [
+        row
+        for row in rows
+        if row["period"] == row["kpi__latest_period"]
+        or periods.due_on(row["period"], row["kpi__frequency"], row["kpi__grace_days"]) >= since
+    ]
 
 
 # ---------------------------------------------------------------- the Operations tab

@@ -13,30 +13,28 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 
 from carte.catalogue.choices import ServiceRoleKind
 from carte.core.clock import now, today
 from carte.core.errors import not_found
-from carte.operations import notices, periods
+from carte.operations import periods
 from carte.operations.choices import NoticeKind
-from carte.operations.models import Measurement, Notice
-from carte.operations.selectors.due import REPORTING_STAGES, reports_due
-from carte.operations.selectors.levels import breach_q
+from carte.operations.models import Notice
+from carte.operations.selectors.due import reports_due
+from carte.operations.selectors.levels import missed_levels
+from carte.operations.selectors.notices import role_users, unsent
+from carte.operations.services import notices
 from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 
 log = logging.getLogger(__name__)
 
 DUE_SOON = dt.timedelta(days=3)  # "due soon": a reminder three days ahead
-MISSED_WITHIN = dt.timedelta(days=35)  # levels missed by values recorded this recently
 BOSSES = (ServiceRoleKind.MANAGER, ServiceRoleKind.OWNER)
 
 
@@ -93,7 +91,7 @@ def _report_drafts(
     """Notices of reports due within three days, and of reports overdue."""
     actor = Actor.for_system(organisation)
     kpis = list(reports_due(actor=actor, user=None, until=on + DUE_SOON))
-    people = notices.role_users(
+    people = role_users(
         organisation,
         (k.service_id for k in kpis),
         {*(k.reporter_role for k in kpis), ServiceRoleKind.MANAGER},
@@ -148,56 +146,9 @@ def _number(value: object) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def missed_levels(organisation: Organisation, on: dt.date) -> list[dict[str, Any]]:
-    """Values recorded within 35 days before the end of `on` that miss a live
-    service-level target of a reporting service, one row per (target, period), joined
-    with what the notice says (one query). Only current reports count: the KPI's latest
-    period, or one whose report fell due within those 35 days; a history loaded in one go
-    (an import, the demo) or a correction of an old period does not alert anyone."""
-    end = timezone.make_aware(dt.datetime.combine(on + dt.timedelta(days=1), dt.time.min))
-    target = "kpi__level_targets__"
-    misses = breach_q(value="value", target=f"{target}target")
-    rows: QuerySet[Measurement, dict[str, Any]] = (
-        Measurement.objects.filter(
-            misses,
-            organisation_id=organisation.pk,
-            recorded_at__gte=end - MISSED_WITHIN,
-            recorded_at__lt=end,
-            kpi__archived_at__isnull=True,
-            kpi__service__archived_at__isnull=True,
-            kpi__service__stage__in=REPORTING_STAGES,
-            **{f"{target}archived_at__isnull": True},
-        )
-        .order_by("kpi_id", "period", f"{target}id")
-        .values(
-            "period",
-            "value",
-            "kpi_id",
-            "kpi__name",
-            "kpi__unit",
-            "kpi__frequency",
-            "kpi__grace_days",
-            "kpi__latest_period",
-            "kpi__service_id",
-            "kpi__service__code",
-            f"{target}id",
-            f"{target}statement",
-            f"{target}target",
-            f"{target}customer_group__name",
-        )
-    )
-    since = on - MISSED_WITHIN
-    return [
-        row
-        for row in rows
-        if row["period"] == row["kpi__latest_period"]
-        or periods.due_on(row["period"], row["kpi__frequency"], row["kpi__grace_days"]) >= since
-    ]
-
-
 def _level_drafts(organisation: Organisation, on: dt.date) -> list[notices.Draft]:
     rows = missed_levels(organisation, on)
-    people = notices.role_users(organisation, (r["kpi__service_id"] for r in rows), BOSSES)
+    people = role_users(organisation, (r["kpi__service_id"] for r in rows), BOSSES)
     drafts = []
     for row in rows:
         service_id = row["kpi__service_id"]
@@ -243,16 +194,6 @@ def notify_due(*, organisation: Organisation, on: dt.date | None = None) -> Coun
 
 
 # ---------------------------------------------------------------- e-mail
-
-
-def unsent(organisation: Organisation | None = None) -> QuerySet[Notice]:
-    """Notices not yet e-mailed to active users with an address, oldest first."""
-    qs = Notice.objects.filter(emailed_at__isnull=True, recipient__is_active=True).exclude(
-        recipient__email=""
-    )
-    if organisation is not None:
-        qs = qs.filter(organisation_id=organisation.pk)
-    return qs.select_related("recipient", "organisation").order_by("created_at", "id")
 
 
 def message_for(notice: Notice) -> EmailMessage:

@@ -12,9 +12,9 @@ import pytest
 from carte.conftest import Persona
 from carte.core.clock import as_of
 from carte.core.testing import assert_constant_queries, assert_problem
-from carte.operations import notices
 from carte.operations.choices import NoticeKind
 from carte.operations.models import CalendarFeed, Notice
+from carte.operations.services import notices
 from carte.operations.tests.conftest import Ops
 from carte.organisations.models import User
 from carte.organisations.services import hash_token

@@ -14,9 +14,9 @@ from django.urls import reverse
 from carte.conftest import Persona
 from carte.core.clock import as_of
 from carte.core.testing import assert_constant_queries
-from carte.operations import notices
 from carte.operations.choices import NoticeKind
 from carte.operations.models import CalendarFeed, Notice
+from carte.operations.services import notices
 from carte.operations.tests.conftest import Ops
 from carte.organisations.models import User
 

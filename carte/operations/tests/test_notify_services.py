@@ -13,9 +13,9 @@ from django.core.mail import EmailMessage
 
 from carte.core.clock import as_of
 from carte.core.errors import DomainError
-from carte.operations import notices
 from carte.operations.choices import Direction, NoticeKind, ReporterRole
 from carte.operations.models import KPI, Notice, ServiceLevelTarget
+from carte.operations.services import notices
 from carte.operations.services.measurements import Reading, measurements_record, refresh_kpis
 from carte.operations.services.notify import (
     Counts,

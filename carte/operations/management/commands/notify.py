@@ -14,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from carte.operations.selectors.notices import unsent
 from carte.operations.services import notify
 from carte.organisations.models import Organisation
 
@@ -49,7 +50,7 @@ class Command(BaseCommand):
             with transaction.atomic():
                 counts = notify.notify_due(organisation=org)
                 if dry:
-                    pending += notify.unsent(org).count()
+                    pending += unsent(org).count()
                     transaction.set_rollback(True)
             total += counts
             self.stdout.write(

@@ -7,16 +7,15 @@ or another machine, a no-op. E-mails are sent later by `carte notify`, which cla
 unsent notice with a conditional UPDATE before sending it, so each goes out once.
 
 `notify_many()` is the same for many keys at once (the sweeps of `carte notify`): one
-query to find what exists, one insert for the rest.
+query to find what exists, one insert for the rest. Who to tell about a service is read by
+`selectors.notices.role_users`.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from carte.catalogue.models import ServiceRole
 from carte.core.clock import now
 from carte.operations.models import Notice
 from carte.organisations.models import Organisation, User
@@ -90,27 +89,3 @@ def notify_many(*, organisation: Organisation, drafts: Sequence[Draft]) -> int:
     # ignore_conflicts: another process may have recorded the same notice meanwhile.
     Notice.objects.bulk_create(fresh, ignore_conflicts=True, batch_size=BATCH)
     return len(fresh)
-
-
-def role_users(
-    organisation: Organisation, service_ids: Iterable[int], roles: Iterable[str]
-) -> dict[tuple[int, str], list[User]]:
-    """(service id, role) -> the logins of the live people holding that role: active,
-    still members of the organisation. One query for every service and role."""
-    found: dict[tuple[int, str], list[User]] = defaultdict(list)
-    rows = ServiceRole.objects.filter(
-        organisation_id=organisation.pk,
-        service_id__in=list(set(service_ids)),
-        role__in=list(set(roles)),
-        archived_at__isnull=True,
-        person__archived_at__isnull=True,
-        person__user__isnull=False,
-        person__user__is_active=True,
-        person__user__memberships__organisation_id=organisation.pk,
-        person__user__memberships__archived_at__isnull=True,
-    ).select_related("person__user")
-    for row in rows:
-        user = row.person.user
-        assert user is not None  # filtered above
-        found[(row.service_id, row.role)].append(user)
-    return found
