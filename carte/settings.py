@@ -12,6 +12,7 @@ from pathlib import Path
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 
 from carte.env import env_bool, env_int, env_list, env_str
 
@@ -50,6 +51,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "carte.core",
     "carte.organisations",
     "carte.catalogue",
@@ -141,6 +144,37 @@ STORAGES = {
 # Outside production, whitenoise serves straight from the app folders: no collectstatic.
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Long work (imports, documents) runs as background tasks through Django's Tasks API
+# (`core.jobs`). The default keeps them in the database, so one machine needs nothing more:
+# `carte run` starts a worker beside the web server. CARTE_TASKS_BACKEND switches: "rq"
+# queues them in Redis (CARTE_TASKS_REDIS_URL) for workers on other machines (the
+# `distributed` extra; workers: `carte manage rqworker --job-class django_tasks_rq.Job
+# default`); "immediate" runs each task in the request that starts it; a dotted path names
+# any other Tasks backend. Results are files in the default storage (MEDIA_ROOT): workers
+# on other machines need it shared with the web servers.
+TASKS_BACKEND = env_str("CARTE_TASKS_BACKEND", "database")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "rq": "django_tasks_rq.RQBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS and "." not in TASKS_BACKEND:
+    raise ImproperlyConfigured(
+        f"CARTE_TASKS_BACKEND={TASKS_BACKEND!r}: use database, rq, immediate or the dotted "
+        "path of a Tasks backend."
+    )
+TASKS = {
+    "default": {
+        "BACKEND": _TASK_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND),
+        "QUEUES": ["default"],
+    }
+}
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {
+        "default": {"URL": env_str("CARTE_TASKS_REDIS_URL"), "DEFAULT_TIMEOUT": 3600},
+    }
 
 # Security headers that hold everywhere; the HTTPS-only ones are in production mode.
 SECURE_CONTENT_TYPE_NOSNIFF = True

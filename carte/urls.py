@@ -8,6 +8,7 @@ from django.urls import include, path
 from carte.catalogue.api import router as catalogue_router
 from carte.catalogue.api_transfer import router as transfer_router
 from carte.core.api import build_api
+from carte.core.jobs.api import router as jobs_router
 from carte.core.views_misc import healthz
 from carte.lifecycle.api import router as lifecycle_router
 from carte.operations.api import router as operations_router
@@ -21,6 +22,7 @@ api.add_router("/", catalogue_router)
 api.add_router("/", transfer_router)
 api.add_router("/", lifecycle_router)
 api.add_router("/", operations_router)
+api.add_router("/", jobs_router)
 
 urlpatterns = [
     path("", home, name="home"),

@@ -1,8 +1,11 @@
-"""API endpoints to export and import the whole catalogue (`/api/v1/orgs/{org}/catalogue/`).
+"""API endpoints to export and import the whole catalogue (`/api/v1/orgs/{org}/catalogue/`),
+and to draw the catalogue document as a PDF.
 
-Export answers the file itself; import takes a multipart `file` and answers the report
-(what was, or on a dry run would be, created, changed and removed per table), or a 422
-problem listing every problem with its table, row and column; nothing is written then.
+Export answers the file itself. Import takes a multipart `file`: a dry run answers the
+report at once (what would be created, changed and removed per table) or a 422 problem
+listing every problem with its table, row and column; an import answers 202 with its
+job (`Location`), whose report says what was written or, when the job failed, every
+problem (nothing is written then). The PDF is a job too (202).
 
 No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
 """
@@ -16,17 +19,14 @@ from ninja import Field, File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.params.functions import Query as QueryParam
 
+from carte.catalogue import tasks
 from carte.catalogue.models import Service
 from carte.catalogue.transfer.export import CONTENT_TYPES
-from carte.catalogue.transfer.importer import Problem, Report, import_catalogue
-from carte.catalogue.views_transfer import (
-    content_too_large,
-    export_response,
-    max_bytes,
-    too_large_message,
-)
+from carte.catalogue.transfer.importer import Problem, Report, import_catalogue, too_large_message
+from carte.catalogue.views_transfer import content_too_large, export_response, max_bytes
 from carte.core.api import PROBLEM_TYPE_BASE
 from carte.core.errors import INVALID, TITLES, TOO_LARGE, DomainError
+from carte.core.jobs.api import ACCEPTED_DOC, JobOut, accepted
 from carte.core.permissions import ADD, require
 from carte.organisations.access import api_actor
 
@@ -69,15 +69,7 @@ class ProblemRow(Schema):
 
 def report_out(report: Report) -> dict[str, Any]:
     """The report as the API shows it."""
-    counts = report.counts()
-    return {
-        "dry_run": report.dry_run,
-        "applied": report.applied,
-        "tables": counts,
-        "created": {t: list(report.created.get(t, [])) for t in counts if report.created.get(t)},
-        "changed": {t: list(report.changed.get(t, [])) for t in counts if report.changed.get(t)},
-        "removed": {t: list(report.removed.get(t, [])) for t in counts if report.removed.get(t)},
-    }
+    return report.data()
 
 
 def _problem_row(p: Problem) -> dict[str, Any]:
@@ -132,12 +124,13 @@ def catalogue_export(
 
 @router.post(
     CATALOGUE + "/import",
-    response={200: ImportReportOut},
+    response={200: ImportReportOut, 202: JobOut},
     tags=[TAG],
     summary="Import a catalogue file",
     operation_id="catalogue_import",
     openapi_extra={
         "responses": {
+            202: ACCEPTED_DOC,
             413: {"description": "The file is too large.", "content": _PROBLEM_CONTENT},
             422: {
                 "description": "The file has problems (each with table, row and column); "
@@ -149,11 +142,14 @@ def catalogue_export(
 )
 def catalogue_import(
     request: HttpRequest,
+    response: HttpResponse,
     org: str,
     file: File[UploadedFile],
     dry_run: bool = False,
 ) -> Any:
-    """Check the file and, unless `dry_run` (query or form field), write it all or nothing.
+    """With `dry_run` (query or form field): check the file and answer the report (200)
+    or its problems (422), writing nothing. Without: 202 and the import's job, which
+    writes it all or nothing; its report, once over, lists what changed or the problems.
 
     Services are matched by code; their parts are made to match the file. Needs the
     right to add services (Director, PMO Managers, admins).
@@ -166,7 +162,25 @@ def catalogue_import(
             too_large_message(limit), code=TOO_LARGE, errors={"file": [too_large_message(limit)]}
         )
     dry_run = dry_run or str(request.POST.get("dry_run", "")).lower() in _TRUE
-    report = import_catalogue(actor, file, name=file.name, dry_run=dry_run, max_bytes=limit)
+    if not dry_run:
+        job = tasks.import_start(actor=actor, upload=file, name=file.name or "", max_bytes=limit)
+        return accepted(job, response)
+    report = import_catalogue(actor, file, name=file.name, dry_run=True, max_bytes=limit)
     if not report.ok:
         return problems_response(request, report)
     return report_out(report)
+
+
+@router.post(
+    CATALOGUE + "/document/pdf",
+    response={202: JobOut},
+    tags=[TAG],
+    summary="Draw the catalogue document as a PDF",
+    operation_id="catalogue_pdf",
+    openapi_extra={"responses": {202: ACCEPTED_DOC}},
+)
+def catalogue_pdf(request: HttpRequest, response: HttpResponse, org: str) -> Any:
+    """The printable catalogue as a PDF, as the caller sees it (customers: what is
+    published to them): 202 and the job; its `result` is the file once drawn."""
+    actor = api_actor(request, org)
+    return accepted(tasks.pdf_start(actor=actor), response)

@@ -7,3 +7,7 @@ class CatalogueConfig(AppConfig):
     name = "carte.catalogue"
     label = "catalogue"
     verbose_name = "Catalogue"
+
+    def ready(self) -> None:
+        # Its kinds of background job, known to every process (the job pages show them).
+        from carte.catalogue import tasks  # noqa: F401

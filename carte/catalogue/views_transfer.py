@@ -1,10 +1,11 @@
 """Pages for exporting and importing the whole catalogue (`/o/<org>/catalogue/transfer/`).
 
 The engine is `carte.catalogue.transfer`; these views only check who may do what,
-refuse files over the engine's limit before reading them, and show its report. The
-import form posts with htmx when JavaScript runs (the report replaces a result box and
-`upload.js` shows the upload's progress), and as a plain form otherwise (the whole page
-comes back with the report).
+refuse files over the engine's limit before reading them, and show its report. A dry run
+answers at once; an import runs in the background (`catalogue.tasks.import_start`) and
+the page goes to its job. The import form posts with htmx when JavaScript runs (a dry
+run's report replaces a result box and `upload.js` shows the upload's progress), and as
+a plain form otherwise.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET, require_http_methods
 
-from carte.catalogue import selectors
+from carte.catalogue import selectors, tasks
 from carte.catalogue.models import Service
 from carte.catalogue.transfer import importer
-from carte.catalogue.transfer.export import CONTENT_TYPES, EXTENSIONS, FORMATS, export_catalogue
-from carte.catalogue.transfer.importer import Report, import_catalogue
+from carte.catalogue.transfer.export import CONTENT_TYPES, FORMATS, export_catalogue, export_name
+from carte.catalogue.transfer.importer import Report, import_catalogue, too_large_message
 from carte.core.errors import FORBIDDEN, NOT_FOUND, TOO_LARGE, DomainError
+from carte.core.jobs.views import job_url
 from carte.core.permissions import ADD, can, require
-from carte.core.views import apply_domain_error, is_htmx
+from carte.core.views import apply_domain_error, done, is_htmx
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
@@ -45,13 +47,6 @@ def max_bytes() -> int:
     return importer.MAX_BYTES
 
 
-def too_large_message(limit: int) -> str:
-    """What to tell someone whose file is over `limit` bytes."""
-    if limit >= 1024 * 1024:
-        return f"The file is over {limit // (1024 * 1024)} MB: split it."
-    return f"The file is over {limit} bytes: split it."
-
-
 def content_too_large(request: HttpRequest, limit: int) -> bool:
     """Whether the request declares a body larger than a file of `limit` bytes can need."""
     try:
@@ -63,7 +58,7 @@ def content_too_large(request: HttpRequest, limit: int) -> bool:
 
 def export_filename(actor: Actor, fmt: str) -> str:
     """`<org>-catalogue.<ext>`, the name a download is saved under."""
-    return f"{actor.organisation.slug}-catalogue.{EXTENSIONS[fmt]}"
+    return export_name(actor, fmt)
 
 
 def export_response(actor: Actor, fmt: str) -> FileResponse:
@@ -168,10 +163,11 @@ def transfer_export(request: HttpRequest, actor: Actor, fmt: str) -> HttpRespons
 @org_view
 @require_http_methods(["GET", "POST"])
 def transfer_import(request: HttpRequest, actor: Actor) -> HttpResponse:
-    """Check (dry run) or import a file; the report says what changed or what is wrong.
+    """Check a file (dry run: the report, here and now) or import it (a background job:
+    the page goes to the job's, which shows the report when the import is over).
 
-    Status 200 with the report, 422 when the file or the form is wrong (nothing written),
-    413 when the request is over the limit (refused before its body is read here).
+    A dry run answers 200 with the report or 422 with its problems; a file or form that is
+    wrong is 422, a request over the limit 413 (refused before its body is read here).
     """
     require(actor, ADD, Service)
     if request.method == "GET":
@@ -187,13 +183,12 @@ def transfer_import(request: HttpRequest, actor: Actor) -> HttpResponse:
         form.add_error("file", too_large_message(limit))
         return _render(request, actor, 413, form=form)
     try:
-        report = import_catalogue(
-            actor,
-            upload,
-            name=upload.name,
-            dry_run=form.cleaned_data["dry_run"],
-            max_bytes=limit,
-        )
+        if not form.cleaned_data["dry_run"]:
+            job = tasks.import_start(actor=actor, upload=upload, name=upload.name, max_bytes=limit)
+            return done(
+                request, job_url(actor, job), "The import runs in the background: follow it here."
+            )
+        report = import_catalogue(actor, upload, name=upload.name, dry_run=True, max_bytes=limit)
     except DomainError as exc:
         if exc.code in (FORBIDDEN, NOT_FOUND):
             raise

@@ -1,4 +1,4 @@
-"""Base model for tenant-owned rows, and the audit trail."""
+"""Base model for tenant-owned rows, the audit trail, and the record of background jobs."""
 
 from __future__ import annotations
 
@@ -73,3 +73,120 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_label} {self.action} {self.object_repr}"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+FINISHED = (JobStatus.DONE, JobStatus.FAILED)
+
+
+def job_file_path(job: Job, filename: str) -> str:
+    # A folder per job, so two results of the same name never meet; files are served only
+    # through the job's pages, which check whose it is.
+    return f"jobs/{job.organisation_id}/{job.token}/{filename}"
+
+
+def started_by_actor(actor: Any, job: Any) -> bool:
+    """A job is its starter's: nobody else sees it, whatever their role."""
+    return actor.user is not None and job.user_id == actor.user.pk
+
+
+class Job(TenantModel):
+    """Long work started by someone (an import, a document): its progress while a worker
+    runs it, then its result (a file or a JSON report) or the reason it failed, kept for
+    whoever started it. Written only by `core.jobs.services`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="Who started it; empty for the command line, acting as the system.",
+    )
+    started_by = models.CharField(max_length=200)
+    kind = models.CharField(max_length=64)
+    label = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    params: models.JSONField[dict[str, Any]] = models.JSONField(default=dict, blank=True)
+    token = models.CharField(max_length=32, editable=False)
+    input_file = models.FileField(upload_to=job_file_path, max_length=300, blank=True)
+    input_name = models.CharField(max_length=200, blank=True)
+    progress_done = models.PositiveIntegerField(default=0)
+    progress_total = models.PositiveIntegerField(default=0)  # 0: not known (yet)
+    progress_message = models.CharField(max_length=200, blank=True)
+    report: models.JSONField[dict[str, Any] | None] = models.JSONField(null=True, blank=True)
+    result_file = models.FileField(upload_to=job_file_path, max_length=300, blank=True)
+    result_name = models.CharField(max_length=200, blank=True)
+    result_type = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    ACCESS: ClassVar[Access] = {VIEW: started_by_actor}
+    # The trail says who started what, and how it ended; not the bookkeeping of the run.
+    AUDIT_EXCLUDE = (
+        *TenantModel.AUDIT_EXCLUDE,
+        "user",
+        "token",
+        "task_id",
+        "input_file",
+        "result_file",
+        "report",
+        "progress_done",
+        "progress_total",
+        "progress_message",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "user", "-created_at"], name="job_owner")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress_total=0)
+                | models.Q(progress_done__lte=models.F("progress_total")),
+                name="job_progress_within_total",
+                violation_error_message="Progress cannot pass its total.",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(finished_at__isnull=True)
+                | models.Q(started_at__isnull=True)
+                | models.Q(finished_at__gte=models.F("started_at")),
+                name="job_finishes_after_it_starts",
+                violation_error_message="A job cannot finish before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    @property
+    def took(self) -> str:
+        """How long the work ran, for people ("8 seconds", "2 minutes 5 seconds")."""
+        if self.started_at is None or self.finished_at is None:
+            return ""
+        seconds = max(0, round((self.finished_at - self.started_at).total_seconds()))
+        minutes, seconds = divmod(seconds, 60)
+        parts = [f"{minutes} minute{'s' if minutes != 1 else ''}"] if minutes else []
+        if seconds or not minutes:
+            parts.append(f"{seconds} second{'s' if seconds != 1 else ''}")
+        return " ".join(parts)
+
+    @property
+    def percent(self) -> int | None:
+        """How far the work is, from 0 to 100; None while the total is not known."""
+        if self.status == JobStatus.DONE:
+            return 100
+        if not self.progress_total:
+            return None
+        return min(100, self.progress_done * 100 // self.progress_total)

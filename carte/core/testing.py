@@ -9,11 +9,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from carte.core.models import AuditEntry, TenantModel
+from carte.core.models import AuditEntry, Job, TenantModel
 
 if TYPE_CHECKING:
     # What the test client returns: a response with .content, .json() and more.
@@ -53,6 +54,23 @@ def no_writes(*objs: TenantModel, allow: tuple[str, ...] = BOOKKEEPING_TABLES) -
     writes = [t for t in written_tables(ctx.captured_queries) if t not in allow]
     assert writes == [], f"unexpected writes to {writes}"
     assert AuditEntry.objects.count() == audit_count, "an audit entry was written"
+    assert [row_snapshot(o) for o in objs] == before, "a row changed"
+
+
+@contextmanager
+def no_writes_but_jobs(*objs: TenantModel) -> Iterator[None]:
+    """`no_writes`, but for the record of background work: the block may start jobs (their
+    rows and audit entries), and must write nothing else (a failed import, say)."""
+    jobs = ContentType.objects.get_for_model(Job)
+    before = [row_snapshot(o) for o in objs]
+    others = AuditEntry.objects.exclude(content_type=jobs)
+    audit_count = others.count()
+    with CaptureQueriesContext(connection) as ctx:
+        yield
+    allow = (*BOOKKEEPING_TABLES, Job._meta.db_table, AuditEntry._meta.db_table)
+    writes = [t for t in written_tables(ctx.captured_queries) if t not in allow]
+    assert writes == [], f"unexpected writes to {writes}"
+    assert others.count() == audit_count, "an audit entry was written, not about a job"
     assert [row_snapshot(o) for o in objs] == before, "a row changed"
 
 

@@ -19,7 +19,7 @@ import csv
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -72,6 +72,24 @@ class ImportReport:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+    def data(self) -> dict[str, Any]:
+        """The report as JSON, as the API answers it and an import's job keeps it."""
+        return {
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "recorded": self.recorded,
+            "kpis": self.kpis,
+            "total_problems": self.total_problems,
+            "problems": [
+                {"row": p.row, "column": p.column, "message": p.message} for p in self.problems
+            ],
+        }
+
+
+# How an import says how far it is: (done, total, what it is doing); total 0 when not known.
+Progress = Callable[[int, int, str], None]
+READ_STEP = 10_000  # rows read between two progress reports
 
 
 class _Refused(Exception):
@@ -159,7 +177,7 @@ def _text(value: Any) -> str:
 
 
 def read_readings(
-    actor: Actor, source: IO[bytes], fmt: str
+    actor: Actor, source: IO[bytes], fmt: str, progress: Progress | None = None
 ) -> tuple[int, list[Reading], list[Problem]]:
     """Parse the file into readings, resolving each row's service and KPI; returns the
     number of data rows, the readings of the rows that resolved, and the problems."""
@@ -179,6 +197,8 @@ def read_readings(
             continue  # blank lines are not rows
         if len(values) < width:
             values = [*values, *([None] * (width - len(values)))]
+        if progress is not None and len(raw) % READ_STEP == 0 and raw:
+            progress(len(raw), 0, f"Reading the file: {len(raw):,} rows")
         code, name = values[i_service], values[i_kpi]
         comment = values[i_comment] if i_comment is not None else ""
         raw.append(
@@ -293,19 +313,27 @@ def record_rows(
 
 
 def import_measurements(
-    *, actor: Actor, source: IO[bytes], name: str, dry_run: bool = False
+    *,
+    actor: Actor,
+    source: IO[bytes],
+    name: str,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportReport:
     """Read the file and record every value in it, or none (see the module docstring).
-    With `dry_run`, check everything and write nothing."""
+    With `dry_run`, check everything and write nothing. `progress(done, total, doing)`
+    hears how far it is (rows read, then the values checked and recorded)."""
     require(actor, VIEW, KPI)
     with gc_paused():
-        return _import(actor, source, format_of(name), dry_run)
+        return _import(actor, source, format_of(name), dry_run, progress)
 
 
-def _import(actor: Actor, source: IO[bytes], fmt: str, dry_run: bool) -> ImportReport:
+def _import(
+    actor: Actor, source: IO[bytes], fmt: str, dry_run: bool, progress: Progress | None
+) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
     try:
-        report.rows, readings, problems = read_readings(actor, _seekable(source), fmt)
+        report.rows, readings, problems = read_readings(actor, _seekable(source), fmt, progress)
     except _Refused as exc:
         report.problems = [exc.problem]
         report.total_problems = 1
@@ -321,6 +349,9 @@ def _import(actor: Actor, source: IO[bytes], fmt: str, dry_run: bool) -> ImportR
         for p in problems
         if p.row is not None
     ]
+    if progress is not None:
+        verb = "Checking" if dry_run else "Checking and recording"
+        progress(0, len(readings), f"{verb} {len(readings):,} values")
     try:
         record_rows(
             actor=actor,
@@ -348,6 +379,8 @@ def _import(actor: Actor, source: IO[bytes], fmt: str, dry_run: bool) -> ImportR
         return report
     report.recorded = len(readings)
     report.kpis = len({r.kpi.pk for r in readings})
+    if progress is not None:
+        progress(len(readings), len(readings), "Recorded" if not dry_run else "Checked")
     return report
 
 

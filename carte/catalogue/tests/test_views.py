@@ -22,7 +22,7 @@ from carte.catalogue.models import (
     Symptom,
 )
 from carte.catalogue.tests.factories import ServiceFactory, move_stage
-from carte.core.models import AuditEntry
+from carte.core.models import AuditEntry, Job
 from carte.core.testing import assert_constant_queries, no_writes
 from carte.organisations.actor import Actor
 from carte.organisations.tests.factories import CustomerGroupFactory, PersonFactory, PMOFactory
@@ -591,13 +591,24 @@ def test_it_prints_the_document_in_the_same_number_of_queries_at_any_size(direct
     assert count_queries(director.client, url("catalogue_document", org)) == small
 
 
-def test_it_exports_the_document_as_pdf(director, org):
+def test_it_draws_the_document_as_pdf_in_the_background(director, org):
     pytest.importorskip("weasyprint")
     make_service(org, "REP-01", "Portfolio reporting")
-    response = director.client.get(url("catalogue_pdf", org))
-    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
-    assert response.content.startswith(b"%PDF-")
-    assert 'filename="acme-service-catalogue.pdf"' in response["Content-Disposition"]
+    assert (
+        'action="/o/acme/catalogue/document.pdf"'
+        in director.client.get(url("catalogue", org)).content.decode()
+    )
+    assert "Draw the PDF" in director.client.get(url("catalogue_pdf", org)).content.decode()
+    response = director.client.post(url("catalogue_pdf", org))
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/o/acme/jobs/{job.pk}/"
+    assert (job.kind, job.status) == ("catalogue.pdf", "done")
+    page = director.client.get(response["Location"]).content.decode()
+    assert f'href="/o/acme/jobs/{job.pk}/result/"' in page
+    download = director.client.get(f"/o/acme/jobs/{job.pk}/result/")
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")
+    assert 'filename="acme-service-catalogue.pdf"' in download["Content-Disposition"]
 
 
 def test_it_pages_a_long_menu_keeping_the_filters(director, org):

@@ -17,7 +17,8 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from carte.core.clock import as_of
-from carte.core.testing import no_writes
+from carte.core.models import Job, JobStatus
+from carte.core.testing import no_writes, no_writes_but_jobs
 from carte.operations import importing
 from carte.operations.importing import import_measurements
 from carte.operations.models import KPI, Measurement
@@ -162,26 +163,48 @@ def test_a_kpi_the_user_does_not_report_is_refused(ops: Ops, kpis: tuple[KPI, KP
     assert not Measurement.objects.exists()
 
 
-def test_the_page_shows_the_report(ops: Ops, kpis: tuple[KPI, KPI]) -> None:
+def test_the_page_checks_at_once_and_imports_in_the_background(
+    ops: Ops, kpis: tuple[KPI, KPI]
+) -> None:
     path = reverse("operations:measurements_import", args=[ops.org.slug])
     assert ops.manager.client.get(path).status_code == 200
-    bad = SimpleUploadedFile(
-        "values.csv", b"service,kpi,period,value\nREP,Status reports on time,2026-01-15,96\n"
-    )
+    bad = b"service,kpi,period,value\nREP,Status reports on time,2026-01-15,96\n"
+    good = b"service,kpi,period,value\nREP,Status reports on time,2026-01-01,96\n"
+    # A dry run answers here, with its report.
     with as_of(MOMENT):
-        response = ops.manager.client.post(path, {"file": bad})
+        response = ops.manager.client.post(
+            path, {"file": SimpleUploadedFile("values.csv", bad), "dry_run": "on"}
+        )
     page = response.content.decode()
     assert response.status_code == 422
     assert 'data-testid="problems"' in page and "starts on 2026-01-01" in page
-    good = SimpleUploadedFile(
-        "values.csv", b"service,kpi,period,value\nREP,Status reports on time,2026-01-01,96\n"
-    )
+    assert not Job.objects.exists()
+    # An import is a job: a bad file fails it, listing the problems, and records nothing.
+    with as_of(MOMENT), no_writes_but_jobs(*kpis):
+        response = ops.manager.client.post(path, {"file": SimpleUploadedFile("values.csv", bad)})
+    failed = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/o/acme/jobs/{failed.pk}/"
+    assert failed.status == JobStatus.FAILED
+    assert failed.error == "1 problem in the file: nothing was recorded."
+    page = ops.manager.client.get(response["Location"]).content.decode()
+    assert 'data-testid="job-error"' in page and "starts on 2026-01-01" in page
+    assert not Measurement.objects.exists()
     with as_of(MOMENT):
-        response = ops.manager.client.post(path, {"file": good}, headers={"HX-Request": "true"})
-    assert response.status_code == 200
-    assert "Imported: 1 value of 1 KPI recorded." in response.content.decode()
+        response = ops.manager.client.post(
+            path, {"file": SimpleUploadedFile("values.csv", good)}, headers={"HX-Request": "true"}
+        )
+    done = Job.objects.exclude(pk=failed.pk).get()
+    assert response.status_code == 204 and response["HX-Redirect"] == f"/o/acme/jobs/{done.pk}/"
+    assert done.status == JobStatus.DONE and done.report is not None
+    assert (done.report["recorded"], done.report["kpis"]) == (1, 1)
+    page = ops.manager.client.get(f"/o/acme/jobs/{done.pk}/").content.decode()
+    assert "Imported: 1 value of 1 KPI recorded." in page
     assert Measurement.objects.get().source == "imported"
     assert ops.customer.client.get(path).status_code == 403
+    assert (
+        ops.customer.client.post(path, {"file": SimpleUploadedFile("v.csv", good)}).status_code
+        == 403
+    )
 
 
 def test_the_command_imports_and_refuses_with_exit_code_2(

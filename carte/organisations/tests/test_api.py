@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from carte.core.models import AuditEntry
+from carte.core.models import AuditEntry, Job
 from carte.core.testing import archived, assert_problem, no_writes
 from carte.organisations import services
 from carte.organisations.choices import OrgRole, PMOKind
@@ -161,6 +161,9 @@ def acme_rows(org):
         "people": PersonFactory(organisation=org, name="Acme Secret Person", pmo=pmo),
         "customer-groups": CustomerGroupFactory(organisation=org, name="Acme Secret Group"),
         "members": MembershipFactory(organisation=org, user__full_name="Acme Secret Member"),
+        "jobs": Job.objects.create(
+            organisation=org, started_by="Acme", kind="catalogue.pdf", label="Acme Secret Job"
+        ),
     }
 
 
@@ -170,6 +173,7 @@ VALID_BODY = {
     "people": {"name": "Hijack", "email": "hijack@globex.example"},
     "customer-groups": {"name": "Hijack"},
     "members": {"email": "hijack@globex.example", "roles": ["admin"]},
+    "jobs": {},
 }
 
 

@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from carte.core.models import AuditEntry
+from carte.core.models import AuditEntry, Job
 from carte.core.testing import archived, no_writes
 from carte.organisations import urls as org_urls
 from carte.organisations.choices import OrgRole, PMOKind
@@ -181,7 +181,16 @@ def acme_rows(org):
         organisation=org, name="Acme Secret Person", pmo=pmo, customer_group=group
     )
     member = MembershipFactory(organisation=org, user__full_name="Acme Secret Member")
-    return {"pmo": pmo, "person": person, "customer_group": group, "member": member}
+    job = Job.objects.create(
+        organisation=org, started_by="Acme", kind="catalogue.pdf", label="Acme Secret Job"
+    )
+    return {
+        "pmo": pmo,
+        "person": person,
+        "customer_group": group,
+        "member": member,
+        "job": job,
+    }
 
 
 def _row_for(rows, url_name):

@@ -1,26 +1,34 @@
 """`carte catalogue export --org SLUG --format xlsx|csv|json|yaml [--out FILE]` and
 `carte catalogue import FILE --org SLUG [--dry-run]`.
 
-Both act as the system in the organisation (`Actor.for_system`). An import with any
-problem writes nothing, lists the first problems and exits with code 2.
+Both act as the system in the organisation (`Actor.for_system`) and run the same task
+functions as the background jobs (`catalogue.tasks`), here, with a progress bar; each is
+recorded as a job of the organisation. An import with any problem writes nothing, lists
+the first problems and exits with code 2.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
+from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
+from django_tasks.base import Task
 
-from carte.catalogue.transfer.export import EXTENSIONS, FORMATS, export_catalogue
-from carte.catalogue.transfer.importer import Report, import_catalogue
+from carte.catalogue import tasks
+from carte.catalogue.transfer.export import EXTENSIONS, FORMATS
+from carte.catalogue.transfer.importer import Problem
 from carte.core.errors import DomainError
+from carte.core.jobs import run_here
+from carte.core.jobs.console import progress_bar
+from carte.core.models import Job, JobStatus
 from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation
 
 SHOWN_ERRORS = 20
-BAR_WIDTH = 30
 
 
 class Command(BaseCommand):
@@ -51,15 +59,19 @@ class Command(BaseCommand):
             raise CommandError(exc.one_line(), returncode=2) from exc
 
     def _export(self, actor: Actor, fmt: str, out: str | None) -> None:
-        if out is None:
-            export_catalogue(actor, fmt, sys.stdout.buffer)
-            return
-        path = Path(out)
-        try:
-            with path.open("wb") as handle:
-                export_catalogue(actor, fmt, handle)
-        except OSError as exc:
-            raise CommandError(f"Cannot write {out}: {exc.strerror}.", returncode=2) from exc
+        job = tasks.export_start(actor=actor, fmt=fmt, background=False)
+        job = self._run(job, tasks.catalogue_export)
+        with job.result_file.open("rb") as result:
+            if out is None:
+                shutil.copyfileobj(result, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+                return
+            path = Path(out)
+            try:
+                with path.open("wb") as handle:
+                    shutil.copyfileobj(result, handle)
+            except OSError as exc:
+                raise CommandError(f"Cannot write {out}: {exc.strerror}.", returncode=2) from exc
         if path.suffix.lstrip(".") != EXTENSIONS[fmt]:
             self.stderr.write(f"Note: a {fmt} export is usually named *.{EXTENSIONS[fmt]}.")
         self.stderr.write(f"Catalogue of {actor.organisation.slug} written to {out}.")
@@ -67,39 +79,45 @@ class Command(BaseCommand):
     def _import(self, actor: Actor, path: Path, *, dry_run: bool) -> None:
         if not path.is_file():
             raise CommandError(f"No file {path}.", returncode=2)
-        shown = [-1]
+        with path.open("rb") as handle:
+            job = tasks.import_start(
+                actor=actor,
+                upload=File(handle, name=path.name),
+                name=path.name,
+                dry_run=dry_run,
+                background=False,
+            )
+        job = self._run(job, tasks.catalogue_import)
+        self._print(job)
 
-        def progress(done: int, total: int) -> None:
-            # Redraw only when the bar moves: a line per row would flood a terminal.
-            if total == 0:
-                self.stderr.write(f"\rReading... {done} rows", ending="")
-                return
-            filled = done * BAR_WIDTH // total
-            if filled != shown[0] or done == total:
-                shown[0] = filled
-                bar = "#" * filled + "." * (BAR_WIDTH - filled)
-                self.stderr.write(f"\r[{bar}] {done}/{total}", ending="")
-                if done == total:
-                    self.stderr.write("")
+    def _run(self, job: Job, task: Task[..., Any]) -> Job:
+        """Run the job here, through its task function, with a progress bar."""
+        with progress_bar():
+            job = run_here(job, task)
+        if job.status != JobStatus.DONE and not (job.report and job.report.get("problems")):
+            raise CommandError(job.error, returncode=2)
+        return job
 
-        report = import_catalogue(actor, path, dry_run=dry_run, progress=progress)
-        self._print(report)
-
-    def _print(self, report: Report) -> None:
-        if report.errors:
-            for problem in report.errors[:SHOWN_ERRORS]:
-                self.stderr.write(str(problem))
-            more = len(report.errors) - SHOWN_ERRORS
+    def _print(self, job: Job) -> None:
+        report = job.report or {}
+        problems = report.get("problems") or []
+        if problems:
+            for problem in problems[:SHOWN_ERRORS]:
+                self.stderr.write(str(Problem(**problem)))
+            more = len(problems) - SHOWN_ERRORS
             if more > 0:
                 self.stderr.write(f"... and {more} more.")
             raise CommandError(
-                f"Import refused: {len(report.errors)} problem(s); nothing was written.",
+                f"Import refused: {len(problems)} problem(s); nothing was written.",
                 returncode=2,
             )
-        lines = report.summary() or ["Nothing to change."]
+        lines = [
+            f"{table}: {n['created']} created, {n['changed']} changed, {n['removed']} removed"
+            for table, n in report.get("tables", {}).items()
+        ] or ["Nothing to change."]
         for line in lines:
             self.stdout.write(line)
-        if report.dry_run:
+        if report.get("dry_run"):
             self.stdout.write("Dry run: nothing was written.")
         else:
             self.stdout.write("Imported.")
