@@ -1,16 +1,19 @@
 """The stage machine: which moves exist, who may make each, and what must be true first.
 
-A move's checks read the service's state and say, item by item, what is still missing;
-the lifecycle panel shows them as a checklist, the API lists them, and a move with an
-unmet check is refused with 409 naming each one. Checks about the move's own payload
-(a reason, dates) are validation (422) in `carte.lifecycle.services`.
+The table (`MOVES`) is the lifecycle's `core.workflow` table: `carte.lifecycle.services`
+makes each move through `core.workflow.apply_move`. A move's checks read the service's
+state and say, item by item, what is still missing; the lifecycle panel shows them as a
+checklist, the API lists them, and a move with an unmet check is refused with 409 naming
+each one. Checks about the move's own payload (a reason, dates) are validation (422) in
+`carte.lifecycle.services`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from enum import StrEnum
 from functools import cached_property
 
 from django.db.models import Q
@@ -18,7 +21,9 @@ from django.utils import timezone
 
 from carte.catalogue.choices import ArtefactKind, ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Service
+from carte.core import workflow
 from carte.core.permissions import Action, can
+from carte.core.workflow import Check as Check
 from carte.lifecycle.choices import TaskPurpose, Verdict
 from carte.lifecycle.models import (
     Closure,
@@ -33,15 +38,18 @@ from carte.lifecycle.permissions import CLOSE, DECIDE, MANAGE, SIGN_OFF
 from carte.organisations.actor import Actor
 
 
-@dataclass(frozen=True)
-class Check:
-    """One condition of a move: `code` is stable (for the API and tests), `label` says it
-    for people, `hint` what to do about it."""
+class Payload(StrEnum):
+    """Which form (and API payload) a move takes; the fields of each: `services.moves.TAKES`."""
 
-    code: str
-    label: str
-    met: bool
-    hint: str = ""
+    DECISION = "decision"  # the set-up decision and its appointments
+    REASON = "reason"  # only a note, which is required
+    NOTE = "note"  # only a note, which may be empty
+    DESIGN = "design"
+    PILOT = "pilot"
+    PLAN = "plan"
+    GO_LIVE = "go_live"
+    CLOSURE = "closure"
+    APPROVAL = "approval"
 
 
 class Facts:
@@ -56,25 +64,45 @@ class Facts:
         return latest_pilot(self.service)
 
 
-@dataclass(frozen=True)
-class Move:
-    source: str
-    target: str
-    name: str  # the move's verb, also the CLI's
-    label: str  # the button
+@dataclass(frozen=True, kw_only=True)
+class Move(workflow.Move[Facts, str, Payload]):
+    """A lifecycle move: a `core.workflow.Move` with the timeline's title and, in words,
+    who may make it (its right's refusal says it: "Only <who> may <label>.")."""
+
     done: str  # the timeline's title
-    permission: Action
     who: str
-    payload: str  # which form (and API payload) the move takes
-    checks: Callable[[Service, Facts], list[Check]]
 
     def evaluate(self, service: Service, facts: Facts | None = None) -> list[Check]:
         """The move's checks on the service as it is now."""
-        return self.checks(service, facts or Facts(service))
+        return list(self.checks(facts or Facts(service)))
 
 
-def _none(service: Service, facts: Facts) -> list[Check]:
-    return []
+def _move(
+    *,
+    source: str,
+    target: str,
+    name: str,
+    label: str,
+    done: str,
+    right: Action,
+    who: str,
+    payload: Payload,
+    checks: Callable[[Facts], Sequence[Check]] = workflow.no_checks,
+) -> Move:
+    """A row of the table: its right refuses with who may make it, and a move that takes
+    a reason requires its note."""
+    return Move(
+        source=source,
+        target=target,
+        name=name,
+        label=label,
+        done=done,
+        right=replace(right, refusal=f"Only {who} may {label.lower()}."),
+        who=who,
+        payload=payload,
+        checks=checks,
+        note="This field is required." if payload is Payload.REASON else "",
+    )
 
 
 # ---------------------------------------------------------------- facts the checks read
@@ -121,7 +149,8 @@ def own_artefacts(service: Service) -> list[Artefact]:
 # ---------------------------------------------------------------- the checks
 
 
-def _proposal(service: Service, facts: Facts) -> list[Check]:
+def _proposal(facts: Facts) -> list[Check]:
+    service = facts.service
     return [
         Check(
             "outcome",
@@ -138,7 +167,8 @@ def _proposal(service: Service, facts: Facts) -> list[Check]:
     ]
 
 
-def _roles(service: Service, facts: Facts) -> list[Check]:
+def _roles(facts: Facts) -> list[Check]:
+    service = facts.service
     roles = list(service.roles.filter(archived_at__isnull=True).values_list("role", "pmo_id"))
     pmos = set(service.delivering_pmos.values_list("pk", flat=True))
     managed = {pmo for role, pmo in roles if role == ServiceRoleKind.MANAGER}
@@ -158,7 +188,8 @@ def _roles(service: Service, facts: Facts) -> list[Check]:
     ]
 
 
-def _design(service: Service, facts: Facts) -> list[Check]:
+def _design(facts: Facts) -> list[Check]:
+    service = facts.service
     criteria = live_criteria(service)
     counts = {
         name: getattr(service, name).filter(archived_at__isnull=True).exists()
@@ -216,7 +247,7 @@ def _design(service: Service, facts: Facts) -> list[Check]:
     ]
 
 
-def _pilot_result(service: Service, facts: Facts) -> list[Check]:
+def _pilot_result(facts: Facts) -> list[Check]:
     pilot = facts.pilot
     return [
         Check(
@@ -228,9 +259,10 @@ def _pilot_result(service: Service, facts: Facts) -> list[Check]:
     ]
 
 
-def _sign_off(service: Service, facts: Facts) -> list[Check]:
+def _sign_off(facts: Facts) -> list[Check]:
+    service = facts.service
     pilot = facts.pilot
-    checks = _pilot_result(service, facts)
+    checks = _pilot_result(facts)
     if pilot is None or pilot.result_at is None:
         return checks
     results = {
@@ -272,7 +304,8 @@ def _sign_off(service: Service, facts: Facts) -> list[Check]:
     return checks
 
 
-def _readiness(service: Service, facts: Facts) -> list[Check]:
+def _readiness(facts: Facts) -> list[Check]:
+    service = facts.service
     latest = (
         ReadinessAssessment.objects.filter(service=service, archived_at__isnull=True)
         .order_by("-assessed_on", "-id")
@@ -296,7 +329,8 @@ def _readiness(service: Service, facts: Facts) -> list[Check]:
     ]
 
 
-def _plan_complete(service: Service, facts: Facts) -> list[Check]:
+def _plan_complete(facts: Facts) -> list[Check]:
+    service = facts.service
     plan = latest_plan(service)
     phases = list(plan.phases.filter(archived_at__isnull=True)) if plan else []
     open_phases = [p.name for p in phases if not p.done]
@@ -312,7 +346,8 @@ def _plan_complete(service: Service, facts: Facts) -> list[Check]:
     ]
 
 
-def _closure(service: Service, facts: Facts) -> list[Check]:
+def _closure(facts: Facts) -> list[Check]:
+    service = facts.service
     closure = open_closure(service)
     decided = (
         set(
@@ -337,149 +372,145 @@ def _closure(service: Service, facts: Facts) -> list[Check]:
 # ---------------------------------------------------------------- the moves
 
 S = Stage
+P = Payload
 MOVES: tuple[Move, ...] = (
-    Move(
-        S.PROPOSED,
-        S.APPROVED_FOR_SETUP,
-        "approve",
-        "Approve set-up",
-        "Set-up approved",
-        DECIDE,
-        "the PMO Director",
-        "decision",
-        _proposal,
+    _move(
+        source=S.PROPOSED,
+        target=S.APPROVED_FOR_SETUP,
+        name="approve",
+        label="Approve set-up",
+        done="Set-up approved",
+        right=DECIDE,
+        who="the PMO Director",
+        payload=P.DECISION,
+        checks=_proposal,
     ),
-    Move(
-        S.PROPOSED,
-        S.DEFERRED,
-        "defer",
-        "Defer",
-        "Proposal deferred",
-        DECIDE,
-        "the PMO Director",
-        "reason",
-        _none,
+    _move(
+        source=S.PROPOSED,
+        target=S.DEFERRED,
+        name="defer",
+        label="Defer",
+        done="Proposal deferred",
+        right=DECIDE,
+        who="the PMO Director",
+        payload=P.REASON,
     ),
-    Move(
-        S.PROPOSED,
-        S.REJECTED,
-        "reject",
-        "Reject",
-        "Proposal rejected",
-        DECIDE,
-        "the PMO Director",
-        "reason",
-        _none,
+    _move(
+        source=S.PROPOSED,
+        target=S.REJECTED,
+        name="reject",
+        label="Reject",
+        done="Proposal rejected",
+        right=DECIDE,
+        who="the PMO Director",
+        payload=P.REASON,
     ),
-    Move(
-        S.DEFERRED,
-        S.PROPOSED,
-        "repropose",
-        "Propose again",
-        "Proposed again",
-        DECIDE,
-        "the PMO Director",
-        "reason",
-        _none,
+    _move(
+        source=S.DEFERRED,
+        target=S.PROPOSED,
+        name="repropose",
+        label="Propose again",
+        done="Proposed again",
+        right=DECIDE,
+        who="the PMO Director",
+        payload=P.REASON,
     ),
-    Move(
-        S.APPROVED_FOR_SETUP,
-        S.DESIGN,
-        "design",
-        "Start design",
-        "Design started",
-        MANAGE,
-        "the Owner, a Service Manager, the Director or a PMO Manager",
-        "design",
-        _roles,
+    _move(
+        source=S.APPROVED_FOR_SETUP,
+        target=S.DESIGN,
+        name="design",
+        label="Start design",
+        done="Design started",
+        right=MANAGE,
+        who="the Owner, a Service Manager, the Director or a PMO Manager",
+        payload=P.DESIGN,
+        checks=_roles,
     ),
-    Move(
-        S.DESIGN,
-        S.PILOT,
-        "pilot",
-        "Start a pilot",
-        "Pilot started",
-        MANAGE,
-        "the Owner, a Service Manager, the Director or a PMO Manager",
-        "pilot",
-        _design,
+    _move(
+        source=S.DESIGN,
+        target=S.PILOT,
+        name="pilot",
+        label="Start a pilot",
+        done="Pilot started",
+        right=MANAGE,
+        who="the Owner, a Service Manager, the Director or a PMO Manager",
+        payload=P.PILOT,
+        checks=_design,
     ),
-    Move(
-        S.PILOT,
-        S.DESIGN,
-        "iterate",
-        "Back to design for another iteration",
-        "Another pilot iteration needed",
-        MANAGE,
-        "the Owner, a Service Manager, the Director or a PMO Manager",
-        "reason",
-        _pilot_result,
+    _move(
+        source=S.PILOT,
+        target=S.DESIGN,
+        name="iterate",
+        label="Back to design for another iteration",
+        done="Another pilot iteration needed",
+        right=MANAGE,
+        who="the Owner, a Service Manager, the Director or a PMO Manager",
+        payload=P.REASON,
+        checks=_pilot_result,
     ),
-    Move(
-        S.PILOT,
-        S.SIGNED_OFF,
-        "sign_off",
-        "Sign off",
-        "Signed off by the Service Owner",
-        SIGN_OFF,
-        "the Service Owner",
-        "note",
-        _sign_off,
+    _move(
+        source=S.PILOT,
+        target=S.SIGNED_OFF,
+        name="sign_off",
+        label="Sign off",
+        done="Signed off by the Service Owner",
+        right=SIGN_OFF,
+        who="the Service Owner",
+        payload=P.NOTE,
+        checks=_sign_off,
     ),
-    Move(
-        S.SIGNED_OFF,
-        S.TRANSITION,
-        "transition",
-        "Start transition",
-        "Transition started",
-        MANAGE,
-        "the Owner, a Service Manager, the Director or a PMO Manager",
-        "plan",
-        _readiness,
+    _move(
+        source=S.SIGNED_OFF,
+        target=S.TRANSITION,
+        name="transition",
+        label="Start transition",
+        done="Transition started",
+        right=MANAGE,
+        who="the Owner, a Service Manager, the Director or a PMO Manager",
+        payload=P.PLAN,
+        checks=_readiness,
     ),
-    Move(
-        S.TRANSITION,
-        S.RUNNING,
-        "go_live",
-        "Go live",
-        "Running",
-        MANAGE,
-        "the Owner, a Service Manager, the Director or a PMO Manager",
-        "go_live",
-        _plan_complete,
+    _move(
+        source=S.TRANSITION,
+        target=S.RUNNING,
+        name="go_live",
+        label="Go live",
+        done="Running",
+        right=MANAGE,
+        who="the Owner, a Service Manager, the Director or a PMO Manager",
+        payload=P.GO_LIVE,
+        checks=_plan_complete,
     ),
-    Move(
-        S.RUNNING,
-        S.CLOSING,
-        "close",
-        "Start closure",
-        "Closure started",
-        CLOSE,
-        "the Service Owner or the PMO Director",
-        "closure",
-        _none,
+    _move(
+        source=S.RUNNING,
+        target=S.CLOSING,
+        name="close",
+        label="Start closure",
+        done="Closure started",
+        right=CLOSE,
+        who="the Service Owner or the PMO Director",
+        payload=P.CLOSURE,
     ),
-    Move(
-        S.CLOSING,
-        S.CLOSED,
-        "approve_closure",
-        "Approve closure",
-        "Closed with the Owner's approval",
-        SIGN_OFF,
-        "the Service Owner",
-        "approval",
-        _closure,
+    _move(
+        source=S.CLOSING,
+        target=S.CLOSED,
+        name="approve_closure",
+        label="Approve closure",
+        done="Closed with the Owner's approval",
+        right=SIGN_OFF,
+        who="the Service Owner",
+        payload=P.APPROVAL,
+        checks=_closure,
     ),
-    Move(
-        S.CLOSED,
-        S.DESIGN,
-        "reintroduce",
-        "Reintroduce",
-        "Reintroduced: back to design",
-        CLOSE,
-        "the Service Owner or the PMO Director",
-        "reason",
-        _none,
+    _move(
+        source=S.CLOSED,
+        target=S.DESIGN,
+        name="reintroduce",
+        label="Reintroduce",
+        done="Reintroduced: back to design",
+        right=CLOSE,
+        who="the Service Owner or the PMO Director",
+        payload=P.REASON,
     ),
 )
 
@@ -531,7 +562,7 @@ def is_due_for_closure(service: Service, today: dt.date) -> bool:
 
 
 def may(actor: Actor, move: Move, service: Service) -> bool:
-    return can(actor, move.permission, service)
+    return can(actor, move.right, service)
 
 
 @dataclass(frozen=True)

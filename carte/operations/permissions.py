@@ -11,6 +11,7 @@ from carte.catalogue.permissions import (
     works_on_service,
 )
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, Access, Action
+from carte.operations.choices import Level
 from carte.organisations.permissions import STAFF_SIDE
 
 # Record a KPI measurement: the service's team.
@@ -23,6 +24,14 @@ OWNER_DECIDES = Action(
 )
 # Implement an approved change: delivery management.
 IMPLEMENT = Action("operations.implement", may_edit_service)
+# Who answers for a risk or issue at each level (M-18): whoever works on the service at
+# service operations, delivery management at level 2, the service's own Owner at level 3.
+# Moving an item out of a level (up, down, closed, reopened) is for the people of that level.
+ANSWERS_AT: dict[int, Action] = {
+    Level.OPERATIONS: Action("operations.answers_at_operations", works_on_service),
+    Level.DELIVERY: Action("operations.answers_at_delivery", may_edit_service),
+    Level.OWNERSHIP: Action("operations.answers_at_ownership", is_service_owner),
+}
 
 STAFF_RECORD: Access = {VIEW: STAFF_SIDE}
 KPI: Access = {**SERVICE_PART, VIEW: STAFF_SIDE}
@@ -47,3 +56,20 @@ CHANGE_REQUEST: Access = {
 }
 IMPROVEMENT: Access = {**SERVICE_PART, VIEW: STAFF_SIDE}
 FEEDBACK: Access = {VIEW: STAFF_SIDE, ADD: contributor_or_customer}
+
+# The workflow moves that need only the right to change the record (its ACCESS's change
+# rule): putting a change request before the Owner, the Service Manager's moves of an
+# improvement, a risk that happened becoming an issue.
+SUBMIT_CHANGE = Action(
+    "operations.submit_change",
+    CHANGE_REQUEST[CHANGE],
+    "You are not allowed to change this change request.",
+)
+MOVE_IMPROVEMENT = Action(
+    "operations.move_improvement",
+    IMPROVEMENT[CHANGE],
+    "You are not allowed to change this improvement.",
+)
+MAKE_ISSUE = Action(
+    "operations.make_issue", RISK_ISSUE[CHANGE], "You are not allowed to change this risk or issue."
+)

@@ -16,6 +16,7 @@ from carte.catalogue.models import Service
 from carte.core.errors import DomainError
 from carte.lifecycle import services
 from carte.lifecycle.models import LifecycleEvent, SetupDecision
+from carte.lifecycle.services import moves
 from carte.lifecycle.tests.conftest import World
 from carte.organisations.actor import Actor
 
@@ -30,7 +31,7 @@ def test_two_directors_approving_at_once_one_wins_the_other_is_told(
 ) -> None:
     second_director = world.director  # the same right, pressed twice
     inside = threading.Event()
-    real = services._RUNNERS["decision"]
+    real = moves.WRITERS["approve"]
 
     def slow_decision(actor: Actor, service: Service, payload: dict[str, Any]) -> None:
         # The first press holds the service's row lock while it writes the decision.
@@ -39,7 +40,7 @@ def test_two_directors_approving_at_once_one_wins_the_other_is_told(
             inside.set()
             time.sleep(0.5)
 
-    monkeypatch.setitem(services._RUNNERS, "decision", slow_decision)
+    monkeypatch.setitem(moves.WRITERS, "approve", slow_decision)
     outcomes: dict[str, Any] = {}
 
     def press(name: str) -> None:

@@ -591,6 +591,16 @@ def test_illegal_moves_are_conflicts_naming_the_way_on(world: World) -> None:
     assert refused("invalid", world.move, "nowhere", world.director).code == "invalid"
 
 
+def test_a_move_without_its_right_names_who_may_make_it(world: World) -> None:
+    """The table's rights: the Director decides set-up; a Manager is refused in the words
+    of the move, and the payload's fields are checked against the move's kind."""
+    error = refused("forbidden", world.move, Stage.DEFERRED, world.pmo_manager, note="Not yet.")
+    assert error.message == "Only the PMO Director may defer."
+    error = refused("invalid", world.move, Stage.DEFERRED, world.director, note="x", owner=None)
+    assert error.errors == {"owner": ["This move takes no such field."]}
+    assert {m.payload for m in machine.MOVES} <= set(machine.Payload)
+
+
 def test_a_stale_expected_stage_is_a_conflict(world: World) -> None:
     world.walk(Stage.APPROVED_FOR_SETUP)
     error = refused(

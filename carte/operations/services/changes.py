@@ -1,21 +1,27 @@
 """Change requests, the continuous-improvement log and customer feedback (M-19).
 
 A change request moves draft -> submitted -> approved or rejected (only the service's
-Owner decides, with a note) -> implemented (by delivery management). Each move is one
-function here: it locks the row, checks the right (403), the state (409) and the input
-(422) in that order, then writes the change, a `ChangeEvent` and an audit entry in one
-transaction, so a refusal writes nothing. Implementing a change that affects the
-catalogue publishes the next version of the service and links it both ways
-(`version_before` and `version` on the request, `change_requests` on the version).
+Owner decides, with a note) -> implemented (by delivery management). An improvement moves
+idea -> in progress -> awaiting the Owner's agreement -> implemented (only the Owner
+agrees) or dropped. Each workflow is a table of moves (`CHANGE_MOVES`,
+`IMPROVEMENT_TABLE`) made by `core.workflow.apply_move`: each service function checks the
+right first (403), then the move locks the row and checks the state (409), the right of
+the move and its note and payload (422), and writes the change, its audit entry and (for a
+change request) a `ChangeEvent` in one transaction, so a refusal writes nothing.
+Implementing a change that affects the catalogue publishes the next version of the
+service and links it both ways (`version_before` and `version` on the request,
+`change_requests` on the version).
 
-An improvement moves idea -> in progress -> awaiting the Owner's agreement ->
-implemented (only the Owner agrees) or dropped. Feedback is a customer's rating of a
-service they use; a suggestion in it becomes a draft change request.
+Feedback is a customer's rating of a service they use; a suggestion in it becomes a
+draft change request.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from enum import StrEnum
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -28,7 +34,7 @@ from carte.core import audit
 from carte.core.clock import now
 from carte.core.errors import CONFLICT, DomainError, forbidden
 from carte.core.models import AuditAction
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, can, require
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -37,7 +43,7 @@ from carte.core.services import (
     update_object,
     validate,
 )
-from carte.operations import notices
+from carte.core.workflow import Move, Step, Values, Workflow, apply_move
 from carte.operations.choices import (
     Affects,
     ChangeReason,
@@ -47,8 +53,14 @@ from carte.operations.choices import (
     RaisedAs,
 )
 from carte.operations.models import ChangeEvent, ChangeRequest, Feedback, Improvement, RiskIssue
-from carte.operations.notices import notify
-from carte.operations.permissions import IMPLEMENT, OWNER_DECIDES
+from carte.operations.permissions import (
+    IMPLEMENT,
+    MOVE_IMPROVEMENT,
+    OWNER_DECIDES,
+    SUBMIT_CHANGE,
+)
+from carte.operations.selectors import notices
+from carte.operations.services.notices import notify
 from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import Person, User
@@ -64,15 +76,6 @@ OPEN_IMPROVEMENTS = (
     ImprovementStatus.IN_PROGRESS,
     ImprovementStatus.AWAITING,
 )
-# The moves the Service Manager makes on an improvement; "implemented" is the Owner's
-# (improvement_agree), and asking for it is the move to "awaiting".
-IMPROVEMENT_MOVES: dict[str, tuple[str, ...]] = {
-    ImprovementStatus.IDEA: (ImprovementStatus.IN_PROGRESS, ImprovementStatus.DROPPED),
-    ImprovementStatus.IN_PROGRESS: (ImprovementStatus.AWAITING, ImprovementStatus.DROPPED),
-    ImprovementStatus.AWAITING: (ImprovementStatus.IN_PROGRESS, ImprovementStatus.DROPPED),
-    ImprovementStatus.DROPPED: (ImprovementStatus.IDEA,),
-    ImprovementStatus.IMPLEMENTED: (),
-}
 FEEDBACK_STAFF = STAFF_SIDE - {OrgRole.VIEWER}  # may record feedback for a named customer
 NUMBER_ATTEMPTS = 5  # tries at the next number when others take it at the same moment
 
@@ -106,32 +109,119 @@ def _check_live_service(actor: Actor, service: Service) -> None:
         raise DomainError("This service is archived.", code=CONFLICT)
 
 
-def _changed(actor: Actor, obj: Any, changes: dict[str, tuple[Any, Any]]) -> None:
-    audit.record(
-        actor=actor,
-        obj=obj,
-        action=AuditAction.UPDATE,
-        changes={
-            k: {"before": audit._plain(b), "after": audit._plain(a)}
-            for k, (b, a) in changes.items()
-        },
+# ---------------------------------------------------------------- change requests
+
+ARCHIVED = "archived"  # not a state: an archived change request or improvement makes no move
+
+
+class ChangePayload(StrEnum):
+    NOTE = "note"  # a change request's moves take only their note
+
+
+ChangeMove = Move[ChangeRequest, str, ChangePayload]
+_DECIDES = replace(
+    OWNER_DECIDES, refusal="Only the service's Owner decides on its change requests."
+)
+_WHY = "Say why: the decision needs a note."
+
+# A change request's moves; nobody else than the service's Owner decides, not even the
+# Director (M-19).
+CHANGE_MOVES: tuple[ChangeMove, ...] = (
+    ChangeMove(
+        source=ChangeState.DRAFT,
+        target=ChangeState.SUBMITTED,
+        name="submit",
+        label="Submit to the Owner",
+        right=SUBMIT_CHANGE,
+        payload=ChangePayload.NOTE,
+    ),
+    ChangeMove(
+        source=ChangeState.SUBMITTED,
+        target=ChangeState.APPROVED,
+        name="approve",
+        label="Approve",
+        right=_DECIDES,
+        payload=ChangePayload.NOTE,
+        note=_WHY,
+    ),
+    ChangeMove(
+        source=ChangeState.SUBMITTED,
+        target=ChangeState.REJECTED,
+        name="reject",
+        label="Reject",
+        right=_DECIDES,
+        payload=ChangePayload.NOTE,
+        note=_WHY,
+    ),
+    ChangeMove(
+        source=ChangeState.APPROVED,
+        target=ChangeState.IMPLEMENTED,
+        name="implement",
+        label="Implement",
+        right=IMPLEMENT,
+        payload=ChangePayload.NOTE,
+    ),
+)
+_DONE = {
+    "submit": "submitted",
+    "approve": "decided",
+    "reject": "decided",
+    "implement": "implemented",
+}
+
+
+def _change_state(change: ChangeRequest) -> str:
+    return ARCHIVED if change.is_archived else change.state
+
+
+def _refuse_change(
+    change: ChangeRequest, state: str, name: str, allowed: Sequence[ChangeMove]
+) -> DomainError:
+    if state == ARCHIVED:
+        return DomainError(f"{change.reference} is archived.", code=CONFLICT)
+    sources = dict.fromkeys(m.source for m in CHANGE_MOVES if m.name == name)
+    return DomainError(
+        f"{change.reference} is {ChangeState(state).label.lower()}: only a "
+        + " or ".join(ChangeState(s).label.lower() for s in sources)
+        + f" change request can be {_DONE[name]}.",
+        code=CONFLICT,
     )
 
 
-# ---------------------------------------------------------------- change requests
-
-
-def _event(actor: Actor, change: ChangeRequest, before: str, after: str, note: str) -> ChangeEvent:
+def _event(
+    actor: ActorLike,
+    change: ChangeRequest,
+    before: str,
+    after: str,
+    note: str,
+    at: dt.datetime | None = None,
+) -> ChangeEvent:
     return ChangeEvent.objects.create(
         organisation_id=change.organisation_id,
         change=change,
         from_state=before,
         to_state=after,
         note=note,
-        at=now(),
+        at=at or now(),
         actor=actor.user,
         actor_label=actor.label,
     )
+
+
+def _change_event(step: Step[ChangeRequest, str, ChangePayload]) -> ChangeEvent:
+    return _event(step.actor, step.row, step.before, step.move.target, step.note, step.at)
+
+
+CHANGES: Workflow[ChangeRequest, ChangeRequest, str, ChangePayload, ChangeEvent] = Workflow(
+    moves=CHANGE_MOVES,
+    rows=ChangeRequest.objects.select_related("service"),
+    state=_change_state,
+    fields=lambda state: {"state": state},
+    takes={ChangePayload.NOTE: frozenset()},
+    facts=lambda change: change,
+    event=_change_event,
+    refuse=_refuse_change,
+)
 
 
 def _change_refs(actor: Actor, service: Service, data: Mapping[str, Any]) -> None:
@@ -190,7 +280,6 @@ def change_request_create(
     cr.affects = _clean_affects(data.get("affects"))
     cr.item = data.get("item")
     cr.raised_by = data.get("raised_by") or actor_person(actor)
-    cr.state = ChangeState.DRAFT
     cr.number = _next_number(actor.organisation.pk)
     validate(cr, exclude=["number"])
     for attempt in range(NUMBER_ATTEMPTS):
@@ -269,22 +358,36 @@ def change_request_update(
     return change
 
 
+def _move_change(
+    actor: Actor,
+    change: ChangeRequest,
+    name: str,
+    note: str,
+    write: Callable[[Step[ChangeRequest, str, ChangePayload]], Values],
+) -> tuple[ChangeRequest, ChangeEvent]:
+    """Make the move on the stored request; the caller's object follows."""
+    row, event = apply_move(CHANGES, actor=actor, obj=change, name=name, note=note, write=write)
+    _refresh(change, row)
+    return row, event
+
+
+def _submitted(step: Step[ChangeRequest, str, ChangePayload]) -> Values:
+    if not step.row.affects:
+        raise DomainError.field(
+            "affects", "Say which documents the change affects before submitting it."
+        )
+    return {"submitted_at": step.at}
+
+
+def _decided(step: Step[ChangeRequest, str, ChangePayload]) -> Values:
+    return {"decided_at": step.at, "decided_by": step.actor.user, "decision_note": step.note}
+
+
 @transaction.atomic
 def change_request_submit(*, actor: Actor, change: ChangeRequest, note: str = "") -> ChangeRequest:
     """Put a draft before the service's Owner, who is told it waits for their decision."""
     require(actor, CHANGE, change)
-    row = _locked(change)
-    _not_archived(row)
-    _expect(row, ChangeState.DRAFT, doing="submitted")
-    if not row.affects:
-        raise DomainError.field(
-            "affects", "Say which documents the change affects before submitting it."
-        )
-    at = now()
-    row.state, row.submitted_at = ChangeState.SUBMITTED, at
-    row.save(update_fields=["state", "submitted_at", "updated_at"])
-    _changed(actor, row, {"state": (ChangeState.DRAFT, ChangeState.SUBMITTED)})
-    event = _event(actor, row, ChangeState.DRAFT, ChangeState.SUBMITTED, _text(note))
+    row, event = _move_change(actor, change, "submit", note, _submitted)
     service = row.service
     notify(
         organisation=actor.organisation,
@@ -295,7 +398,6 @@ def change_request_submit(*, actor: Actor, change: ChangeRequest, note: str = ""
         body=f"{row.title}\n\n{row.description}"[:2000],
         url=reverse("operations:change_detail", args=[actor.organisation.slug, service.pk, row.pk]),
     )
-    _refresh(change, row)
     return change
 
 
@@ -305,20 +407,8 @@ def change_request_decide(
 ) -> ChangeRequest:
     """The service's Owner approves or rejects a submitted change, saying why. Nobody else
     decides, not even the Director (M-19)."""
-    if not can(actor, OWNER_DECIDES, change):
-        raise forbidden("Only the service's Owner decides on its change requests.")
-    row = _locked(change)
-    _not_archived(row)
-    _expect(row, ChangeState.SUBMITTED, doing="decided")
-    note = _text(note)
-    if not note:
-        raise DomainError.field("note", "Say why: the decision needs a note.")
-    to = ChangeState.APPROVED if approve else ChangeState.REJECTED
-    row.state, row.decided_at, row.decided_by, row.decision_note = to, now(), actor.user, note
-    row.save(update_fields=["state", "decided_at", "decided_by", "decision_note", "updated_at"])
-    _changed(actor, row, {"state": (ChangeState.SUBMITTED, to), "decision_note": ("", note)})
-    _event(actor, row, ChangeState.SUBMITTED, to, note)
-    _refresh(change, row)
+    require(actor, _DECIDES, change)
+    _move_change(actor, change, "approve" if approve else "reject", note, _decided)
     return change
 
 
@@ -330,13 +420,11 @@ def change_request_implement(
     next version is published now (edit the service first), and the request keeps the
     versions before and after."""
     require(actor, IMPLEMENT, change)
-    row = _locked(change)
-    _not_archived(row)
-    _expect(row, ChangeState.APPROVED, doing="implemented")
-    note = _text(note)
-    changes: dict[str, tuple[Any, Any]] = {"state": (ChangeState.APPROVED, ChangeState.IMPLEMENTED)}
-    fields = ["state", "implemented_at", "updated_at"]
-    if Affects.CATALOGUE in row.affects:
+
+    def implemented(step: Step[ChangeRequest, str, ChangePayload]) -> Values:
+        row = step.row
+        if Affects.CATALOGUE not in row.affects:
+            return {"implemented_at": step.at}
         service = row.service
         before: ServiceVersion | None = service.current_version
         try:
@@ -349,14 +437,9 @@ def change_request_implement(
                 "then implement this request: that publishes the new version.",
                 code=CONFLICT,
             ) from exc
-        row.version_before, row.version = before, version
-        fields += ["version_before", "version"]
-        changes["version"] = (before, version)
-    row.state, row.implemented_at = ChangeState.IMPLEMENTED, now()
-    row.save(update_fields=fields)
-    _changed(actor, row, changes)
-    _event(actor, row, ChangeState.APPROVED, ChangeState.IMPLEMENTED, note)
-    _refresh(change, row)
+        return {"implemented_at": step.at, "version_before": before, "version": version}
+
+    _move_change(actor, change, "implement", note, implemented)
     return change
 
 
@@ -374,6 +457,113 @@ def change_request_archive(*, actor: Actor, change: ChangeRequest) -> ChangeRequ
 
 
 # ---------------------------------------------------------------- improvements
+
+
+class ImprovementPayload(StrEnum):
+    NOTE = "note"  # an improvement's moves take only their note
+
+
+ImprovementMove = Move[Improvement, str, ImprovementPayload]
+_I = ImprovementStatus
+_AGREES = replace(
+    OWNER_DECIDES, refusal="Only the service's Owner agrees that an improvement is implemented."
+)
+
+
+def _manager(source: str, target: str, label: str) -> ImprovementMove:
+    """A move of the Service Manager's (`improvement_move`): named by the status it reaches,
+    as the page and the API ask for it."""
+    return ImprovementMove(
+        source=source,
+        target=target,
+        name=target,
+        label=label,
+        right=MOVE_IMPROVEMENT,
+        payload=ImprovementPayload.NOTE,
+    )
+
+
+# An improvement's moves: the Service Manager's, then the Owner's agreement, which alone
+# marks it implemented (`improvement_agree`).
+IMPROVEMENT_TABLE: tuple[ImprovementMove, ...] = (
+    _manager(_I.IDEA, _I.IN_PROGRESS, "Start"),
+    _manager(_I.IDEA, _I.DROPPED, "Drop"),
+    _manager(_I.IN_PROGRESS, _I.AWAITING, "Ask the Owner's agreement"),
+    _manager(_I.IN_PROGRESS, _I.DROPPED, "Drop"),
+    _manager(_I.AWAITING, _I.IN_PROGRESS, "Withdraw the request"),
+    _manager(_I.AWAITING, _I.DROPPED, "Drop"),
+    _manager(_I.DROPPED, _I.IDEA, "Reopen"),
+    ImprovementMove(
+        source=_I.AWAITING,
+        target=_I.IMPLEMENTED,
+        name="agree",
+        label="Agree it is implemented",
+        right=_AGREES,
+        payload=ImprovementPayload.NOTE,
+    ),
+    ImprovementMove(
+        source=_I.AWAITING,
+        target=_I.IN_PROGRESS,
+        name="send_back",
+        label="Send it back",
+        right=_AGREES,
+        payload=ImprovementPayload.NOTE,
+        note="Say what is missing: a note is needed to send it back.",
+    ),
+)
+# The statuses the Service Manager may move an improvement to, from each status.
+IMPROVEMENT_MOVES: dict[str, tuple[str, ...]] = {
+    status: tuple(
+        m.target for m in IMPROVEMENT_TABLE if m.source == status and m.right is MOVE_IMPROVEMENT
+    )
+    for status in ImprovementStatus.values
+}
+
+
+def _improvement_state(improvement: Improvement) -> str:
+    return ARCHIVED if improvement.is_archived else improvement.status
+
+
+def _refuse_improvement(
+    improvement: Improvement, state: str, name: str, allowed: Sequence[ImprovementMove]
+) -> DomainError:
+    if state == ARCHIVED:
+        return DomainError("This improvement is archived.", code=CONFLICT)
+    current = ImprovementStatus(state).label.lower()
+    if name in ("agree", "send_back"):
+        return DomainError(
+            f"This improvement is not waiting for the Owner's agreement (it is {current}).",
+            code=CONFLICT,
+        )
+    if name not in ImprovementStatus.values:
+        return DomainError.field("status", f"{name!r} is not a status of an improvement.")
+    if name == ImprovementStatus.IMPLEMENTED:
+        return DomainError(
+            "Only the service's Owner marks an improvement implemented: ask for their agreement.",
+            code=CONFLICT,
+        )
+    return DomainError(
+        f"An improvement that is {current} cannot become {ImprovementStatus(name).label.lower()}.",
+        code=CONFLICT,
+    )
+
+
+# Improvements have no event rows of their own: the audit trail records each move.
+IMPROVEMENTS: Workflow[Improvement, Improvement, str, ImprovementPayload, None] = Workflow(
+    moves=IMPROVEMENT_TABLE,
+    rows=Improvement.objects.select_related("service"),
+    state=_improvement_state,
+    fields=lambda status: {"status": status},
+    takes={ImprovementPayload.NOTE: frozenset()},
+    facts=lambda improvement: improvement,
+    event=lambda step: None,
+    refuse=_refuse_improvement,
+)
+
+
+def _noted(step: Step[Improvement, str, ImprovementPayload]) -> Values:
+    """A move's note replaces the improvement's; a move without one keeps it."""
+    return {"note": step.note} if step.note else {}
 
 
 def _improvement_refs(actor: Actor, data: Mapping[str, Any]) -> None:
@@ -442,33 +632,10 @@ def improvement_move(
     """The Service Manager's moves: start, ask the Owner's agreement (the Owner is told),
     withdraw the request, drop, reopen. Implemented is the Owner's (`improvement_agree`)."""
     require(actor, CHANGE, improvement)
-    row = _locked_improvement(improvement)
-    if row.is_archived:
-        raise DomainError("This improvement is archived.", code=CONFLICT)
-    if status not in ImprovementStatus.values:
-        raise DomainError.field("status", f"{status!r} is not a status of an improvement.")
-    current = ImprovementStatus(row.status)
-    if status == ImprovementStatus.IMPLEMENTED:
-        raise DomainError(
-            "Only the service's Owner marks an improvement implemented: ask for their agreement.",
-            code=CONFLICT,
-        )
-    if status not in IMPROVEMENT_MOVES[current]:
-        raise DomainError(
-            f"An improvement that is {current.label.lower()} cannot become "
-            f"{ImprovementStatus(status).label.lower()}.",
-            code=CONFLICT,
-        )
-    note = _text(note)
-    before_note = row.note
-    row.status = status
-    row.note = note or row.note
-    row.save(update_fields=["status", "note", "updated_at"])
-    changes: dict[str, tuple[Any, Any]] = {"status": (current.value, status)}
-    if row.note != before_note:
-        changes["note"] = (before_note, row.note)
-    _changed(actor, row, changes)
-    if status == ImprovementStatus.AWAITING:
+    row, _ = apply_move(
+        IMPROVEMENTS, actor=actor, obj=improvement, name=status, note=note, write=_noted
+    )
+    if row.status == ImprovementStatus.AWAITING:
         service = row.service
         notify(
             organisation=actor.organisation,
@@ -498,31 +665,19 @@ def improvement_agree(
 ) -> Improvement:
     """The service's Owner agrees the improvement is implemented, or sends it back in
     progress with a note saying why (required then)."""
-    if not can(actor, OWNER_DECIDES, improvement):
-        raise forbidden("Only the service's Owner agrees that an improvement is implemented.")
-    row = _locked_improvement(improvement)
-    if row.is_archived:
-        raise DomainError("This improvement is archived.", code=CONFLICT)
-    if row.status != ImprovementStatus.AWAITING:
-        raise DomainError(
-            "This improvement is not waiting for the Owner's agreement "
-            f"(it is {ImprovementStatus(row.status).label.lower()}).",
-            code=CONFLICT,
-        )
-    note = _text(note)
-    if not agree and not note:
-        raise DomainError.field("note", "Say what is missing: a note is needed to send it back.")
-    before_note = row.note
-    if agree:
-        row.status, row.agreed_by, row.agreed_at = ImprovementStatus.IMPLEMENTED, actor.user, now()
-    else:
-        row.status = ImprovementStatus.IN_PROGRESS
-    row.note = note or row.note
-    row.save(update_fields=["status", "note", "agreed_by", "agreed_at", "updated_at"])
-    changes: dict[str, tuple[Any, Any]] = {"status": (ImprovementStatus.AWAITING, row.status)}
-    if row.note != before_note:
-        changes["note"] = (before_note, row.note)
-    _changed(actor, row, changes)
+    require(actor, _AGREES, improvement)
+
+    def agreed(step: Step[Improvement, str, ImprovementPayload]) -> Values:
+        return {**_noted(step), "agreed_by": step.actor.user, "agreed_at": step.at}
+
+    row, _ = apply_move(
+        IMPROVEMENTS,
+        actor=actor,
+        obj=improvement,
+        name="agree" if agree else "send_back",
+        note=note,
+        write=agreed if agree else _noted,
+    )
     _refresh_improvement(improvement, row)
     return improvement
 

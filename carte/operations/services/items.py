@@ -7,24 +7,30 @@ Who answers for an item depends on the level it sits at: the service's Operative
 whoever manages the service) at service operations, delivery management (the service's
 Managers, its Owner, the Director and PMO Managers) at level 2, the service's own Owner
 at level 3. Escalating to a level tells its people (a notice, later e-mailed).
+
+The moves are a table (`ITEM_MOVES`) between the item's states (kind, status, level),
+made by `core.workflow.apply_move`: the row is locked and a step taken on a stale copy is
+refused, then the move, the right of the level it leaves, the note and the payload are
+checked before anything is written.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from enum import StrEnum
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.urls import reverse
 
 from carte.catalogue.choices import ServiceRoleKind
 from carte.catalogue.models import Service
-from carte.catalogue.permissions import is_service_owner, may_edit_service, works_on_service
-from carte.core import audit
+from carte.core import workflow
 from carte.core.clock import now
 from carte.core.errors import CONFLICT, DomainError, forbidden
-from carte.core.models import AuditAction
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, can, require
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, Action, ActorLike, can, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -33,7 +39,7 @@ from carte.core.services import (
     restore_object,
     update_object,
 )
-from carte.operations import notices
+from carte.core.workflow import Move, Step, Values, Workflow, apply_move
 from carte.operations.choices import (
     ActionPurpose,
     Decision,
@@ -43,8 +49,9 @@ from carte.operations.choices import (
     NoticeKind,
 )
 from carte.operations.models import ItemAction, ItemEvent, RiskIssue
-from carte.operations.notices import notify
-from carte.operations.permissions import ESCALATE, OWNER_DECIDES
+from carte.operations.permissions import ANSWERS_AT, ESCALATE, MAKE_ISSUE, OWNER_DECIDES
+from carte.operations.selectors import notices
+from carte.operations.services.notices import notify
 from carte.organisations.actor import Actor
 from carte.organisations.models import Person, User
 
@@ -84,13 +91,6 @@ WHO_AT_LEVEL: dict[int, str] = {
 # ---------------------------------------------------------------- helpers
 
 
-def _note(note: str | None, why: str) -> str:
-    text = (note or "").strip()
-    if not text:
-        raise DomainError.field("note", f"Write a note: {why}")
-    return text
-
-
 def _unknown(data: Mapping[str, Any], allowed: Iterable[str]) -> None:
     extra = sorted(set(data) - set(allowed))
     if extra:
@@ -104,35 +104,9 @@ def _open(item: RiskIssue, doing: str) -> None:
         raise DomainError(f"This item is archived: restore it before you {doing}.", code=CONFLICT)
 
 
-def _unchanged(item: RiskIssue) -> None:
-    """Lock the item's row and refuse a step taken on a stale copy: of two people pressing
-    the same button at once, the second is told what happened instead of moving it twice."""
-    stored = (
-        RiskIssue.objects.select_for_update()
-        .filter(pk=item.pk)
-        .values("level", "status", "kind")
-        .first()
-    )
-    if stored is None or (stored["level"], stored["status"], stored["kind"]) != (
-        item.level,
-        item.status,
-        item.kind,
-    ):
-        raise DomainError(
-            "This item has just been moved by someone else: reload it to see where it is.",
-            code=CONFLICT,
-        )
-
-
 def answers_at(actor: Actor, item: RiskIssue, level: int) -> bool:
     """Is the actor among those responsible for the item at `level` (M-18)?"""
-    if actor.system:
-        return True
-    if level >= Level.OWNERSHIP:
-        return is_service_owner(actor, item)
-    if level == Level.DELIVERY:
-        return may_edit_service(actor, item)
-    return works_on_service(actor, item)
+    return can(actor, ANSWERS_AT[min(int(level), Level.OWNERSHIP)], item)
 
 
 def may_escalate(actor: Actor, item: RiskIssue) -> bool:
@@ -150,13 +124,14 @@ def may_deescalate(actor: Actor, item: RiskIssue) -> bool:
 
 
 def _event(
-    actor: Actor,
+    actor: ActorLike,
     item: RiskIssue,
     kind: str,
     *,
     note: str = "",
     from_level: int | None = None,
     to_level: int | None = None,
+    at: dt.datetime | None = None,
 ) -> ItemEvent:
     return ItemEvent.objects.create(
         organisation_id=item.organisation_id,
@@ -165,7 +140,7 @@ def _event(
         from_level=from_level,
         to_level=to_level,
         note=note,
-        at=now(),
+        at=at or now(),
         actor=actor.user,
         actor_label=actor.label,
     )
@@ -201,20 +176,6 @@ def _tell_level(actor: Actor, item: RiskIssue, event: ItemEvent, note: str) -> i
         )[:300],
         body=note,
         url=item_url(actor, item),
-    )
-
-
-def _move(actor: Actor, item: RiskIssue, values: dict[str, Any]) -> None:
-    """Set workflow fields (which item_update does not touch), save and audit them."""
-    before = audit.snapshot(item)
-    for name, value in values.items():
-        setattr(item, name, value)
-    item.save(update_fields=[*values, "updated_at"])
-    audit.record(
-        actor=actor,
-        obj=item,
-        action=AuditAction.UPDATE,
-        changes=audit.diff(before, audit.snapshot(item)),
     )
 
 
@@ -297,6 +258,257 @@ def item_restore(*, actor: Actor, item: RiskIssue) -> RiskIssue:
         return restore_object(actor, item)
 
 
+# ---------------------------------------------------------------- the moves
+
+
+class ItemState(NamedTuple):
+    """Where an item stands in its story; an archived item makes no move."""
+
+    kind: str  # ItemKind
+    status: str  # ItemStatus
+    level: int  # Level
+    archived: bool = False
+
+
+def item_state(item: RiskIssue) -> ItemState:
+    return ItemState(item.kind, item.status, int(item.level), item.archived_at is not None)
+
+
+class ItemPayload(StrEnum):
+    NOTE = "note"  # only the note that explains the move
+    DECISION = "decision"  # the Owner's decision and what it needs (`item_decide`)
+
+
+# What each move records as the item's story (ItemEvent.kind).
+EVENT_KINDS: dict[str, str] = {
+    "escalate": ESCALATED,
+    "deescalate": DEESCALATED,
+    "make_issue": BECAME_ISSUE,
+    "decide": DECIDED,
+    "close": CLOSED,
+    "reopen": REOPENED,
+}
+
+
+def _by_level(level: int, refusal: str) -> Action:
+    """The right of those who answer for the item at `level`, refused in these words."""
+    return replace(ANSWERS_AT[level], refusal=refusal)
+
+
+_O, _C, _RISK, _ISSUE = ItemStatus.OPEN, ItemStatus.CLOSED, ItemKind.RISK, ItemKind.ISSUE
+_KINDS, _LEVELS = (_RISK, _ISSUE), (Level.OPERATIONS, Level.DELIVERY, Level.OWNERSHIP)
+
+
+def _level(level: int) -> str:
+    return Level(level).label.lower()
+
+
+ItemMove = Move[RiskIssue, ItemState, ItemPayload]
+
+# The escalation table: up and down the levels, a risk that becomes an issue, the Owner's
+# decision at the top (the item stays where it is), closing and reopening. Leaving a level
+# is for those who answer for it.
+ITEM_MOVES: tuple[ItemMove, ...] = (
+    *(
+        ItemMove(
+            source=ItemState(kind, _O, level),
+            target=ItemState(kind, _O, level + 1),
+            name="escalate",
+            label="Escalate",
+            right=_by_level(
+                level,
+                f"Only {WHO_AT_LEVEL[level]} may escalate an item to {_level(level + 1)}.",
+            ),
+            payload=ItemPayload.NOTE,
+            note="Write a note: why does it need the next level?",
+        )
+        for kind in _KINDS
+        for level in (Level.OPERATIONS, Level.DELIVERY)
+    ),
+    *(
+        ItemMove(
+            source=ItemState(kind, _O, level),
+            target=ItemState(kind, _O, level - 1),
+            name="deescalate",
+            label="Hand down",
+            right=_by_level(
+                level, f"Only {WHO_AT_LEVEL[level]} may hand down an item at {_level(level)}."
+            ),
+            payload=ItemPayload.NOTE,
+            note="Write a note: what should the level below do now?",
+        )
+        for kind in _KINDS
+        for level in (Level.DELIVERY, Level.OWNERSHIP)
+    ),
+    *(
+        ItemMove(
+            source=ItemState(_RISK, _O, level),
+            target=ItemState(_ISSUE, _O, level),
+            name="make_issue",
+            label="Make it an issue",
+            right=MAKE_ISSUE,
+            payload=ItemPayload.NOTE,
+            note="Write a note: what happened?",
+        )
+        for level in _LEVELS
+    ),
+    *(
+        ItemMove(
+            source=ItemState(kind, _O, Level.OWNERSHIP),
+            target=ItemState(kind, _O, Level.OWNERSHIP),
+            name="decide",
+            label="Decide",
+            right=replace(
+                OWNER_DECIDES,
+                refusal="Only the Service Owner decides on a risk or issue escalated to service "
+                "ownership (the Director cannot decide in the Owner's place).",
+            ),
+            payload=ItemPayload.DECISION,
+            note="Write a note: explain the decision.",
+        )
+        for kind in _KINDS
+    ),
+    *(
+        ItemMove(
+            source=ItemState(kind, _O, level),
+            target=ItemState(kind, _C, level),
+            name="close",
+            label="Close",
+            right=_by_level(
+                level, f"Only {WHO_AT_LEVEL[level]} may close an item at {_level(level)}."
+            ),
+            payload=ItemPayload.NOTE,
+            note="Write a note: why can it be closed?",
+        )
+        for kind in _KINDS
+        for level in _LEVELS
+    ),
+    *(
+        ItemMove(
+            source=ItemState(kind, _C, level),
+            target=ItemState(kind, _O, level),
+            name="reopen",
+            label="Reopen",
+            right=_by_level(
+                level, f"Only {WHO_AT_LEVEL[level]} may reopen an item at {_level(level)}."
+            ),
+            payload=ItemPayload.NOTE,
+            note="Write a note: why is it open again?",
+        )
+        for kind in _KINDS
+        for level in _LEVELS
+    ),
+)
+
+_DOING = {
+    "escalate": "escalate it",
+    "deescalate": "hand it down",
+    "make_issue": "make it an issue",
+    "decide": "decide on it",
+    "close": "close it",
+}
+
+
+def _refuse(
+    item: RiskIssue, state: ItemState, name: str, allowed: Sequence[ItemMove]
+) -> DomainError:
+    """Why the move `name` cannot be made from where the item stands."""
+    if name == "make_issue" and state.kind == ItemKind.ISSUE:
+        return DomainError("This is an issue already.", code=CONFLICT)
+    if name == "close" and state.status == ItemStatus.CLOSED:
+        return DomainError("This item is closed already.", code=CONFLICT)
+    if name == "reopen":
+        if state.status == ItemStatus.OPEN:
+            return DomainError("This item is open already.", code=CONFLICT)
+        return DomainError("This item is archived: restore it first.", code=CONFLICT)
+    doing = _DOING.get(name, name)
+    if state.status != ItemStatus.OPEN:
+        return DomainError(f"This item is closed: reopen it before you {doing}.", code=CONFLICT)
+    if state.archived:
+        return DomainError(f"This item is archived: restore it before you {doing}.", code=CONFLICT)
+    if name == "escalate":
+        return DomainError(
+            "This item is already at service ownership, the top level: it cannot be "
+            "escalated further. The Service Owner decides on it.",
+            code=CONFLICT,
+        )
+    if name == "deescalate":
+        return DomainError(
+            "This item is at service operations, the first level: it cannot go lower.",
+            code=CONFLICT,
+        )
+    if name == "decide":
+        return DomainError(
+            "The Owner decides on an item once it has been escalated to service ownership; "
+            f"this one is at {_level(state.level)}.",
+            code=CONFLICT,
+        )
+    return workflow.no_such_move(item, state, name, allowed)
+
+
+def _stale(item: RiskIssue, seen: ItemState) -> DomainError:
+    return DomainError(
+        "This item has just been moved by someone else: reload it to see where it is.",
+        code=CONFLICT,
+    )
+
+
+def _story(step: Step[RiskIssue, ItemState, ItemPayload]) -> ItemEvent:
+    before, after = step.before, step.move.target
+    return _event(
+        step.actor,
+        step.row,
+        EVENT_KINDS[step.move.name],
+        note=step.note,
+        from_level=before.level if before.level != after.level else None,
+        to_level=after.level,
+        at=step.at,
+    )
+
+
+ITEMS: Workflow[RiskIssue, RiskIssue, ItemState, ItemPayload, ItemEvent] = Workflow(
+    moves=ITEM_MOVES,
+    rows=RiskIssue.objects.select_related("service"),
+    state=item_state,
+    fields=lambda state: {"kind": state.kind, "status": state.status, "level": state.level},
+    takes={
+        ItemPayload.NOTE: frozenset(),
+        ItemPayload.DECISION: frozenset(
+            {"title", "description", "affects", "reason", "raised_as", "replacing_service"}
+        ),
+    },
+    facts=lambda item: item,
+    event=_story,
+    stale=_stale,
+    refuse=_refuse,
+)
+
+
+def _apply(
+    actor: Actor,
+    item: RiskIssue,
+    name: str,
+    note: str,
+    *,
+    payload: Mapping[str, Any] | None = None,
+    write: workflow.Writer[RiskIssue, ItemState, ItemPayload] | None = None,
+) -> tuple[RiskIssue, ItemEvent]:
+    """Make the move on the item as the caller saw it; the caller's copy follows."""
+    row, event = apply_move(
+        ITEMS,
+        actor=actor,
+        obj=item,
+        name=name,
+        expected=item_state(item),
+        note=note,
+        payload=payload,
+        write=write,
+    )
+    for field in RiskIssue._meta.concrete_fields:
+        setattr(item, field.attname, getattr(row, field.attname))
+    return row, event
+
+
 # ---------------------------------------------------------------- escalation
 
 
@@ -304,48 +516,18 @@ def item_escalate(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
     """Move the item one level up, with the note that says why; the people of the level
     it reaches are told."""
     require(actor, ESCALATE, item)
-    _open(item, "escalate it")
-    if item.level >= Level.OWNERSHIP:
-        raise DomainError(
-            "This item is already at service ownership, the top level: it cannot be "
-            "escalated further. The Service Owner decides on it.",
-            code=CONFLICT,
-        )
-    if not may_escalate(actor, item):
-        raise forbidden(
-            f"Only {WHO_AT_LEVEL[Level.DELIVERY]} may escalate an item to service ownership."
-        )
-    text = _note(note, "why does it need the next level?")
     with transaction.atomic():
-        _unchanged(item)
-        before = int(item.level)
-        _move(actor, item, {"level": before + 1})
-        event = _event(actor, item, ESCALATED, note=text, from_level=before, to_level=before + 1)
-        _tell_level(actor, item, event, text)
+        row, event = _apply(actor, item, "escalate", note)
+        _tell_level(actor, row, event, event.note)
     return event
 
 
 def item_deescalate(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
     """Hand the item back one level down, with a note; its people are told."""
     require(actor, ESCALATE, item)
-    _open(item, "hand it down")
-    if item.level <= Level.OPERATIONS:
-        raise DomainError(
-            "This item is at service operations, the first level: it cannot go lower.",
-            code=CONFLICT,
-        )
-    if not may_deescalate(actor, item):
-        raise forbidden(
-            f"Only {WHO_AT_LEVEL[int(item.level)]} may hand down an item at "
-            f"{Level(item.level).label.lower()}."
-        )
-    text = _note(note, "what should the level below do now?")
     with transaction.atomic():
-        _unchanged(item)
-        before = int(item.level)
-        _move(actor, item, {"level": before - 1})
-        event = _event(actor, item, DEESCALATED, note=text, from_level=before, to_level=before - 1)
-        _tell_level(actor, item, event, text)
+        row, event = _apply(actor, item, "deescalate", note)
+        _tell_level(actor, row, event, event.note)
     return event
 
 
@@ -356,14 +538,9 @@ def item_make_issue(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
     """The risk has happened: the same row becomes an issue, its events and actions kept;
     actions added from now on are resolution actions."""
     require(actor, CHANGE, item)
-    if item.kind == ItemKind.ISSUE:
-        raise DomainError("This is an issue already.", code=CONFLICT)
-    _open(item, "make it an issue")
-    text = _note(note, "what happened?")
-    with transaction.atomic():
-        _unchanged(item)
-        _move(actor, item, {"kind": ItemKind.ISSUE, "became_issue_at": now()})
-        return _event(actor, item, BECAME_ISSUE, note=text, to_level=item.level)
+    return _apply(actor, item, "make_issue", note, write=lambda step: {"became_issue_at": step.at})[
+        1
+    ]
 
 
 # ---------------------------------------------------------------- the Owner's decision
@@ -385,45 +562,40 @@ def item_decide(
             "Only the Service Owner decides on a risk or issue escalated to service "
             "ownership (the Director cannot decide in the Owner's place)."
         )
-    _open(item, "decide on it")
-    if item.level != Level.OWNERSHIP:
-        raise DomainError(
-            "The Owner decides on an item once it has been escalated to service ownership; "
-            f"this one is at {Level(item.level).label.lower()}.",
-            code=CONFLICT,
-        )
+
+    def write(step: Step[RiskIssue, ItemState, ItemPayload]) -> Values:
+        return _decide(actor, step, decision)
+
+    return _apply(actor, item, "decide", note, payload=payload, write=write)[1]
+
+
+def _decide(actor: Actor, step: Step[RiskIssue, ItemState, ItemPayload], decision: str) -> Values:
+    """What the decision sets in motion; the decision itself is recorded on the item."""
+    item, text, payload = step.row, step.note, dict(step.payload)
     if decision not in Decision.values:
         raise DomainError.field("decision", "Choose one of the four decisions.")
-    text = _note(note, "explain the decision.")
-    with transaction.atomic():
-        _unchanged(item)
-        if decision == Decision.MITIGATE:
-            _unknown(payload, ())
-            if not ItemAction.objects.filter(
-                item=item, archived_at__isnull=True, done_at__isnull=True
-            ).exists():
-                raise DomainError.field(
-                    "decision",
-                    "Add the mitigation or resolution action you agree to first: this item "
-                    "has no open action.",
-                )
-        elif decision == Decision.ACCEPT:
-            _unknown(payload, ())
-        elif decision == Decision.CHANGE:
-            _open_change(actor, item, text, payload)
-        else:
-            _start_closure(actor, item, text, payload)
-        _move(
-            actor,
-            item,
-            {
-                "decision": decision,
-                "decision_note": text,
-                "decided_at": now(),
-                "decided_by": actor.user,
-            },
-        )
-        return _event(actor, item, DECIDED, note=text, to_level=item.level)
+    if decision == Decision.MITIGATE:
+        _unknown(payload, ())
+        if not ItemAction.objects.filter(
+            item=item, archived_at__isnull=True, done_at__isnull=True
+        ).exists():
+            raise DomainError.field(
+                "decision",
+                "Add the mitigation or resolution action you agree to first: this item "
+                "has no open action.",
+            )
+    elif decision == Decision.ACCEPT:
+        _unknown(payload, ())
+    elif decision == Decision.CHANGE:
+        _open_change(actor, item, text, payload)
+    else:
+        _start_closure(actor, item, text, payload)
+    return {
+        "decision": decision,
+        "decision_note": text,
+        "decided_at": step.at,
+        "decided_by": actor.user,
+    }
 
 
 def _open_change(actor: Actor, item: RiskIssue, note: str, payload: dict[str, Any]) -> Any:
@@ -479,38 +651,13 @@ def item_close(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
     """Close the item (the risk has passed, the issue is resolved), by whoever answers
     for it at its level, with a note."""
     require(actor, CHANGE, item)
-    if item.status == ItemStatus.CLOSED:
-        raise DomainError("This item is closed already.", code=CONFLICT)
-    _open(item, "close it")
-    if not answers_at(actor, item, int(item.level)):
-        raise forbidden(
-            f"Only {WHO_AT_LEVEL[int(item.level)]} may close an item at "
-            f"{Level(item.level).label.lower()}."
-        )
-    text = _note(note, "why can it be closed?")
-    with transaction.atomic():
-        _unchanged(item)
-        _move(actor, item, {"status": ItemStatus.CLOSED, "closed_at": now()})
-        return _event(actor, item, CLOSED, note=text, to_level=item.level)
+    return _apply(actor, item, "close", note, write=lambda step: {"closed_at": step.at})[1]
 
 
 def item_reopen(*, actor: Actor, item: RiskIssue, note: str) -> ItemEvent:
     """Open a closed item again, at the level it was closed at, with a note."""
     require(actor, CHANGE, item)
-    if item.status == ItemStatus.OPEN:
-        raise DomainError("This item is open already.", code=CONFLICT)
-    if item.archived_at is not None:
-        raise DomainError("This item is archived: restore it first.", code=CONFLICT)
-    if not answers_at(actor, item, int(item.level)):
-        raise forbidden(
-            f"Only {WHO_AT_LEVEL[int(item.level)]} may reopen an item at "
-            f"{Level(item.level).label.lower()}."
-        )
-    text = _note(note, "why is it open again?")
-    with transaction.atomic():
-        _unchanged(item)
-        _move(actor, item, {"status": ItemStatus.OPEN, "closed_at": None})
-        return _event(actor, item, REOPENED, note=text, to_level=item.level)
+    return _apply(actor, item, "reopen", note, write=lambda step: {"closed_at": None})[1]
 
 
 # ---------------------------------------------------------------- actions

@@ -302,6 +302,15 @@ def test_a_stale_object_is_checked_against_the_stored_state(ops: Ops) -> None:
     )
 
 
+def test_a_decision_is_audited_with_who_decided_when_and_why(ops: Ops) -> None:
+    cr = submitted(ops)
+    services.change_request_decide(actor=ops.owner.actor, change=cr, approve=False, note="No.")
+    entry = AuditEntry.objects.filter(object_id=cr.pk, changes__has_key="decided_by").get()
+    assert entry.changes["state"] == {"before": "submitted", "after": "rejected"}
+    assert entry.changes["decision_note"] == {"before": "", "after": "No."}
+    assert entry.changes["decided_by"]["after"] == str(ops.owner.user)
+
+
 def test_submitting_needs_the_documents_it_affects(ops: Ops) -> None:
     cr = raise_change(ops, affects=[])
     refused(
@@ -635,3 +644,26 @@ def test_recording_many_ratings_at_once_checks_and_audits_each(ops: Ops) -> None
         ),
         field="person",
     )
+
+
+def test_the_managers_moves_of_an_improvement_are_the_tables() -> None:
+    assert services.IMPROVEMENT_MOVES == {
+        ImprovementStatus.IDEA: (ImprovementStatus.IN_PROGRESS, ImprovementStatus.DROPPED),
+        ImprovementStatus.IN_PROGRESS: (ImprovementStatus.AWAITING, ImprovementStatus.DROPPED),
+        ImprovementStatus.AWAITING: (ImprovementStatus.IN_PROGRESS, ImprovementStatus.DROPPED),
+        ImprovementStatus.IMPLEMENTED: (),
+        ImprovementStatus.DROPPED: (ImprovementStatus.IDEA,),
+    }
+
+
+def test_an_archived_improvement_makes_no_move(ops: Ops) -> None:
+    improvement = log(ops)
+    services.improvement_archive(actor=ops.manager.actor, improvement=improvement)
+    error = refused(
+        "conflict",
+        lambda: services.improvement_move(
+            actor=ops.manager.actor, improvement=improvement, status=ImprovementStatus.DROPPED
+        ),
+        improvement,
+    )
+    assert error.message == "This improvement is archived."

@@ -434,3 +434,38 @@ def test_someone_no_longer_a_member_is_not_told(ops: Ops) -> None:
     item = raise_risk(ops)
     services.item_escalate(actor=ops.operative.actor, item=item, note="Needs the manager.")
     assert notices_of(ops.manager) == []
+
+
+def test_an_archived_item_makes_no_move_until_restored(ops: Ops) -> None:
+    item = raise_risk(ops)
+    services.item_archive(actor=ops.manager.actor, item=item)
+    with no_writes(item), pytest.raises(DomainError) as caught:
+        services.item_escalate(actor=ops.operative.actor, item=item, note="Up.")
+    assert caught.value.code == "conflict"
+    assert caught.value.message == "This item is archived: restore it before you escalate it."
+    services.item_restore(actor=ops.manager.actor, item=item)
+    services.item_escalate(actor=ops.operative.actor, item=item, note="Up.")
+    assert item.level == 2
+
+
+def test_each_move_is_audited_with_every_field_it_changed(ops: Ops) -> None:
+    item = raise_risk(ops)
+    services.item_close(actor=ops.operative.actor, item=item, note="Finance fixed the feed.")
+    entry = AuditEntry.objects.filter(object_id=item.pk, changes__has_key="closed_at").get()
+    assert set(entry.changes) == {"status", "closed_at"}
+    assert entry.changes["status"] == {"before": "open", "after": "closed"}
+    event = ItemEvent.objects.get(item=item, kind="closed")
+    assert (event.note, event.at.isoformat()) == (
+        "Finance fixed the feed.",
+        entry.changes["closed_at"]["after"],
+    )
+
+
+def test_the_escalation_table_leaves_each_level_to_its_people() -> None:
+    """Every move out of a level needs the right of those who answer for that level."""
+    from carte.operations.permissions import ANSWERS_AT
+
+    for move in services.ITEM_MOVES:
+        if move.name in ("escalate", "deescalate", "close", "reopen"):
+            assert move.right.rule == ANSWERS_AT[move.source.level].rule, move
+        assert move.note.startswith("Write a note: "), move
