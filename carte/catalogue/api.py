@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any, Literal, cast
 
 from django.db.models import Model, QuerySet
@@ -48,6 +49,7 @@ from carte.catalogue.models import (
 )
 from carte.core.api import (
     CrudSpec,
+    Parent,
     Stamped,
     api_fields,
     crud_routes,
@@ -56,8 +58,7 @@ from carte.core.api import (
 )
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
-from carte.core.models import TenantModel
-from carte.core.permissions import VIEW
+from carte.core.permissions import VIEW, Right
 from carte.organisations.access import api_actor
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
@@ -66,6 +67,14 @@ router = Router()
 
 SERVICES = "/orgs/{org}/services"
 SERVICE = SERVICES + "/{int:id}"
+# Rows under a service (its parts here; KPIs, risks, steps of its life in other apps);
+# the staff's records (KPIs, risks...) are refused to a customer who sees the service.
+SERVICE_PARENT = Parent(path="services", fetch=selectors.service_for, arg="service")
+STAFF_SERVICE_PARENT = Parent(
+    path="services",
+    fetch=partial(selectors.service_for, audience=selectors.Audience.STAFF),
+    arg="service",
+)
 
 
 class Strict(Schema):
@@ -100,12 +109,6 @@ class CategoryIn(Strict):
     position: int | None = Field(None, ge=0, description="Order in the menu; last by default.")
 
 
-class CategoryPatch(Strict):
-    name: str | None = None
-    description: str | None = None
-    position: int | None = Field(None, ge=0, description="Order in the menu; null: unchanged.")
-
-
 def category_get(*, actor: Actor, pk: int, action: str = VIEW) -> Category:
     """One category of the organisation, with its service count, archived or not."""
     everything = CategoryFilter.model_validate({"status": "all"})
@@ -129,16 +132,14 @@ crud_routes(
         noun="category",
         out=CategoryOut,
         create_in=CategoryIn,
-        update_in=CategoryPatch,
         filters=CategoryFilter,
         list_selector=selectors.category_list,
         get_selector=category_get,
-        create=services.category_create,
-        update=lambda *, actor, obj, data: services.category_update(
-            actor=actor, category=obj, data=data
-        ),
-        archive=lambda *, actor, obj: services.category_archive(actor=actor, category=obj),
-        restore=lambda *, actor, obj: services.category_restore(actor=actor, category=obj),
+        create=lambda *, actor, data: services.category_create(actor=actor, **data),
+        update=services.category_update,
+        archive=services.category_archive,
+        restore=services.category_restore,
+        obj_arg="category",
         resolve=_category_data,
     ),
 )
@@ -996,94 +997,41 @@ def services_restore(request: HttpRequest, org: str, id: int) -> Any:
 
 def part_routes(router: Router, spec: PartSpec) -> None:
     """List, create, update, archive and restore one kind of part of a service."""
-    out, create_in, update_in = spec.out, spec.create_in, spec.update_in
-    base = f"{SERVICE}/{spec.kind}"
-    one = base + "/{int:part_id}"
-    tag = "Service parts"
-    op = f"service_{spec.kind}"
-    resolve_create = spec.resolve_create or spec.resolve
 
-    def reload(pk: int) -> Any:
-        return spec.queryset().get(pk=pk)
+    def get(*, actor: Actor, service: Service, pk: int, action: Right = VIEW) -> Any:
+        return selectors.part_get(
+            actor=actor, kind=spec.kind, pk=pk, service=service, action=action, rows=spec.queryset()
+        )
 
-    def part(actor: Actor, id: int, part_id: int) -> TenantModel:
-        service = selectors.service_get(actor=actor, pk=id)
-        return selectors.part_get(actor=actor, kind=spec.kind, pk=part_id, service=service)
-
-    @router.get(
-        base,
-        response=list[out],  # type: ignore[valid-type]
-        tags=[tag],
-        summary=f"List the {spec.noun}s of a service",
-        operation_id=f"{op}_list",
+    crud_routes(
+        router,
+        CrudSpec(
+            path=spec.kind,
+            tag="Service parts",
+            noun=spec.noun,
+            out=spec.out,
+            create_in=spec.create_in,
+            update_in=spec.update_in,
+            parent=SERVICE_PARENT,
+            list_selector=lambda *, actor, service: selectors.parts_of(
+                actor=actor, service=service, rows=spec.queryset()
+            ),
+            get_selector=get,
+            create=lambda *, actor, service, data: services.part_create(
+                actor=actor, service=service, kind=spec.kind, data=data
+            ),
+            update=services.part_update,
+            archive=services.part_archive,
+            restore=services.part_restore,
+            obj_arg="part",
+            resolve=spec.resolve,
+            resolve_create=spec.resolve_create,
+            error_fields=spec.error_fields,
+            operation=f"service_{spec.kind}",
+            child="part_id",
+            paginated=False,
+        ),
     )
-    def list_(request: HttpRequest, org: str, id: int) -> Any:
-        actor = api_actor(request, org)
-        service = selectors.service_get(actor=actor, pk=id)
-        return spec.queryset().filter(service=service, archived_at__isnull=True)
-
-    @router.post(
-        base,
-        response={201: out},
-        tags=[tag],
-        summary=f"Add a {spec.noun} to a service",
-        operation_id=f"{op}_create",
-    )
-    def create(request: HttpRequest, org: str, id: int, payload: create_in) -> Any:  # type: ignore[valid-type]
-        actor = api_actor(request, org)
-        service = selectors.service_get(actor=actor, pk=id)
-        data = cast(Schema, payload).model_dump(exclude_unset=True)
-        try:
-            obj = services.part_create(
-                actor=actor, service=service, kind=spec.kind, data=resolve_create(actor, data)
-            )
-        except DomainError as exc:
-            raise api_fields(exc, spec.error_fields) from exc
-        return Status(201, reload(obj.pk))
-
-    @router.patch(
-        one,
-        response=out,
-        tags=[tag],
-        summary=f"Update a {spec.noun} of a service",
-        operation_id=f"{op}_update",
-    )
-    def update(request: HttpRequest, org: str, id: int, part_id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
-        actor = api_actor(request, org)
-        obj = part(actor, id, part_id)
-        data = cast(Schema, payload).model_dump(exclude_unset=True)
-        try:
-            services.part_update(actor=actor, part=obj, data=spec.resolve(actor, data))
-        except DomainError as exc:
-            raise api_fields(exc, spec.error_fields) from exc
-        return reload(part_id)
-
-    @router.post(
-        one + "/archive",
-        response=out,
-        tags=[tag],
-        summary=f"Remove a {spec.noun} from a service",
-        operation_id=f"{op}_archive",
-    )
-    def archive(request: HttpRequest, org: str, id: int, part_id: int) -> Any:
-        actor = api_actor(request, org)
-        services.part_archive(actor=actor, part=part(actor, id, part_id))
-        return reload(part_id)
-
-    @router.post(
-        one + "/restore",
-        response=out,
-        tags=[tag],
-        summary=f"Restore a removed {spec.noun}",
-        operation_id=f"{op}_restore",
-    )
-    def restore(request: HttpRequest, org: str, id: int, part_id: int) -> Any:
-        actor = api_actor(request, org)
-        try:
-            services.part_restore(actor=actor, part=part(actor, id, part_id))
-        except DomainError as exc:
-            raise api_fields(exc, spec.error_fields) from exc
-        return reload(part_id)
 
 
 for _spec in PART_SPECS:

@@ -5,14 +5,16 @@ whose annotations name schemas held in local variables, and django-ninja reads t
 annotations at runtime, which string annotations would hide.
 """
 
+import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import wraps
 from typing import Any, Protocol, cast
 
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Query, Router, Schema, Status
+from ninja import Field, NinjaAPI, PatchDict, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination, paginate
@@ -26,8 +28,7 @@ from carte.core.errors import (
     DomainError,
     summarise,
 )
-from carte.core.listing import ListFilter
-from carte.core.permissions import ActorLike
+from carte.core.permissions import ARCHIVE, CHANGE, ActorLike
 
 PROBLEM_TYPE_BASE = "https://carte.dev/problems/"
 
@@ -151,6 +152,12 @@ class Stamped(Schema):
         return obj.archived_at is not None
 
 
+class StatusFilter(Schema):
+    """A list of live rows by default; `status=archived` or `all` for the others."""
+
+    status: str = Field("active", pattern="^(active|archived|all)$")
+
+
 def ref(actor: ActorLike, model: type[Model], pk: int | None, field_name: str) -> Any:
     """An id sent by the client, as a row of the caller's organisation (or None); any
     other id is refused naming the client's field."""
@@ -170,30 +177,66 @@ def no_nulls(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return data
 
 
+VERBS = frozenset({"list", "retrieve", "create", "update", "archive", "restore"})
+
+
+@dataclass(frozen=True)
+class Parent:
+    """Where a nested model hangs: `/orgs/{org}/<path>/{id}/...`, the parent fetched by its
+    aggregate's scoped fetch (`fetch(actor=, pk=)`: 404 when missing or hidden) and handed
+    to the spec's callables as the keyword `arg` (e.g. `service=`)."""
+
+    path: str
+    fetch: Callable[..., Any]
+    arg: str
+    param: str = "id"  # the parent's id in the path: `{int:template_id}`
+
+
 @dataclass
 class CrudSpec:
-    """What `crud_routes` needs to expose one tenant-owned model through the API."""
+    """What `crud_routes` needs to expose one tenant-owned model through the API.
+
+    Every callable receives `actor=` and, for a nested model, the parent as
+    `<parent.arg>=`: `list_selector(filters=)` (or no filters), `get_selector(pk=, action=)`,
+    `create(data=)`; `update(data=)`, `archive()` and `restore()` receive the row as
+    `<obj_arg>=` (so `pmo_update(*, actor, pmo, data)` is passed as it is)."""
 
     path: str
     tag: str
     noun: str
-    out: type[Schema]
+    out: type[Schema]  # a row of the list, and the row itself unless `detail_out` says
     create_in: type[Schema]
-    update_in: type[Schema]
-    filters: type[ListFilter]
-    list_selector: Callable[..., QuerySet[Any]]
+    list_selector: Callable[..., Any]
     get_selector: Callable[..., Any]
     create: Callable[..., Model]
     update: Callable[..., Model]
     archive: Callable[..., Model]
     restore: Callable[..., Model]
+    # The PATCH body: by default every field of `create_in`, each optional (PatchDict).
+    update_in: Any = None
+    detail_out: type[Schema] | None = None  # one row (retrieved, created, changed...)
+    # The list's query parameters; without, a nested list is paginated or not (`paginated`:
+    # a service's parts are few, every live one is listed).
+    filters: type[Schema] | None = None
+    paginated: bool = True
+    parent: Parent | None = None
     # Turns a validated payload into keyword arguments (ids -> objects of the organisation).
     resolve: Callable[[Any, dict[str, Any]], dict[str, Any]] = field(
         default=lambda actor, data: data
     )
-    reload: Callable[[Any, int], Any] | None = None
+    resolve_create: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
     # Model field -> the API field the client sent, so errors name it (parent -> parent_id).
     error_fields: Mapping[str, str] = field(default_factory=dict)
+    operation: str = ""  # the operation ids' stem; by default the path's
+    obj_arg: str = "obj"  # the keyword with which update, archive and restore take the row
+    child: str = "child_id"  # the row's id in the path, as named: `{int:kpi_id}`
+    # The operations offered: a model whose rows are never restored, or are made by a
+    # workflow step, leaves some out.
+    verbs: frozenset[str] = VERBS
+
+    @property
+    def stem(self) -> str:
+        return self.operation or self.path.replace("-", "_").replace("/", "_")
 
 
 def api_fields(exc: DomainError, names: Mapping[str, str]) -> DomainError:
@@ -205,87 +248,200 @@ def api_fields(exc: DomainError, names: Mapping[str, str]) -> DomainError:
 
 
 def crud_routes(router: Router, spec: CrudSpec) -> None:
-    """List, retrieve, create, update, archive and restore for one model."""
-    out, create_in, update_in, filters_t = spec.out, spec.create_in, spec.update_in, spec.filters
+    """List, retrieve, create, update, archive and restore for one model: top-level
+    (`/orgs/{org}/<path>/{id}`) or under a parent (`/orgs/{org}/<parent>/{id}/<path>/{child_id}`).
+
+    Rights and tenancy come first: the parent is fetched (404 when hidden) before anything
+    else, and every write is one service call."""
+    if spec.parent is not None:
+        _nested_routes(router, spec, spec.parent)
+        return
+    out, create_in, filters_t = spec.out, spec.create_in, spec.filters
+    detail = spec.detail_out or out
+    update_in = spec.update_in or PatchDict[create_in]  # type: ignore[valid-type]
     base = f"/orgs/{{org}}/{spec.path}"
-    reload = spec.reload or (lambda actor, pk: spec.get_selector(actor=actor, pk=pk))
+    one = base + ("/{int:id}" if spec.child == "child_id" else f"/{{int:{spec.child}}}")
+    ops = _Ops(spec)
 
-    @router.get(
-        base,
-        response=list[out],  # type: ignore[valid-type]
-        tags=[spec.tag],
-        summary=f"List {spec.noun}s",
-        operation_id=f"{spec.path.replace('-', '_')}_list",
-    )
-    @paginate(PageNumberPagination, page_size=25, max_page_size=200)
-    def list_(request: HttpRequest, org: str, filters: Query[filters_t]) -> Any:  # type: ignore[valid-type]
-        actor = _actor(request, org)
-        return spec.list_selector(actor=actor, filters=filters)
+    if filters_t is not None:
 
-    @router.get(
-        f"{base}/{{int:id}}",
-        response=out,
-        tags=[spec.tag],
-        summary=f"Retrieve a {spec.noun}",
-        operation_id=f"{spec.path.replace('-', '_')}_retrieve",
-    )
+        @ops.route(router.get, base, "list", f"List {spec.noun}s", response=list[out])  # type: ignore[valid-type]
+        @paginate(PageNumberPagination, page_size=25, max_page_size=200)
+        def list_(request: HttpRequest, org: str, filters: Query[filters_t]) -> Any:  # type: ignore[valid-type]
+            return spec.list_selector(actor=_actor(request, org), filters=filters)
+
+    @ops.route(router.get, one, "retrieve", f"Retrieve a {spec.noun}", response=detail)
     def retrieve(request: HttpRequest, org: str, id: int) -> Any:
-        actor = _actor(request, org)
-        return spec.get_selector(actor=actor, pk=id)
+        return spec.get_selector(actor=_actor(request, org), pk=id)
 
-    @router.post(
-        base,
-        response={201: out},
-        tags=[spec.tag],
-        summary=f"Create a {spec.noun}",
-        operation_id=f"{spec.path.replace('-', '_')}_create",
-    )
+    @ops.route(router.post, base, "create", f"Create a {spec.noun}", response={201: detail})
     def create(request: HttpRequest, org: str, payload: create_in) -> Any:  # type: ignore[valid-type]
         actor = _actor(request, org)
-        data = cast(Schema, payload).model_dump()
-        try:
-            obj = spec.create(actor=actor, **spec.resolve(actor, data))
-        except DomainError as exc:
-            raise api_fields(exc, spec.error_fields) from exc
-        return Status(201, reload(actor, obj.pk))
+        return Status(201, ops.create(actor, {}, cast(Schema, payload).model_dump()))
 
-    @router.patch(
-        f"{base}/{{int:id}}",
-        response=out,
-        tags=[spec.tag],
-        summary=f"Update a {spec.noun}",
-        operation_id=f"{spec.path.replace('-', '_')}_update",
-    )
+    @ops.route(router.patch, one, "update", f"Update a {spec.noun}", response=detail)
     def update(request: HttpRequest, org: str, id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
-        actor = _actor(request, org)
-        obj = spec.get_selector(actor=actor, pk=id)
-        data = cast(Schema, payload).model_dump(exclude_unset=True)
-        try:
-            spec.update(actor=actor, obj=obj, data=spec.resolve(actor, data))
-        except DomainError as exc:
-            raise api_fields(exc, spec.error_fields) from exc
-        return reload(actor, id)
+        return ops.update(_actor(request, org), {}, id, payload)
 
-    @router.post(
-        f"{base}/{{int:id}}/archive",
-        response=out,
-        tags=[spec.tag],
-        summary=f"Archive a {spec.noun}",
-        operation_id=f"{spec.path.replace('-', '_')}_archive",
-    )
+    @ops.route(router.post, one + "/archive", "archive", f"Archive a {spec.noun}", response=detail)
     def archive(request: HttpRequest, org: str, id: int) -> Any:
-        actor = _actor(request, org)
-        spec.archive(actor=actor, obj=spec.get_selector(actor=actor, pk=id))
-        return reload(actor, id)
+        return ops.step(_actor(request, org), {}, id, spec.archive, ARCHIVE)
 
-    @router.post(
-        f"{base}/{{int:id}}/restore",
-        response=out,
-        tags=[spec.tag],
-        summary=f"Restore an archived {spec.noun}",
-        operation_id=f"{spec.path.replace('-', '_')}_restore",
+    @ops.route(
+        router.post,
+        one + "/restore",
+        "restore",
+        f"Restore an archived {spec.noun}",
+        response=detail,
     )
     def restore(request: HttpRequest, org: str, id: int) -> Any:
+        return ops.step(_actor(request, org), {}, id, spec.restore, ARCHIVE)
+
+
+def _nested_routes(router: Router, spec: CrudSpec, parent: Parent) -> None:
+    out, create_in, filters_t = spec.out, spec.create_in, spec.filters
+    detail = spec.detail_out or out
+    update_in = spec.update_in or PatchDict[create_in]  # type: ignore[valid-type]
+    base = f"/orgs/{{org}}/{parent.path}/{{int:{parent.param}}}/{spec.path}"
+    one = base + f"/{{int:{spec.child}}}"
+    ops = _Ops(spec)
+
+    def scope(request: HttpRequest, org: str, id: int) -> tuple[ActorLike, dict[str, Any]]:
         actor = _actor(request, org)
-        spec.restore(actor=actor, obj=spec.get_selector(actor=actor, pk=id))
-        return reload(actor, id)
+        return actor, {parent.arg: parent.fetch(actor=actor, pk=id)}
+
+    if filters_t is not None:
+
+        @ops.route(router.get, base, "list", f"List the {spec.noun}s", response=list[out])  # type: ignore[valid-type]
+        @paginate(PageNumberPagination, page_size=25, max_page_size=200)
+        def list_(request: HttpRequest, org: str, id: int, filters: Query[filters_t]) -> Any:  # type: ignore[valid-type]
+            actor, scoped = scope(request, org, id)
+            return spec.list_selector(actor=actor, filters=filters, **scoped)
+
+    elif spec.paginated:
+
+        @ops.route(router.get, base, "list", f"List the {spec.noun}s", response=list[out])  # type: ignore[valid-type]
+        @paginate(PageNumberPagination, page_size=25, max_page_size=200)
+        def list_pages(request: HttpRequest, org: str, id: int) -> Any:
+            actor, scoped = scope(request, org, id)
+            return spec.list_selector(actor=actor, **scoped)
+
+    else:
+
+        @ops.route(router.get, base, "list", f"List the {spec.noun}s", response=list[out])  # type: ignore[valid-type]
+        def list_all(request: HttpRequest, org: str, id: int) -> Any:
+            actor, scoped = scope(request, org, id)
+            return spec.list_selector(actor=actor, **scoped)
+
+    @ops.route(router.get, one, "retrieve", f"Retrieve a {spec.noun}", response=detail)
+    def retrieve(request: HttpRequest, org: str, id: int, child_id: int) -> Any:
+        actor, scoped = scope(request, org, id)
+        return spec.get_selector(actor=actor, pk=child_id, **scoped)
+
+    @ops.route(router.post, base, "create", f"Add a {spec.noun}", response={201: detail})
+    def create(request: HttpRequest, org: str, id: int, payload: create_in) -> Any:  # type: ignore[valid-type]
+        actor, scoped = scope(request, org, id)
+        data = cast(Schema, payload).model_dump(exclude_unset=True)
+        return Status(201, ops.create(actor, scoped, data))
+
+    @ops.route(router.patch, one, "update", f"Update a {spec.noun}", response=detail)
+    def update(request: HttpRequest, org: str, id: int, child_id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
+        actor, scoped = scope(request, org, id)
+        return ops.update(actor, scoped, child_id, payload)
+
+    @ops.route(router.post, one + "/archive", "archive", f"Archive a {spec.noun}", response=detail)
+    def archive(request: HttpRequest, org: str, id: int, child_id: int) -> Any:
+        actor, scoped = scope(request, org, id)
+        return ops.step(actor, scoped, child_id, spec.archive, ARCHIVE)
+
+    @ops.route(
+        router.post,
+        one + "/restore",
+        "restore",
+        f"Restore an archived {spec.noun}",
+        response=detail,
+    )
+    def restore(request: HttpRequest, org: str, id: int, child_id: int) -> Any:
+        actor, scoped = scope(request, org, id)
+        return ops.step(actor, scoped, child_id, spec.restore, ARCHIVE)
+
+
+@dataclass(frozen=True)
+class _Ops:
+    """The steps the CRUD handlers share, top-level and nested alike."""
+
+    spec: CrudSpec
+
+    def route(
+        self, method: Callable[..., Any], path: str, verb: str, summary: str, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """`method`'s decorator for one operation, or none when the spec leaves it out. A
+        handler's `child_id` is named as the path names it (`spec.child`)."""
+        if verb not in self.spec.verbs:
+            return lambda handler: handler
+        operation = f"{self.spec.stem}_{verb}"
+        register: Callable[[Callable[..., Any]], Callable[..., Any]] = method(
+            path, tags=[self.spec.tag], summary=summary, operation_id=operation, **kwargs
+        )
+        return lambda handler: register(self._named(handler))
+
+    def _named(self, handler: Callable[..., Any]) -> Callable[..., Any]:
+        """`handler` with its `id` and `child_id` parameters named as the path names them
+        (`parent.param`, `spec.child`): django-ninja reads path parameters from the
+        handler's signature."""
+        parent, child = self.spec.parent, self.spec.child
+        own = "id" if child == "child_id" else child  # a top-level row's id, as named
+        names = {"id": parent.param if parent else own, "child_id": child}
+        signature = inspect.signature(handler)
+        names = {
+            old: new for old, new in names.items() if old != new and old in signature.parameters
+        }
+        if not names:
+            return handler
+
+        @wraps(handler)
+        def renamed(*args: Any, **kwargs: Any) -> Any:
+            for old, new in names.items():
+                kwargs[old] = kwargs.pop(new)
+            return handler(*args, **kwargs)
+
+        params = [p.replace(name=names.get(p.name, p.name)) for p in signature.parameters.values()]
+        renamed.__dict__["__signature__"] = signature.replace(parameters=params)
+        return renamed
+
+    def reload(self, actor: ActorLike, scoped: dict[str, Any], pk: int) -> Any:
+        return self.spec.get_selector(actor=actor, pk=pk, **scoped)
+
+    def create(self, actor: ActorLike, scoped: dict[str, Any], data: dict[str, Any]) -> Any:
+        resolve = self.spec.resolve_create or self.spec.resolve
+        try:
+            obj = self.spec.create(actor=actor, data=resolve(actor, data), **scoped)
+        except DomainError as exc:
+            raise api_fields(exc, self.spec.error_fields) from exc
+        return self.reload(actor, scoped, obj.pk)
+
+    def update(self, actor: ActorLike, scoped: dict[str, Any], pk: int, payload: Any) -> Any:
+        obj = self.spec.get_selector(actor=actor, pk=pk, action=CHANGE, **scoped)
+        data = payload if isinstance(payload, dict) else payload.model_dump(exclude_unset=True)
+        try:
+            self.spec.update(
+                actor=actor, data=self.spec.resolve(actor, dict(data)), **{self.spec.obj_arg: obj}
+            )
+        except DomainError as exc:
+            raise api_fields(exc, self.spec.error_fields) from exc
+        return self.reload(actor, scoped, pk)
+
+    def step(
+        self,
+        actor: ActorLike,
+        scoped: dict[str, Any],
+        pk: int,
+        call: Callable[..., Model],
+        right: str,
+    ) -> Any:
+        obj = self.spec.get_selector(actor=actor, pk=pk, action=right, **scoped)
+        try:
+            call(actor=actor, **{self.spec.obj_arg: obj})
+        except DomainError as exc:
+            raise api_fields(exc, self.spec.error_fields) from exc
+        return self.reload(actor, scoped, pk)

@@ -50,13 +50,6 @@ class PMOIn(Schema):
     description: str = ""
 
 
-class PMOPatch(Schema):
-    name: str | None = None
-    kind: PMOKind | None = None
-    parent_id: int | None = None
-    description: str | None = None
-
-
 def _resolve_pmo(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     if "parent_id" in data:
         data["parent"] = ref(actor, PMO, data.pop("parent_id"), "parent_id")
@@ -71,19 +64,16 @@ crud_routes(
         noun="PMO",
         out=PMOOut,
         create_in=PMOIn,
-        update_in=PMOPatch,
         filters=PMOFilter,
         list_selector=selectors.pmo_list,
         get_selector=selectors.pmo_get,
-        create=services.pmo_create,
-        update=lambda *, actor, obj, data: services.pmo_update(actor=actor, pmo=obj, data=data),
-        archive=lambda *, actor, obj: services.pmo_archive(actor=actor, pmo=obj),
-        restore=lambda *, actor, obj: services.pmo_restore(actor=actor, pmo=obj),
+        create=lambda *, actor, data: services.pmo_create(actor=actor, **data),
+        update=services.pmo_update,
+        archive=services.pmo_archive,
+        restore=services.pmo_restore,
+        obj_arg="pmo",
         resolve=_resolve_pmo,
         error_fields={"parent": "parent_id"},
-        reload=lambda actor, pk: selectors.pmo_list(
-            actor=actor, filters=PMOFilter.model_validate({"status": "all"})
-        ).get(pk=pk),
     ),
 )
 
@@ -106,11 +96,6 @@ class CustomerGroupIn(Schema):
     description: str = ""
 
 
-class CustomerGroupPatch(Schema):
-    name: str | None = None
-    description: str | None = None
-
-
 crud_routes(
     router,
     CrudSpec(
@@ -119,24 +104,15 @@ crud_routes(
         noun="customer group",
         out=CustomerGroupOut,
         create_in=CustomerGroupIn,
-        update_in=CustomerGroupPatch,
         filters=CustomerGroupFilter,
         list_selector=selectors.customer_group_list,
         get_selector=selectors.customer_group_get,
-        create=services.customer_group_create,
-        update=lambda *, actor, obj, data: services.customer_group_update(
-            actor=actor, customer_group=obj, data=data
-        ),
-        archive=lambda *, actor, obj: services.customer_group_archive(
-            actor=actor, customer_group=obj
-        ),
-        restore=lambda *, actor, obj: services.customer_group_restore(
-            actor=actor, customer_group=obj
-        ),
+        create=lambda *, actor, data: services.customer_group_create(actor=actor, **data),
+        update=services.customer_group_update,
+        archive=services.customer_group_archive,
+        restore=services.customer_group_restore,
+        obj_arg="customer_group",
         resolve=lambda actor, data: no_nulls(data, ("name", "description")),
-        reload=lambda actor, pk: selectors.customer_group_list(
-            actor=actor, filters=CustomerGroupFilter.model_validate({"status": "all"})
-        ).get(pk=pk),
     ),
 )
 
@@ -178,16 +154,6 @@ class PersonIn(Schema):
     user_email: str | None = Field(None, description="Link to the login of a member.")
 
 
-class PersonPatch(Schema):
-    name: str | None = None
-    email: str | None = None
-    job_title: str | None = None
-    pmo_id: int | None = None
-    provider: str | None = None
-    customer_group_id: int | None = None
-    user_email: str | None = None
-
-
 def _resolve_person(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     if "pmo_id" in data:
         data["pmo"] = ref(actor, PMO, data.pop("pmo_id"), "pmo_id")
@@ -216,16 +182,14 @@ crud_routes(
         noun="person",
         out=PersonOut,
         create_in=PersonIn,
-        update_in=PersonPatch,
         filters=PersonFilter,
         list_selector=selectors.person_list,
         get_selector=selectors.person_get,
-        create=services.person_create,
-        update=lambda *, actor, obj, data: services.person_update(
-            actor=actor, person=obj, data=data
-        ),
-        archive=lambda *, actor, obj: services.person_archive(actor=actor, person=obj),
-        restore=lambda *, actor, obj: services.person_restore(actor=actor, person=obj),
+        create=lambda *, actor, data: services.person_create(actor=actor, **data),
+        update=services.person_update,
+        archive=services.person_archive,
+        restore=services.person_restore,
+        obj_arg="person",
         resolve=_resolve_person,
         error_fields={"pmo": "pmo_id", "customer_group": "customer_group_id", "user": "user_email"},
     ),
@@ -275,11 +239,12 @@ crud_routes(
         filters=MembershipFilter,
         list_selector=selectors.membership_list,
         get_selector=selectors.membership_get,
-        create=services.membership_create,
-        update=lambda *, actor, obj, data: services.membership_update(
-            actor=actor, membership=obj, roles=data["roles"]
+        create=lambda *, actor, data: services.membership_create(actor=actor, **data),
+        update=lambda *, actor, membership, data: services.membership_update(
+            actor=actor, membership=membership, roles=data["roles"]
         ),
-        archive=lambda *, actor, obj: services.membership_archive(actor=actor, membership=obj),
-        restore=lambda *, actor, obj: services.membership_restore(actor=actor, membership=obj),
+        archive=services.membership_archive,
+        restore=services.membership_restore,
+        obj_arg="membership",
     ),
 )

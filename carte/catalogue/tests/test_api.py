@@ -14,7 +14,14 @@ from django.db.models import Model
 
 from carte.catalogue import services
 from carte.catalogue.choices import ServiceRoleKind, Stage
-from carte.catalogue.models import Category, Service, ServiceInput, ServiceRole, Symptom
+from carte.catalogue.models import (
+    Category,
+    Service,
+    ServiceInput,
+    ServiceLevel,
+    ServiceRole,
+    Symptom,
+)
 from carte.catalogue.tests.factories import (
     ArtefactFactory,
     CategoryFactory,
@@ -72,6 +79,30 @@ class TestCategoryApi(ApiContract):
     def update_input(self, obj):
         payload = {"description": "Now with forecasts."}
         return payload, {"description": (obj.description, "Now with forecasts.")}
+
+
+class TestServiceLevelApi(ApiContract):
+    """A part of a service, through the same contract with the service as parent."""
+
+    model = ServiceLevel
+    api_path = "levels"
+    parent_path = "services"
+    editors = SERVICE_EDITORS
+    viewers = ALL_ROLES - {OrgRole.CUSTOMER}
+    list_refusal = 404  # the service is not published: a customer does not see it
+
+    def make_parent(self, organisation):
+        return ServiceFactory(organisation=organisation)
+
+    def make(self, organisation):
+        return ServiceLevelFactory(service=self.parent(organisation))
+
+    def create_input(self, organisation):
+        payload = {"name": "Light touch", "description": "A monthly check-in."}
+        return payload, {"name": "Light touch", "description": "A monthly check-in."}
+
+    def update_input(self, obj):
+        return {"name": "Full support"}, {"name": (obj.name, "Full support")}
 
 
 class TestServiceApi(ApiContract):

@@ -199,7 +199,10 @@ def test_the_api_creates_changes_and_archives_a_line(world: World) -> None:
     archived = world.staff.api.post(f"{base}/{line['id']}/archive", {})
     assert archived.status_code == 200 and archived.json()["archived"] is True
     assert "Publish it" not in lines(world)
-    assert_problem(world.staff.api.post(f"{base}/{line['id']}/archive", {}), 404)
+    # Archiving again changes nothing, as for every archived row; changing it is refused.
+    again = world.staff.api.post(f"{base}/{line['id']}/archive", {})
+    assert again.status_code == 200 and again.json()["archived"] is True
+    assert_problem(world.staff.api.patch(f"{base}/{line['id']}", {"title": "Revived"}), 409)
 
 
 def test_the_api_refuses_bad_input_naming_the_field(world: World) -> None:

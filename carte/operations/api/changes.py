@@ -19,9 +19,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from carte.catalogue.api import Strict
+from carte.catalogue.api import SERVICE_PARENT, Strict
 from carte.catalogue.models import Service
-from carte.core.api import Stamped, no_nulls, ref
+from carte.core.api import CrudSpec, Stamped, crud_routes, no_nulls, ref
 from carte.core.errors import DomainError
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.api.items import PersonBrief
@@ -119,16 +119,6 @@ class ChangeRequestIn(Strict):
     item: int | None = Field(None, description="The risk or issue (id) of the same service.")
 
 
-class ChangeRequestPatch(Strict):
-    title: str | None = None
-    description: str | None = None
-    raised_as: RaisedAs | None = None
-    reason: ChangeReason | None = None
-    affects: list[Affects] | None = None
-    raised_by: int | None = None
-    item: int | None = None
-
-
 class NoteIn(Strict):
     note: str = ""
 
@@ -153,13 +143,6 @@ class ImprovementIn(Strict):
     title: str
     description: str = ""
     expected_benefit: str = ""
-    raised_by: int | None = None
-
-
-class ImprovementPatch(Strict):
-    title: str | None = None
-    description: str | None = None
-    expected_benefit: str | None = None
     raised_by: int | None = None
 
 
@@ -220,11 +203,15 @@ def _change(actor: Actor, cr_id: int) -> ChangeRequest:
     return selectors.change_get(actor=actor, pk=cr_id)
 
 
-def _detail(actor: Actor, change: ChangeRequest) -> ChangeRequest:
+def _detail_of(actor: Actor, pk: int) -> ChangeRequest:
     """The change request as stored now, with its events (read once)."""
-    fresh = selectors.change_get(actor=actor, pk=change.pk)
+    fresh = selectors.change_get(actor=actor, pk=pk)
     fresh.events_list = list(selectors.change_events(actor=actor, change=fresh))  # type: ignore[attr-defined]
     return fresh
+
+
+def _detail(actor: Actor, change: ChangeRequest) -> ChangeRequest:
+    return _detail_of(actor, change.pk)
 
 
 def _change_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -244,44 +231,52 @@ def _change_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- change requests
 
 
-@router.get(
-    SERVICE + "/change-requests",
-    response=list[ChangeRequestOut],
-    tags=[CHANGES],
-    summary="List a service's change requests",
-    operation_id="operations_change_requests_list",
+crud_routes(
+    router,
+    CrudSpec(
+        path="change-requests",
+        tag=CHANGES,
+        noun="change request (a draft)",
+        out=ChangeRequestOut,
+        detail_out=ChangeRequestDetailOut,
+        create_in=ChangeRequestIn,
+        filters=selectors.ChangeFilter,
+        parent=SERVICE_PARENT,
+        list_selector=lambda *, actor, service, filters: selectors.changes_for_service(
+            actor=actor, service=service, filters=filters.model_copy(update={"service": None})
+        ),
+        get_selector=lambda *, actor, service, pk, action=None: _detail_of(actor, pk),
+        create=services.change_request_create,
+        update=services.change_request_update,
+        archive=services.change_request_archive,
+        restore=services.change_request_archive,  # not offered: see verbs
+        resolve=_change_data,
+        operation="operations_change_requests",
+        verbs=frozenset({"list", "create"}),
+    ),
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def change_requests_list(
-    request: HttpRequest, org: str, id: int, filters: Query[selectors.ChangeFilter]
-) -> Any:
-    """Open ones first (submitted, approved, drafts), then decided ones; filter by state,
-    text, or `mine` (waiting for the caller)."""
-    actor = api_actor(request, org)
-    return selectors.changes_for_service(
-        actor=actor,
-        service=_service(actor, id),
-        filters=filters.model_copy(update={"service": None}),
-    )
-
-
-@router.post(
-    SERVICE + "/change-requests",
-    response={201: ChangeRequestDetailOut},
-    tags=[CHANGES],
-    summary="Raise a change request (a draft)",
-    operation_id="operations_change_requests_create",
+# Raised on its service; read, edited (while a draft or submitted) and archived on its own.
+crud_routes(
+    router,
+    CrudSpec(
+        path="change-requests",
+        tag=CHANGES,
+        noun="change request",
+        out=ChangeRequestDetailOut,
+        create_in=ChangeRequestIn,
+        list_selector=selectors.change_queue,  # not offered here: see verbs
+        get_selector=lambda *, actor, pk, action=None: _detail_of(actor, pk),
+        create=services.change_request_create,  # not offered here: see verbs
+        update=services.change_request_update,
+        archive=services.change_request_archive,
+        restore=services.change_request_archive,  # not offered: see verbs
+        obj_arg="change",
+        resolve=_change_data,
+        operation="operations_change_requests",
+        child="cr_id",
+        verbs=frozenset({"retrieve", "update", "archive"}),
+    ),
 )
-def change_requests_create(
-    request: HttpRequest, org: str, id: int, payload: ChangeRequestIn
-) -> Any:
-    """A draft, numbered CR-<n> in the organisation; the caller raised it unless
-    `raised_by` names someone else."""
-    actor = api_actor(request, org)
-    service = _service(actor, id)
-    data = _change_data(actor, payload.model_dump())
-    change = services.change_request_create(actor=actor, service=service, data=data)
-    return Status(201, _detail(actor, change))
 
 
 @router.get(
@@ -298,36 +293,6 @@ def change_queue(request: HttpRequest, org: str, filters: Query[selectors.Change
     service, `mine` what waits for the caller."""
     actor = api_actor(request, org)
     return selectors.change_queue(actor, filters)
-
-
-@router.get(
-    CHANGE,
-    response=ChangeRequestDetailOut,
-    tags=[CHANGES],
-    summary="Retrieve a change request with its history",
-    operation_id="operations_change_requests_retrieve",
-)
-def change_requests_retrieve(request: HttpRequest, org: str, cr_id: int) -> Any:
-    actor = api_actor(request, org)
-    return _detail(actor, _change(actor, cr_id))
-
-
-@router.patch(
-    CHANGE,
-    response=ChangeRequestDetailOut,
-    tags=[CHANGES],
-    summary="Edit a draft or submitted change request",
-    operation_id="operations_change_requests_update",
-)
-def change_requests_update(
-    request: HttpRequest, org: str, cr_id: int, payload: ChangeRequestPatch
-) -> Any:
-    """409 once it is decided."""
-    actor = api_actor(request, org)
-    change = _change(actor, cr_id)
-    data = _change_data(actor, payload.model_dump(exclude_unset=True))
-    services.change_request_update(actor=actor, change=change, data=data)
-    return _detail(actor, change)
 
 
 @router.post(
@@ -380,20 +345,6 @@ def change_requests_implement(request: HttpRequest, org: str, cr_id: int, payloa
     return _detail(actor, change)
 
 
-@router.post(
-    CHANGE + "/archive",
-    response=ChangeRequestDetailOut,
-    tags=[CHANGES],
-    summary="Archive a change request",
-    operation_id="operations_change_requests_archive",
-)
-def change_requests_archive(request: HttpRequest, org: str, cr_id: int) -> Any:
-    actor = api_actor(request, org)
-    change = _change(actor, cr_id)
-    services.change_request_archive(actor=actor, change=change)
-    return _detail(actor, change)
-
-
 # ---------------------------------------------------------------- improvements
 
 
@@ -408,69 +359,53 @@ def _improvement_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-@router.get(
-    SERVICE + "/improvements",
-    response=list[ImprovementOut],
-    tags=[IMPROVEMENTS],
-    summary="A service's continuous-improvement log",
-    operation_id="operations_improvements_list",
+crud_routes(
+    router,
+    CrudSpec(
+        path="improvements",
+        tag=IMPROVEMENTS,
+        noun="improvement",
+        out=ImprovementOut,
+        create_in=ImprovementIn,
+        filters=selectors.ImprovementFilter,
+        parent=SERVICE_PARENT,
+        list_selector=selectors.improvements_for_service,
+        get_selector=lambda *, actor, service, pk, action=None: selectors.improvement_get(
+            actor=actor, pk=pk
+        ),
+        create=services.improvement_create,
+        update=services.improvement_update,
+        archive=services.improvement_archive,
+        restore=services.improvement_archive,  # not offered: see verbs
+        resolve=_improvement_data,
+        operation="operations_improvements",
+        verbs=frozenset({"list", "create"}),
+    ),
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def improvements_list(
-    request: HttpRequest, org: str, id: int, filters: Query[selectors.ImprovementFilter]
-) -> Any:
-    actor = api_actor(request, org)
-    return selectors.improvements_for_service(
-        actor=actor, service=_service(actor, id), filters=filters
-    )
-
-
-@router.post(
-    SERVICE + "/improvements",
-    response={201: ImprovementOut},
-    tags=[IMPROVEMENTS],
-    summary="Log an improvement",
-    operation_id="operations_improvements_create",
+# Logged on its service; read and edited on its own, moved by the steps below.
+crud_routes(
+    router,
+    CrudSpec(
+        path="improvements",
+        tag=IMPROVEMENTS,
+        noun="improvement",
+        out=ImprovementOut,
+        create_in=ImprovementIn,
+        list_selector=selectors.improvements_for_service,  # not offered here: see verbs
+        get_selector=lambda *, actor, pk, action=None: selectors.improvement_get(
+            actor=actor, pk=pk
+        ),
+        create=services.improvement_create,  # not offered here: see verbs
+        update=services.improvement_update,
+        archive=services.improvement_archive,
+        restore=services.improvement_archive,  # not offered: see verbs
+        obj_arg="improvement",
+        resolve=_improvement_data,
+        operation="operations_improvements",
+        child="improvement_id",
+        verbs=frozenset({"retrieve", "update"}),
+    ),
 )
-def improvements_create(request: HttpRequest, org: str, id: int, payload: ImprovementIn) -> Any:
-    actor = api_actor(request, org)
-    service = _service(actor, id)
-    improvement = services.improvement_create(
-        actor=actor, service=service, data=_improvement_data(actor, payload.model_dump())
-    )
-    return Status(201, _improvement(actor, improvement.pk))
-
-
-@router.get(
-    IMPROVEMENT,
-    response=ImprovementOut,
-    tags=[IMPROVEMENTS],
-    summary="Retrieve an improvement",
-    operation_id="operations_improvements_retrieve",
-)
-def improvements_retrieve(request: HttpRequest, org: str, improvement_id: int) -> Any:
-    actor = api_actor(request, org)
-    return _improvement(actor, improvement_id)
-
-
-@router.patch(
-    IMPROVEMENT,
-    response=ImprovementOut,
-    tags=[IMPROVEMENTS],
-    summary="Edit an improvement",
-    operation_id="operations_improvements_update",
-)
-def improvements_update(
-    request: HttpRequest, org: str, improvement_id: int, payload: ImprovementPatch
-) -> Any:
-    actor = api_actor(request, org)
-    improvement = _improvement(actor, improvement_id)
-    services.improvement_update(
-        actor=actor,
-        improvement=improvement,
-        data=_improvement_data(actor, payload.model_dump(exclude_unset=True)),
-    )
-    return _improvement(actor, improvement.pk)
 
 
 @router.post(

@@ -16,12 +16,10 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from carte.catalogue import selectors as catalogue_selectors
-from carte.catalogue.api import Strict
+from carte.catalogue.api import STAFF_SERVICE_PARENT, Strict
 from carte.catalogue.models import Service
-from carte.catalogue.selectors import Audience
-from carte.core.api import Stamped, no_nulls, ref
-from carte.core.listing import get_for
+from carte.core.api import CrudSpec, Parent, Stamped, crud_routes, no_nulls, ref
+from carte.core.permissions import VIEW, Right
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.choices import (
     ActionPurpose,
@@ -175,22 +173,11 @@ class ActionIn(Strict):
     due_date: date
 
 
-class ActionPatch(Strict):
-    description: str | None = None
-    owner: int | None = None
-    due_date: date | None = None
-
-
 class DoneIn(Strict):
     done: bool
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def _service(actor: Actor, pk: int) -> Service:
-    """The organisation's service (404 otherwise); risks and issues are for staff."""
-    return catalogue_selectors.service_for(actor=actor, pk=pk, audience=Audience.STAFF)
 
 
 def _item(actor: Actor, pk: int) -> RiskIssue:
@@ -203,14 +190,6 @@ def _owner(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _action(actor: Actor, item_id: int, pk: int) -> ItemAction:
-    return get_for(
-        actor,
-        ItemAction.objects.filter(item_id=item_id).select_related("item", "owner"),
-        pk,
-    )
-
-
 def _step(actor: Actor, item_id: int, event: ItemEvent) -> dict[str, Any]:
     return {"event": event, "item": _item(actor, item_id)}
 
@@ -218,95 +197,62 @@ def _step(actor: Actor, item_id: int, event: ItemEvent) -> dict[str, Any]:
 # ---------------------------------------------------------------- items
 
 
-@router.get(
-    SERVICE,
-    response=list[ItemOut],
-    tags=[TAG],
-    summary="List the risks and issues of a service",
-    operation_id="operations_items_list",
+def _item_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """The owner's id as the person; the fields a risk cannot lack may not be null."""
+    no_nulls(data, ("title", "description", "cause", "effect", "probability", "impact"))
+    return _owner(actor, data)
+
+
+def _item_get(*, actor: Actor, pk: int, action: Right = VIEW, **_: Any) -> RiskIssue:
+    return selectors.item_get(actor, pk, action=action)
+
+
+# Raised and listed on their service; read, changed, archived and restored on their own.
+crud_routes(
+    router,
+    CrudSpec(
+        path="risks-issues",
+        tag=TAG,
+        noun="risk or issue",
+        out=ItemOut,
+        create_in=ItemIn,
+        filters=selectors.ItemFilter,
+        parent=STAFF_SERVICE_PARENT,
+        list_selector=lambda *, actor, service, filters: selectors.items_for_service(
+            actor, service, filters
+        ),
+        get_selector=_item_get,
+        create=services.item_create,
+        update=services.item_update,
+        archive=services.item_archive,
+        restore=services.item_restore,
+        resolve=_item_data,
+        operation="operations_items",
+        verbs=frozenset({"list", "create"}),
+    ),
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def items_list(
-    request: HttpRequest, org: str, id: int, filters: Query[selectors.ItemFilter]
-) -> Any:
-    """Open items by default (`state`), highest score first."""
-    actor = api_actor(request, org)
-    return selectors.items_for_service(actor, _service(actor, id), filters)
-
-
-@router.post(
-    SERVICE,
-    response={201: ItemOut},
-    tags=[TAG],
-    summary="Raise a risk or an issue on a service",
-    operation_id="operations_items_create",
+crud_routes(
+    router,
+    CrudSpec(
+        path="risks-issues",
+        tag=TAG,
+        noun="risk or issue",
+        out=ItemOut,
+        create_in=ItemIn,
+        update_in=ItemPatch,
+        list_selector=selectors.escalations,  # not offered here: see verbs
+        get_selector=_item_get,
+        create=services.item_create,  # not offered here: see verbs
+        update=services.item_update,
+        archive=services.item_archive,
+        restore=services.item_restore,
+        obj_arg="item",
+        resolve=_item_data,
+        operation="operations_items",
+        child="item_id",
+        verbs=frozenset({"retrieve", "update", "archive", "restore"}),
+    ),
 )
-def items_create(request: HttpRequest, org: str, id: int, payload: ItemIn) -> Any:
-    """At service operations (level 1) unless a higher level is given by delivery
-    management; the people of a higher level are told."""
-    actor = api_actor(request, org)
-    service = _service(actor, id)
-    data = _owner(actor, payload.model_dump())
-    item = services.item_create(actor=actor, service=service, data=data)
-    return Status(201, _item(actor, item.pk))
-
-
-@router.get(
-    ITEM,
-    response=ItemOut,
-    tags=[TAG],
-    summary="Retrieve a risk or issue",
-    operation_id="operations_items_retrieve",
-)
-def items_retrieve(request: HttpRequest, org: str, item_id: int) -> Any:
-    actor = api_actor(request, org)
-    return _item(actor, item_id)
-
-
-@router.patch(
-    ITEM,
-    response=ItemOut,
-    tags=[TAG],
-    summary="Change a risk or issue",
-    operation_id="operations_items_update",
-)
-def items_update(request: HttpRequest, org: str, item_id: int, payload: ItemPatch) -> Any:
-    """Title, description, cause, effect, probability, impact, owner; kind, level and
-    status move through the steps below."""
-    actor = api_actor(request, org)
-    item = _item(actor, item_id)
-    data = no_nulls(
-        payload.model_dump(exclude_unset=True),
-        ("title", "description", "cause", "effect", "probability", "impact"),
-    )
-    services.item_update(actor=actor, item=item, data=_owner(actor, data))
-    return _item(actor, item_id)
-
-
-@router.post(
-    ITEM + "/archive",
-    response=ItemOut,
-    tags=[TAG],
-    summary="Archive a risk or issue",
-    operation_id="operations_items_archive",
-)
-def items_archive(request: HttpRequest, org: str, item_id: int) -> Any:
-    actor = api_actor(request, org)
-    services.item_archive(actor=actor, item=_item(actor, item_id))
-    return _item(actor, item_id)
-
-
-@router.post(
-    ITEM + "/restore",
-    response=ItemOut,
-    tags=[TAG],
-    summary="Restore an archived risk or issue",
-    operation_id="operations_items_restore",
-)
-def items_restore(request: HttpRequest, org: str, item_id: int) -> Any:
-    actor = api_actor(request, org)
-    services.item_restore(actor=actor, item=_item(actor, item_id))
-    return _item(actor, item_id)
 
 
 @router.get(
@@ -425,53 +371,41 @@ def items_reopen(request: HttpRequest, org: str, item_id: int, payload: NoteIn) 
 # ---------------------------------------------------------------- actions
 
 
-@router.get(
-    ITEM + "/actions",
-    response=list[ActionOut],
-    tags=[TAG],
-    summary="List the actions of a risk or issue",
-    operation_id="operations_item_actions_list",
+def _action_get(*, actor: Actor, item: RiskIssue, pk: int, action: Right = VIEW) -> ItemAction:
+    return selectors.action_get(actor=actor, item=item, pk=pk)
+
+
+ITEM_PARENT = Parent(
+    path="risks-issues",
+    fetch=lambda *, actor, pk: selectors.item_get(actor, pk),
+    arg="item",
+    param="item_id",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def actions_list(request: HttpRequest, org: str, item_id: int) -> Any:
-    """Live actions, open first, by due date."""
-    actor = api_actor(request, org)
-    return selectors.item_actions(_item(actor, item_id))
 
-
-@router.post(
-    ITEM + "/actions",
-    response={201: ActionOut},
-    tags=[TAG],
-    summary="Add a mitigation or resolution action",
-    operation_id="operations_item_actions_create",
+crud_routes(
+    router,
+    CrudSpec(
+        path="actions",
+        tag=TAG,
+        noun="action",
+        out=ActionOut,
+        create_in=ActionIn,
+        parent=ITEM_PARENT,
+        list_selector=lambda *, actor, item: selectors.item_actions(item),
+        get_selector=_action_get,
+        create=services.action_create,
+        update=services.action_update,
+        archive=services.action_archive,
+        restore=services.action_archive,  # not offered: see verbs
+        obj_arg="action",
+        resolve=lambda actor, data: _owner(
+            actor, no_nulls(data, ("description", "owner", "due_date"))
+        ),
+        operation="operations_item_actions",
+        child="action_id",
+        verbs=frozenset({"list", "create", "update", "archive"}),
+    ),
 )
-def actions_create(request: HttpRequest, org: str, item_id: int, payload: ActionIn) -> Any:
-    """Mitigation for a risk, resolution for an issue: what, who (a person's id), by
-    when."""
-    actor = api_actor(request, org)
-    item = _item(actor, item_id)
-    action = services.action_create(
-        actor=actor, item=item, data=_owner(actor, payload.model_dump())
-    )
-    return Status(201, _action(actor, item_id, action.pk))
-
-
-@router.patch(
-    ACTION,
-    response=ActionOut,
-    tags=[TAG],
-    summary="Change an action",
-    operation_id="operations_item_actions_update",
-)
-def actions_update(
-    request: HttpRequest, org: str, item_id: int, action_id: int, payload: ActionPatch
-) -> Any:
-    actor = api_actor(request, org)
-    action = _action(actor, item_id, action_id)
-    data = no_nulls(payload.model_dump(exclude_unset=True), ("description", "owner", "due_date"))
-    services.action_update(actor=actor, action=action, data=_owner(actor, data))
-    return _action(actor, item_id, action_id)
 
 
 @router.post(
@@ -485,23 +419,10 @@ def actions_done(
     request: HttpRequest, org: str, item_id: int, action_id: int, payload: DoneIn
 ) -> Any:
     actor = api_actor(request, org)
-    action = _action(actor, item_id, action_id)
+    item = _item(actor, item_id)
+    action = selectors.action_get(actor=actor, item=item, pk=action_id)
     services.action_done(actor=actor, action=action, done=payload.done)
-    return _action(actor, item_id, action_id)
-
-
-@router.post(
-    ACTION + "/archive",
-    response=ActionOut,
-    tags=[TAG],
-    summary="Archive an action",
-    operation_id="operations_item_actions_archive",
-)
-def actions_archive(request: HttpRequest, org: str, item_id: int, action_id: int) -> Any:
-    actor = api_actor(request, org)
-    action = _action(actor, item_id, action_id)
-    services.action_archive(actor=actor, action=action)
-    return _action(actor, item_id, action_id)
+    return selectors.action_get(actor=actor, item=item, pk=action_id)
 
 
 # ---------------------------------------------------------------- escalations

@@ -18,8 +18,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import BaseModel, ConfigDict
 
-from carte.catalogue.api import Strict
-from carte.core.api import Stamped, no_nulls
+from carte.catalogue.api import STAFF_SERVICE_PARENT, Strict
+from carte.core.api import CrudSpec, Stamped, StatusFilter, crud_routes, no_nulls
 from carte.core.bulk import gc_paused
 from carte.core.errors import DomainError
 from carte.core.permissions import require
@@ -99,24 +99,6 @@ class KPIIn(Strict):
     reporter_role: ReporterRole = ReporterRole.MANAGER
     outcome: str = ""
     reporting_from: date = Field(..., description="The first period to report.")
-    position: int | None = Field(None, ge=0)
-
-
-class KPIPatch(Strict):
-    name: str | None = None
-    definition: str | None = None
-    unit: str | None = None
-    direction: Direction | None = None
-    target: Decimal | None = None
-    amber: Decimal | None = None
-    red: Decimal | None = None
-    minimum: Decimal | None = None
-    maximum: Decimal | None = None
-    frequency: Frequency | None = None
-    grace_days: int | None = Field(None, ge=0, le=90)
-    reporter_role: ReporterRole | None = None
-    outcome: str | None = None
-    reporting_from: date | None = None
     position: int | None = Field(None, ge=0)
 
 
@@ -248,100 +230,46 @@ class DueOut(Schema):
         return obj.latest_rag or None
 
 
-class StatusFilter(Schema):
-    status: str = Field("active", pattern="^(active|archived|all)$")
-
-
 # ---------------------------------------------------------------- KPIs
 
 
-def _kpi(request: HttpRequest, org: str, id: int, kpi_id: int, action: str = "view") -> Any:
-    actor = api_actor(request, org)
-    service = selectors.service_for_kpis(actor=actor, pk=id)
-    return actor, selectors.kpi_get(actor=actor, service=service, pk=kpi_id, action=action)
-
-
-@router.get(
-    SERVICE + "/kpis",
-    response=list[KPIOut],
-    tags=[TAG],
-    summary="List a service's KPIs",
-    operation_id="operations_kpis_list",
-)
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def kpis_list(request: HttpRequest, org: str, id: int, filters: Query[StatusFilter]) -> Any:
-    """In their order; archived ones with `status=archived` (or `all`)."""
-    actor = api_actor(request, org)
-    service = selectors.service_for_kpis(actor=actor, pk=id)
-    return selectors.kpis_of(actor=actor, service=service, status=filters.status)
-
-
-@router.post(
-    SERVICE + "/kpis",
-    response={201: KPIOut},
-    tags=[TAG],
-    summary="Define a KPI",
-    operation_id="operations_kpis_create",
-)
-def kpis_create(request: HttpRequest, org: str, id: int, payload: KPIIn) -> Any:
-    """Thresholds must sit on the worse side of the target (422 on `amber`)."""
-    actor = api_actor(request, org)
-    service = selectors.service_for_kpis(actor=actor, pk=id)
-    data = payload.model_dump()
-    if data["position"] is None:
+def _kpi_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """A null position means "last" on creation; the other fields may not be null."""
+    if data.get("position", 0) is None:
         del data["position"]
-    kpi = services.kpi_create(actor=actor, service=service, data=data)
-    return Status(201, selectors.kpi_get(actor=actor, service=service, pk=kpi.pk))
+    return no_nulls(data, REQUIRED)
 
 
-@router.get(
-    KPI_PATH,
-    response=KPIOut,
-    tags=[TAG],
-    summary="Retrieve a KPI",
-    operation_id="operations_kpis_retrieve",
+def _kpi(request: HttpRequest, org: str, id: int, kpi_id: int) -> Any:
+    actor = api_actor(request, org)
+    service = selectors.service_for_kpis(actor=actor, pk=id)
+    return actor, selectors.kpi_get(actor=actor, service=service, pk=kpi_id)
+
+
+crud_routes(
+    router,
+    CrudSpec(
+        path="kpis",
+        tag=TAG,
+        noun="KPI",
+        out=KPIOut,
+        create_in=KPIIn,
+        filters=StatusFilter,
+        parent=STAFF_SERVICE_PARENT,
+        list_selector=lambda *, actor, service, filters: selectors.kpis_of(
+            actor=actor, service=service, status=filters.status
+        ),
+        get_selector=selectors.kpi_get,
+        create=services.kpi_create,
+        update=services.kpi_update,
+        archive=services.kpi_archive,
+        restore=services.kpi_restore,
+        obj_arg="kpi",
+        resolve=_kpi_data,
+        operation="operations_kpis",
+        child="kpi_id",
+    ),
 )
-def kpis_retrieve(request: HttpRequest, org: str, id: int, kpi_id: int) -> Any:
-    return _kpi(request, org, id, kpi_id)[1]
-
-
-@router.patch(
-    KPI_PATH,
-    response=KPIOut,
-    tags=[TAG],
-    summary="Change a KPI",
-    operation_id="operations_kpis_update",
-)
-def kpis_update(request: HttpRequest, org: str, id: int, kpi_id: int, payload: KPIPatch) -> Any:
-    """New thresholds or direction restate the RAG of the values recorded."""
-    actor, kpi = _kpi(request, org, id, kpi_id, "change")
-    data = no_nulls(payload.model_dump(exclude_unset=True), REQUIRED)
-    services.kpi_update(actor=actor, kpi=kpi, data=data)
-    return selectors.kpi_get(actor=actor, service=kpi.service, pk=kpi.pk)
-
-
-@router.post(
-    KPI_PATH + "/archive",
-    response=KPIOut,
-    tags=[TAG],
-    summary="Archive a KPI",
-    operation_id="operations_kpis_archive",
-)
-def kpis_archive(request: HttpRequest, org: str, id: int, kpi_id: int) -> Any:
-    actor, kpi = _kpi(request, org, id, kpi_id, "archive")
-    return services.kpi_archive(actor=actor, kpi=kpi)
-
-
-@router.post(
-    KPI_PATH + "/restore",
-    response=KPIOut,
-    tags=[TAG],
-    summary="Restore an archived KPI",
-    operation_id="operations_kpis_restore",
-)
-def kpis_restore(request: HttpRequest, org: str, id: int, kpi_id: int) -> Any:
-    actor, kpi = _kpi(request, org, id, kpi_id, "archive")
-    return services.kpi_restore(actor=actor, kpi=kpi)
 
 
 # ---------------------------------------------------------------- measurements
@@ -384,12 +312,7 @@ def measurements_create(
         correct=payload.correct,
         reason=payload.reason,
     )
-    return Status(
-        201,
-        selectors.measurements_of(actor=actor, kpi=kpi)
-        .select_related("kpi")
-        .get(pk=measurement.pk),
-    )
+    return Status(201, selectors.measurement_get(actor=actor, kpi=kpi, pk=measurement.pk))
 
 
 @router.post(

@@ -12,15 +12,15 @@ No `from __future__ import annotations`: django-ninja reads these annotations at
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from carte.catalogue.api import Strict
+from carte.catalogue.api import STAFF_SERVICE_PARENT, Strict
 from carte.catalogue.models import Service, ServiceLevel
-from carte.core.api import Stamped, no_nulls, ref
+from carte.core.api import CrudSpec, Stamped, StatusFilter, crud_routes, no_nulls, ref
 from carte.operations.choices import Direction, Frequency, Rag
 from carte.operations.models import KPI, ServiceLevelTarget
 from carte.operations.selectors import heatmap as heatmap_selectors
@@ -76,14 +76,6 @@ class LevelTargetIn(Strict):
     level: int | None = Field(None, description="One of the service's levels, or none.")
     statement: str = Field(..., description="The level as agreed, in words.")
     target: Decimal = Field(..., description="Met at least or at most, as the KPI's direction.")
-
-
-class LevelTargetPatch(Strict):
-    customer_group: int | None = None
-    kpi: int | None = None
-    level: int | None = None
-    statement: str | None = None
-    target: Decimal | None = None
 
 
 class PeriodOut(Schema):
@@ -222,10 +214,6 @@ def _service(actor: Actor, pk: int) -> Service:
     return overview.service_for_operations(actor=actor, pk=pk)
 
 
-def _target(actor: Actor, service: Service, pk: int) -> ServiceLevelTarget:
-    return selectors.target_get(actor=actor, service=service, pk=pk)
-
-
 def _resolve(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     no_nulls(data, ("customer_group", "kpi", "statement", "target"))
     refs = {"customer_group": CustomerGroup, "kpi": KPI, "level": ServiceLevel}
@@ -238,101 +226,30 @@ def _resolve(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- targets
 
 
-@router.get(
-    TARGETS,
-    response=list[LevelTargetOut],
-    tags=[TAG],
-    summary="List the service-level targets of a service",
-    operation_id="operations_level_targets_list",
+crud_routes(
+    router,
+    CrudSpec(
+        path="level-targets",
+        tag=TAG,
+        noun="service-level target",
+        out=LevelTargetOut,
+        create_in=LevelTargetIn,
+        filters=StatusFilter,
+        parent=STAFF_SERVICE_PARENT,
+        list_selector=lambda *, actor, service, filters: selectors.targets(
+            actor, service, status=filters.status
+        ),
+        get_selector=selectors.target_get,
+        create=services.level_target_create,
+        update=services.level_target_update,
+        archive=services.level_target_archive,
+        restore=services.level_target_restore,
+        obj_arg="target",
+        resolve=_resolve,
+        operation="operations_level_targets",
+        child="target_id",
+    ),
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def level_targets_list(
-    request: HttpRequest,
-    org: str,
-    id: int,
-    status: Literal["active", "archived", "all"] = "active",
-) -> Any:
-    """Targets by customer group; `status` is active (default), archived or all."""
-    actor = api_actor(request, org)
-    return selectors.targets(actor, _service(actor, id), status=status)
-
-
-@router.post(
-    TARGETS,
-    response={201: LevelTargetOut},
-    tags=[TAG],
-    summary="Agree a service level with a customer group",
-    operation_id="operations_level_targets_create",
-)
-def level_targets_create(request: HttpRequest, org: str, id: int, payload: LevelTargetIn) -> Any:
-    """The group must use the service, the KPI be the service's own and live, the level
-    (optional) one of the service's; the target lies within the KPI's range."""
-    actor = api_actor(request, org)
-    service = _service(actor, id)
-    data = _resolve(actor, payload.model_dump())
-    target = services.level_target_create(actor=actor, service=service, data=data)
-    return Status(201, _target(actor, service, target.pk))
-
-
-@router.get(
-    TARGET,
-    response=LevelTargetOut,
-    tags=[TAG],
-    summary="Retrieve a service-level target",
-    operation_id="operations_level_targets_retrieve",
-)
-def level_targets_retrieve(request: HttpRequest, org: str, id: int, target_id: int) -> Any:
-    actor = api_actor(request, org)
-    return _target(actor, _service(actor, id), target_id)
-
-
-@router.patch(
-    TARGET,
-    response=LevelTargetOut,
-    tags=[TAG],
-    summary="Change a service-level target",
-    operation_id="operations_level_targets_update",
-)
-def level_targets_update(
-    request: HttpRequest, org: str, id: int, target_id: int, payload: LevelTargetPatch
-) -> Any:
-    """Change what the payload names."""
-    actor = api_actor(request, org)
-    service = _service(actor, id)
-    target = _target(actor, service, target_id)
-    data = _resolve(actor, payload.model_dump(exclude_unset=True))
-    services.level_target_update(actor=actor, target=target, data=data)
-    return _target(actor, service, target_id)
-
-
-@router.post(
-    TARGET + "/archive",
-    response=LevelTargetOut,
-    tags=[TAG],
-    summary="Archive a service-level target",
-    operation_id="operations_level_targets_archive",
-)
-def level_targets_archive(request: HttpRequest, org: str, id: int, target_id: int) -> Any:
-    actor = api_actor(request, org)
-    service = _service(actor, id)
-    target = _target(actor, service, target_id)
-    services.level_target_archive(actor=actor, target=target)
-    return _target(actor, service, target_id)
-
-
-@router.post(
-    TARGET + "/restore",
-    response=LevelTargetOut,
-    tags=[TAG],
-    summary="Restore an archived service-level target",
-    operation_id="operations_level_targets_restore",
-)
-def level_targets_restore(request: HttpRequest, org: str, id: int, target_id: int) -> Any:
-    actor = api_actor(request, org)
-    service = _service(actor, id)
-    target = _target(actor, service, target_id)
-    services.level_target_restore(actor=actor, target=target)
-    return _target(actor, service, target_id)
 
 
 # ---------------------------------------------------------------- attainment and breaches

@@ -28,7 +28,7 @@ from carte.catalogue.permissions import _service_roles
 from carte.core.clock import today
 from carte.core.errors import forbidden
 from carte.core.listing import ListFilter, get_for
-from carte.core.permissions import VIEW, can
+from carte.core.permissions import VIEW, Right, can
 from carte.operations.choices import ItemKind, ItemStatus, Level
 from carte.operations.models import ItemAction, ItemEvent, RiskIssue
 from carte.organisations.actor import Actor
@@ -153,7 +153,7 @@ def items_for_service(actor: Actor, service: Service, filters: ItemFilter) -> Qu
     return filters.apply(_annotated(qs))
 
 
-def item_get(actor: Actor, pk: int | str, *, action: str = VIEW) -> RiskIssue:
+def item_get(actor: Actor, pk: int | str, *, action: Right = VIEW) -> RiskIssue:
     """One item of the organisation (404 otherwise), with its counts."""
     return get_for(actor, _annotated(RiskIssue.objects.all()), pk, action=action)
 
@@ -162,6 +162,19 @@ def item_of_service(
     actor: Actor, service: Service, pk: int | str, *, action: str = VIEW
 ) -> RiskIssue:
     return get_for(actor, _annotated(RiskIssue.objects.filter(service=service)), pk, action=action)
+
+
+def item_choices(actor: Actor, service: Service) -> QuerySet[RiskIssue]:
+    """The service's live risks and issues, newest first: the item behind a change."""
+    return RiskIssue.objects.filter(
+        organisation_id=actor.organisation.pk, service=service, archived_at__isnull=True
+    ).order_by("-id")
+
+
+def action_get(*, actor: Actor, item: RiskIssue, pk: int | str) -> ItemAction:
+    """One action of the item (404 for another item's or organisation's)."""
+    rows = ItemAction.objects.filter(item=item).select_related("item", "owner")
+    return get_for(actor, rows, pk)
 
 
 def item_actions(item: RiskIssue) -> QuerySet[ItemAction]:

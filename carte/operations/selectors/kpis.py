@@ -181,6 +181,11 @@ def measurements_of(*, actor: Actor, kpi: KPI) -> QuerySet[Measurement]:
     )
 
 
+def measurement_get(*, actor: Actor, kpi: KPI, pk: int | str) -> Measurement:
+    """One measurement of the KPI, with its earlier values, as the list shows it."""
+    return get_for(actor, measurements_of(actor=actor, kpi=kpi).select_related("kpi"), pk)
+
+
 # ---------------------------------------------------------------- reports due
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from carte.conftest import Persona
 from carte.core.clock import as_of
@@ -253,7 +254,7 @@ def test_it_answers_404_to_an_outsider_on_every_kpi_operation(
         },
     }
     ops_list = kpi_operations(outsider.api.client)
-    assert len(ops_list) == 10
+    assert len(ops_list) == 11  # with the import of a file of values
     failures = []
     with as_of(MOMENT), no_writes(kpi, ops.service):
         for method, template, operation in ops_list:
@@ -266,7 +267,14 @@ def test_it_answers_404_to_an_outsider_on_every_kpi_operation(
                 )
                 data = bodies.get(operation["operationId"], {})
                 api = outsider.api
-                response = api.get(path) if method == "get" else getattr(api, method)(path, data)
+                if operation["operationId"] == "operations_measurements_import":
+                    # A file, as a form upload: the import takes no JSON.
+                    upload = SimpleUploadedFile("values.csv", b"kpi,period,value\n")
+                    response = api.client.post(path, {"file": upload}, headers=api.headers)
+                elif method == "get":
+                    response = api.get(path)
+                else:
+                    response = getattr(api, method)(path, data)
                 if response.status_code != 404:
                     failures.append((method, path, response.status_code))
     assert failures == []
