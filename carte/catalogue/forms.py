@@ -6,8 +6,8 @@ from typing import Any
 
 from django import forms
 
+from carte.catalogue import selectors
 from carte.catalogue.models import (
-    Artefact,
     Category,
     CompetenceNeed,
     GovernanceNeed,
@@ -21,21 +21,18 @@ from carte.catalogue.models import (
     ServiceRole,
     Supplier,
 )
-from carte.core.forms import StyledFormMixin
+from carte.core.forms import CarteForm, CarteModelForm
 from carte.organisations import selectors as org_selectors
-from carte.organisations.actor import Actor
-from carte.organisations.forms import ActorFormMixin
-from carte.organisations.models import Person
 
 
-class CategoryForm(ActorFormMixin, forms.ModelForm[Category]):
+class CategoryForm(CarteModelForm[Category]):
     class Meta:
         model = Category
         fields = ["name", "description", "position"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
-class ServiceForm(ActorFormMixin, forms.ModelForm[Service]):
+class ServiceForm(CarteModelForm[Service]):
     """The service card; the stage is not here (lifecycle transitions move it)."""
 
     class Meta:
@@ -71,41 +68,19 @@ class ServiceForm(ActorFormMixin, forms.ModelForm[Service]):
             "end_date": forms.DateInput(attrs={"type": "date"}),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        org = self.actor.organisation
-        self.fields["category"].queryset = Category.objects.filter(  # type: ignore[attr-defined]
-            organisation=org, archived_at__isnull=True
-        )
-        self.fields["delivering_pmos"].queryset = org_selectors.pmo_choices(actor=self.actor)  # type: ignore[attr-defined]
-        replaces = Service.objects.filter(organisation=org, archived_at__isnull=True)
-        if self.instance.pk:
-            replaces = replaces.exclude(pk=self.instance.pk)
-        self.fields["replaces"].queryset = replaces  # type: ignore[attr-defined]
-        self.style_widgets(None)
+    def setup(self) -> None:
+        self.choose("category", selectors.live_categories(actor=self.actor))
+        self.choose("delivering_pmos", org_selectors.pmo_choices(actor=self.actor))
+        self.choose("replaces", selectors.service_choices(actor=self.actor, exclude=self.instance))
 
 
-def _org_people(actor: Actor) -> Any:
-    return Person.objects.filter(organisation=actor.organisation, archived_at__isnull=True)
-
-
-class PartForm(StyledFormMixin, forms.ModelForm[Any]):
+class PartForm(CarteModelForm[Any]):
     """Base of the inline forms for a service's parts: choices come from the organisation
     and, where it matters, from the service itself."""
 
-    def __init__(self, *args: Any, actor: Actor, service: Service, **kwargs: Any) -> None:
-        self.actor = actor
+    def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
         self.service = service
         super().__init__(*args, **kwargs)
-        self.limit_choices()
-        self.style_widgets(None)
-
-    def limit_choices(self) -> None:
-        """Subclasses narrow their related-row choices here."""
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self.style_widgets(self.errors)
 
 
 class RoleForm(PartForm):
@@ -113,9 +88,9 @@ class RoleForm(PartForm):
         model = ServiceRole
         fields = ["person", "role", "pmo"]
 
-    def limit_choices(self) -> None:
-        self.fields["person"].queryset = _org_people(self.actor)  # type: ignore[attr-defined]
-        self.fields["pmo"].queryset = self.service.delivering_pmos.all()  # type: ignore[attr-defined]
+    def setup(self) -> None:
+        self.choose("person", org_selectors.person_choices(actor=self.actor))
+        self.choose("pmo", selectors.delivering_pmo_choices(service=self.service))
 
 
 class LevelForm(PartForm):
@@ -125,7 +100,7 @@ class LevelForm(PartForm):
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
-class SymptomLinkForm(StyledFormMixin, forms.Form):
+class SymptomLinkForm(CarteForm):
     """A symptom by its statement: an existing one is reused, a new one recorded."""
 
     statement = forms.CharField(label="Symptom", max_length=300)
@@ -133,20 +108,12 @@ class SymptomLinkForm(StyledFormMixin, forms.Form):
         choices=[(i, str(i)) for i in range(1, 6)], coerce=int, initial=3, label="Weight (1-5)"
     )
 
-    def __init__(
-        self, *args: Any, actor: Actor, service: Service, instance: Any = None, **kwargs: Any
-    ) -> None:
-        self.actor = actor
+    def __init__(self, *args: Any, service: Service, instance: Any = None, **kwargs: Any) -> None:
         self.service = service
         self.instance = instance
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {"statement": instance.symptom.statement, "weight": instance.weight}
         super().__init__(*args, **kwargs)
-        self.style_widgets(None)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self.style_widgets(self.errors)
 
 
 class SupplierForm(PartForm):
@@ -154,11 +121,16 @@ class SupplierForm(PartForm):
         model = Supplier
         fields = ["kind", "name", "person", "customer_group"]
 
-    def limit_choices(self) -> None:
-        self.fields["person"].queryset = _org_people(self.actor)  # type: ignore[attr-defined]
-        self.fields["customer_group"].queryset = org_selectors.customer_group_choices(  # type: ignore[attr-defined]
-            actor=self.actor
-        )
+    def setup(self) -> None:
+        self.choose("person", org_selectors.person_choices(actor=self.actor))
+        self.choose("customer_group", org_selectors.customer_group_choices(actor=self.actor))
+
+
+class OutputChoiceField(forms.ModelChoiceField[ServiceOutput]):
+    """Another service's output, named with that service's code."""
+
+    def label_from_instance(self, obj: ServiceOutput) -> str:
+        return f"{obj.service.code}: {obj.name}"
 
 
 class InputForm(PartForm):
@@ -166,25 +138,16 @@ class InputForm(PartForm):
         model = ServiceInput
         fields = ["name", "quality_criteria", "is_trigger", "supplier", "source_output"]
         widgets = {"quality_criteria": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"source_output": OutputChoiceField}
 
-    def limit_choices(self) -> None:
-        self.fields["supplier"].queryset = self.service.suppliers.filter(  # type: ignore[attr-defined]
-            archived_at__isnull=True
+    def setup(self) -> None:
+        self.choose("supplier", selectors.supplier_choices(service=self.service))
+        self.choose(
+            "source_output", selectors.output_choices(actor=self.actor, service=self.service)
         )
-        outputs = (
-            ServiceOutput.objects.filter(
-                organisation=self.actor.organisation,
-                archived_at__isnull=True,
-                service__archived_at__isnull=True,
-            )
-            .exclude(service=self.service)
-            .select_related("service")
-            .order_by("service__code", "position")
-        )
-        field = self.fields["source_output"]
-        field.queryset = outputs  # type: ignore[attr-defined]
-        field.label_from_instance = lambda o: f"{o.service.code}: {o.name}"  # type: ignore[attr-defined]
-        field.help_text = "The output of another service this input comes from, if any."
+        self.fields[
+            "source_output"
+        ].help_text = "The output of another service this input comes from, if any."
 
 
 class StepForm(PartForm):
@@ -203,10 +166,8 @@ class OutputForm(PartForm):
             "customers": forms.CheckboxSelectMultiple,
         }
 
-    def limit_choices(self) -> None:
-        self.fields["customers"].queryset = org_selectors.customer_group_choices(  # type: ignore[attr-defined]
-            actor=self.actor
-        )
+    def setup(self) -> None:
+        self.choose("customers", org_selectors.customer_group_choices(actor=self.actor))
 
 
 class CustomerForm(PartForm):
@@ -214,10 +175,8 @@ class CustomerForm(PartForm):
         model = ServiceCustomer
         fields = ["customer_group", "note"]
 
-    def limit_choices(self) -> None:
-        self.fields["customer_group"].queryset = org_selectors.customer_group_choices(  # type: ignore[attr-defined]
-            actor=self.actor
-        )
+    def setup(self) -> None:
+        self.choose("customer_group", org_selectors.customer_group_choices(actor=self.actor))
 
 
 class CompetenceForm(PartForm):
@@ -237,12 +196,8 @@ class ArtefactLinkForm(PartForm):
         model = ServiceArtefact
         fields = ["artefact", "note"]
 
-    def limit_choices(self) -> None:
-        self.fields["artefact"].queryset = (  # type: ignore[attr-defined]
-            Artefact.objects.filter(organisation=self.actor.organisation, archived_at__isnull=True)
-            .exclude(owner_service=self.service)
-            .select_related("owner_pmo", "owner_service")
-        )
+    def setup(self) -> None:
+        self.choose("artefact", selectors.artefact_choices(actor=self.actor, service=self.service))
 
 
 PART_FORMS: dict[str, type[Any]] = {

@@ -43,6 +43,7 @@ from carte.core.listing import ListFilter, get_for
 from carte.core.models import TenantModel
 from carte.core.permissions import VIEW, Right, can, require
 from carte.organisations.actor import Actor
+from carte.organisations.models import PMO
 from carte.organisations.permissions import STAFF_SIDE
 
 LIVE = Q(archived_at__isnull=True)
@@ -76,11 +77,7 @@ def category_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySe
 def category_choices(*, actor: Actor) -> QuerySet[Category, tuple[int, str]]:
     """Live categories as (id, name) in menu order, for a filter's options (no counts)."""
     require(actor, VIEW, Category)
-    return (
-        Category.objects.filter(organisation_id=actor.organisation.pk, archived_at__isnull=True)
-        .order_by("position", "id")
-        .values_list("pk", "name")
-    )
+    return live_categories(actor=actor).values_list("pk", "name")
 
 
 def _version_number() -> Subquery:
@@ -317,13 +314,83 @@ def service_detail(*, actor: Actor, pk: int | str, parts: Iterable[str] | None =
     return get_for(actor, qs.prefetch_related(*loads), pk)
 
 
-def part_get(*, actor: Actor, kind: str, pk: int | str, service: Service) -> TenantModel:
-    """One part of a service, scoped to the organisation and to that service."""
+def part_get(
+    *,
+    actor: Actor,
+    kind: str,
+    pk: int | str,
+    service: Service,
+    action: Right = VIEW,
+    rows: QuerySet[Any] | None = None,
+) -> TenantModel:
+    """One part of a service, scoped to the organisation and to that service (`rows`: the
+    parts of that kind with what the caller shows loaded)."""
     model: Any = PARTS.get(kind)
     if model is None:
         raise not_found("part")
-    part: TenantModel = get_for(actor, model._default_manager.filter(service=service), pk)
+    found = model._default_manager.all() if rows is None else rows
+    part: TenantModel = get_for(actor, found.filter(service=service), pk, action=action)
     return part
+
+
+def parts_of(*, actor: Actor, service: Service, rows: QuerySet[Any]) -> QuerySet[Any]:
+    """The live parts of one kind (`rows`) of a service the actor may see."""
+    return rows.filter(
+        organisation_id=actor.organisation.pk, service=service, archived_at__isnull=True
+    )
+
+
+# ---------------------------------------------------------------- the forms' choices
+
+
+def live_categories(*, actor: Actor) -> QuerySet[Category]:
+    """The organisation's live categories, in menu order: a service's category to choose."""
+    return Category.objects.filter(
+        organisation_id=actor.organisation.pk, archived_at__isnull=True
+    ).order_by("position", "id")
+
+
+def service_choices(*, actor: Actor, exclude: Service | None = None) -> QuerySet[Service]:
+    """The organisation's live services by code (a service replaced or replacing), but
+    `exclude`, the one being edited."""
+    qs = Service.objects.filter(organisation_id=actor.organisation.pk, archived_at__isnull=True)
+    if exclude is not None and exclude.pk is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return qs.order_by("code", "id")
+
+
+def delivering_pmo_choices(*, service: Service) -> QuerySet[PMO]:
+    """The PMOs that deliver `service` (a role's PMO)."""
+    return service.delivering_pmos.all()
+
+
+def supplier_choices(*, service: Service) -> QuerySet[Supplier]:
+    """A service's live suppliers (an input's supplier, a pilot's selected suppliers)."""
+    return Supplier.objects.filter(service=service, archived_at__isnull=True)
+
+
+def output_choices(*, actor: Actor, service: Service) -> QuerySet[ServiceOutput]:
+    """The live outputs of the organisation's other live services, which an input of
+    `service` may come from, by service code."""
+    return (
+        ServiceOutput.objects.filter(
+            organisation_id=actor.organisation.pk,
+            archived_at__isnull=True,
+            service__archived_at__isnull=True,
+        )
+        .exclude(service=service)
+        .select_related("service")
+        .order_by("service__code", "position")
+    )
+
+
+def artefact_choices(*, actor: Actor, service: Service) -> QuerySet[Artefact]:
+    """The organisation's live artefacts that `service` does not own, to link to it."""
+    return (
+        Artefact.objects.filter(organisation_id=actor.organisation.pk, archived_at__isnull=True)
+        .exclude(owner_service=service)
+        .select_related("owner_pmo", "owner_service")
+    )
 
 
 def symptom_list(*, actor: Actor) -> QuerySet[Symptom]:

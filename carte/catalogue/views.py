@@ -12,12 +12,10 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
-from django.template.loader import render_to_string
 from django.urls import path, reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from carte.catalogue import selectors, services, snapshots
+from carte.catalogue import document, selectors, services, snapshots, tasks
 from carte.catalogue.choices import DeliveryMode, PricingBasis, Scope, Stage
 from carte.catalogue.filters import CategoryFilter, ServiceFilter
 from carte.catalogue.forms import PART_FORMS, CategoryForm, ServiceForm
@@ -25,16 +23,10 @@ from carte.catalogue.graph import layout
 from carte.catalogue.models import Category, Service
 from carte.core import audit
 from carte.core.errors import DomainError
+from carte.core.jobs.views import job_url
 from carte.core.listing import get_for, window_page
 from carte.core.permissions import ADD, CHANGE, can
-from carte.core.views import (
-    Column,
-    UIResource,
-    apply_domain_error,
-    is_htmx,
-    refusal_status,
-    resource_urls,
-)
+from carte.core.views import Column, UIResource, done, form_page, is_htmx, resource_urls
 from carte.organisations import selectors as org_selectors
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
@@ -242,23 +234,16 @@ def service_create(request: HttpRequest, actor: Actor) -> HttpResponse:
         instance=Service(organisation=actor.organisation),
         data=request.POST if request.method == "POST" else None,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            service = services.service_create(actor=actor, **form.cleaned_data)
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-        else:
-            messages.success(request, f"Service “{service}” proposed.")
-            return HttpResponseRedirect(_service_url(actor, service))
-    return render(
+    return form_page(
         request,
-        "catalogue/service_form.html",
-        {
-            "form": form,
+        form=form,
+        save=lambda data: services.service_create(actor=actor, **data),
+        success=lambda service: (_service_url(actor, service), f"Service “{service}” proposed."),
+        template="catalogue/service_form.html",
+        context={
             "service": None,
             "cancel_url": reverse("catalogue", args=[actor.organisation.slug]),
         },
-        status=422 if form.errors else 200,
     )
 
 
@@ -266,24 +251,19 @@ def service_create(request: HttpRequest, actor: Actor) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def service_update(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     service = selectors.service_get(actor=actor, pk=pk, action=CHANGE)
+    # The form works on a copy so the service still sees the stored values as "before".
     form = ServiceForm(
         actor=actor,
         instance=copy.copy(service),
         data=request.POST if request.method == "POST" else None,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.service_update(actor=actor, service=service, data=dict(form.cleaned_data))
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-        else:
-            messages.success(request, f"Service “{service}” saved.")
-            return HttpResponseRedirect(_service_url(actor, service))
-    return render(
+    return form_page(
         request,
-        "catalogue/service_form.html",
-        {"form": form, "service": service, "cancel_url": _service_url(actor, service)},
-        status=422 if form.errors else 200,
+        form=form,
+        save=lambda data: services.service_update(actor=actor, service=service, data=dict(data)),
+        success=lambda _: (_service_url(actor, service), f"Service “{service}” saved."),
+        template="catalogue/service_form.html",
+        context={"service": service, "cancel_url": _service_url(actor, service)},
     )
 
 
@@ -345,34 +325,22 @@ def part_edit(
     )
     data = request.POST if request.method == "POST" else None
     form = _part_form(kind, actor, service, data=data, instance=copy.copy(part) if part else None)
-    status = 422
-    if request.method == "POST" and form.is_valid():
-        try:
-            values = dict(form.cleaned_data)
-            if part is None:
-                services.part_create(actor=actor, service=service, kind=kind, data=values)
-            else:
-                services.part_update(actor=actor, part=part, data=values)
-        except DomainError as exc:
-            status = refusal_status(exc)
-            apply_domain_error(form, exc)
-        else:
-            url = _service_url(actor, service, PART_TAB[kind])
-            if is_htmx(request):
-                response = HttpResponse(status=204)
-                response["HX-Redirect"] = url
-                return response
-            messages.success(request, "Saved.")
-            return HttpResponseRedirect(url)
-    context = {
-        "service": service,
-        "kind": kind,
-        "part": part,
-        "form": form,
-        "cancel_url": _service_url(actor, service, PART_TAB[kind]),
-    }
-    template = "catalogue/_part_form.html" if is_htmx(request) else "catalogue/part_form.html"
-    return render(request, template, context, status=status if form.errors else 200)
+
+    def save(values: dict[str, Any]) -> Any:
+        if part is None:
+            return services.part_create(actor=actor, service=service, kind=kind, data=dict(values))
+        return services.part_update(actor=actor, part=part, data=dict(values))
+
+    url = _service_url(actor, service, PART_TAB[kind])
+    return form_page(
+        request,
+        form=form,
+        save=save,
+        success=lambda _: (url, "Saved."),
+        template="catalogue/part_form.html",
+        partial="catalogue/_part_form.html",
+        context={"service": service, "kind": kind, "part": part, "cancel_url": url},
+    )
 
 
 @org_view
@@ -395,36 +363,22 @@ def part_archive(
 # ---------------------------------------------------------------- the document (M-11)
 
 
-def _document_context(actor: Actor) -> dict[str, Any]:
-    sections = selectors.catalogue_document(actor=actor)
-    return {
-        "organisation": actor.organisation,
-        "sections": sections,
-        "count": sum(len(services) for _, services in sections),
-        "generated": timezone.now(),
-        "published_only": not selectors.sees_everything(actor),
-        "pricing": dict(PricingBasis.choices),
-        "scopes": dict(Scope.choices),
-    }
-
-
 @org_view
 def catalogue_document(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The catalogue as a printable page: cover, contents, a section per category."""
-    return render(request, "catalogue/document.html", _document_context(actor))
+    return render(request, document.TEMPLATE, document.document_context(actor))
 
 
 @org_view
+@require_http_methods(["GET", "POST"])
 def catalogue_pdf(request: HttpRequest, actor: Actor) -> HttpResponse:
-    """The same document as a PDF, drawn by WeasyPrint from the printable page."""
-    from weasyprint import HTML  # imported here: it needs system libraries (pango)
-
-    html = render_to_string("catalogue/document.html", _document_context(actor), request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
-    response = HttpResponse(pdf, content_type="application/pdf")
-    name = f"{actor.organisation.slug}-service-catalogue.pdf"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    """The same document as a PDF: drawing it takes seconds, so a POST starts a job and
+    goes to its page, where the file is downloaded when it is ready (GET offers the
+    button)."""
+    if request.method == "GET":
+        return render(request, "catalogue/pdf_start.html")
+    job = tasks.pdf_start(actor=actor)
+    return done(request, job_url(actor, job), "The PDF is being drawn: it will be here.")
 
 
 # ---------------------------------------------------------------- dependency graph

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.http import (
@@ -86,6 +86,56 @@ def refusal_status(exc: DomainError) -> int:
     if exc.code in (FORBIDDEN, NOT_FOUND):
         raise exc
     return 409 if exc.code == CONFLICT else 422
+
+
+def show_refusal(form: forms.BaseForm, exc: DomainError) -> None:
+    """A service's refusal on the form: the form's own `show` where it has one."""
+    show = getattr(form, "show", None)
+    if show is not None:
+        show(exc)
+    else:
+        apply_domain_error(form, exc)
+
+
+def _posted(request: HttpRequest) -> Any:
+    """The form's data: the POST, or nothing for a form shown afresh."""
+    return request.POST if request.method == "POST" else None
+
+
+def form_page(
+    request: HttpRequest,
+    *,
+    form: forms.BaseForm,
+    save: Callable[[dict[str, Any]], Any],
+    success: Callable[[Any], tuple[str, str]],
+    template: str,
+    context: dict[str, Any] | Callable[[], dict[str, Any]] | None = None,
+    partial: str | None = None,
+) -> HttpResponse:
+    """Every form page: show the form; on a valid POST call `save(cleaned_data)` (one
+    service call) and go where `success(result)` says, with its message (`done`). An
+    invalid form is 422 (409 if it says the state moved on: an error coded `conflict`);
+    a refusal is shown on the form, with what was typed, as 422 or 409
+    (`refusal_status`). htmx gets the `partial` (a 409 as 422: htmx swaps only that).
+    `context` may be a function, called only when the page is drawn."""
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                result = save(form.cleaned_data)
+            except DomainError as exc:
+                status = refusal_status(exc)
+                show_refusal(form, exc)
+            else:
+                url, message = success(result)
+                return done(request, url, message)
+        else:
+            status = 409 if form.has_error(NON_FIELD_ERRORS, CONFLICT) else 422
+    extra = context() if callable(context) else context
+    page = {**(extra or {}), "form": form}
+    if partial is not None and is_htmx(request):
+        return render(request, partial, page, status=422 if status == 409 else status)
+    return render(request, template, page, status=status)
 
 
 @dataclass(frozen=True)
@@ -252,25 +302,22 @@ def create_view(resource: UIResource) -> Callable[..., HttpResponse]:
     def view(request: HttpRequest, actor: ActorLike) -> HttpResponse:
         if not can(actor, ADD, resource.model):
             raise PermissionDenied
-        form = resource.form(actor=actor, data=request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                obj = resource.create(actor, form.cleaned_data)
-            except DomainError as exc:
-                apply_domain_error(form, exc)
-            else:
-                messages.success(request, f"{resource.singular.capitalize()} “{obj}” created.")
-                return HttpResponseRedirect(resource.url("detail", actor, obj.pk))
-        return render(
+        return form_page(
             request,
-            "core/object_form.html",
-            {
+            form=resource.form(
+                actor=actor, data=request.POST if request.method == "POST" else None
+            ),
+            save=lambda data: resource.create(actor, data),
+            success=lambda obj: (
+                resource.url("detail", actor, obj.pk),
+                f"{resource.singular.capitalize()} “{obj}” created.",
+            ),
+            template="core/object_form.html",
+            context={
                 "resource": resource,
-                "form": form,
                 "object": None,
                 "cancel_url": resource.url("list", actor),
             },
-            status=422 if form.errors else 200,
         )
 
     return view
@@ -285,26 +332,22 @@ def update_view(resource: UIResource) -> Callable[..., HttpResponse]:
         form = make_form(
             actor=actor,
             instance=copy.copy(obj),
-            data=request.POST if request.method == "POST" else None,
+            data=_posted(request),
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                resource.update(actor, obj, form.cleaned_data)
-            except DomainError as exc:
-                apply_domain_error(form, exc)
-            else:
-                messages.success(request, f"{resource.singular.capitalize()} “{obj}” saved.")
-                return HttpResponseRedirect(resource.url("detail", actor, obj.pk))
-        return render(
+        return form_page(
             request,
-            "core/object_form.html",
-            {
+            form=form,
+            save=lambda data: resource.update(actor, obj, data),
+            success=lambda _: (
+                resource.url("detail", actor, obj.pk),
+                f"{resource.singular.capitalize()} “{obj}” saved.",
+            ),
+            template="core/object_form.html",
+            context={
                 "resource": resource,
-                "form": form,
                 "object": obj,
                 "cancel_url": resource.url("detail", actor, obj.pk),
             },
-            status=422 if form.errors else 200,
         )
 
     return view

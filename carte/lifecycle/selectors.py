@@ -33,7 +33,7 @@ from carte.catalogue.selectors import Audience
 from carte.core.listing import MAX_PAGE, get_for
 from carte.core.permissions import ADD, VIEW, Right, can, require
 from carte.lifecycle import machine
-from carte.lifecycle.choices import TaskPurpose, TaskStatus
+from carte.lifecycle.choices import CriterionResultKind, TaskPurpose, TaskStatus
 from carte.lifecycle.filters import BoardFilter
 from carte.lifecycle.models import (
     ArtefactDecision,
@@ -201,7 +201,7 @@ class LifecycleState:
     supporting: list[Service]
     successors: list[Service]
     due_for_closure: bool
-    events: Timeline
+    events: Timeline | None  # None when not asked for (the API reads `…/events` apart)
 
     @property
     def stage(self) -> str:
@@ -243,7 +243,9 @@ def rights(actor: Actor, service: Service) -> Rights:
 def events_of(service: Service) -> QuerySet[LifecycleEvent]:
     """The service's timeline, newest first, with the attachments of each event."""
     return (
-        LifecycleEvent.objects.filter(service=service, organisation_id=service.organisation_id)
+        LifecycleEvent.objects.filter(
+            LIVE, service=service, organisation_id=service.organisation_id
+        )
         .prefetch_related(
             Prefetch("attachments", queryset=EventAttachment.objects.filter(LIVE).order_by("id"))
         )
@@ -309,8 +311,11 @@ def pilots_of(service: Service) -> list[PilotView]:
     return [PilotView(p, list(p.results.all())) for p in qs]
 
 
-def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> LifecycleState:
-    """Everything the service's Lifecycle panel shows, in a fixed number of queries."""
+def lifecycle_state(
+    actor: Actor, service: Service, *, events_page: Any = 1, with_timeline: bool = True
+) -> LifecycleState:
+    """Everything the service's Lifecycle panel (and `GET …/lifecycle`) shows, in a fixed
+    number of queries; the API reads the timeline apart (`with_timeline=False`)."""
     require(actor, VIEW, LifecycleEvent)
     now = timezone.now()
     roles = list(
@@ -353,6 +358,12 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
     closure = (
         Closure.objects.filter(LIVE, service=service)
         .select_related("replacing_service", "approved_by")
+        .prefetch_related(
+            Prefetch(
+                "decisions",
+                queryset=ArtefactDecision.objects.filter(LIVE).select_related("artefact"),
+            )
+        )
         .order_by(F("approved_at").desc(nulls_first=True), "-created_at", "-id")
         .first()
         if wanted("closure")
@@ -360,12 +371,7 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
     )
     decisions: dict[int, ArtefactDecision] = {}
     if closure is not None:
-        decisions = {
-            d.artefact_id: d
-            for d in ArtefactDecision.objects.filter(LIVE, closure=closure).select_related(
-                "artefact"
-            )
-        }
+        decisions = {d.artefact_id: d for d in closure.decisions.all()}
     # The artefacts are shown beside the closure that decides on them.
     own_artefacts = (
         list(
@@ -406,7 +412,7 @@ def lifecycle_state(actor: Actor, service: Service, *, events_page: Any = 1) -> 
         supporting=[s for s in linked if s.supports_id == service.pk],
         successors=[s for s in linked if s.origin_id == service.pk],
         due_for_closure=machine.is_due_for_closure(service, timezone.localdate()),
-        events=timeline(service, events_page),
+        events=timeline(service, events_page) if with_timeline else None,
     )
 
 
@@ -635,3 +641,131 @@ def task_templates_with_lines(actor: Actor) -> QuerySet[Artefact]:
 def task_template(actor: Actor, pk: int | str) -> Artefact:
     """One task-list template of the organisation, with its lines (404 otherwise)."""
     return get_for(actor, task_templates_with_lines(actor), pk)
+
+
+# ---------------------------------------------------------------- what the forms start from
+
+
+def decision_initial(service: Service) -> dict[str, Any]:
+    """The set-up decision's form starts from what the service already has: its PMOs, its
+    Owner and its Managers (as the form's values: keys as text)."""
+    initial: dict[str, Any] = {
+        "delivering_pmos": [str(pk) for pk in service.delivering_pmos.values_list("pk", flat=True)]
+    }
+    for role, person_id, pmo_id in service.roles.filter(
+        archived_at__isnull=True, role__in=(ServiceRoleKind.OWNER, ServiceRoleKind.MANAGER)
+    ).values_list("role", "person_id", "pmo_id"):
+        if role == ServiceRoleKind.OWNER:
+            initial["owner"] = str(person_id)
+        elif pmo_id is not None:
+            initial[f"manager_{pmo_id}"] = str(person_id)
+    return initial
+
+
+def unmet_results(service: Service) -> list[CriterionResult]:
+    """The current pilot's results that missed their criterion and are not waived: what the
+    Owner may waive when signing off."""
+    pilot = machine.latest_pilot(service)
+    if pilot is None:
+        return []
+    return list(
+        CriterionResult.objects.filter(LIVE, pilot=pilot, waived=False)
+        .exclude(result=CriterionResultKind.MET)
+        .select_related("criterion")
+    )
+
+
+@dataclass(frozen=True)
+class PilotResults:
+    """What the pilot-result form starts from: the live criteria, the current pilot, and
+    the result it already has for each criterion (by the criterion's id)."""
+
+    criteria: list[SuccessCriterion]
+    pilot: PilotIteration | None
+    given: dict[int, CriterionResult]
+
+
+def pilot_results(service: Service) -> PilotResults:
+    criteria = machine.live_criteria(service)
+    pilot = machine.latest_pilot(service)
+    given = (
+        {r.criterion_id: r for r in CriterionResult.objects.filter(LIVE, pilot=pilot)}
+        if pilot is not None
+        else {}
+    )
+    return PilotResults(criteria, pilot, given)
+
+
+# ---------------------------------------------------------------- one record of a service
+# A record fetched to act on: what may be done with it is the step's service function's
+# to check (the lifecycle's rights are actions on the service), so these fetch to view.
+
+
+def criterion_rows() -> QuerySet[SuccessCriterion]:
+    return SuccessCriterion.objects.select_related("service").prefetch_related(
+        "agreed_with_groups", "agreed_with_people"
+    )
+
+
+def criteria_of(*, actor: Actor, service: Service) -> QuerySet[SuccessCriterion]:
+    """The service's live success criteria, in order."""
+    require(actor, VIEW, SuccessCriterion)
+    return criterion_rows().filter(LIVE, service=service).order_by("position", "id")
+
+
+def criterion_get(*, actor: Actor, service: Service, pk: int | str) -> SuccessCriterion:
+    return get_for(actor, criterion_rows().filter(service=service), pk)
+
+
+def current_result(criterion: SuccessCriterion) -> CriterionResult | None:
+    """The latest pilot's result for the criterion (what a waiver waives), if any."""
+    pilot = machine.latest_pilot(criterion.service)
+    if pilot is None:
+        return None
+    return (
+        CriterionResult.objects.filter(LIVE, pilot=pilot, criterion=criterion)
+        .select_related("pilot__service", "criterion")
+        .first()
+    )
+
+
+def criterion_result_get(*, actor: Actor, pk: int | str) -> CriterionResult:
+    return get_for(actor, CriterionResult.objects.select_related("criterion", "waived_by"), pk)
+
+
+def task_rows() -> QuerySet[Task]:
+    return Task.objects.select_related("assignee", "task_list__service")
+
+
+def task_get(*, actor: Actor, service: Service, pk: int | str) -> Task:
+    return get_for(actor, task_rows().filter(task_list__service=service), pk)
+
+
+def task_list_get(*, actor: Actor, service: Service, pk: int | str) -> TaskList:
+    return get_for(actor, task_list_rows().filter(service=service).select_related("service"), pk)
+
+
+def pilot_get(*, actor: Actor, service: Service, pk: int | str) -> PilotIteration:
+    return get_for(actor, pilot_rows().filter(service=service), pk)
+
+
+def readiness_get(*, actor: Actor, service: Service, pk: int | str) -> ReadinessAssessment:
+    return get_for(actor, readiness_rows().filter(service=service), pk)
+
+
+def phase_get(*, actor: Actor, service: Service, pk: int | str) -> TransitionPhase:
+    phases = TransitionPhase.objects.select_related("plan__service").prefetch_related(
+        "customer_groups"
+    )
+    return get_for(actor, phases.filter(plan__service=service), pk)
+
+
+def artefact_decision_get(*, actor: Actor, service: Service, pk: int | str) -> ArtefactDecision:
+    decisions = ArtefactDecision.objects.select_related("artefact")
+    return get_for(actor, decisions.filter(closure__service=service), pk)
+
+
+def template_line_get(*, actor: Actor, template: Artefact, pk: int | str) -> TemplateTask:
+    """A line of the template, archived or not (the service refuses to change an archived
+    one; an archived one is answered as it is)."""
+    return get_for(actor, TemplateTask.objects.filter(template=template), pk)

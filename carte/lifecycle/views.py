@@ -21,7 +21,7 @@ from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
-from carte.core.views import done, is_htmx, refusal_status
+from carte.core.views import form_page, is_htmx
 from carte.lifecycle import forms, machine, selectors
 from carte.lifecycle.choices import ClosureReason
 from carte.lifecycle.filters import BoardFilter
@@ -150,20 +150,20 @@ def service_lifecycle(request: HttpRequest, actor: Actor, pk: int) -> HttpRespon
 # ---------------------------------------------------------------- moves
 
 
-def _move_forms(
+def _move_form(
     request: HttpRequest, actor: Actor, service: Service, move: machine.Move
-) -> tuple[forms.MoveForm, Any]:
+) -> forms.MoveForm:
     post = request.method == "POST"
     initial: dict[str, Any] = {"expected_from": service.stage}
     if move.payload == "decision":
-        initial.update(forms.decision_initial(service))
+        initial |= selectors.decision_initial(service)
     if move.payload == "closure":
         reason = request.GET.get("reason", "")
         if reason in ClosureReason.values:
             initial["reason"] = reason
         elif machine.is_due_for_closure(service, forms.today()):
             initial["reason"] = ClosureReason.END_DATE
-    form = forms.MOVE_FORMS[move.payload](
+    return forms.MOVE_FORMS[move.payload](
         request.POST if post else None,
         request.FILES if post else None,
         actor=actor,
@@ -171,48 +171,14 @@ def _move_forms(
         move=move,
         initial=initial,
     )
-    phases = None
-    if move.payload == "plan":
-        groups = list(forms.groups(actor))
-        phases = forms.PhaseFormSet(
-            request.POST if post else None, prefix="phases", form_kwargs={"groups": groups}
-        )
-    return form, phases
-
-
-def _stale(service: Service, expected: str) -> str:
-    return (
-        f"This service has moved from {Stage(expected).label} to "
-        f"{Stage(service.stage).label} since you opened this form: reload to see what changed."
-    )
-
-
-def _show_plan_errors(form: forms.MoveForm, phases: Any, exc: DomainError) -> list[str]:
-    """Errors about phases ("phases.2.ends_on") go to that phase's row; the rest to the form.
-    Returns errors about the phases as a whole."""
-    rest: dict[str, list[str]] = {}
-    general: list[str] = []
-    filled = [f for f in phases.forms if f.has_changed()]
-    for name, msgs in exc.errors.items():
-        parts = name.split(".")
-        if parts[0] == "phases" and len(parts) == 1:
-            general.extend(msgs)
-        elif parts[0] == "phases" and parts[1].isdigit() and int(parts[1]) - 1 < len(filled):
-            target = filled[int(parts[1]) - 1]
-            field = parts[2] if len(parts) > 2 and parts[2] in target.fields else None
-            for msg in msgs:
-                target.add_error(field, msg)
-        else:
-            rest[name] = msgs
-    if rest or not general:
-        form.show(DomainError(exc.message, code=exc.code, errors=rest))
-    return general
 
 
 @org_view
 @require_http_methods(["GET", "POST"])
 def move_form(request: HttpRequest, actor: Actor, pk: int, move: str) -> HttpResponse:
-    """The form of one move (set-up decision, pilot, sign-off, plan, closure...)."""
+    """The form of one move (set-up decision, pilot, sign-off, plan, closure...). A
+    refusal lists what is still missing (409); a form with mistakes opened before
+    someone else moved the service says so first (409, `MoveForm`)."""
     service = selectors.service_for_lifecycle(actor=actor, pk=pk)
     spec = machine.BY_NAME.get(move)
     if spec is None:
@@ -227,51 +193,34 @@ def move_form(request: HttpRequest, actor: Actor, pk: int, move: str) -> HttpRes
             {"service": service, "move": spec, "back_url": here},
             status=409,
         )
-    form, phases = _move_forms(request, actor, service, spec)
-    status = 200
-    unmet: list[dict[str, Any]] = []
-    phase_errors: list[str] = []
-    if request.method == "POST":
-        valid = form.is_valid()
-        if phases is not None:
-            valid = phases.is_valid() and valid
-        expected = form.data.get("expected_from") or ""
-        if valid:
-            if phases is not None:
-                form.phases = [f.spec() for f in phases.forms if f.has_changed()]  # type: ignore[attr-defined]
-            try:
-                form.submit()
-            except DomainError as exc:
-                status = refusal_status(exc)
-                unmet = unmet_items(actor, service, exc.extra.get("unmet", []))
-                if phases is not None:
-                    phase_errors = _show_plan_errors(form, phases, exc)
-                else:
-                    form.show(exc)
-            else:
-                target = Stage(spec.target).label
-                return done(request, here, f"{spec.label}: done. The service is at {target}.")
-        else:
-            status = 422
-            if expected and expected != service.stage:
-                form.add_error(None, _stale(service, expected))
-                status = 409
-    checks = spec.evaluate(service) if spec.source == service.stage else []
-    context = {
-        "service": service,
-        "move": spec,
-        "target_label": Stage(spec.target).label,
-        "form": form,
-        "phases": phases,
-        "phase_errors": phase_errors,
-        "unmet": unmet,
-        "items": checklist(actor, service, checks),
-        "ready": all(c.met for c in checks),
-        "back_url": here,
-        "action": step_url("move", actor, service, spec.name),
-        "other_services": selectors.pmo_services(actor) if spec.payload == "decision" else [],
-    }
-    return render(request, "lifecycle/move_form.html", context, status=status)
+    form = _move_form(request, actor, service, spec)
+    target = Stage(spec.target).label
+
+    def page() -> dict[str, Any]:
+        checks = spec.evaluate(service) if spec.source == service.stage else []
+        plan = form if isinstance(form, forms.PlanForm) else None
+        return {
+            "service": service,
+            "move": spec,
+            "target_label": target,
+            "phases": plan.phases if plan else None,
+            "phase_errors": plan.phase_errors if plan else [],
+            "unmet": unmet_items(actor, service, form.unmet) if form.unmet else [],
+            "items": checklist(actor, service, checks),
+            "ready": all(c.met for c in checks),
+            "back_url": here,
+            "action": step_url("move", actor, service, spec.name),
+            "other_services": selectors.pmo_services(actor) if spec.payload == "decision" else [],
+        }
+
+    return form_page(
+        request,
+        form=form,
+        save=lambda _: form.submit(),
+        success=lambda _: (here, f"{spec.label}: done. The service is at {target}."),
+        template="lifecycle/move_form.html",
+        context=page,
+    )
 
 
 # ---------------------------------------------------------------- attachments

@@ -23,7 +23,7 @@ from carte.catalogue.models import Artefact, Service
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.permissions import ADD, can
-from carte.core.views import done, is_htmx, refusal_status
+from carte.core.views import done, form_page, is_htmx, post_back, refusal_status
 from carte.lifecycle import forms, machine, selectors, services
 from carte.lifecycle.choices import TaskStatus
 from carte.lifecycle.models import (
@@ -31,14 +31,11 @@ from carte.lifecycle.models import (
     SuccessCriterion,
     Task,
     TaskList,
-    TransitionPhase,
 )
 from carte.lifecycle.permissions import MANAGE, SIGN_OFF
 from carte.lifecycle.views import lifecycle_url, step_url
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
-
-Save = Callable[[Any], Any]
 
 
 def _data(request: HttpRequest) -> tuple[Any, Any]:
@@ -55,54 +52,32 @@ def step_page(
     form: forms.LifecycleForm,
     title: str,
     action: str,
-    save: Save,
+    save: Callable[[dict[str, Any]], Any],
     message: str,
     anchor: str,
     body: str = "lifecycle/_fields.html",
     submit: str = "Save",
+    then: Callable[[Any], str] | None = None,
 ) -> HttpResponse:
-    """Show a step's form; on a valid post call `save(form)` (one service call), then go
-    back to the panel. A refusal is shown on the form, with everything typed kept."""
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                save(form)
-            except DomainError as exc:
-                status = refusal_status(exc)
-                form.show(exc)
-            else:
-                return done(request, lifecycle_url(actor, service, anchor), message)
-        else:
-            status = 422
-    context = {
-        "service": service,
-        "form": form,
-        "title": title,
-        "action": action,
-        "body": body,
-        "submit": submit,
-        "cancel_url": lifecycle_url(actor, service, anchor),
-    }
-    if is_htmx(request):
-        # htmx swaps a 422 in place and drops other 4xx answers (base.html's config): a
-        # conflict is shown on the form all the same.
-        status = 422 if status == 409 else status
-        return render(request, "lifecycle/_step_form.html", context, status=status)
-    return render(request, "lifecycle/step_form.html", context, status=status)
-
-
-def _post_back(
-    request: HttpRequest, url: str, call: Callable[[], Any], message: str
-) -> HttpResponse:
-    """A one-button step (remove, mark done): do it, say how it went, go back."""
-    try:
-        call()
-    except DomainError as exc:
-        refusal_status(exc)
-        messages.error(request, exc.message)
-        return HttpResponseRedirect(url)
-    return done(request, url, message)
+    """A step's form page (`form_page`): on a valid post `save(cleaned_data)` (one service
+    call), then back to the panel at `anchor`, or where `then(result)` says."""
+    back = lifecycle_url(actor, service, anchor)
+    return form_page(
+        request,
+        form=form,
+        save=save,
+        success=lambda result: (then(result) if then else back, message),
+        template="lifecycle/step_form.html",
+        partial="lifecycle/_step_form.html",
+        context={
+            "service": service,
+            "title": title,
+            "action": action,
+            "body": body,
+            "submit": submit,
+            "cancel_url": back,
+        },
+    )
 
 
 # ---------------------------------------------------------------- notes
@@ -121,11 +96,8 @@ def note_add(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         form=form,
         title="Add a note",
         action=step_url("note", actor, service),
-        save=lambda f: services.note_add(
-            actor=actor,
-            service=service,
-            note=f.cleaned_data["note"],
-            attachments=f.attachments(),
+        save=lambda data: services.note_add(
+            actor=actor, service=service, note=data["note"], attachments=form.attachments()
         ),
         message="Note added to the timeline.",
         anchor="timeline",
@@ -143,16 +115,14 @@ def criterion_edit(
     request: HttpRequest, actor: Actor, pk: int, item: int | None = None
 ) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    # With whom it was agreed comes loaded: the form starts from it.
     criterion = (
-        get_for(actor, SuccessCriterion.objects.filter(service=service), item)
-        if item is not None
-        else None
+        selectors.criterion_get(actor=actor, service=service, pk=item) if item is not None else None
     )
     data, _ = _data(request)
     form = forms.CriterionForm(data, actor=actor, service=service, instance=criterion)
 
-    def save(f: forms.CriterionForm) -> SuccessCriterion:
-        values = dict(f.cleaned_data)
+    def save(values: dict[str, Any]) -> SuccessCriterion:
         if criterion is None:
             return services.criterion_create(actor=actor, service=service, **values)
         return services.criterion_update(actor=actor, criterion=criterion, data=values)
@@ -176,9 +146,7 @@ def criterion_edit(
 def criterion_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     criterion = get_for(actor, SuccessCriterion.objects.filter(service=service), item)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return _post_back(
+    return post_back(
         request,
         lifecycle_url(actor, service, "criteria"),
         lambda: services.criterion_archive(actor=actor, criterion=criterion),
@@ -202,7 +170,7 @@ def task_list_create(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
         form=form,
         title="Start a task list",
         action=step_url("task_list_create", actor, service),
-        save=lambda f: services.task_list_create(actor=actor, service=service, **f.cleaned_data),
+        save=lambda data: services.task_list_create(actor=actor, service=service, **data),
         message="Task list created.",
         anchor="tasks",
         submit="Create the list",
@@ -234,8 +202,7 @@ def task_edit(
     data, _ = _data(request)
     form = forms.TaskForm(data, actor=actor, service=service, instance=task)
 
-    def save(f: forms.TaskForm) -> Task:
-        values = dict(f.cleaned_data)
+    def save(values: dict[str, Any]) -> Task:
         if task is None:
             return services.task_create(actor=actor, task_list=task_list, data=values)
         return services.task_update(actor=actor, task=task, data=values)
@@ -293,9 +260,7 @@ def task_status(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpR
 def task_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     task = get_for(actor, Task.objects.filter(task_list__service=service), item)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return _post_back(
+    return post_back(
         request,
         lifecycle_url(actor, service, f"tasklist-{task.task_list_id}"),
         lambda: services.task_archive(actor=actor, task=task),
@@ -320,15 +285,15 @@ def pilot_result(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         form=form,
         title=f"Result of pilot {pilot.number}" if pilot else "Pilot result",
         action=step_url("pilot_result", actor, service),
-        save=lambda f: services.pilot_result_record(
+        save=lambda data: services.pilot_result_record(
             actor=actor,
             service=service,
-            results=f.results(),
-            governance_in_place=f.cleaned_data["governance_in_place"],
-            resources_confirmed=f.cleaned_data["resources_confirmed"],
-            outcomes_validated=f.cleaned_data["outcomes_validated"],
-            note=f.cleaned_data["note"],
-            attachments=f.attachments(),
+            results=form.results(),
+            governance_in_place=data["governance_in_place"],
+            resources_confirmed=data["resources_confirmed"],
+            outcomes_validated=data["outcomes_validated"],
+            note=data["note"],
+            attachments=form.attachments(),
         ),
         message="Pilot result recorded.",
         anchor="pilots",
@@ -358,8 +323,8 @@ def waive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpRespons
         form=form,
         title=f"Waive “{result.criterion.description}”",
         action=step_url("waive", actor, service, result.pk),
-        save=lambda f: services.criterion_waive(
-            actor=actor, result=result, reason=f.cleaned_data["waiver_reason"]
+        save=lambda data: services.criterion_waive(
+            actor=actor, result=result, reason=data["waiver_reason"]
         ),
         message="Criterion waived.",
         anchor="pilots",
@@ -383,15 +348,15 @@ def readiness(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         form=form,
         title="Organisation readiness assessment",
         action=step_url("readiness", actor, service),
-        save=lambda f: services.readiness_record(
+        save=lambda data: services.readiness_record(
             actor=actor,
             service=service,
-            assessor=f.cleaned_data["assessor"],
-            assessed_on=f.cleaned_data["assessed_on"],
-            answers=f.answers(),
-            verdict=f.cleaned_data["verdict"],
-            note=f.cleaned_data["note"],
-            attachments=f.attachments(),
+            assessor=data["assessor"],
+            assessed_on=data["assessed_on"],
+            answers=form.answers(),
+            verdict=data["verdict"],
+            note=data["note"],
+            attachments=form.attachments(),
         ),
         message="Readiness assessment recorded.",
         anchor="readiness",
@@ -400,19 +365,11 @@ def readiness(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     )
 
 
-def _phase(actor: Actor, service: Service, item: int) -> TransitionPhase:
-    return get_for(
-        actor,
-        TransitionPhase.objects.filter(plan__service=service).select_related("plan__service"),
-        item,
-    )
-
-
 @org_view
 @require_http_methods(["GET", "POST"])
 def phase_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
-    phase = _phase(actor, service, item)
+    phase = selectors.phase_get(actor=actor, service=service, pk=item)
     data, _ = _data(request)
     form = forms.PhaseForm(data, actor=actor, service=service, instance=phase)
     return step_page(
@@ -422,7 +379,7 @@ def phase_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> Http
         form=form,
         title=f"Edit the phase “{phase}”",
         action=step_url("phase_update", actor, service, phase.pk),
-        save=lambda f: services.phase_update(actor=actor, phase=phase, data=dict(f.cleaned_data)),
+        save=lambda data: services.phase_update(actor=actor, phase=phase, data=dict(data)),
         message="Phase saved.",
         anchor="plan",
     )
@@ -431,10 +388,8 @@ def phase_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> Http
 @org_view
 def phase_done(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
-    phase = _phase(actor, service, item)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
-    return _post_back(
+    phase = selectors.phase_get(actor=actor, service=service, pk=item)
+    return post_back(
         request,
         lifecycle_url(actor, service, "plan"),
         lambda: services.phase_update(actor=actor, phase=phase, data={"done": True}),
@@ -457,9 +412,7 @@ def supporting_create(request: HttpRequest, actor: Actor, pk: int) -> HttpRespon
         form=form,
         title="Add a temporary supporting service",
         action=step_url("supporting_create", actor, service),
-        save=lambda f: services.supporting_service_create(
-            actor=actor, service=service, **f.cleaned_data
-        ),
+        save=lambda data: services.supporting_service_create(actor=actor, service=service, **data),
         message="Temporary supporting service added.",
         anchor="supporting",
         submit="Add the service",
@@ -490,8 +443,8 @@ def artefact_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> H
         form=form,
         title=f"Decide on the artefact “{artefact}”",
         action=step_url("artefact_decide", actor, service, artefact.pk),
-        save=lambda f: services.artefact_decide(
-            actor=actor, service=service, artefact=artefact, **f.cleaned_data
+        save=lambda data: services.artefact_decide(
+            actor=actor, service=service, artefact=artefact, **data
         ),
         message=f"Decision on “{artefact}” recorded.",
         anchor="closure",
@@ -507,29 +460,16 @@ def start_from(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         raise PermissionDenied("Only the Director or a PMO Manager may add a service.")
     data, _ = _data(request)
     form = forms.StartFromForm(data, actor=actor, service=origin)
-    created: list[Service] = []
-
-    def save(f: forms.StartFromForm) -> Service:
-        new = services.service_start_from(actor=actor, origin=origin, **f.cleaned_data)
-        created.append(new)
-        return new
-
-    response = step_page(
+    return step_page(
         request,
         actor,
         origin,
         form=form,
         title=f"Start a new service from {origin.code}",
         action=step_url("start_from", actor, origin),
-        save=save,
+        save=lambda data: services.service_start_from(actor=actor, origin=origin, **data),
         message="New service proposed from the kept artefacts.",
         anchor="successors",
         submit="Propose the new service",
+        then=lambda new: lifecycle_url(actor, new),
     )
-    if created:
-        url = lifecycle_url(actor, created[0])
-        if is_htmx(request):
-            response["HX-Redirect"] = url
-        else:
-            response = HttpResponseRedirect(url)
-    return response

@@ -5,16 +5,17 @@ line and a button to remove one. Set-up and closure task lists are made from the
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Artefact
-from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.permissions import CHANGE, VIEW, can, require
-from carte.core.views import apply_domain_error, done, refusal_status
+from carte.core.views import done, form_page
 from carte.lifecycle import forms, selectors, services
 from carte.lifecycle.models import TemplateTask
 from carte.organisations.access import org_view
@@ -30,35 +31,31 @@ def _prefix(template: Artefact) -> str:
     return f"t{template.pk}"
 
 
-def _page(
-    request: HttpRequest,
-    actor: Actor,
-    bound: forms.TemplateTaskForm | None = None,
-    bound_for: int | None = None,
-    status: int = 200,
-) -> HttpResponse:
-    templates = list(selectors.task_templates_with_lines(actor))
-    editable = {t.pk: can(actor, CHANGE, t) for t in templates}
+def _rows(
+    actor: Actor, bound: forms.TemplateTaskForm | None = None, bound_for: int | None = None
+) -> list[dict[str, Any]]:
+    """Each template with its lines and, where the actor may change it, the form to add a
+    line (`bound`, with what was typed, for the template `bound_for`)."""
     rows = []
-    for template in templates:
+    for template in selectors.task_templates_with_lines(actor):
         form = None
-        if editable[template.pk]:
+        if can(actor, CHANGE, template):
             form = (
                 bound
                 if bound is not None and bound_for == template.pk
-                else forms.TemplateTaskForm(prefix=_prefix(template))
+                else forms.TemplateTaskForm(actor=actor, prefix=_prefix(template))
             )
         rows.append(
             {"template": template, "lines": list(template.template_tasks.all()), "form": form}
         )
-    return render(request, "lifecycle/templates.html", {"rows": rows}, status=status)
+    return rows
 
 
 @org_view
 @require_http_methods(["GET"])
 def templates(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Every task-list template of a Centre of Excellence, with its lines."""
-    return _page(request, actor)
+    return render(request, "lifecycle/templates.html", {"rows": _rows(actor)})
 
 
 @org_view
@@ -70,18 +67,17 @@ def template_task_add(request: HttpRequest, actor: Actor, template_pk: int) -> H
     template = selectors.task_template(actor, template_pk)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    form = forms.TemplateTaskForm(request.POST, prefix=_prefix(template))
-    if form.is_valid():
-        try:
-            services.template_task_create(
-                actor=actor, template=template, data=dict(form.cleaned_data)
-            )
-        except DomainError as exc:
-            refusal_status(exc)
-            apply_domain_error(form, exc)
-        else:
-            return done(request, templates_url(actor, template), "Line added to the template.")
-    return _page(request, actor, form, template.pk, status=422)
+    form = forms.TemplateTaskForm(request.POST, actor=actor, prefix=_prefix(template))
+    return form_page(
+        request,
+        form=form,
+        save=lambda data: services.template_task_create(
+            actor=actor, template=template, data=dict(data)
+        ),
+        success=lambda _: (templates_url(actor, template), "Line added to the template."),
+        template="lifecycle/templates.html",
+        context=lambda: {"rows": _rows(actor, form, template.pk)},
+    )
 
 
 @org_view

@@ -247,15 +247,24 @@ def membership_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Member
 
 
 def pmo_choices(*, actor: Actor) -> QuerySet[PMO]:
+    """The organisation's live PMOs by name: the choices of every field naming PMOs."""
     return PMO.objects.filter(organisation=actor.organisation, archived_at__isnull=True).order_by(
-        "name"
+        "name", "id"
     )
 
 
 def customer_group_choices(*, actor: Actor) -> QuerySet[CustomerGroup]:
+    """The organisation's live customer groups by name."""
     return CustomerGroup.objects.filter(
         organisation=actor.organisation, archived_at__isnull=True
-    ).order_by("name")
+    ).order_by("name", "id")
+
+
+def person_choices(*, actor: Actor) -> QuerySet[Person]:
+    """The organisation's live people by name: the choices of every field naming people."""
+    return Person.objects.filter(
+        organisation=actor.organisation, archived_at__isnull=True
+    ).order_by("name", "id")
 
 
 def member_user_choices(*, actor: Actor) -> QuerySet[User]:

@@ -8,13 +8,11 @@ from typing import Any
 from django import forms
 
 from carte.catalogue.models import Service
-from carte.core.errors import DomainError
-from carte.core.forms import StyledFormMixin
-from carte.core.views import apply_domain_error
-from carte.lifecycle.forms import ObjectChoiceField
+from carte.core.forms import CarteForm, ObjectChoiceField
 from carte.operations.choices import Affects, ChangeReason, RaisedAs
-from carte.operations.models import ChangeRequest, Improvement, RiskIssue
-from carte.organisations.actor import Actor
+from carte.operations.models import ChangeRequest, Improvement
+from carte.operations.selectors.items import item_choices
+from carte.organisations import selectors as org_selectors
 from carte.organisations.models import Person
 
 
@@ -22,41 +20,7 @@ def _area(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
 
-class OpsForm(StyledFormMixin, forms.Form):
-    """Base of these forms: Tabler classes, and a service's refusal shown on the fields."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style_widgets(None)
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self.style_widgets(self.errors)
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)
-        self.style_widgets(self.errors)
-
-    def style_widgets(self, bound_errors: Any) -> None:
-        super().style_widgets(bound_errors)
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.RadioSelect):
-                css = field.widget.attrs.get("class", "")
-                field.widget.attrs["class"] = css.replace("form-control", "form-check-input")
-
-    def show(self, exc: DomainError) -> None:
-        apply_domain_error(self, exc)
-
-
-def _people(actor: Actor) -> list[Person]:
-    return list(
-        Person.objects.filter(
-            organisation_id=actor.organisation.pk, archived_at__isnull=True
-        ).order_by("name", "id")
-    )
-
-
-class ChangeRequestForm(OpsForm):
+class ChangeRequestForm(CarteForm):
     title = forms.CharField(max_length=200)
     description = forms.CharField(widget=_area(5), help_text="What should change, and why now.")
     raised_as = forms.ChoiceField(label="Raised as", choices=RaisedAs.choices)
@@ -71,13 +35,9 @@ class ChangeRequestForm(OpsForm):
     )
 
     def __init__(
-        self,
-        *args: Any,
-        actor: Actor,
-        service: Service,
-        change: ChangeRequest | None = None,
-        **kwargs: Any,
+        self, *args: Any, service: Service, change: ChangeRequest | None = None, **kwargs: Any
     ) -> None:
+        self.service = service
         if change is not None and "initial" not in kwargs:
             kwargs["initial"] = {
                 "title": change.title,
@@ -89,19 +49,20 @@ class ChangeRequestForm(OpsForm):
                 "item": change.item_id,
             }
         super().__init__(*args, **kwargs)
+
+    def setup(self) -> None:
         self.fields["raised_by"] = ObjectChoiceField(
-            _people(actor),
+            org_selectors.person_choices(actor=self.actor),
             required=False,
             label="Raised by",
             blank="— me —",
         )
-        items = RiskIssue.objects.filter(
-            organisation_id=actor.organisation.pk, service=service, archived_at__isnull=True
-        ).order_by("-id")
         self.fields["item"] = ObjectChoiceField(
-            items, required=False, label="Risk or issue behind it", blank="— none —"
+            item_choices(self.actor, self.service),
+            required=False,
+            label="Risk or issue behind it",
+            blank="— none —",
         )
-        self.style_widgets(None)
 
     def data_for_service(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
@@ -109,11 +70,11 @@ class ChangeRequestForm(OpsForm):
         return data
 
 
-class NoteForm(OpsForm):
+class NoteForm(CarteForm):
     note = forms.CharField(widget=_area(3), required=False)
 
 
-class DecisionForm(OpsForm):
+class DecisionForm(CarteForm):
     decision = forms.ChoiceField(
         choices=[("approve", "Approve"), ("reject", "Reject")], widget=forms.RadioSelect
     )
@@ -124,7 +85,7 @@ class DecisionForm(OpsForm):
     )
 
 
-class ImprovementForm(OpsForm):
+class ImprovementForm(CarteForm):
     title = forms.CharField(label="Idea", max_length=200)
     description = forms.CharField(widget=_area(3), required=False)
     expected_benefit = forms.CharField(widget=_area(2), required=False)
@@ -139,7 +100,7 @@ class ImprovementForm(OpsForm):
         super().__init__(*args, **kwargs)
 
 
-class AgreeForm(OpsForm):
+class AgreeForm(CarteForm):
     agree = forms.ChoiceField(
         choices=[("yes", "Agree it is implemented"), ("no", "Send it back in progress")],
         widget=forms.RadioSelect,
@@ -156,7 +117,7 @@ RATINGS = [
 ]
 
 
-class FeedbackForm(OpsForm):
+class FeedbackForm(CarteForm):
     rating = forms.ChoiceField(choices=RATINGS, widget=forms.RadioSelect)
     comment = forms.CharField(widget=_area(3), required=False)
     suggestion = forms.CharField(
@@ -167,10 +128,12 @@ class FeedbackForm(OpsForm):
     )
 
     def __init__(self, *args: Any, customers: list[Person] | None = None, **kwargs: Any) -> None:
+        self.customers = customers
         super().__init__(*args, **kwargs)
-        if customers is not None:
+
+    def setup(self) -> None:
+        if self.customers is not None:
             self.fields["person"] = ObjectChoiceField(
-                customers, label="On behalf of", blank="— choose the customer —"
+                self.customers, label="On behalf of", blank="— choose the customer —"
             )
             self.order_fields(["person", "rating", "comment", "suggestion"])
-        self.style_widgets(None)

@@ -4,17 +4,17 @@ next to the field they name (`show`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
+from django.db.models import Model
 
-from carte.core.errors import DomainError
-from carte.core.forms import StyledFormMixin
-from carte.core.views import apply_domain_error
+from carte.core.forms import CarteForm, ObjectChoiceField
 from carte.lifecycle.choices import ClosureReason
-from carte.lifecycle.forms import ObjectChoiceField, people
 from carte.operations.choices import Affects, ChangeReason, Decision, ItemKind, Level
 from carte.operations.models import ItemAction, RiskIssue
+from carte.organisations import selectors as org_selectors
 from carte.organisations.actor import Actor
 from carte.organisations.models import Person
 
@@ -27,54 +27,17 @@ def _text(rows: int = 3) -> forms.Textarea:
     return forms.Textarea(attrs={"rows": rows})
 
 
-class ItemsForm(StyledFormMixin, forms.Form):
-    """Base: knows the actor, styles its widgets, and shows a service's refusal."""
-
-    # The service's name for a field -> this form's field, where they differ.
-    FIELD_NAMES: dict[str, str] = {}
-
-    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
-        self.actor = actor
-        super().__init__(*args, **kwargs)
-        self.setup()
-        self.style_widgets(None)
-
-    def setup(self) -> None:
-        """Subclasses add their fields here."""
-
-    def style_widgets(self, bound_errors: Any) -> None:
-        super().style_widgets(bound_errors)
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.RadioSelect):
-                field.widget.attrs["class"] = "form-check-input"
-
-    def full_clean(self) -> None:
-        super().full_clean()
-        self.style_widgets(self.errors)
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)
-        self.style_widgets(self.errors)
-
-    def show(self, exc: DomainError) -> None:
-        errors: dict[str, list[str]] = {}
-        for name, messages in exc.errors.items():
-            mine = self.FIELD_NAMES.get(name, name)
-            errors.setdefault(mine if mine in self.fields else "__all__", []).extend(messages)
-        apply_domain_error(self, DomainError(exc.message, code=exc.code, errors=errors))
-
-
-def own_person(actor: Actor, choices: dict[str, Any]) -> Person | None:
+def own_person(actor: Actor, choices: Mapping[str, Model]) -> Person | None:
     """The actor's own Person among already loaded people (no query)."""
     if actor.user is None:
         return None
     for person in choices.values():
-        if person.user_id == actor.user.pk:
-            return person  # type: ignore[no-any-return]
+        if isinstance(person, Person) and person.user_id == actor.user.pk:
+            return person
     return None
 
 
-class ItemForm(ItemsForm):
+class ItemForm(CarteForm):
     """Raise or edit a risk or issue. Kind and level are chosen when it is raised; later
     they move through their own steps (make issue, escalate)."""
 
@@ -104,7 +67,9 @@ class ItemForm(ItemsForm):
         self.fields["impact"] = forms.TypedChoiceField(
             label="Impact", choices=ONE_TO_FIVE, coerce=int, help_text=IMPACT_HELP
         )
-        owner = ObjectChoiceField(people(self.actor), label="Owner", required=False)
+        owner = ObjectChoiceField(
+            org_selectors.person_choices(actor=self.actor), label="Owner", required=False
+        )
         mine = own_person(self.actor, owner.objects) if item is None else item.owner
         if mine is not None:
             owner.initial = str(mine.pk)
@@ -122,7 +87,7 @@ class ItemForm(ItemsForm):
                 self.fields[name].initial = getattr(item, name)
 
 
-class NoteForm(ItemsForm):
+class NoteForm(CarteForm):
     """A step of the item's story that needs only a note (escalate, de-escalate, make it
     an issue, close, reopen)."""
 
@@ -130,11 +95,9 @@ class NoteForm(ItemsForm):
         self.fields["note"] = forms.CharField(label="Note", widget=_text())
 
 
-class DecideForm(ItemsForm):
+class DecideForm(CarteForm):
     """The Service Owner's decision: the four choices, with what the change or closure
     needs."""
-
-    FIELD_NAMES = {"reason": "change_reason"}
 
     def setup(self) -> None:
         self.fields["decision"] = forms.ChoiceField(
@@ -164,12 +127,18 @@ class DecideForm(ItemsForm):
             required=False,
         )
 
+    def field_for(self, name: str) -> str | None:
+        # The service's `reason` is the change's or the closure's, as decided.
+        if name == "reason":
+            closing = self.cleaned_data.get("decision") == Decision.CLOSE_SERVICE
+            return "closure_reason" if closing else "change_reason"
+        return super().field_for(name)
+
     def payload(self) -> dict[str, Any]:
         """The service's keyword arguments for the chosen decision."""
         data = self.cleaned_data
         decision = data["decision"]
         if decision == Decision.CHANGE:
-            self.FIELD_NAMES = {"reason": "change_reason"}
             return {
                 "title": data.get("title") or "",
                 "description": data.get("description") or "",
@@ -177,12 +146,11 @@ class DecideForm(ItemsForm):
                 "reason": data.get("change_reason") or ChangeReason.BUSINESS,
             }
         if decision == Decision.CLOSE_SERVICE:
-            self.FIELD_NAMES = {"reason": "closure_reason"}
             return {"reason": data.get("closure_reason") or ""}
         return {}
 
 
-class ActionForm(ItemsForm):
+class ActionForm(CarteForm):
     """A mitigation or resolution action: what, who, by when."""
 
     def __init__(self, *args: Any, action: ItemAction | None = None, **kwargs: Any) -> None:
@@ -191,7 +159,7 @@ class ActionForm(ItemsForm):
 
     def setup(self) -> None:
         self.fields["description"] = forms.CharField(label="Action", max_length=300)
-        owner = ObjectChoiceField(people(self.actor), label="Owner")
+        owner = ObjectChoiceField(org_selectors.person_choices(actor=self.actor), label="Owner")
         self.fields["owner"] = owner
         self.fields["due_date"] = forms.DateField(
             label="Due by", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

@@ -10,7 +10,7 @@ from typing import Any
 from django import forms
 
 from carte.core.clock import today
-from carte.core.forms import StyledFormMixin
+from carte.core.forms import CarteForm, CarteModelForm
 from carte.operations.models import KPI
 
 
@@ -18,23 +18,7 @@ def _date() -> forms.DateInput:
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class Styled(StyledFormMixin):
-    """Tabler classes, kept right after errors are added."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.style_widgets(None)
-
-    def full_clean(self) -> None:
-        super().full_clean()  # type: ignore[misc]
-        self.style_widgets(self.errors)  # type: ignore[attr-defined]
-
-    def add_error(self, field: str | None, error: Any) -> None:
-        super().add_error(field, error)  # type: ignore[misc]
-        self.style_widgets(self.errors)  # type: ignore[attr-defined]
-
-
-class KPIForm(Styled, forms.ModelForm):  # type: ignore[type-arg]
+class KPIForm(CarteModelForm[KPI]):
     """A KPI's definition. A "%" unit runs from 0 to 100 unless a range is given."""
 
     class Meta:
@@ -61,18 +45,14 @@ class KPIForm(Styled, forms.ModelForm):  # type: ignore[type-arg]
             "reporting_from": _date(),
         }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def setup(self) -> None:
         if self.instance.pk is None and not self.is_bound:
             self.initial.setdefault("reporting_from", today().replace(day=1))
         self.fields["unit"].required = False
         self.fields["outcome"].required = False
 
-    def _post_clean(self) -> None:
-        """Constraints and uniqueness are checked once, by the service."""
 
-
-class MeasurementForm(Styled, forms.Form):
+class MeasurementForm(CarteForm):
     """One value of one KPI for one period."""
 
     period = forms.DateField(
@@ -84,7 +64,7 @@ class MeasurementForm(Styled, forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class CorrectionForm(Styled, forms.Form):
+class CorrectionForm(CarteForm):
     """A new value for a period that has one; the earlier one is kept with the reason."""
 
     period = forms.TypedChoiceField(label="Period", coerce=dt.date.fromisoformat, empty_value=None)
@@ -95,16 +75,27 @@ class CorrectionForm(Styled, forms.Form):
     )
 
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        self.periods = choices
         super().__init__(*args, **kwargs)
-        self.fields["period"].choices = [("", "—"), *choices]  # type: ignore[attr-defined]
+
+    def setup(self) -> None:
+        period = self.fields["period"]
+        if isinstance(period, forms.ChoiceField):
+            period.choices = [("", "—"), *self.periods]
 
 
-class ImportForm(Styled, forms.Form):
+class ImportForm(forms.Form):
+    """The import's form. Not a `CarteForm` yet: the import's page (being moved to a
+    background job) makes it without the actor, so its widgets name their classes."""
+
     file = forms.FileField(
         label="CSV or Excel file",
         help_text="Columns: service (code), kpi (name), period (YYYY-MM-DD, the first day of "
         "the period), value, and optionally comment.",
+        widget=forms.ClearableFileInput(attrs={"class": "form-control"}),
     )
     dry_run = forms.BooleanField(
-        required=False, label="Dry run: check the file and report, write nothing"
+        required=False,
+        label="Dry run: check the file and report, write nothing",
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
     )

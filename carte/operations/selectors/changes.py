@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString
 from pydantic import Field
 
 from carte.catalogue import selectors as catalogue_selectors
-from carte.catalogue.models import Service
+from carte.catalogue.models import Service, ServiceCustomer
 from carte.catalogue.permissions import managed_service_ids, owned_service_ids
 from carte.core.clock import today
 from carte.core.errors import forbidden
@@ -25,6 +25,7 @@ from carte.operations.charts import sparkline
 from carte.operations.choices import ChangeState, ImprovementStatus
 from carte.operations.models import ChangeEvent, ChangeRequest, Feedback, Improvement
 from carte.organisations.actor import Actor
+from carte.organisations.models import Person
 
 OPEN_STATES = (ChangeState.DRAFT, ChangeState.SUBMITTED, ChangeState.APPROVED)
 QUEUE_STATES = (ChangeState.SUBMITTED, ChangeState.APPROVED)
@@ -111,6 +112,21 @@ def service_for(actor: Actor, pk: int | str) -> Service:
     """The service of a page or endpoint: 404 if missing or another organisation's."""
     return catalogue_selectors.service_for(
         actor=actor, pk=pk, related=("category", "current_version")
+    )
+
+
+def feedback_customers(actor: Actor, service: Service) -> list[Person]:
+    """The live people of the customer groups the service serves (its live SIPOC
+    customers): those on whose behalf the PMO records feedback."""
+    groups = ServiceCustomer.objects.filter(service=service, archived_at__isnull=True)
+    return list(
+        Person.objects.filter(
+            organisation_id=actor.organisation.pk,
+            archived_at__isnull=True,
+            customer_group_id__in=groups.values("customer_group_id"),
+        )
+        .select_related("customer_group")
+        .order_by("name", "id")
     )
 
 

@@ -1,7 +1,8 @@
 """A real browser: an Operative raises a risk on the service's register and escalates it
-with a note (the form opens in place with htmx); the Service Manager then finds it in the
-escalations list and in the inbox, whose notice leads to the item and is then read. No
-console error on the way (a CSP violation shows up as one)."""
+with a note (the form opens in place with htmx, a field in error drawn as such); the
+Service Manager then finds it in the escalations list and in the inbox, whose notice
+leads to the item and is then read. No console error on the way (a CSP violation shows
+up as one)."""
 
 from __future__ import annotations
 
@@ -61,6 +62,19 @@ def test_an_operative_escalates_a_risk_and_the_manager_sees_it(
     assert "/escalate/" not in page.url  # opened in place
     form.get_by_role("button", name="Escalate").click()
     expect(form.get_by_role("alert")).to_contain_text("required")
+    # The field in error is marked by Django (aria-invalid) and the stylesheet draws it so.
+    note = form.get_by_label("Note")
+    expect(note).to_have_attribute("aria-invalid", "true")
+    marked, unmarked = note.evaluate(
+        """field => {
+            const marked = getComputedStyle(field).borderColor;
+            field.removeAttribute("aria-invalid");
+            const unmarked = getComputedStyle(field).borderColor;
+            field.setAttribute("aria-invalid", "true");
+            return [marked, unmarked];
+        }"""
+    )
+    assert marked != unmarked
     form.get_by_label("Note").fill("The June gate for the ERP programme is at risk.")
     form.get_by_role("button", name="Escalate").click()
     expect(page.get_by_test_id("level")).to_contain_text("Delivery management")

@@ -13,7 +13,6 @@ id is a 404 whatever the method.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -24,9 +23,8 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
-from carte.core.errors import DomainError
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, can
-from carte.core.views import done, filtered, is_htmx, post_back, refusal_status
+from carte.core.views import filtered, form_page, is_htmx, post_back
 from carte.operations.choices import ChangeState, ImprovementStatus
 from carte.operations.forms.changes import (
     AgreeForm,
@@ -35,7 +33,6 @@ from carte.operations.forms.changes import (
     FeedbackForm,
     ImprovementForm,
     NoteForm,
-    OpsForm,
 )
 from carte.operations.models import ChangeRequest, Feedback, Improvement
 from carte.operations.permissions import IMPLEMENT, OWNER_DECIDES
@@ -44,7 +41,6 @@ from carte.operations.services import changes as services
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
-from carte.organisations.models import Person
 
 PAGE_SIZE = 25
 
@@ -67,39 +63,24 @@ def _staff_only(actor: Actor, model: type[Any]) -> None:
         raise PermissionDenied("This page is for the PMO.")
 
 
-def _form_page(
-    request: HttpRequest,
-    actor: Actor,
+# The form pages of change requests and improvements: a page of its own, or the form in
+# place with htmx (`change_action.html`).
+FORM_PAGE = "operations/change_form.html"
+FORM_PARTIAL = "operations/change_action.html"
+
+
+def _form_context(
     service: Service,
     *,
-    form: OpsForm,
-    save: Callable[[OpsForm], Any],
-    success: Callable[[Any], tuple[str, str]],
     title: str,
     action: str,
     cancel: str,
     submit: str = "Save",
     intro: str = "",
     change: ChangeRequest | None = None,
-) -> HttpResponse:
-    """Show a form; on a valid post call `save` (one service call) and go where
-    `success(result)` says, with its message. A refusal is shown on the form."""
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                result = save(form)
-            except DomainError as exc:
-                status = refusal_status(exc)
-                form.show(exc)
-            else:
-                url, message = success(result)
-                return done(request, url, message)
-        else:
-            status = 422
-    context = {
+) -> dict[str, Any]:
+    return {
         "service": service,
-        "form": form,
         "title": title,
         "action": action,
         "cancel_url": cancel,
@@ -107,15 +88,6 @@ def _form_page(
         "intro": intro,
         "change": change,
     }
-    if is_htmx(request):
-        # htmx swaps a 422 in place and drops other 4xx answers: a conflict shows too.
-        return render(
-            request,
-            "operations/change_action.html",
-            context,
-            status=422 if status == 409 else status,
-        )
-    return render(request, "operations/change_form.html", context, status=status)
 
 
 def _page(request: HttpRequest, qs: Any) -> Any:
@@ -195,21 +167,22 @@ def change_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     form = ChangeRequestForm(
         request.POST if request.method == "POST" else None, actor=actor, service=service
     )
-    return _form_page(
+    return form_page(
         request,
-        actor,
-        service,
         form=form,
-        save=lambda f: services.change_request_create(
-            actor=actor,
-            service=service,
-            data=f.data_for_service(),  # type: ignore[attr-defined]
+        save=lambda _: services.change_request_create(
+            actor=actor, service=service, data=form.data_for_service()
         ),
         success=lambda cr: (change_url(actor, cr), f"{cr.reference} raised as a draft."),
-        title="Raise a change request",
-        action=_url("change_create", actor, service),
-        cancel=_url("change_list", actor, service),
-        submit="Raise as a draft",
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
+        context=_form_context(
+            service,
+            title="Raise a change request",
+            action=_url("change_create", actor, service),
+            cancel=_url("change_list", actor, service),
+            submit="Raise as a draft",
+        ),
     )
 
 
@@ -247,8 +220,8 @@ def change_detail(request: HttpRequest, actor: Actor, pk: int, item: int) -> Htt
         "feedback": selectors.change_feedback(actor=actor, change=change),
         "may": may,
         "diff_url": diff_url,
-        "decision_form": DecisionForm(),
-        "note_form": NoteForm(),
+        "decision_form": DecisionForm(actor=actor),
+        "note_form": NoteForm(actor=actor),
         "owners": services.owner_users(service) if change.state == ChangeState.SUBMITTED else [],
     }
     return render(request, "operations/change_detail.html", context)
@@ -271,21 +244,22 @@ def change_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> Htt
         service=service,
         change=change,
     )
-    return _form_page(
+    return form_page(
         request,
-        actor,
-        service,
         form=form,
-        save=lambda f: services.change_request_update(
-            actor=actor,
-            change=change,
-            data=f.data_for_service(),  # type: ignore[attr-defined]
+        save=lambda _: services.change_request_update(
+            actor=actor, change=change, data=form.data_for_service()
         ),
         success=lambda cr: (change_url(actor, cr), f"{cr.reference} saved."),
-        title=f"Edit {change.reference}",
-        action=_url("change_update", actor, service, change.pk),
-        cancel=change_url(actor, change),
-        change=change,
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
+        context=_form_context(
+            service,
+            title=f"Edit {change.reference}",
+            action=_url("change_update", actor, service, change.pk),
+            cancel=change_url(actor, change),
+            change=change,
+        ),
     )
 
 
@@ -295,24 +269,27 @@ def change_submit(request: HttpRequest, actor: Actor, pk: int, item: int) -> Htt
     service, change = _change_for(actor, pk, item)
     if not can(actor, CHANGE, change):
         raise PermissionDenied
-    form = NoteForm(request.POST if request.method == "POST" else None)
-    return _form_page(
+    form = NoteForm(request.POST if request.method == "POST" else None, actor=actor)
+    return form_page(
         request,
-        actor,
-        service,
         form=form,
-        save=lambda f: services.change_request_submit(
-            actor=actor, change=change, note=f.cleaned_data["note"]
+        save=lambda data: services.change_request_submit(
+            actor=actor, change=change, note=data["note"]
         ),
         success=lambda cr: (
             change_url(actor, cr),
             f"{cr.reference} submitted: the service's Owner has been told.",
         ),
-        title=f"Submit {change.reference} for the Owner's decision",
-        action=_url("change_submit", actor, service, change.pk),
-        cancel=change_url(actor, change),
-        submit="Submit",
-        change=change,
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
+        context=_form_context(
+            service,
+            title=f"Submit {change.reference} for the Owner's decision",
+            action=_url("change_submit", actor, service, change.pk),
+            cancel=change_url(actor, change),
+            submit="Submit",
+            change=change,
+        ),
     )
 
 
@@ -322,27 +299,27 @@ def change_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> Htt
     service, change = _change_for(actor, pk, item)
     if not can(actor, OWNER_DECIDES, change):
         raise PermissionDenied("Only the service's Owner decides on its change requests.")
-    form = DecisionForm(request.POST if request.method == "POST" else None)
-    return _form_page(
+    form = DecisionForm(request.POST if request.method == "POST" else None, actor=actor)
+    return form_page(
         request,
-        actor,
-        service,
         form=form,
-        save=lambda f: services.change_request_decide(
-            actor=actor,
-            change=change,
-            approve=f.cleaned_data["decision"] == "approve",
-            note=f.cleaned_data["note"],
+        save=lambda data: services.change_request_decide(
+            actor=actor, change=change, approve=data["decision"] == "approve", note=data["note"]
         ),
         success=lambda cr: (
             change_url(actor, cr),
             f"{cr.reference} {ChangeState(cr.state).label.lower()}.",
         ),
-        title=f"Decide on {change.reference}",
-        action=_url("change_decide", actor, service, change.pk),
-        cancel=change_url(actor, change),
-        submit="Record the decision",
-        change=change,
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
+        context=_form_context(
+            service,
+            title=f"Decide on {change.reference}",
+            action=_url("change_decide", actor, service, change.pk),
+            cancel=change_url(actor, change),
+            submit="Record the decision",
+            change=change,
+        ),
     )
 
 
@@ -352,7 +329,7 @@ def change_implement(request: HttpRequest, actor: Actor, pk: int, item: int) -> 
     service, change = _change_for(actor, pk, item)
     if not can(actor, IMPLEMENT, change):
         raise PermissionDenied
-    form = NoteForm(request.POST if request.method == "POST" else None)
+    form = NoteForm(request.POST if request.method == "POST" else None, actor=actor)
     intro = (
         "This change affects the catalogue: implementing it publishes the service's next "
         "version. Make the change in the service's catalogue entry first."
@@ -364,21 +341,24 @@ def change_implement(request: HttpRequest, actor: Actor, pk: int, item: int) -> 
         extra = f" Version {cr.version.number} published." if cr.version else ""
         return change_url(actor, cr), f"{cr.reference} implemented.{extra}"
 
-    return _form_page(
+    return form_page(
         request,
-        actor,
-        service,
         form=form,
-        save=lambda f: services.change_request_implement(
-            actor=actor, change=change, note=f.cleaned_data["note"]
+        save=lambda data: services.change_request_implement(
+            actor=actor, change=change, note=data["note"]
         ),
         success=success,
-        title=f"Implement {change.reference}",
-        action=_url("change_implement", actor, service, change.pk),
-        cancel=change_url(actor, change),
-        submit="Mark implemented",
-        intro=intro,
-        change=change,
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
+        context=_form_context(
+            service,
+            title=f"Implement {change.reference}",
+            action=_url("change_implement", actor, service, change.pk),
+            cancel=change_url(actor, change),
+            submit="Mark implemented",
+            intro=intro,
+            change=change,
+        ),
     )
 
 
@@ -438,7 +418,7 @@ def improvement_list(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
         "statuses": ImprovementStatus.choices,
         "query": _query(request),
         "can_add": editable,
-        "agree_form": AgreeForm(),
+        "agree_form": AgreeForm(actor=actor),
     }
     return render(request, "operations/improvement_list.html", context)
 
@@ -461,20 +441,21 @@ def improvement_create(request: HttpRequest, actor: Actor, pk: int) -> HttpRespo
     service = selectors.service_for(actor, pk)
     if not can(actor, ADD, Improvement(organisation=actor.organisation, service=service)):
         raise PermissionDenied
-    form = ImprovementForm(request.POST if request.method == "POST" else None)
-    return _form_page(
+    form = ImprovementForm(request.POST if request.method == "POST" else None, actor=actor)
+    return form_page(
         request,
-        actor,
-        service,
         form=form,
-        save=lambda f: services.improvement_create(
-            actor=actor, service=service, data=f.cleaned_data
-        ),
+        save=lambda data: services.improvement_create(actor=actor, service=service, data=data),
         success=lambda i: (_improvement_list_url(actor, service), f"“{i.title}” logged."),
-        title="Log an improvement",
-        action=_url("improvement_create", actor, service),
-        cancel=_improvement_list_url(actor, service),
-        submit="Log it",
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
+        context=_form_context(
+            service,
+            title="Log an improvement",
+            action=_url("improvement_create", actor, service),
+            cancel=_improvement_list_url(actor, service),
+            submit="Log it",
+        ),
     )
 
 
@@ -490,20 +471,23 @@ def improvement_update(request: HttpRequest, actor: Actor, pk: int, item: int) -
     if not can(actor, CHANGE, improvement):
         raise PermissionDenied
     form = ImprovementForm(
-        request.POST if request.method == "POST" else None, improvement=improvement
+        request.POST if request.method == "POST" else None, actor=actor, improvement=improvement
     )
-    return _form_page(
+    return form_page(
         request,
-        actor,
-        service,
         form=form,
-        save=lambda f: services.improvement_update(
-            actor=actor, improvement=improvement, data=f.cleaned_data
+        save=lambda data: services.improvement_update(
+            actor=actor, improvement=improvement, data=data
         ),
         success=lambda i: (_improvement_list_url(actor, service), f"“{i.title}” saved."),
-        title="Edit an improvement",
-        action=_url("improvement_update", actor, service, improvement.pk),
-        cancel=_improvement_list_url(actor, service),
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
+        context=_form_context(
+            service,
+            title="Edit an improvement",
+            action=_url("improvement_update", actor, service, improvement.pk),
+            cancel=_improvement_list_url(actor, service),
+        ),
     )
 
 
@@ -527,26 +511,26 @@ def improvement_agree(request: HttpRequest, actor: Actor, pk: int, item: int) ->
     service, improvement = _improvement_for(actor, pk, item)
     if not can(actor, OWNER_DECIDES, improvement):
         raise PermissionDenied("Only the service's Owner agrees an improvement is done.")
-    form = AgreeForm(request.POST if request.method == "POST" else None)
-    return _form_page(
+    form = AgreeForm(request.POST if request.method == "POST" else None, actor=actor)
+    return form_page(
         request,
-        actor,
-        service,
         form=form,
-        save=lambda f: services.improvement_agree(
-            actor=actor,
-            improvement=improvement,
-            agree=f.cleaned_data["agree"] == "yes",
-            note=f.cleaned_data["note"],
+        save=lambda data: services.improvement_agree(
+            actor=actor, improvement=improvement, agree=data["agree"] == "yes", note=data["note"]
         ),
         success=lambda i: (
             _improvement_list_url(actor, service),
             f"“{i.title}” is {ImprovementStatus(i.status).label.lower()}.",
         ),
-        title=f"Agree “{improvement.title}” is implemented",
-        action=_url("improvement_agree", actor, service, improvement.pk),
-        cancel=_improvement_list_url(actor, service),
-        submit="Record",
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
+        context=_form_context(
+            service,
+            title=f"Agree “{improvement.title}” is implemented",
+            action=_url("improvement_agree", actor, service, improvement.pk),
+            cancel=_improvement_list_url(actor, service),
+            submit="Record",
+        ),
     )
 
 
@@ -564,19 +548,6 @@ def improvement_archive(request: HttpRequest, actor: Actor, pk: int, item: int) 
 # ---------------------------------------------------------------- feedback
 
 
-def _customers_of(actor: Actor, service: Service) -> list[Person]:
-    groups = services.customer_groups_of(service)
-    return list(
-        Person.objects.filter(
-            organisation_id=actor.organisation.pk,
-            archived_at__isnull=True,
-            customer_group_id__in=groups,
-        )
-        .select_related("customer_group")
-        .order_by("name", "id")
-    )
-
-
 @org_view
 @require_http_methods(["GET", "POST"])
 def feedback_give(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
@@ -592,41 +563,32 @@ def feedback_give(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
             raise PermissionDenied("Feedback is given by the customers of the service.")
     form = FeedbackForm(
         request.POST if request.method == "POST" else None,
-        customers=_customers_of(actor, service) if staff else None,
+        actor=actor,
+        customers=selectors.feedback_customers(actor, service) if staff else None,
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                feedback = services.feedback_give(
-                    actor=actor,
-                    service=service,
-                    rating=data["rating"],
-                    comment=data["comment"],
-                    suggestion=data["suggestion"],
-                    person=data.get("person"),
-                )
-            except DomainError as exc:
-                status = refusal_status(exc)
-                form.show(exc)
-            else:
-                message = "Thank you: your feedback has been recorded."
-                if feedback.change_request_id:
-                    message += " Your suggestion has gone to the service's team."
-                target = (
-                    _url("feedback_list", actor, service)
-                    if staff
-                    else reverse("service_detail", args=[actor.organisation.slug, service.pk])
-                )
-                return done(request, target, message)
-        else:
-            status = 422
-    return render(
+
+    def success(feedback: Feedback) -> tuple[str, str]:
+        message = "Thank you: your feedback has been recorded."
+        if feedback.change_request_id:
+            message += " Your suggestion has gone to the service's team."
+        if staff:
+            return _url("feedback_list", actor, service), message
+        return reverse("service_detail", args=[actor.organisation.slug, service.pk]), message
+
+    return form_page(
         request,
-        "operations/feedback_form.html",
-        {"service": service, "form": form, "staff": staff},
-        status=status,
+        form=form,
+        save=lambda data: services.feedback_give(
+            actor=actor,
+            service=service,
+            rating=data["rating"],
+            comment=data["comment"],
+            suggestion=data["suggestion"],
+            person=data.get("person"),
+        ),
+        success=success,
+        template="operations/feedback_form.html",
+        context={"service": service, "staff": staff},
     )
 
 

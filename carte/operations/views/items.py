@@ -9,7 +9,6 @@ only after their lookups, so another organisation's id is a 404 whatever the met
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -28,7 +27,15 @@ from carte.core.clock import today
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, can
-from carte.core.views import done, filtered, is_htmx, page_size, post_back, refusal_status
+from carte.core.views import (
+    done,
+    filtered,
+    form_page,
+    is_htmx,
+    page_size,
+    post_back,
+    refusal_status,
+)
 from carte.lifecycle.choices import ClosureReason
 from carte.operations.choices import Decision, ItemKind, ItemStatus, Level
 from carte.operations.forms.items import ActionForm, DecideForm, ItemForm, NoteForm
@@ -72,35 +79,9 @@ def item_url(actor: Actor, item: RiskIssue) -> str:
     return reverse("operations:item", args=[actor.organisation.slug, item.service_id, item.pk])
 
 
-def _form_page(
-    request: HttpRequest,
-    *,
-    form: Any,
-    save: Callable[[Any], Any],
-    context: dict[str, Any],
-    success: Callable[[Any], tuple[str, str]],
-) -> HttpResponse:
-    """Show a form; on a valid post call `save(form)` (one service call) and go where
-    `success(result)` says. A refusal is shown on the form with what was typed."""
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                result = save(form)
-            except DomainError as exc:
-                status = refusal_status(exc)
-                form.show(exc)
-            else:
-                url, message = success(result)
-                return done(request, url, message)
-        else:
-            status = 422
-    context = {**context, "form": form}
-    if is_htmx(request):
-        # htmx swaps a 422 in place and drops other 4xx answers (base.html's config).
-        status = 422 if status == 409 else status
-        return render(request, "operations/item_form_partial.html", context, status=status)
-    return render(request, "operations/item_form.html", context, status=status)
+# The form pages of risks and issues: a page of its own, or the form in place with htmx.
+FORM_PAGE = "operations/item_form.html"
+FORM_PARTIAL = "operations/item_form_partial.html"
 
 
 # ---------------------------------------------------------------- the register
@@ -140,10 +121,12 @@ def item_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     if not can(actor, ADD, RiskIssue(service=service, organisation=actor.organisation)):
         raise PermissionDenied("Only the people who work on this service may raise an item.")
     form = ItemForm(request.POST if request.method == "POST" else None, actor=actor)
-    return _form_page(
+    return form_page(
         request,
         form=form,
-        save=lambda f: services.item_create(actor=actor, service=service, data=f.cleaned_data),
+        save=lambda data: services.item_create(actor=actor, service=service, data=data),
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
         context={
             "service": service,
             "title": "Raise a risk or issue",
@@ -163,10 +146,12 @@ def item_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpR
     if not can(actor, CHANGE, obj):
         raise PermissionDenied("Only the people who work on this service may change it.")
     form = ItemForm(request.POST if request.method == "POST" else None, actor=actor, item=obj)
-    return _form_page(
+    return form_page(
         request,
         form=form,
-        save=lambda f: services.item_update(actor=actor, item=obj, data=f.cleaned_data),
+        save=lambda data: services.item_update(actor=actor, item=obj, data=data),
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
         context={
             "service": service,
             "item": obj,
@@ -300,10 +285,12 @@ def item_step(request: HttpRequest, actor: Actor, pk: int, item: int, step: str)
     def success(_: Any) -> tuple[str, str]:
         return item_url(actor, obj), spec["done"].format(level=Level(obj.level).label.lower())
 
-    return _form_page(
+    return form_page(
         request,
         form=form,
-        save=lambda f: spec["call"](actor=actor, item=obj, note=f.cleaned_data["note"]),
+        save=lambda data: spec["call"](actor=actor, item=obj, note=data["note"]),
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
         context={
             "service": service,
             "item": obj,
@@ -327,16 +314,14 @@ def item_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpR
     obj = _item(actor, service, item)
     form = DecideForm(request.POST if request.method == "POST" else None, actor=actor)
     labels = dict(Decision.choices)
-    return _form_page(
+    return form_page(
         request,
         form=form,
-        save=lambda f: services.item_decide(
-            actor=actor,
-            item=obj,
-            decision=f.cleaned_data["decision"],
-            note=f.cleaned_data["note"],
-            **f.payload(),
+        save=lambda data: services.item_decide(
+            actor=actor, item=obj, decision=data["decision"], note=data["note"], **form.payload()
         ),
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
         context={
             "service": service,
             "item": obj,
@@ -398,16 +383,18 @@ def action_edit(
         request.POST if request.method == "POST" else None, actor=actor, action=existing
     )
 
-    def save(f: ActionForm) -> ItemAction:
+    def save(data: dict[str, Any]) -> ItemAction:
         if existing is None:
-            return services.action_create(actor=actor, item=obj, data=f.cleaned_data)
-        return services.action_update(actor=actor, action=existing, data=f.cleaned_data)
+            return services.action_create(actor=actor, item=obj, data=data)
+        return services.action_update(actor=actor, action=existing, data=data)
 
     slug = actor.organisation.slug
-    return _form_page(
+    return form_page(
         request,
         form=form,
         save=save,
+        template=FORM_PAGE,
+        partial=FORM_PARTIAL,
         context={
             "service": service,
             "item": obj,

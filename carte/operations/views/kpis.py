@@ -26,15 +26,17 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
 from carte.core.errors import DomainError
+from carte.core.jobs.views import job_url
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, can, require
 from carte.core.views import (
     apply_domain_error,
     done,
+    form_page,
     is_htmx,
     post_back,
     refusal_status,
 )
-from carte.operations import charts, periods
+from carte.operations import charts, periods, tasks
 from carte.operations.choices import Source
 from carte.operations.forms.kpis import CorrectionForm, ImportForm, KPIForm, MeasurementForm
 from carte.operations.importing import MAX_BYTES, import_measurements
@@ -80,29 +82,18 @@ def kpi_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     service = _service(actor, pk)
     if not can(actor, ADD, KPI(service=service, organisation_id=actor.organisation.pk)):
         raise PermissionDenied("Only the service's Owner and Managers define its KPIs.")
-    form = KPIForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            try:
-                kpi = services.kpi_create(actor=actor, service=service, data=form.cleaned_data)
-            except DomainError as exc:
-                status = refusal_status(exc)
-                apply_domain_error(form, exc)
-            else:
-                return done(request, kpi_url(actor, kpi), f"KPI “{kpi}” defined.")
-    return render(
+    return form_page(
         request,
-        "operations/kpi_form.html",
-        {
+        form=KPIForm(request.POST or None, actor=actor),
+        save=lambda data: services.kpi_create(actor=actor, service=service, data=data),
+        success=lambda kpi: (kpi_url(actor, kpi), f"KPI “{kpi}” defined."),
+        template="operations/kpi_form.html",
+        context={
             "service": service,
-            "form": form,
             "kpi": None,
             "title": "Define a KPI",
             "cancel_url": tab_url(actor, service),
         },
-        status=status,
     )
 
 
@@ -111,30 +102,18 @@ def kpi_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 def kpi_update(request: HttpRequest, actor: Actor, pk: int, kpi: int) -> HttpResponse:
     found = _kpi(actor, pk, kpi, CHANGE)
     # The form works on a copy so the service still sees the stored values as "before".
-    form = KPIForm(request.POST or None, instance=copy.copy(found))
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            data = {name: form.cleaned_data[name] for name in form.Meta.fields}
-            try:
-                services.kpi_update(actor=actor, kpi=found, data=data)
-            except DomainError as exc:
-                status = refusal_status(exc)
-                apply_domain_error(form, exc)
-            else:
-                return done(request, kpi_url(actor, found), f"KPI “{found}” saved.")
-    return render(
+    return form_page(
         request,
-        "operations/kpi_form.html",
-        {
+        form=KPIForm(request.POST or None, actor=actor, instance=copy.copy(found)),
+        save=lambda data: services.kpi_update(actor=actor, kpi=found, data=data),
+        success=lambda _: (kpi_url(actor, found), f"KPI “{found}” saved."),
+        template="operations/kpi_form.html",
+        context={
             "service": found.service,
-            "form": form,
             "kpi": found,
             "title": f"Edit “{found}”",
             "cancel_url": kpi_url(actor, found),
         },
-        status=status,
     )
 
 
@@ -164,47 +143,39 @@ def kpi_restore(request: HttpRequest, actor: Actor, pk: int, kpi: int) -> HttpRe
 
 
 def _kpi_page(
-    request: HttpRequest,
-    actor: Actor,
-    kpi: KPI,
-    correction: CorrectionForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
+    request: HttpRequest, actor: Actor, kpi: KPI, correction: CorrectionForm | None = None
+) -> dict[str, Any]:
+    """What a KPI's page shows, with the correction form (`correction`, as typed)."""
     points = selectors.trend(kpi)
     page = Paginator(selectors.measurements_of(actor=actor, kpi=kpi), MEASUREMENTS_PAGE).get_page(
         request.GET.get("page")
     )
     may_report = can(actor, REPORT, kpi) and kpi.archived_at is None
     if may_report and correction is None:
-        correction = CorrectionForm(choices=_correctable(kpi, page.object_list))
-    return render(
-        request,
-        "operations/kpi_detail.html",
-        {
-            "service": kpi.service,
-            "kpi": kpi,
-            "chart": charts.trend_chart(
-                points,
-                target=kpi.target,
-                amber=kpi.amber,
-                red=kpi.red,
-                title=f"{kpi.name}: trend over the last {len(points)} periods",
-                unit=kpi.unit,
-                chart_id=f"trend-{kpi.pk}",
-            ),
-            "points": points,
-            "page": page,
-            "frequency_label": kpi.get_frequency_display(),
-            "next_label": periods.label(kpi.next_period, kpi.frequency) if kpi.next_period else "",
-            "overdue": kpi.service.stage in REPORTING_STAGES and is_overdue(kpi),
-            "can_change": can(actor, CHANGE, kpi),
-            "can_archive": can(actor, ARCHIVE, kpi),
-            "can_report": may_report,
-            "correction": correction if may_report else None,
-            "tab_url": tab_url(actor, kpi.service),
-        },
-        status=status,
-    )
+        correction = CorrectionForm(actor=actor, choices=_correctable(kpi, page.object_list))
+    return {
+        "service": kpi.service,
+        "kpi": kpi,
+        "chart": charts.trend_chart(
+            points,
+            target=kpi.target,
+            amber=kpi.amber,
+            red=kpi.red,
+            title=f"{kpi.name}: trend over the last {len(points)} periods",
+            unit=kpi.unit,
+            chart_id=f"trend-{kpi.pk}",
+        ),
+        "points": points,
+        "page": page,
+        "frequency_label": kpi.get_frequency_display(),
+        "next_label": periods.label(kpi.next_period, kpi.frequency) if kpi.next_period else "",
+        "overdue": kpi.service.stage in REPORTING_STAGES and is_overdue(kpi),
+        "can_change": can(actor, CHANGE, kpi),
+        "can_archive": can(actor, ARCHIVE, kpi),
+        "can_report": may_report,
+        "correction": correction if may_report else None,
+        "tab_url": tab_url(actor, kpi.service),
+    }
 
 
 def _correctable(kpi: KPI, measurements: Any) -> list[tuple[str, str]]:
@@ -223,7 +194,7 @@ def kpi_detail(request: HttpRequest, actor: Actor, pk: int, kpi: int) -> HttpRes
     found = _kpi(actor, pk, kpi)
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET"])
-    return _kpi_page(request, actor, found)
+    return render(request, "operations/kpi_detail.html", _kpi_page(request, actor, found))
 
 
 @org_view
@@ -238,29 +209,26 @@ def measurement_correct(request: HttpRequest, actor: Actor, pk: int, kpi: int) -
         (p.isoformat(), periods.label(p, found.frequency))
         for p in found.measurements.order_by("-period").values_list("period", flat=True)
     ]
-    form = CorrectionForm(request.POST, choices=periods_known)
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            measurement_record(
-                actor=actor,
-                kpi=found,
-                period=data["period"],
-                value=data["value"],
-                comment=data["comment"],
-                correct=True,
-                reason=data["reason"],
-            )
-        except DomainError as exc:
-            refusal_status(exc)
-            apply_domain_error(form, exc)
-        else:
-            return done(
-                request,
-                kpi_url(actor, found) + "#measurements",
-                "Value corrected; the earlier one is kept in its history.",
-            )
-    return _kpi_page(request, actor, found, form, status=422)
+    form = CorrectionForm(request.POST, actor=actor, choices=periods_known)
+    return form_page(
+        request,
+        form=form,
+        save=lambda data: measurement_record(
+            actor=actor,
+            kpi=found,
+            period=data["period"],
+            value=data["value"],
+            comment=data["comment"],
+            correct=True,
+            reason=data["reason"],
+        ),
+        success=lambda _: (
+            kpi_url(actor, found) + "#measurements",
+            "Value corrected; the earlier one is kept in its history.",
+        ),
+        template="operations/kpi_detail.html",
+        context=lambda: _kpi_page(request, actor, found, form),
+    )
 
 
 @org_view
@@ -269,30 +237,21 @@ def measurement_create(request: HttpRequest, actor: Actor, pk: int, kpi: int) ->
     """Enter one value of one KPI (its next period by default)."""
     found = _kpi(actor, pk, kpi)
     require(actor, REPORT, found)
-    form = MeasurementForm(request.POST or None, initial={"period": found.next_period})
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                measurement_record(
-                    actor=actor,
-                    kpi=found,
-                    period=data["period"],
-                    value=data["value"],
-                    comment=data["comment"],
-                )
-            except DomainError as exc:
-                status = refusal_status(exc)
-                apply_domain_error(form, exc)
-            else:
-                return done(request, kpi_url(actor, found), f"Value recorded for {found}.")
-    return render(
+    return form_page(
         request,
-        "operations/measure_form.html",
-        {"service": found.service, "kpi": found, "form": form, "cancel_url": kpi_url(actor, found)},
-        status=status,
+        form=MeasurementForm(
+            request.POST or None, actor=actor, initial={"period": found.next_period}
+        ),
+        save=lambda data: measurement_record(
+            actor=actor,
+            kpi=found,
+            period=data["period"],
+            value=data["value"],
+            comment=data["comment"],
+        ),
+        success=lambda _: (kpi_url(actor, found), f"Value recorded for {found}."),
+        template="operations/measure_form.html",
+        context={"service": found.service, "kpi": found, "cancel_url": kpi_url(actor, found)},
     )
 
 
@@ -405,8 +364,9 @@ def reports_due(request: HttpRequest, actor: Actor) -> HttpResponse:
 @org_view
 @require_http_methods(["GET", "POST"])
 def measurements_import(request: HttpRequest, actor: Actor) -> HttpResponse:
-    """Upload a CSV or .xlsx file of values: all or nothing, with a dry run, and a report
-    row by row (row, column, message) of every problem."""
+    """Upload a CSV or .xlsx file of values: all or nothing, with a report row by row
+    (row, column, message) of every problem. A dry run answers here and now; an import
+    runs in the background (`operations.tasks`) and the page goes to its job."""
     require(actor, VIEW, KPI)
     form = ImportForm(request.POST or None, request.FILES or None)
     report = None
@@ -420,11 +380,15 @@ def measurements_import(request: HttpRequest, actor: Actor) -> HttpResponse:
                 )
             else:
                 try:
+                    if not form.cleaned_data["dry_run"]:
+                        job = tasks.import_start(actor=actor, upload=upload, name=upload.name)
+                        return done(
+                            request,
+                            job_url(actor, job),
+                            "The import runs in the background: follow it here.",
+                        )
                     report = import_measurements(
-                        actor=actor,
-                        source=upload,
-                        name=upload.name,
-                        dry_run=form.cleaned_data["dry_run"],
+                        actor=actor, source=upload, name=upload.name, dry_run=True
                     )
                 except DomainError as exc:
                     refusal_status(exc)

@@ -20,9 +20,8 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
-from carte.core.errors import DomainError
 from carte.core.permissions import ARCHIVE, CHANGE
-from carte.core.views import done, is_htmx, post_back, refusal_status
+from carte.core.views import form_page, is_htmx, post_back
 from carte.operations.forms.levels import LevelTargetForm
 from carte.operations.models import ServiceLevelTarget
 from carte.operations.selectors import levels as selectors
@@ -69,42 +68,31 @@ def level_target_edit(
         service=service,
         instance=target,
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                if target is None:
-                    saved = services.level_target_create(
-                        actor=actor, service=service, data=form.values()
-                    )
-                else:
-                    saved = services.level_target_update(
-                        actor=actor, target=target, data=form.values()
-                    )
-            except DomainError as exc:
-                status = refusal_status(exc)
-                form.show(exc)
-            else:
-                return done(request, tab_url(actor, service), f"Service level “{saved}” saved.")
-        else:
-            status = 422
-    context = {
-        "service": service,
-        "form": form,
-        "target": target,
-        "title": f"Edit “{target}”" if target else "Add a service level",
-        "action": _url("level_target_update", actor, service, target.pk)
-        if target
-        else _url("level_target_create", actor, service),
-        "cancel_url": tab_url(actor, service),
-        "customers_url": reverse("service_detail", args=[actor.organisation.slug, service.pk])
-        + "?tab=sipoc",
-    }
-    if is_htmx(request):
-        # htmx swaps a 422 in place and drops other 4xx answers: a conflict shows all the same.
-        status = 422 if status == 409 else status
-        return render(request, "operations/level_form_inline.html", context, status=status)
-    return render(request, "operations/level_form.html", context, status=status)
+
+    def save(data: dict[str, Any]) -> ServiceLevelTarget:
+        if target is None:
+            return services.level_target_create(actor=actor, service=service, data=data)
+        return services.level_target_update(actor=actor, target=target, data=data)
+
+    return form_page(
+        request,
+        form=form,
+        save=save,
+        success=lambda saved: (tab_url(actor, service), f"Service level “{saved}” saved."),
+        template="operations/level_form.html",
+        partial="operations/level_form_inline.html",
+        context={
+            "service": service,
+            "target": target,
+            "title": f"Edit “{target}”" if target else "Add a service level",
+            "action": _url("level_target_update", actor, service, target.pk)
+            if target
+            else _url("level_target_create", actor, service),
+            "cancel_url": tab_url(actor, service),
+            "customers_url": reverse("service_detail", args=[actor.organisation.slug, service.pk])
+            + "?tab=sipoc",
+        },
+    )
 
 
 def _one_button(
