@@ -115,3 +115,11 @@ class NoticeKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated to you"
     DECISION = "decision", "Waiting for your decision"
     LEVEL_MISSED = "level_missed", "Service level missed"
+
+
+# Improvements still to act on: ideas, in progress, awaiting the Owner's agreement.
+OPEN_IMPROVEMENTS = (
+    ImprovementStatus.IDEA,
+    ImprovementStatus.IN_PROGRESS,
+    ImprovementStatus.AWAITING,
+)

@@ -32,6 +32,7 @@ from carte.operations.choices import (
     ImprovementStatus,
     RaisedAs,
 )
+from carte.operations.filters import ChangeFilter, ImprovementFilter
 from carte.operations.models import ChangeRequest, Improvement, RiskIssue
 from carte.operations.selectors import changes as selectors
 from carte.operations.services import changes as services
@@ -240,7 +241,7 @@ crud_routes(
         out=ChangeRequestOut,
         detail_out=ChangeRequestDetailOut,
         create_in=ChangeRequestIn,
-        filters=selectors.ChangeFilter,
+        filters=ChangeFilter,
         parent=SERVICE_PARENT,
         list_selector=lambda *, actor, service, filters: selectors.changes_for_service(
             actor=actor, service=service, filters=filters.model_copy(update={"service": None})
@@ -287,7 +288,7 @@ crud_routes(
     operation_id="operations_change_queue",
 )
 @paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def change_queue(request: HttpRequest, org: str, filters: Query[selectors.ChangeFilter]) -> Any:
+def change_queue(request: HttpRequest, org: str, filters: Query[ChangeFilter]) -> Any:
     """Submitted requests awaiting their Owner's decision (oldest first), then approved
     ones awaiting implementation; `state` lists another state instead, `service` one
     service, `mine` what waits for the caller."""
@@ -367,7 +368,7 @@ crud_routes(
         noun="improvement",
         out=ImprovementOut,
         create_in=ImprovementIn,
-        filters=selectors.ImprovementFilter,
+        filters=ImprovementFilter,
         parent=SERVICE_PARENT,
         list_selector=selectors.improvements_for_service,
         get_selector=lambda *, actor, service, pk, action=None: selectors.improvement_get(

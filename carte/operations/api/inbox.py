@@ -13,6 +13,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from carte.core.errors import not_found
 from carte.operations.choices import NoticeKind
+from carte.operations.filters import InboxFilter
 from carte.operations.models import Notice
 from carte.operations.selectors import inbox as selectors
 from carte.operations.services import feeds
@@ -84,7 +85,7 @@ class FeedCreatedOut(Schema):
     operation_id="operations_inbox_list",
 )
 @paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def inbox_list(request: HttpRequest, org: str, filters: Query[selectors.InboxFilter]) -> Any:
+def inbox_list(request: HttpRequest, org: str, filters: Query[InboxFilter]) -> Any:
     """The caller's notices in this organisation, unread first then newest (or newest
     first with `ordering=newest`), filtered by kind or by read state."""
     actor = api_actor(request, org)

@@ -29,6 +29,7 @@ from carte.operations.choices import (
     ItemStatus,
     RaisedAs,
 )
+from carte.operations.filters import EscalationFilter, ItemFilter
 from carte.operations.models import ItemAction, ItemEvent, RiskIssue
 from carte.operations.selectors import items as selectors
 from carte.operations.services import items as services
@@ -216,7 +217,7 @@ crud_routes(
         noun="risk or issue",
         out=ItemOut,
         create_in=ItemIn,
-        filters=selectors.ItemFilter,
+        filters=ItemFilter,
         parent=STAFF_SERVICE_PARENT,
         list_selector=lambda *, actor, service, filters: selectors.items_for_service(
             actor, service, filters
@@ -436,9 +437,7 @@ def actions_done(
     operation_id="operations_escalations_list",
 )
 @paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def escalations_list(
-    request: HttpRequest, org: str, filters: Query[selectors.EscalationFilter]
-) -> Any:
+def escalations_list(request: HttpRequest, org: str, filters: Query[EscalationFilter]) -> Any:
     """Open items at delivery management (2) and service ownership (3), highest level
     first; `mine=true`: the ones at the level the caller answers for."""
     actor = api_actor(request, org)

@@ -24,7 +24,7 @@ from carte.core.bulk import gc_paused
 from carte.core.errors import DomainError
 from carte.core.permissions import require
 from carte.lifecycle.api import ServiceBrief
-from carte.operations import periods
+from carte.operations import filters, periods
 from carte.operations.choices import Direction, Frequency, Rag, ReporterRole, Source
 from carte.operations.importing import record_rows
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
@@ -369,7 +369,7 @@ def _record_pushed(actor: Actor, rows: list[BulkRow]) -> list[Measurement]:
 )
 @paginate(PageNumberPagination, page_size=25, max_page_size=200)
 def reports_due_list(
-    request: HttpRequest, org: str, filters: Query[selectors.ReportsDueFilter]
+    request: HttpRequest, org: str, filters: Query[filters.ReportsDueFilter]
 ) -> Any:
     """Overdue first (oldest due date first); `mine=true`: the KPIs the caller reports."""
     actor = api_actor(request, org)

@@ -22,6 +22,7 @@ from carte.catalogue.api import STAFF_SERVICE_PARENT, Strict
 from carte.catalogue.models import Service, ServiceLevel
 from carte.core.api import CrudSpec, Stamped, StatusFilter, crud_routes, no_nulls, ref
 from carte.operations.choices import Direction, Frequency, Rag
+from carte.operations.filters import BreachFilter, HeatmapFilter
 from carte.operations.models import KPI, ServiceLevelTarget
 from carte.operations.selectors import heatmap as heatmap_selectors
 from carte.operations.selectors import levels as selectors
@@ -293,7 +294,7 @@ def attainment(
     operation_id="operations_level_breaches_list",
 )
 @paginate(PageNumberPagination, page_size=25, max_page_size=200)
-def level_breaches(request: HttpRequest, org: str, filters: Query[selectors.BreachFilter]) -> Any:
+def level_breaches(request: HttpRequest, org: str, filters: Query[BreachFilter]) -> Any:
     actor = api_actor(request, org)
     return selectors.breaches(
         actor,
@@ -316,7 +317,7 @@ def level_breaches(request: HttpRequest, org: str, filters: Query[selectors.Brea
 def heatmap(
     request: HttpRequest,
     org: str,
-    filters: Query[heatmap_selectors.HeatmapFilter],
+    filters: Query[HeatmapFilter],
     page: int = Query(1, ge=1),  # type: ignore[type-arg]
     page_size: int = Query(heatmap_selectors.HEATMAP_PAGE, ge=1, le=200),  # type: ignore[type-arg]
 ) -> Any:

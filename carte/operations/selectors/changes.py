@@ -6,101 +6,30 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, ClassVar
+from typing import Any
 
 from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, Value, When, Window
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 from django.utils.safestring import SafeString
-from pydantic import Field
 
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service, ServiceCustomer
 from carte.catalogue.permissions import managed_service_ids, owned_service_ids
 from carte.core.clock import today
 from carte.core.errors import forbidden
-from carte.core.listing import ListFilter, get_for
+from carte.core.listing import get_for
 from carte.core.permissions import VIEW, can
 from carte.operations.charts import sparkline
-from carte.operations.choices import ChangeState, ImprovementStatus
+from carte.operations.choices import OPEN_IMPROVEMENTS, ChangeState
+from carte.operations.filters import QUEUE_ORDER, ChangeFilter, ImprovementFilter
 from carte.operations.models import ChangeEvent, ChangeRequest, Feedback, Improvement
 from carte.organisations.actor import Actor
 from carte.organisations.models import Person
 
 OPEN_STATES = (ChangeState.DRAFT, ChangeState.SUBMITTED, ChangeState.APPROVED)
 QUEUE_STATES = (ChangeState.SUBMITTED, ChangeState.APPROVED)
-OPEN_IMPROVEMENTS = (
-    ImprovementStatus.IDEA,
-    ImprovementStatus.IN_PROGRESS,
-    ImprovementStatus.AWAITING,
-)
-QUEUE_ORDER = ("queue_rank", "queue_at", "id")  # see _queue_annotate
 SECTION_ROWS = 5  # rows of each list the Operations tab shows; the pages show the rest
-
-
-class ChangeFilter(ListFilter):
-    """A service's change requests, or the organisation's queue: by state, service, text,
-    and "waiting for me" (submitted on a service I own, approved on one I manage)."""
-
-    q: str | None = Field(None, description="Search in the title and description.")
-    state: ChangeState | None = Field(
-        None,
-        description="Only this state; the queue shows submitted and approved ones by default.",
-    )
-    service: int | None = Field(None, description="Only this service (id).")
-    mine: bool = Field(False, description="Only the changes waiting for the caller.")
-
-    # "queue": submitted first (oldest first), then approved (oldest decision first).
-    ORDERING: ClassVar[dict[str, str]] = {
-        "queue": "queue_rank",
-        "number": "number",
-        "submitted": "submitted_at",
-        "updated": "updated_at",
-    }
-
-    def filter_q(self, value: str | None) -> Q:
-        return Q() if not value else Q(title__icontains=value) | Q(description__icontains=value)
-
-    def filter_state(self, value: str | None) -> Q:
-        return Q() if not value else Q(state=value)
-
-    def filter_service(self, value: int | None) -> Q:
-        return Q() if value is None else Q(service_id=value)
-
-    def filter_mine(self, value: bool) -> Q:
-        return Q()  # needs the actor: applied by the selectors
-
-    def order_by(self) -> list[str]:
-        key = self.ordering or next(iter(self.ORDERING))
-        if key.removeprefix("-") == "queue":
-            return list(QUEUE_ORDER)
-        return super().order_by()
-
-
-class ImprovementFilter(ListFilter):
-    q: str | None = Field(None, description="Search in the idea and its benefit.")
-    improvement_status: ImprovementStatus | None = Field(
-        None, description="Only this status of the improvement."
-    )
-    open: bool = Field(False, description="Only ideas, in progress and awaiting agreement.")
-
-    ORDERING: ClassVar[dict[str, str]] = {"updated": "updated_at", "title": "title"}
-
-    def filter_q(self, value: str | None) -> Q:
-        return (
-            Q() if not value else Q(title__icontains=value) | Q(expected_benefit__icontains=value)
-        )
-
-    def filter_improvement_status(self, value: str | None) -> Q:
-        return Q() if not value else Q(status=value)
-
-    def filter_open(self, value: bool) -> Q:
-        return Q(status__in=OPEN_IMPROVEMENTS) if value else Q()
-
-    def order_by(self) -> list[str]:
-        if not self.ordering:
-            return ["-updated_at", "-id"]
-        return super().order_by()
 
 
 def _require_view(actor: Actor, model: type[Any]) -> None:

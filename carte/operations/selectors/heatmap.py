@@ -24,35 +24,22 @@ from typing import Any, NamedTuple, cast
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import ManyToManyField, Model
-from ninja import Schema
-from pydantic import Field
 
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Category, Service
 from carte.core import rawsql
 from carte.core.clock import today
-from carte.core.listing import MAX_PAGE, FromQuery
+from carte.core.listing import MAX_PAGE
 from carte.core.permissions import VIEW, require
 from carte.operations import periods
 from carte.operations.choices import Rag
+from carte.operations.filters import HeatmapFilter
 from carte.operations.models import KPI
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO
 
 HEATMAP_PAGE = 50
 ATTENTION = (Rag.RED, Rag.AMBER)
-
-
-class HeatmapFilter(FromQuery, Schema):
-    """Filters of the heat map (page and API)."""
-
-    category: int | None = Field(
-        default=None, description="Only services of this category (its id)."
-    )
-    pmo: int | None = Field(default=None, description="Only services this PMO delivers (its id).")
-    attention: bool = Field(
-        default=False, description="Only services with at least one red or amber KPI."
-    )
 
 
 class Cell(NamedTuple):

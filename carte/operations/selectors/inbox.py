@@ -4,44 +4,18 @@ organisation they are working in; another user's notice is "not found"."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
-from ninja import FilterSchema
-from pydantic import Field
+from django.db.models import Case, Exists, IntegerField, OuterRef, QuerySet, Value, When
 
 from carte.core.clock import today
 from carte.core.errors import not_found
-from carte.core.listing import FromQuery
-from carte.operations.choices import NoticeKind
+from carte.operations.filters import InboxFilter
 from carte.operations.models import KPI, CalendarFeed, Notice
 from carte.operations.selectors.due import reports_due
 from carte.organisations.actor import Actor
 from carte.organisations.models import Membership
 
 CALENDAR_HORIZON = dt.timedelta(days=60)  # reports shown ahead in the calendar feed
-
-
-class InboxFilter(FromQuery, FilterSchema):
-    """The inbox's filters, shared by the page and the API."""
-
-    kind: NoticeKind | None = Field(None, description="Only notices of this kind.")
-    unread: bool | None = Field(None, description="true: only unread; false: only read.")
-    ordering: Literal["unread", "newest"] = Field(
-        "unread", description="unread: unread first, then newest; newest: newest first."
-    )
-
-    def filter_unread(self, value: bool | None) -> Q:
-        return Q() if value is None else Q(read_at__isnull=value)
-
-    def filter_ordering(self, value: str) -> Q:
-        return Q()  # applied by order_by()
-
-    def order_by(self) -> list[Any]:
-        newest = ["-created_at", "-id"]
-        if self.ordering == "newest":
-            return newest
-        return ["read_rank", *newest]
 
 
 def own_notices(actor: Actor) -> QuerySet[Notice]:

@@ -6,7 +6,7 @@ its level are computed in it), whatever the number of items.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 from django.db.models import (
     Count,
@@ -21,95 +21,19 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
-from pydantic import Field
 
 from carte.catalogue.models import Service
 from carte.catalogue.permissions import _service_roles
 from carte.core.clock import today
 from carte.core.errors import forbidden
-from carte.core.listing import ListFilter, get_for
+from carte.core.listing import get_for
 from carte.core.permissions import VIEW, Right, can
 from carte.operations.choices import ItemKind, ItemStatus, Level
+from carte.operations.filters import EscalationFilter, ItemFilter
 from carte.operations.models import ItemAction, ItemEvent, RiskIssue
 from carte.organisations.actor import Actor
 
 SECTION_TOP = 5  # items listed per level on the Operations tab
-
-
-class ItemFilter(ListFilter):
-    """A service's risks and issues: by kind, open or closed, level, words in the title."""
-
-    q: str | None = Field(None, description="Words in the title.")
-    kind: ItemKind | None = Field(None, description="risk or issue.")
-    state: Literal["open", "closed", "all"] = Field(
-        "open", description="Open items (the default), closed ones, or both."
-    )
-    level: int | None = Field(
-        None,
-        ge=1,
-        le=3,
-        description="1 service operations, 2 delivery management, 3 service ownership.",
-    )
-    ordering: str | None = Field(
-        None, description="score (highest first by default), level, title, raised."
-    )
-
-    ORDERING: ClassVar[dict[str, str]] = {
-        "-score": "score",
-        "level": "level",
-        "title": "title",
-        "raised": "created_at",
-    }
-
-    def filter_q(self, value: str | None) -> Q:
-        return Q(title__icontains=value) if value else Q()
-
-    def filter_state(self, value: str) -> Q:
-        return Q() if value == "all" else Q(status=value)
-
-    def order_by(self) -> list[str]:
-        key = self.ordering or "-score"
-        if key in ("-score", "score"):
-            sign = "-" if key == "-score" else ""
-            return [f"{sign}score", f"{sign}id"]
-        return super().order_by()
-
-
-class EscalationFilter(ListFilter):
-    """The organisation's open items at delivery management and service ownership."""
-
-    q: str | None = Field(None, description="Words in the title.")
-    service: int | None = Field(None, description="A service's id.")
-    level: int | None = Field(None, ge=2, le=3, description="2 or 3; both by default.")
-    mine: bool | None = Field(
-        None, description="Only the items at the level the caller answers for."
-    )
-    ordering: str | None = Field(
-        None, description="level (highest first by default), score, since, service."
-    )
-
-    ORDERING: ClassVar[dict[str, str]] = {
-        "-level": "level",
-        "score": "score",
-        "since": "level_since",
-        "service": "service__code",
-    }
-
-    def filter_q(self, value: str | None) -> Q:
-        return Q(title__icontains=value) if value else Q()
-
-    def filter_service(self, value: int | None) -> Q:
-        return Q(service_id=value) if value else Q()
-
-    def filter_mine(self, value: bool | None) -> Q:
-        return Q()  # needs the actor: applied by `escalations()`
-
-    def order_by(self) -> list[str]:
-        key = self.ordering or "-level"
-        if key in ("-level", "level"):
-            sign = "-" if key == "-level" else ""
-            return [f"{sign}level", "-score", "id"]
-        return super().order_by()
 
 
 def _require_view(actor: Actor) -> None:

@@ -13,7 +13,6 @@ from typing import Any
 
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
-from ninja import Field, Schema
 
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
@@ -24,6 +23,7 @@ from carte.core.errors import forbidden
 from carte.core.listing import get_for
 from carte.core.permissions import ADD, CHANGE, VIEW, Right, can
 from carte.operations import charts, periods
+from carte.operations.filters import ReportsDueFilter
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
 from carte.operations.permissions import REPORT
 from carte.operations.selectors.due import REPORTING_STAGES, is_overdue, reports_due
@@ -187,16 +187,6 @@ def measurement_get(*, actor: Actor, kpi: KPI, pk: int | str) -> Measurement:
 
 
 # ---------------------------------------------------------------- reports due
-
-
-class ReportsDueFilter(Schema):
-    """Which due reports to list: only overdue ones, only mine (the KPIs I report), one
-    service, one delivering PMO."""
-
-    overdue: bool = Field(False, description="Only reports past their due date.")
-    mine: bool = Field(False, description="Only the KPIs the caller reports.")
-    service: int | None = Field(None, description="One service (id).")
-    pmo: int | None = Field(None, description="Services delivered by this PMO (id).")
 
 
 def reports_due_list(*, actor: Actor, filters: ReportsDueFilter) -> QuerySet[KPI]:

@@ -20,12 +20,10 @@ from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
-from ninja import Schema
-from pydantic import Field
 
 from carte.catalogue.models import Service, ServiceCustomer, ServiceLevel
 from carte.core.clock import today
-from carte.core.listing import FromQuery, get_for
+from carte.core.listing import get_for
 from carte.core.permissions import ADD, VIEW, can, require
 from carte.operations import periods
 from carte.operations.choices import Direction
@@ -276,16 +274,6 @@ def breach_q(value: str = "kpi__measurements__value", target: str = "target") ->
     targets (the default paths) or on measurements (the notifications)."""
     return Q(kpi__direction=Direction.HIGHER, **{f"{value}__lt": F(target)}) | Q(
         kpi__direction=Direction.LOWER, **{f"{value}__gt": F(target)}
-    )
-
-
-class BreachFilter(FromQuery, Schema):
-    """Filters of the breaches list (page and API)."""
-
-    service: int | None = Field(default=None, description="Only this service's breaches (its id).")
-    customer_group: int | None = Field(default=None, description="Only this customer group's.")
-    since: dt.date | None = Field(
-        default=None, description="Only periods starting on or after this day."
     )
 
 

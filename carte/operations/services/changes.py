@@ -71,11 +71,6 @@ CHANGE_FIELDS = ("title", "description", "raised_as", "reason", "affects", "rais
 EDITABLE_STATES = (ChangeState.DRAFT, ChangeState.SUBMITTED)
 OPEN_STATES = (ChangeState.DRAFT, ChangeState.SUBMITTED, ChangeState.APPROVED)
 IMPROVEMENT_FIELDS = ("title", "description", "expected_benefit", "raised_by")
-OPEN_IMPROVEMENTS = (
-    ImprovementStatus.IDEA,
-    ImprovementStatus.IN_PROGRESS,
-    ImprovementStatus.AWAITING,
-)
 FEEDBACK_STAFF = STAFF_SIDE - {OrgRole.VIEWER}  # may record feedback for a named customer
 NUMBER_ATTEMPTS = 5  # tries at the next number when others take it at the same moment
 

@@ -17,6 +17,7 @@ from carte.core.models import AuditEntry
 from carte.core.testing import no_writes
 from carte.lifecycle.models import Closure
 from carte.operations.choices import Decision, ItemKind, ItemStatus, NoticeKind
+from carte.operations.filters import EscalationFilter
 from carte.operations.models import ItemAction, ItemEvent, Notice, RiskIssue
 from carte.operations.selectors import items as selectors
 from carte.operations.services import items as services
@@ -386,19 +387,19 @@ def test_the_escalations_list_and_my_level(ops: Ops) -> None:
         },
     )
     rows: list[Any] = list(
-        selectors.escalations(ops.director.actor, selectors.EscalationFilter.model_validate({}))
+        selectors.escalations(ops.director.actor, EscalationFilter.model_validate({}))
     )
     assert rows == [top, middle]
     assert (rows[0].overdue_actions, rows[0].open_actions) == (1, 1)
     assert rows[0].level_since >= rows[1].created_at
-    mine = selectors.EscalationFilter.model_validate({"mine": True})
+    mine = EscalationFilter.model_validate({"mine": True})
     assert list(selectors.escalations(ops.manager.actor, mine)) == [middle]
     assert list(selectors.escalations(ops.owner.actor, mine)) == [top]
     assert list(selectors.escalations(ops.director.actor, mine)) == []
     assert list(selectors.my_level_items(ops.operative.actor)) == [low]
     assert list(selectors.my_level_items(ops.owner.actor)) == [top]
     with pytest.raises(DomainError):
-        selectors.escalations(ops.customer.actor, selectors.EscalationFilter.model_validate({}))
+        selectors.escalations(ops.customer.actor, EscalationFilter.model_validate({}))
 
 
 def test_the_section_counts_and_lists_open_items_by_level(ops: Ops) -> None:

@@ -26,6 +26,7 @@ from carte.catalogue.models import Service
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, can
 from carte.core.views import filtered, form_page, is_htmx, post_back
 from carte.operations.choices import ChangeState, ImprovementStatus
+from carte.operations.filters import ChangeFilter, ImprovementFilter
 from carte.operations.forms.changes import (
     AgreeForm,
     ChangeRequestForm,
@@ -108,7 +109,7 @@ def change_list(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """A service's change requests: open ones first, filterable by state and text."""
     service = selectors.service_for(actor, pk)
     _staff_only(actor, ChangeRequest)
-    filters, errors = selectors.ChangeFilter.from_query(request.GET.dict())
+    filters, errors = ChangeFilter.from_query(request.GET.dict())
     filters = filters.model_copy(update={"service": None})
     changes, filters = filtered(
         lambda f: selectors.changes_for_service(actor=actor, service=service, filters=f),
@@ -135,7 +136,7 @@ def change_queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The organisation's queue: awaiting the Owner's decision, then awaiting
     implementation; "waiting for me" narrows it to what the viewer must act on."""
     _staff_only(actor, ChangeRequest)
-    filters, errors = selectors.ChangeFilter.from_query(request.GET.dict())
+    filters, errors = ChangeFilter.from_query(request.GET.dict())
     queue, filters = filtered(
         lambda f: selectors.change_queue(actor=actor, filters=f), filters, errors
     )
@@ -381,7 +382,7 @@ def improvement_list(request: HttpRequest, actor: Actor, pk: int) -> HttpRespons
     """The Service Manager's continuous-improvement log, with each entry's next moves."""
     service = selectors.service_for(actor, pk)
     _staff_only(actor, Improvement)
-    filters, errors = selectors.ImprovementFilter.from_query(request.GET.dict())
+    filters, errors = ImprovementFilter.from_query(request.GET.dict())
     improvements, filters = filtered(
         lambda f: selectors.improvements_for_service(actor=actor, service=service, filters=f),
         filters,

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 from carte.core.views import is_htmx, page_size
 from carte.operations import ical
 from carte.operations.choices import NoticeKind
+from carte.operations.filters import InboxFilter
 from carte.operations.selectors import inbox as selectors
 from carte.operations.services import feeds
 from carte.operations.services import notify as services
@@ -47,7 +48,7 @@ def _calendar(actor: Actor, raw: str | None = None) -> dict[str, Any]:
 
 
 def _inbox_page(request: HttpRequest, actor: Actor, raw: str | None = None) -> HttpResponse:
-    filters, filter_errors = selectors.InboxFilter.from_query(request.GET.dict())
+    filters, filter_errors = InboxFilter.from_query(request.GET.dict())
     page = Paginator(selectors.inbox(actor, filters), page_size(request)).get_page(
         request.GET.get("page")
     )

@@ -38,6 +38,7 @@ from carte.core.views import (
 )
 from carte.lifecycle.choices import ClosureReason
 from carte.operations.choices import Decision, ItemKind, ItemStatus, Level
+from carte.operations.filters import EscalationFilter, ItemFilter
 from carte.operations.forms.items import ActionForm, DecideForm, ItemForm, NoteForm
 from carte.operations.models import ItemAction, RiskIssue
 from carte.operations.permissions import ESCALATE
@@ -91,7 +92,7 @@ FORM_PARTIAL = "operations/item_form_partial.html"
 def item_list(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """A service's risks and issues, filtered by kind, state and level."""
     service = _service(actor, pk)
-    filters, errors = selectors.ItemFilter.from_query(request.GET.dict())
+    filters, errors = ItemFilter.from_query(request.GET.dict())
     qs, filters = filtered(
         lambda f: selectors.items_for_service(actor, service, f), filters, errors
     )
@@ -460,7 +461,7 @@ def escalations(request: HttpRequest, actor: Actor) -> HttpResponse:
     those at the level I answer for."""
     if not can(actor, VIEW, RiskIssue):
         raise PermissionDenied("Risks and issues are for the PMO's staff.")
-    filters, errors = selectors.EscalationFilter.from_query(request.GET.dict())
+    filters, errors = EscalationFilter.from_query(request.GET.dict())
     qs, filters = filtered(lambda f: selectors.escalations(actor, f), filters, errors)
     page = Paginator(qs, page_size(request)).get_page(request.GET.get("page"))
     query = request.GET.copy()

@@ -38,6 +38,7 @@ from carte.core.views import (
 )
 from carte.operations import charts, periods, tasks
 from carte.operations.choices import Source
+from carte.operations.filters import ReportsDueFilter
 from carte.operations.forms.kpis import CorrectionForm, ImportForm, KPIForm, MeasurementForm
 from carte.operations.importing import MAX_BYTES, import_measurements
 from carte.operations.models import KPI
@@ -326,7 +327,7 @@ def _int(value: str | None) -> int | None:
 def reports_due(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Every report due within a week or overdue, overdue first; filters: overdue only,
     mine, a service, a PMO. The services the user manages are highlighted."""
-    filters = selectors.ReportsDueFilter(
+    filters = ReportsDueFilter(
         overdue=_flag(request.GET.get("overdue")),
         mine=_flag(request.GET.get("mine")),
         service=_int(request.GET.get("service")),

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods
 from carte.catalogue.models import Service
 from carte.core.permissions import ARCHIVE, CHANGE
 from carte.core.views import form_page, is_htmx, post_back
+from carte.operations.filters import BreachFilter
 from carte.operations.forms.levels import LevelTargetForm
 from carte.operations.models import ServiceLevelTarget
 from carte.operations.selectors import levels as selectors
@@ -143,7 +144,7 @@ def level_target_restore(request: HttpRequest, actor: Actor, pk: int, item: int)
 def level_breaches(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Every reported value that missed a service level, newest first, filtered by
     service, customer group and period."""
-    filters, errors = selectors.BreachFilter.from_query(request.GET.dict())
+    filters, errors = BreachFilter.from_query(request.GET.dict())
     rows = selectors.breaches(
         actor,
         since=filters.since,

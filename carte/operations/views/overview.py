@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 from carte.catalogue.views import TABS
 from carte.core.permissions import CHANGE, can
 from carte.core.views import is_htmx
+from carte.operations.filters import HeatmapFilter
 from carte.operations.selectors import heatmap as heatmap_selectors
 from carte.operations.selectors import overview as selectors
 from carte.organisations.access import org_view
@@ -103,7 +104,7 @@ def grid(rows: Sequence[heatmap_selectors.HeatmapRow], head: str, tail: str) -> 
 @org_view
 def heatmap(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Running services x their KPIs, each cell the KPI's latest RAG and period."""
-    filters, errors = heatmap_selectors.HeatmapFilter.from_query(request.GET.dict())
+    filters, errors = HeatmapFilter.from_query(request.GET.dict())
     result = heatmap_selectors.heatmap(actor, filters, page=request.GET.get("page"))
     # One reverse() for the page: the links differ only in the service's id.
     link = reverse("operations:service", args=[actor.organisation.slug, 0])
