@@ -7,7 +7,7 @@ annotations at runtime, which string annotations would hide.
 
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import wraps
 from typing import Any, Protocol, cast
@@ -233,6 +233,9 @@ class CrudSpec:
     # The operations offered: a model whose rows are never restored, or are made by a
     # workflow step, leaves some out.
     verbs: frozenset[str] = VERBS
+    # Shallow nesting: the list and creation under the parent, each row at its own path
+    # (`/orgs/{org}/<path>/{child}`), as a risk raised on its service and handled alone.
+    shallow: bool = False
 
     @property
     def stem(self) -> str:
@@ -253,6 +256,11 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
 
     Rights and tenancy come first: the parent is fetched (404 when hidden) before anything
     else, and every write is one service call."""
+    if spec.parent is not None and spec.shallow:
+        collection = frozenset({"list", "create"})
+        _nested_routes(router, replace(spec, verbs=spec.verbs & collection), spec.parent)
+        crud_routes(router, replace(spec, parent=None, verbs=spec.verbs - collection))
+        return
     if spec.parent is not None:
         _nested_routes(router, spec, spec.parent)
         return

@@ -232,30 +232,6 @@ def _change_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- change requests
 
 
-crud_routes(
-    router,
-    CrudSpec(
-        path="change-requests",
-        tag=CHANGES,
-        noun="change request (a draft)",
-        out=ChangeRequestOut,
-        detail_out=ChangeRequestDetailOut,
-        create_in=ChangeRequestIn,
-        filters=ChangeFilter,
-        parent=SERVICE_PARENT,
-        list_selector=lambda *, actor, service, filters: selectors.changes_for_service(
-            actor=actor, service=service, filters=filters.model_copy(update={"service": None})
-        ),
-        get_selector=lambda *, actor, service, pk, action=None: _detail_of(actor, pk),
-        create=services.change_request_create,
-        update=services.change_request_update,
-        archive=services.change_request_archive,
-        restore=services.change_request_archive,  # not offered: see verbs
-        resolve=_change_data,
-        operation="operations_change_requests",
-        verbs=frozenset({"list", "create"}),
-    ),
-)
 # Raised on its service; read, edited (while a draft or submitted) and archived on its own.
 crud_routes(
     router,
@@ -263,11 +239,17 @@ crud_routes(
         path="change-requests",
         tag=CHANGES,
         noun="change request",
-        out=ChangeRequestDetailOut,
+        out=ChangeRequestOut,
+        detail_out=ChangeRequestDetailOut,
         create_in=ChangeRequestIn,
-        list_selector=selectors.change_queue,  # not offered here: see verbs
-        get_selector=lambda *, actor, pk, action=None: _detail_of(actor, pk),
-        create=services.change_request_create,  # not offered here: see verbs
+        filters=ChangeFilter,
+        parent=SERVICE_PARENT,
+        shallow=True,
+        list_selector=lambda *, actor, service, filters: selectors.changes_for_service(
+            actor=actor, service=service, filters=filters.model_copy(update={"service": None})
+        ),
+        get_selector=lambda *, actor, pk, action=None, **_: _detail_of(actor, pk),
+        create=services.change_request_create,
         update=services.change_request_update,
         archive=services.change_request_archive,
         restore=services.change_request_archive,  # not offered: see verbs
@@ -275,7 +257,7 @@ crud_routes(
         resolve=_change_data,
         operation="operations_change_requests",
         child="cr_id",
-        verbs=frozenset({"retrieve", "update", "archive"}),
+        verbs=frozenset({"list", "create", "retrieve", "update", "archive"}),
     ),
 )
 
@@ -360,6 +342,7 @@ def _improvement_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+# Logged on its service; read and edited on its own, moved by the steps below.
 crud_routes(
     router,
     CrudSpec(
@@ -370,33 +353,12 @@ crud_routes(
         create_in=ImprovementIn,
         filters=ImprovementFilter,
         parent=SERVICE_PARENT,
+        shallow=True,
         list_selector=selectors.improvements_for_service,
-        get_selector=lambda *, actor, service, pk, action=None: selectors.improvement_get(
+        get_selector=lambda *, actor, pk, action=None, **_: selectors.improvement_get(
             actor=actor, pk=pk
         ),
         create=services.improvement_create,
-        update=services.improvement_update,
-        archive=services.improvement_archive,
-        restore=services.improvement_archive,  # not offered: see verbs
-        resolve=_improvement_data,
-        operation="operations_improvements",
-        verbs=frozenset({"list", "create"}),
-    ),
-)
-# Logged on its service; read and edited on its own, moved by the steps below.
-crud_routes(
-    router,
-    CrudSpec(
-        path="improvements",
-        tag=IMPROVEMENTS,
-        noun="improvement",
-        out=ImprovementOut,
-        create_in=ImprovementIn,
-        list_selector=selectors.improvements_for_service,  # not offered here: see verbs
-        get_selector=lambda *, actor, pk, action=None: selectors.improvement_get(
-            actor=actor, pk=pk
-        ),
-        create=services.improvement_create,  # not offered here: see verbs
         update=services.improvement_update,
         archive=services.improvement_archive,
         restore=services.improvement_archive,  # not offered: see verbs
@@ -404,7 +366,7 @@ crud_routes(
         resolve=_improvement_data,
         operation="operations_improvements",
         child="improvement_id",
-        verbs=frozenset({"retrieve", "update"}),
+        verbs=frozenset({"list", "create", "retrieve", "update"}),
     ),
 )
 

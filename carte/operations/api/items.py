@@ -217,8 +217,10 @@ crud_routes(
         noun="risk or issue",
         out=ItemOut,
         create_in=ItemIn,
+        update_in=ItemPatch,
         filters=ItemFilter,
         parent=STAFF_SERVICE_PARENT,
+        shallow=True,
         list_selector=lambda *, actor, service, filters: selectors.items_for_service(
             actor, service, filters
         ),
@@ -227,31 +229,10 @@ crud_routes(
         update=services.item_update,
         archive=services.item_archive,
         restore=services.item_restore,
-        resolve=_item_data,
-        operation="operations_items",
-        verbs=frozenset({"list", "create"}),
-    ),
-)
-crud_routes(
-    router,
-    CrudSpec(
-        path="risks-issues",
-        tag=TAG,
-        noun="risk or issue",
-        out=ItemOut,
-        create_in=ItemIn,
-        update_in=ItemPatch,
-        list_selector=selectors.escalations,  # not offered here: see verbs
-        get_selector=_item_get,
-        create=services.item_create,  # not offered here: see verbs
-        update=services.item_update,
-        archive=services.item_archive,
-        restore=services.item_restore,
         obj_arg="item",
         resolve=_item_data,
         operation="operations_items",
         child="item_id",
-        verbs=frozenset({"retrieve", "update", "archive", "restore"}),
     ),
 )
 
