@@ -18,6 +18,7 @@ from ninja import Field, NinjaAPI, PatchDict, Query, Router, Schema, Status
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import ConfigDict
 
 from carte.core.errors import (
     FORBIDDEN,
@@ -150,6 +151,19 @@ class Stamped(Schema):
     @staticmethod
     def resolve_archived(obj: Any) -> bool:
         return obj.archived_at is not None
+
+
+class Strict(Schema):
+    """An input schema that refuses fields it does not know, naming them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Named(Schema):
+    """A related row as the API shows it: its id and name."""
+
+    id: int
+    name: str
 
 
 class StatusFilter(Schema):

@@ -7,9 +7,8 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from carte.catalogue.api import Named, Strict
 from carte.catalogue.choices import Stage
-from carte.core.api import Stamped
+from carte.core.api import Named, Stamped, Strict
 from carte.lifecycle import selectors
 from carte.lifecycle.choices import (
     READINESS_QUESTIONS,

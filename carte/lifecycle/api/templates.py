@@ -7,9 +7,8 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from carte.catalogue.api import Named, Strict
 from carte.catalogue.models import Artefact
-from carte.core.api import CrudSpec, Parent, Stamped, crud_routes, no_nulls
+from carte.core.api import CrudSpec, Named, Parent, Stamped, Strict, crud_routes, no_nulls
 from carte.lifecycle import services
 from carte.lifecycle.selectors import task_template, task_templates_with_lines, template_line_get
 from carte.lifecycle.services import TEMPLATE_TASK_FIELDS

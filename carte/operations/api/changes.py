@@ -19,9 +19,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from carte.catalogue.api import SERVICE_PARENT, Strict
+from carte.catalogue.api import SERVICE_PARENT
 from carte.catalogue.models import Service
-from carte.core.api import CrudSpec, Stamped, crud_routes, no_nulls, ref
+from carte.core.api import CrudSpec, Stamped, Strict, crud_routes, no_nulls, ref
 from carte.core.errors import DomainError
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.api.items import PersonBrief

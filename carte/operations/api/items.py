@@ -16,9 +16,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from carte.catalogue.api import STAFF_SERVICE_PARENT, Strict
+from carte.catalogue.api import STAFF_SERVICE_PARENT
 from carte.catalogue.models import Service
-from carte.core.api import CrudSpec, Parent, Stamped, crud_routes, no_nulls, ref
+from carte.core.api import CrudSpec, Parent, Stamped, Strict, crud_routes, no_nulls, ref
 from carte.core.permissions import VIEW, Right
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.choices import (

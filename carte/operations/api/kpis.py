@@ -18,8 +18,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import BaseModel, ConfigDict
 
-from carte.catalogue.api import STAFF_SERVICE_PARENT, Strict
-from carte.core.api import CrudSpec, Stamped, StatusFilter, crud_routes, no_nulls
+from carte.catalogue.api import STAFF_SERVICE_PARENT
+from carte.core.api import CrudSpec, Stamped, StatusFilter, Strict, crud_routes, no_nulls
 from carte.core.bulk import gc_paused
 from carte.core.errors import DomainError
 from carte.core.permissions import require

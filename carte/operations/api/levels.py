@@ -18,9 +18,9 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
-from carte.catalogue.api import STAFF_SERVICE_PARENT, Strict
+from carte.catalogue.api import STAFF_SERVICE_PARENT
 from carte.catalogue.models import Service, ServiceLevel
-from carte.core.api import CrudSpec, Stamped, StatusFilter, crud_routes, no_nulls, ref
+from carte.core.api import CrudSpec, Stamped, StatusFilter, Strict, crud_routes, no_nulls, ref
 from carte.operations.choices import Direction, Frequency, Rag
 from carte.operations.filters import BreachFilter, HeatmapFilter
 from carte.operations.models import KPI, ServiceLevelTarget
