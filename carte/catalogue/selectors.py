@@ -35,10 +35,9 @@ from carte.catalogue.models import (
     ServiceSymptom,
     ServiceVersion,
     Supplier,
-    Symptom,
 )
 from carte.catalogue.services import PARTS
-from carte.core.errors import DomainError, forbidden, not_found
+from carte.core.errors import forbidden, not_found
 from carte.core.listing import ListFilter, get_for
 from carte.core.models import TenantModel
 from carte.core.permissions import VIEW, Right, can, require
@@ -390,18 +389,6 @@ def artefact_choices(*, actor: Actor, service: Service) -> QuerySet[Artefact]:
         Artefact.objects.filter(organisation_id=actor.organisation.pk, archived_at__isnull=True)
         .exclude(owner_service=service)
         .select_related("owner_pmo", "owner_service")
-    )
-
-
-def symptom_list(*, actor: Actor) -> QuerySet[Symptom]:
-    return Symptom.objects.filter(organisation_id=actor.organisation.pk, archived_at__isnull=True)
-
-
-def artefact_list(*, actor: Actor) -> QuerySet[Artefact]:
-    if not can(actor, VIEW, Artefact):
-        raise DomainError("You are not allowed to see artefacts.", code="forbidden")
-    return Artefact.objects.filter(organisation_id=actor.organisation.pk).select_related(
-        "owner_service", "owner_pmo"
     )
 
 

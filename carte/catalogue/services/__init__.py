@@ -14,7 +14,6 @@ from carte.catalogue.services.artefacts import (
     artefact_update,
     symptom_create,
     symptom_get_or_create,
-    symptom_update,
 )
 from carte.catalogue.services.categories import (
     category_archive,
@@ -62,5 +61,4 @@ __all__ = [
     "service_update",
     "symptom_create",
     "symptom_get_or_create",
-    "symptom_update",
 ]

@@ -32,7 +32,6 @@ def symptom_get_or_create(*, actor: Actor, statement: str) -> Symptom:
     return found or symptom_create(actor=actor, statement=statement)
 
 
-@transaction.atomic
 def symptom_update(*, actor: Actor, symptom: Symptom, data: dict[str, Any]) -> Symptom:
     require(actor, CHANGE, symptom)
     return update_object(actor, symptom, data)

@@ -788,12 +788,6 @@ def test_it_refuses_a_duplicate_symptom_or_link_and_a_weight_out_of_range(
         add(director.actor, service, "symptoms", symptom=other, weight=6)
 
 
-def test_it_updates_a_symptom(director: Any) -> None:
-    symptom = services.symptom_create(actor=director.actor, statement="Late")
-    services.symptom_update(actor=director.actor, symptom=symptom, data={"statement": "Very late"})
-    assert last_entry(symptom).changes == {"statement": {"before": "Late", "after": "Very late"}}
-
-
 def test_it_reuses_a_centre_of_excellence_artefact_by_reference(
     director: Any, org: Any, category: Category, service: Service
 ) -> None:

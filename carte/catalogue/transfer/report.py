@@ -75,10 +75,3 @@ class Report:
                 for p in self.errors
             ],
         }
-
-    def summary(self) -> list[str]:
-        """One line per table with something to do."""
-        return [
-            f"{table}: {n['created']} created, {n['changed']} changed, {n['removed']} removed"
-            for table, n in self.counts().items()
-        ]

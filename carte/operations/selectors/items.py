@@ -147,19 +147,6 @@ def escalations(actor: Actor, filters: EscalationFilter) -> QuerySet[RiskIssue]:
     return filters.apply(_annotated(qs))
 
 
-def my_level_items(actor: Actor) -> QuerySet[RiskIssue]:
-    """Open items at the level this user answers for on their services (the views of
-    the level an item reached), highest level and score first."""
-    _require_view(actor)
-    return _annotated(
-        RiskIssue.objects.filter(
-            organisation_id=actor.organisation.pk,
-            status=ItemStatus.OPEN,
-            archived_at__isnull=True,
-        ).filter(_mine_q(actor, tuple(Level.values)))
-    ).order_by("-level", "-score", "id")
-
-
 def section(actor: Actor, service: Service) -> dict[str, Any]:
     """The Operations tab's risks and issues: open items counted by level and the top
     ones of each level by score (two queries, three with the right to add)."""
