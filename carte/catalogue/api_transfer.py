@@ -25,8 +25,16 @@ from carte.catalogue.transfer.export import CONTENT_TYPES
 from carte.catalogue.transfer.importer import Problem, Report, import_catalogue, too_large_message
 from carte.catalogue.views_transfer import content_too_large, export_response, max_bytes
 from carte.core.api import PROBLEM_TYPE_BASE
-from carte.core.errors import INVALID, TITLES, TOO_LARGE, DomainError
-from carte.core.jobs.api import ACCEPTED_DOC, JobOut, accepted
+from carte.core.errors import INVALID, TITLES
+from carte.core.jobs import check_file_size, file_too_large
+from carte.core.jobs.api import (
+    ACCEPTED_DOC,
+    PROBLEM_CONTENT,
+    JobOut,
+    accepted,
+    import_responses,
+    wants_dry_run,
+)
 from carte.core.permissions import ADD, require
 from carte.organisations.access import api_actor
 
@@ -34,7 +42,6 @@ router = Router()
 
 CATALOGUE = "/orgs/{org}/catalogue"
 TAG = "Catalogue export and import"
-_TRUE = {"true", "1", "yes", "on"}
 
 
 class TableCounts(Schema):
@@ -95,7 +102,6 @@ def problems_response(request: HttpRequest, report: Report) -> HttpResponse:
 _FILE_CONTENT = {
     ct: {"schema": {"type": "string", "format": "binary"}} for ct in CONTENT_TYPES.values()
 }
-_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"type": "object"}}}
 
 
 @router.get(
@@ -106,7 +112,7 @@ _PROBLEM_CONTENT = {"application/problem+json": {"schema": {"type": "object"}}}
     openapi_extra={
         "responses": {
             200: {"description": "The catalogue file.", "content": _FILE_CONTENT},
-            403: {"description": "Customers may not export.", "content": _PROBLEM_CONTENT},
+            403: {"description": "Customers may not export.", "content": PROBLEM_CONTENT},
         }
     },
 )
@@ -128,17 +134,9 @@ def catalogue_export(
     tags=[TAG],
     summary="Import a catalogue file",
     operation_id="catalogue_import",
-    openapi_extra={
-        "responses": {
-            202: ACCEPTED_DOC,
-            413: {"description": "The file is too large.", "content": _PROBLEM_CONTENT},
-            422: {
-                "description": "The file has problems (each with table, row and column); "
-                "nothing was written.",
-                "content": _PROBLEM_CONTENT,
-            },
-        }
-    },
+    openapi_extra=import_responses(
+        "The file has problems (each with table, row and column); nothing was written."
+    ),
 )
 def catalogue_import(
     request: HttpRequest,
@@ -157,12 +155,10 @@ def catalogue_import(
     actor = api_actor(request, org)
     require(actor, ADD, Service)
     limit = max_bytes()
-    if content_too_large(request, limit) or (file.size is not None and file.size > limit):
-        raise DomainError(
-            too_large_message(limit), code=TOO_LARGE, errors={"file": [too_large_message(limit)]}
-        )
-    dry_run = dry_run or str(request.POST.get("dry_run", "")).lower() in _TRUE
-    if not dry_run:
+    if content_too_large(request, limit):
+        raise file_too_large(too_large_message(limit))
+    check_file_size(file, limit, too_large_message(limit))
+    if not wants_dry_run(request, dry_run):
         job = tasks.import_start(actor=actor, upload=file, name=file.name or "", max_bytes=limit)
         return accepted(job, response)
     report = import_catalogue(actor, file, name=file.name, dry_run=True, max_bytes=limit)

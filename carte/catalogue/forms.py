@@ -6,60 +6,25 @@ from typing import Any
 
 from django import forms
 
-from carte.catalogue import selectors
-from carte.catalogue.models import (
-    Category,
-    CompetenceNeed,
-    GovernanceNeed,
-    ProcessStep,
-    Service,
-    ServiceArtefact,
-    ServiceCustomer,
-    ServiceInput,
-    ServiceLevel,
-    ServiceOutput,
-    ServiceRole,
-    Supplier,
-)
+from carte.catalogue import models, selectors
+from carte.catalogue.services import EDITABLE_FIELDS
 from carte.core.forms import CarteForm, CarteModelForm
 from carte.organisations import selectors as org_selectors
 
 
-class CategoryForm(CarteModelForm[Category]):
+class CategoryForm(CarteModelForm[models.Category]):
     class Meta:
-        model = Category
+        model = models.Category
         fields = ["name", "description", "position"]
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 
-class ServiceForm(CarteModelForm[Service]):
+class ServiceForm(CarteModelForm[models.Service]):
     """The service card; the stage is not here (lifecycle transitions move it)."""
 
     class Meta:
-        model = Service
-        fields = [
-            "code",
-            "name",
-            "category",
-            "summary",
-            "description",
-            "outcome",
-            "rationale",
-            "rationale_note",
-            "scopes",
-            "delivery_mode",
-            "provider_kind",
-            "provider_name",
-            "delivering_pmos",
-            "hours",
-            "pricing_basis",
-            "price",
-            "currency",
-            "price_unit",
-            "is_temporary",
-            "end_date",
-            "replaces",
-        ]
+        model = models.Service
+        fields = EDITABLE_FIELDS
         widgets = {
             "description": forms.Textarea(attrs={"rows": 4}),
             "outcome": forms.Textarea(attrs={"rows": 3}),
@@ -78,14 +43,14 @@ class PartForm(CarteModelForm[Any]):
     """Base of the inline forms for a service's parts: choices come from the organisation
     and, where it matters, from the service itself."""
 
-    def __init__(self, *args: Any, service: Service, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, service: models.Service, **kwargs: Any) -> None:
         self.service = service
         super().__init__(*args, **kwargs)
 
 
 class RoleForm(PartForm):
     class Meta:
-        model = ServiceRole
+        model = models.ServiceRole
         fields = ["person", "role", "pmo"]
 
     def setup(self) -> None:
@@ -95,7 +60,7 @@ class RoleForm(PartForm):
 
 class LevelForm(PartForm):
     class Meta:
-        model = ServiceLevel
+        model = models.ServiceLevel
         fields = ["name", "description", "effort_hours", "price"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
@@ -108,7 +73,9 @@ class SymptomLinkForm(CarteForm):
         choices=[(i, str(i)) for i in range(1, 6)], coerce=int, initial=3, label="Weight (1-5)"
     )
 
-    def __init__(self, *args: Any, service: Service, instance: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, service: models.Service, instance: Any = None, **kwargs: Any
+    ) -> None:
         self.service = service
         self.instance = instance
         if instance is not None and "initial" not in kwargs:
@@ -118,7 +85,7 @@ class SymptomLinkForm(CarteForm):
 
 class SupplierForm(PartForm):
     class Meta:
-        model = Supplier
+        model = models.Supplier
         fields = ["kind", "name", "person", "customer_group"]
 
     def setup(self) -> None:
@@ -126,16 +93,16 @@ class SupplierForm(PartForm):
         self.choose("customer_group", org_selectors.customer_group_choices(actor=self.actor))
 
 
-class OutputChoiceField(forms.ModelChoiceField[ServiceOutput]):
+class OutputChoiceField(forms.ModelChoiceField[models.ServiceOutput]):
     """Another service's output, named with that service's code."""
 
-    def label_from_instance(self, obj: ServiceOutput) -> str:
+    def label_from_instance(self, obj: models.ServiceOutput) -> str:
         return f"{obj.service.code}: {obj.name}"
 
 
 class InputForm(PartForm):
     class Meta:
-        model = ServiceInput
+        model = models.ServiceInput
         fields = ["name", "quality_criteria", "is_trigger", "supplier", "source_output"]
         widgets = {"quality_criteria": forms.Textarea(attrs={"rows": 2})}
         field_classes = {"source_output": OutputChoiceField}
@@ -152,14 +119,14 @@ class InputForm(PartForm):
 
 class StepForm(PartForm):
     class Meta:
-        model = ProcessStep
+        model = models.ProcessStep
         fields = ["name", "description", "performer"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
 
 
 class OutputForm(PartForm):
     class Meta:
-        model = ServiceOutput
+        model = models.ServiceOutput
         fields = ["name", "quality_criteria", "customers"]
         widgets = {
             "quality_criteria": forms.Textarea(attrs={"rows": 2}),
@@ -172,7 +139,7 @@ class OutputForm(PartForm):
 
 class CustomerForm(PartForm):
     class Meta:
-        model = ServiceCustomer
+        model = models.ServiceCustomer
         fields = ["customer_group", "note"]
 
     def setup(self) -> None:
@@ -181,19 +148,19 @@ class CustomerForm(PartForm):
 
 class CompetenceForm(PartForm):
     class Meta:
-        model = CompetenceNeed
+        model = models.CompetenceNeed
         fields = ["competence", "level", "fte"]
 
 
 class GovernanceForm(PartForm):
     class Meta:
-        model = GovernanceNeed
+        model = models.GovernanceNeed
         fields = ["item", "in_place"]
 
 
 class ArtefactLinkForm(PartForm):
     class Meta:
-        model = ServiceArtefact
+        model = models.ServiceArtefact
         fields = ["artefact", "note"]
 
     def setup(self) -> None:

@@ -17,26 +17,11 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from carte.catalogue import models
 from carte.catalogue.choices import Stage
 from carte.catalogue.filters import CategoryFilter, ServiceFilter
-from carte.catalogue.models import (
-    Artefact,
-    Category,
-    CompetenceNeed,
-    GovernanceNeed,
-    ProcessStep,
-    Service,
-    ServiceArtefact,
-    ServiceCustomer,
-    ServiceInput,
-    ServiceLevel,
-    ServiceOutput,
-    ServiceRole,
-    ServiceSymptom,
-    ServiceVersion,
-    Supplier,
-)
-from carte.catalogue.services import PARTS
+from carte.catalogue.models import Category, Service, ServiceVersion
+from carte.catalogue.services import PARTS, SERVICE_FIELDS
 from carte.core.errors import forbidden, not_found
 from carte.core.listing import ListFilter, get_for
 from carte.core.models import TenantModel
@@ -197,23 +182,13 @@ def catalogue_menu(rows: Iterable[dict[str, Any]]) -> list[MenuSection]:
     return list(sections.values())
 
 
-# Card fields a customer reads from the published version rather than from the live row.
-_PUBLISHED_FIELDS = (
-    "name",
-    "summary",
-    "description",
-    "outcome",
-    "rationale",
-    "rationale_note",
-    "scopes",
-    "delivery_mode",
-    "provider_kind",
-    "provider_name",
-    "hours",
-    "pricing_basis",
-    "currency",
-    "price_unit",
-    "is_temporary",
+# Card fields a customer reads from the published version rather than from the live row:
+# all but those kept from the row (code, category, the service it replaces) and those the
+# snapshot holds as text (price, end date: converted in `as_published`).
+_PUBLISHED_FIELDS = tuple(
+    name
+    for name in SERVICE_FIELDS
+    if name not in ("code", "category", "replaces", "price", "end_date")
 )
 
 
@@ -281,20 +256,24 @@ def service_get(*, actor: Actor, pk: int | str, action: Right = VIEW) -> Service
 
 # The live rows of each part of a service (by its related name), with what they show.
 _LIVE_PARTS: dict[str, Callable[[], QuerySet[Any]]] = {
-    "roles": lambda: ServiceRole.objects.filter(LIVE).select_related("person", "pmo"),
-    "levels": lambda: ServiceLevel.objects.filter(LIVE),
-    "symptom_links": lambda: ServiceSymptom.objects.filter(LIVE).select_related("symptom"),
-    "suppliers": lambda: Supplier.objects.filter(LIVE),
-    "inputs": lambda: ServiceInput.objects.filter(LIVE).select_related(
+    "roles": lambda: models.ServiceRole.objects.filter(LIVE).select_related("person", "pmo"),
+    "levels": lambda: models.ServiceLevel.objects.filter(LIVE),
+    "symptom_links": lambda: models.ServiceSymptom.objects.filter(LIVE).select_related("symptom"),
+    "suppliers": lambda: models.Supplier.objects.filter(LIVE),
+    "inputs": lambda: models.ServiceInput.objects.filter(LIVE).select_related(
         "supplier", "source_output__service"
     ),
-    "steps": lambda: ProcessStep.objects.filter(LIVE),
-    "outputs": lambda: ServiceOutput.objects.filter(LIVE).prefetch_related("customers"),
-    "customers": lambda: ServiceCustomer.objects.filter(LIVE).select_related("customer_group"),
-    "competences": lambda: CompetenceNeed.objects.filter(LIVE),
-    "governance": lambda: GovernanceNeed.objects.filter(LIVE),
-    "artefact_links": lambda: ServiceArtefact.objects.filter(LIVE).select_related("artefact"),
-    "own_artefacts": lambda: Artefact.objects.filter(LIVE),
+    "steps": lambda: models.ProcessStep.objects.filter(LIVE),
+    "outputs": lambda: models.ServiceOutput.objects.filter(LIVE).prefetch_related("customers"),
+    "customers": lambda: models.ServiceCustomer.objects.filter(LIVE).select_related(
+        "customer_group"
+    ),
+    "competences": lambda: models.CompetenceNeed.objects.filter(LIVE),
+    "governance": lambda: models.GovernanceNeed.objects.filter(LIVE),
+    "artefact_links": lambda: models.ServiceArtefact.objects.filter(LIVE).select_related(
+        "artefact"
+    ),
+    "own_artefacts": lambda: models.Artefact.objects.filter(LIVE),
 }
 
 
@@ -363,16 +342,16 @@ def delivering_pmo_choices(*, service: Service) -> QuerySet[PMO]:
     return service.delivering_pmos.all()
 
 
-def supplier_choices(*, service: Service) -> QuerySet[Supplier]:
+def supplier_choices(*, service: Service) -> QuerySet[models.Supplier]:
     """A service's live suppliers (an input's supplier, a pilot's selected suppliers)."""
-    return Supplier.objects.filter(service=service, archived_at__isnull=True)
+    return models.Supplier.objects.filter(service=service, archived_at__isnull=True)
 
 
-def output_choices(*, actor: Actor, service: Service) -> QuerySet[ServiceOutput]:
+def output_choices(*, actor: Actor, service: Service) -> QuerySet[models.ServiceOutput]:
     """The live outputs of the organisation's other live services, which an input of
     `service` may come from, by service code."""
     return (
-        ServiceOutput.objects.filter(
+        models.ServiceOutput.objects.filter(
             organisation_id=actor.organisation.pk,
             archived_at__isnull=True,
             service__archived_at__isnull=True,
@@ -383,10 +362,12 @@ def output_choices(*, actor: Actor, service: Service) -> QuerySet[ServiceOutput]
     )
 
 
-def artefact_choices(*, actor: Actor, service: Service) -> QuerySet[Artefact]:
+def artefact_choices(*, actor: Actor, service: Service) -> QuerySet[models.Artefact]:
     """The organisation's live artefacts that `service` does not own, to link to it."""
     return (
-        Artefact.objects.filter(organisation_id=actor.organisation.pk, archived_at__isnull=True)
+        models.Artefact.objects.filter(
+            organisation_id=actor.organisation.pk, archived_at__isnull=True
+        )
         .exclude(owner_service=service)
         .select_related("owner_pmo", "owner_service")
     )
@@ -419,7 +400,7 @@ class Edge:
 
 
 def _edges(actor: Actor, services: QuerySet[Service] | None = None) -> list[Edge]:
-    inputs = ServiceInput.objects.filter(
+    inputs = models.ServiceInput.objects.filter(
         organisation_id=actor.organisation.pk,
         archived_at__isnull=True,
         source_output__isnull=False,

@@ -19,8 +19,17 @@ from carte.catalogue import document, selectors
 from carte.catalogue.models import Service
 from carte.catalogue.transfer import importer
 from carte.catalogue.transfer.export import CONTENT_TYPES, FORMATS, export_catalogue, export_name
-from carte.core.errors import FORBIDDEN, TOO_LARGE, DomainError
-from carte.core.jobs import Outcome, Progress, job_start, register_kind, run_job
+from carte.core.errors import FORBIDDEN, DomainError
+from carte.core.jobs import (
+    Outcome,
+    Progress,
+    check_file_size,
+    import_job_start,
+    is_dry_run,
+    job_start,
+    register_kind,
+    run_job,
+)
 from carte.core.models import Job
 from carte.core.permissions import ADD, require
 from carte.organisations.actor import Actor
@@ -85,20 +94,18 @@ def import_start(
     for the caller to run (`core.jobs.run_here`)."""
     require(actor, ADD, Service)
     limit = importer.MAX_BYTES if max_bytes is None else max_bytes
-    if upload.size is not None and upload.size > limit:
-        message = importer.too_large_message(limit)
-        raise DomainError(message, code=TOO_LARGE, errors={"file": [message]})
+    check_file_size(upload, limit, importer.too_large_message(limit))
     head = upload.read(8)
     upload.seek(0)
     importer.check_file(name, head)
-    return job_start(
+    return import_job_start(
         actor=actor,
         kind=IMPORT,
-        label=f"Catalogue {'check (dry run)' if dry_run else 'import'}: {name}",
         task=catalogue_import,
-        params={"dry_run": dry_run},
         upload=upload,
-        upload_name=name,
+        name=name,
+        what="Catalogue",
+        dry_run=dry_run,
         background=background,
     )
 
@@ -124,7 +131,7 @@ def _import(job: Job, progress: Progress) -> Outcome:
             actor,
             source,
             name=job.input_name,
-            dry_run=bool(job.params.get("dry_run")),
+            dry_run=is_dry_run(job),
             progress=step,
             max_bytes=importer.MAX_BYTES,
         )

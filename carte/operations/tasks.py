@@ -14,8 +14,15 @@ from typing import Any
 from django.core.files import File
 from django_tasks import task
 
-from carte.core.errors import TOO_LARGE, DomainError
-from carte.core.jobs import Outcome, Progress, job_start, register_kind, run_job
+from carte.core.jobs import (
+    Outcome,
+    Progress,
+    check_file_size,
+    import_job_start,
+    is_dry_run,
+    register_kind,
+    run_job,
+)
 from carte.core.models import Job
 from carte.core.permissions import VIEW, require
 from carte.operations.importing import MAX_BYTES, format_of, import_measurements
@@ -28,6 +35,7 @@ IMPORT = register_kind(
     title="KPI values import",
     report_template="operations/_import_job_report.html",
 )
+TOO_LARGE_MESSAGE = f"The file is over {MAX_BYTES // (1024 * 1024)} MB: split it."
 
 
 def import_start(
@@ -44,18 +52,16 @@ def import_start(
     nothing if one is wrong. `background=False`: recorded for the caller to run
     (`core.jobs.run_here`)."""
     require(actor, VIEW, KPI)
-    if upload.size is not None and upload.size > MAX_BYTES:
-        message = f"The file is over {MAX_BYTES // (1024 * 1024)} MB: split it."
-        raise DomainError(message, code=TOO_LARGE, errors={"file": [message]})
+    check_file_size(upload, MAX_BYTES, TOO_LARGE_MESSAGE)
     format_of(name)
-    return job_start(
+    return import_job_start(
         actor=actor,
         kind=IMPORT,
-        label=f"KPI values {'check (dry run)' if dry_run else 'import'}: {name}",
         task=measurements_import,
-        params={"dry_run": dry_run},
         upload=upload,
-        upload_name=name,
+        name=name,
+        what="KPI values",
+        dry_run=dry_run,
         background=background,
     )
 
@@ -74,7 +80,7 @@ def _import(job: Job, progress: Progress) -> Outcome:
             actor=actor,
             source=source,
             name=job.input_name,
-            dry_run=bool(job.params.get("dry_run")),
+            dry_run=is_dry_run(job),
             progress=progress,
         )
     if report.problems:

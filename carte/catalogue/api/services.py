@@ -304,31 +304,17 @@ class ServicePatch(Strict):
     )
 
 
-SERVICE_NOT_NULL = (
-    "code",
-    "name",
-    "category_id",
-    "summary",
-    "description",
-    "outcome",
-    "rationale",
-    "rationale_note",
-    "scopes",
-    "delivery_mode",
-    "provider_kind",
-    "provider_name",
-    "delivering_pmo_ids",
-    "hours",
-    "pricing_basis",
-    "currency",
-    "price_unit",
-    "is_temporary",
-)
 SERVICE_ERROR_FIELDS = {
     "category": "category_id",
     "replaces": "replaces_id",
     "delivering_pmos": "delivering_pmo_ids",
 }
+# The API's names of the card's fields that cannot be empty: a PATCH may not null them.
+SERVICE_NOT_NULL = tuple(
+    SERVICE_ERROR_FIELDS.get(name, name)
+    for name in services.EDITABLE_FIELDS
+    if name not in ("price", "end_date", "replaces")
+)
 
 
 def _service_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:

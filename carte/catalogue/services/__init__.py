@@ -31,6 +31,7 @@ from carte.catalogue.services.parts import (
 )
 from carte.catalogue.services.publishing import service_publish
 from carte.catalogue.services.services import (
+    EDITABLE_FIELDS,
     LINK_FIELDS,
     SERVICE_FIELDS,
     service_archive,
@@ -40,6 +41,7 @@ from carte.catalogue.services.services import (
 )
 
 __all__ = [
+    "EDITABLE_FIELDS",
     "LINK_FIELDS",
     "ORDERED_PARTS",
     "PARTS",

@@ -10,21 +10,9 @@ from typing import Any, cast
 from django.db import transaction
 from django.db.models import Max
 
+from carte.catalogue import models
 from carte.catalogue.choices import ServiceRoleKind
-from carte.catalogue.models import (
-    CompetenceNeed,
-    GovernanceNeed,
-    ProcessStep,
-    Service,
-    ServiceArtefact,
-    ServiceCustomer,
-    ServiceInput,
-    ServiceLevel,
-    ServiceOutput,
-    ServiceRole,
-    ServiceSymptom,
-    Supplier,
-)
+from carte.catalogue.models import Service
 from carte.catalogue.services.artefacts import symptom_get_or_create
 from carte.core.errors import DomainError, forbidden
 from carte.core.models import TenantModel
@@ -73,19 +61,25 @@ def _check_role(
 
 # Part kind (as in URLs and exports) -> model. The service is each part's parent.
 PARTS: dict[str, type[TenantModel]] = {
-    "roles": ServiceRole,
-    "levels": ServiceLevel,
-    "symptoms": ServiceSymptom,
-    "suppliers": Supplier,
-    "inputs": ServiceInput,
-    "steps": ProcessStep,
-    "outputs": ServiceOutput,
-    "customers": ServiceCustomer,
-    "competences": CompetenceNeed,
-    "governance": GovernanceNeed,
-    "artefacts": ServiceArtefact,
+    "roles": models.ServiceRole,
+    "levels": models.ServiceLevel,
+    "symptoms": models.ServiceSymptom,
+    "suppliers": models.Supplier,
+    "inputs": models.ServiceInput,
+    "steps": models.ProcessStep,
+    "outputs": models.ServiceOutput,
+    "customers": models.ServiceCustomer,
+    "competences": models.CompetenceNeed,
+    "governance": models.GovernanceNeed,
+    "artefacts": models.ServiceArtefact,
 }
-ORDERED_PARTS = (ServiceLevel, Supplier, ServiceInput, ProcessStep, ServiceOutput)
+ORDERED_PARTS = (
+    models.ServiceLevel,
+    models.Supplier,
+    models.ServiceInput,
+    models.ProcessStep,
+    models.ServiceOutput,
+)
 
 
 def _check_part(
@@ -106,7 +100,7 @@ def _check_part(
         in ("person", "pmo", "customer_group", "symptom", "artefact", "source_output", "supplier")
     }
     check_same_org(actor, live=True, **refs)
-    if model is ServiceRole:
+    if model is models.ServiceRole:
         _check_role(actor, service, data, delivering)
     supplier = data.get("supplier")
     if supplier is not None and supplier.service_id != service.pk:
@@ -149,7 +143,7 @@ def part_create(*, actor: Actor, service: Service, kind: str, data: dict[str, An
     data = dict(data)
     customers = data.pop("customers", None)
     _check_part(actor, service, model, {**data, "customers": customers})
-    if model is ServiceSymptom:
+    if model is models.ServiceSymptom:
         _symptom_by_statement(actor, data)
     part: TenantModel = cast(Any, model)(service=service, **data)
     if model in ORDERED_PARTS and "position" not in data:
@@ -174,7 +168,7 @@ def part_update(*, actor: Actor, part: TenantModel, data: dict[str, Any]) -> Ten
     merged.update(data)
     merged.pop("statement", None)
     _check_part(actor, service, type(part), {**merged, "customers": customers})
-    if isinstance(part, ServiceSymptom):
+    if isinstance(part, models.ServiceSymptom):
         _symptom_by_statement(actor, data)
     extra_before = extra_after = {}
     if customers is not None:
@@ -190,7 +184,10 @@ def part_update(*, actor: Actor, part: TenantModel, data: dict[str, Any]) -> Ten
 def part_archive(*, actor: Actor, part: TenantModel) -> TenantModel:
     """Remove a part from a service (kept in the history, can be restored)."""
     require(actor, CHANGE, part.service)  # type: ignore[attr-defined]
-    if isinstance(part, ServiceOutput) and part.consumers.filter(archived_at__isnull=True).exists():
+    if (
+        isinstance(part, models.ServiceOutput)
+        and part.consumers.filter(archived_at__isnull=True).exists()
+    ):
         raise DomainError(
             "Inputs of other services come from this output: unlink them first.", code="conflict"
         )

@@ -23,7 +23,10 @@ from carte.core.services import (
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO
 
-SERVICE_FIELDS = (
+# What a service's card lets its editors write, in the order its form shows it: the
+# service's own fields and the PMOs that deliver it (a many-to-many, set once the row is
+# written).
+EDITABLE_FIELDS = (
     "code",
     "name",
     "category",
@@ -36,6 +39,7 @@ SERVICE_FIELDS = (
     "delivery_mode",
     "provider_kind",
     "provider_name",
+    "delivering_pmos",
     "hours",
     "pricing_basis",
     "price",
@@ -45,13 +49,15 @@ SERVICE_FIELDS = (
     "end_date",
     "replaces",
 )
+# The fields the row itself is written with.
+SERVICE_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "delivering_pmos")
 # Set by the lifecycle when it creates a service: the service a temporary one supports
 # (M-16) and the closed service a new one started from (M-21).
 LINK_FIELDS = ("supports", "origin")
 
 
 def _check_service(actor: Actor, service: Service, data: dict[str, Any]) -> None:
-    unknown = set(data) - set(SERVICE_FIELDS) - set(LINK_FIELDS) - {"delivering_pmos"}
+    unknown = set(data) - set(EDITABLE_FIELDS) - set(LINK_FIELDS)
     if "stage" in unknown:
         raise DomainError.field("stage", "The stage changes only through lifecycle transitions.")
     if unknown:

@@ -12,28 +12,12 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
+from carte.catalogue import models
 from carte.catalogue.choices import (
     ArtefactKind,
     ServiceRoleKind,
     Stage,
     SupplierKind,
-)
-from carte.catalogue.models import (
-    Artefact,
-    Category,
-    CompetenceNeed,
-    GovernanceNeed,
-    ProcessStep,
-    Service,
-    ServiceArtefact,
-    ServiceCustomer,
-    ServiceInput,
-    ServiceLevel,
-    ServiceOutput,
-    ServiceRole,
-    ServiceSymptom,
-    Supplier,
-    Symptom,
 )
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,
@@ -46,7 +30,7 @@ _SAME_ORG = factory.SelfAttribute("..organisation")
 
 class CategoryFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Category
+        model = models.Category
 
     organisation = factory.SubFactory(OrganisationFactory)
     name = factory.Sequence(lambda n: f"Category {n:04d}")
@@ -57,7 +41,7 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     """A free, in-house service at the `proposed` stage, unpublished."""
 
     class Meta:
-        model = Service
+        model = models.Service
 
     organisation = factory.SubFactory(OrganisationFactory)
     category = factory.SubFactory(CategoryFactory, organisation=_SAME_ORG)
@@ -67,20 +51,22 @@ class ServiceFactory(factory.django.DjangoModelFactory):
     stage = Stage.PROPOSED
 
     @classmethod
-    def _create(cls, model_class: type[Service], *args: object, **kwargs: object) -> Service:
+    def _create(
+        cls, model_class: type[models.Service], *args: object, **kwargs: object
+    ) -> models.Service:
         # A new service starts at `proposed`; a factory asked for another stage puts it
         # there the way only test data may (the lifecycle's transitions are tested apart).
         stage = str(kwargs.pop("stage", Stage.PROPOSED))
-        service: Service = super()._create(model_class, *args, **kwargs)
+        service: models.Service = super()._create(model_class, *args, **kwargs)
         if stage != Stage.PROPOSED:
             move_stage(service, stage)
         return service
 
 
-def move_stage(service: Service, stage: str) -> None:
+def move_stage(service: models.Service, stage: str) -> None:
     """Test data only: put a service at a stage without its transition's checks."""
     now = timezone.now()
-    Service.objects.filter(pk=service.pk)._move_stage(stage, now)
+    models.Service.objects.filter(pk=service.pk)._move_stage(stage, now)
     service.stage = service._stored_stage = stage
     service.stage_changed_at = now
 
@@ -99,7 +85,7 @@ class ServiceRoleFactory(_PartFactory):
     """An Operative by default; pass `role` (and `pmo` for a Manager) for the others."""
 
     class Meta:
-        model = ServiceRole
+        model = models.ServiceRole
 
     person = factory.SubFactory(PersonFactory, organisation=_SAME_ORG)
     role = ServiceRoleKind.OPERATIVE
@@ -107,7 +93,7 @@ class ServiceRoleFactory(_PartFactory):
 
 class ServiceLevelFactory(_PartFactory):
     class Meta:
-        model = ServiceLevel
+        model = models.ServiceLevel
 
     name = factory.Sequence(lambda n: f"Level {n:04d}")
     position = factory.Sequence(lambda n: n)
@@ -115,7 +101,7 @@ class ServiceLevelFactory(_PartFactory):
 
 class SymptomFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = Symptom
+        model = models.Symptom
 
     organisation = factory.SubFactory(OrganisationFactory)
     statement = factory.Sequence(lambda n: f"Symptom {n:04d}")
@@ -123,7 +109,7 @@ class SymptomFactory(factory.django.DjangoModelFactory):
 
 class ServiceSymptomFactory(_PartFactory):
     class Meta:
-        model = ServiceSymptom
+        model = models.ServiceSymptom
 
     symptom = factory.SubFactory(SymptomFactory, organisation=_SAME_ORG)
     weight = 3
@@ -131,7 +117,7 @@ class ServiceSymptomFactory(_PartFactory):
 
 class SupplierFactory(_PartFactory):
     class Meta:
-        model = Supplier
+        model = models.Supplier
 
     kind = SupplierKind.ROLE
     name = factory.Sequence(lambda n: f"Supplier {n:04d}")
@@ -142,7 +128,7 @@ class ServiceInputFactory(_PartFactory):
     """An input; pass `source_output` (another service's output) for a dependency."""
 
     class Meta:
-        model = ServiceInput
+        model = models.ServiceInput
 
     name = factory.Sequence(lambda n: f"Input {n:04d}")
     position = factory.Sequence(lambda n: n)
@@ -150,7 +136,7 @@ class ServiceInputFactory(_PartFactory):
 
 class ProcessStepFactory(_PartFactory):
     class Meta:
-        model = ProcessStep
+        model = models.ProcessStep
 
     name = factory.Sequence(lambda n: f"Step {n:04d}")
     performer = "Analyst"
@@ -161,7 +147,7 @@ class ServiceOutputFactory(_PartFactory):
     """An output; `ServiceOutputFactory(customers=[group, ...])` sets who receives it."""
 
     class Meta:
-        model = ServiceOutput
+        model = models.ServiceOutput
         skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"Output {n:04d}")
@@ -175,14 +161,14 @@ class ServiceOutputFactory(_PartFactory):
 
 class ServiceCustomerFactory(_PartFactory):
     class Meta:
-        model = ServiceCustomer
+        model = models.ServiceCustomer
 
     customer_group = factory.SubFactory(CustomerGroupFactory, organisation=_SAME_ORG)
 
 
 class CompetenceNeedFactory(_PartFactory):
     class Meta:
-        model = CompetenceNeed
+        model = models.CompetenceNeed
 
     competence = factory.Sequence(lambda n: f"Competence {n:04d}")
     fte = Decimal("0.50")
@@ -190,7 +176,7 @@ class CompetenceNeedFactory(_PartFactory):
 
 class GovernanceNeedFactory(_PartFactory):
     class Meta:
-        model = GovernanceNeed
+        model = models.GovernanceNeed
 
     item = factory.Sequence(lambda n: f"Prerequisite {n:04d}")
 
@@ -199,7 +185,7 @@ class ArtefactFactory(factory.django.DjangoModelFactory):
     """An artefact owned by a service (pass `owner_service=None, owner_pmo=pmo` to share)."""
 
     class Meta:
-        model = Artefact
+        model = models.Artefact
 
     organisation = factory.SubFactory(OrganisationFactory)
     owner_service = factory.SubFactory(ServiceFactory, organisation=_SAME_ORG)
@@ -211,6 +197,6 @@ class ServiceArtefactFactory(_PartFactory):
     """A service's use of an artefact owned elsewhere."""
 
     class Meta:
-        model = ServiceArtefact
+        model = models.ServiceArtefact
 
     artefact = factory.SubFactory(ArtefactFactory, organisation=_SAME_ORG)

@@ -1,6 +1,7 @@
 """API of jobs (`/api/v1/orgs/{org}/jobs`): the caller's jobs, one job (status, progress,
 result link) and its result; and `accepted`, the 202 answer of an endpoint that starts
-long work. Another user's job, or another organisation's, is 404.
+long work, with what an import endpoint declares and reads (`import_responses`,
+`wants_dry_run`). Another user's job, or another organisation's, is 404.
 
 No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
 """
@@ -24,7 +25,8 @@ router = Router()
 
 TAG = "Background jobs"
 JOB = "/orgs/{org}/jobs/{int:id}"
-_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"type": "object"}}}
+PROBLEM_CONTENT = {"application/problem+json": {"schema": {"type": "object"}}}
+_TRUE = {"true", "1", "yes", "on"}
 
 
 class ProgressOut(Schema):
@@ -114,6 +116,25 @@ ACCEPTED_DOC = {
 }
 
 
+def import_responses(problems: str) -> dict[str, Any]:
+    """The `openapi_extra` of an endpoint that imports a file as a job: 202 and the job,
+    413 for a file too large, 422 for the problems a dry run found (`problems` says how
+    they are listed)."""
+    return {
+        "responses": {
+            202: ACCEPTED_DOC,
+            413: {"description": "The file is too large.", "content": PROBLEM_CONTENT},
+            422: {"description": problems, "content": PROBLEM_CONTENT},
+        }
+    }
+
+
+def wants_dry_run(request: HttpRequest, dry_run: bool) -> bool:
+    """Whether an import asks for a dry run: `dry_run` in the query, or as a field of its
+    multipart form (django-ninja reads only the query's)."""
+    return dry_run or str(request.POST.get("dry_run", "")).lower() in _TRUE
+
+
 @router.get(
     "/orgs/{org}/jobs",
     response=list[JobOut],
@@ -153,8 +174,8 @@ def jobs_retrieve(request: HttpRequest, org: str, id: int) -> Any:
                 "description": "The file the work made, or its report as JSON.",
                 "content": {"application/octet-stream": {"schema": {"type": "string"}}},
             },
-            404: {"description": "No such job of the caller's.", "content": _PROBLEM_CONTENT},
-            409: {"description": "The job is not over yet.", "content": _PROBLEM_CONTENT},
+            404: {"description": "No such job of the caller's.", "content": PROBLEM_CONTENT},
+            409: {"description": "The job is not over yet.", "content": PROBLEM_CONTENT},
         }
     },
 )

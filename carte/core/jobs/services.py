@@ -30,7 +30,7 @@ from django_tasks.backends.immediate import ImmediateBackend
 from django_tasks.base import Task
 from django_tasks_db import DatabaseBackend
 
-from carte.core.errors import DomainError
+from carte.core.errors import TOO_LARGE, DomainError
 from carte.core.models import AuditAction, AuditEntry, Job, JobStatus
 from carte.core.permissions import ActorLike
 from carte.core.services import create_object
@@ -145,6 +145,56 @@ def _enqueue(job_pk: int, task: Task[..., Any]) -> str:
     task_id = str(task.enqueue(job_id=job_pk).id)[:64]
     Job.objects.filter(pk=job_pk).update(task_id=task_id)
     return task_id
+
+
+# ---------------------------------------------------------------- imports
+#
+# An import is a job whose work reads a file the user sent: checked (a dry run) or
+# written, all or nothing. What can be refused at once (the right, the size, the kind of
+# file) is refused before the job, by the app's service.
+
+
+def file_too_large(message: str) -> DomainError:
+    """The refusal of a file over the size allowed: 413, on the `file` field."""
+    return DomainError(message, code=TOO_LARGE, errors={"file": [message]})
+
+
+def check_file_size(upload: File[Any], limit: int, message: str) -> None:
+    """Refuse at once a file of more than `limit` bytes (a size not known yet is left to
+    the work that reads it)."""
+    if upload.size is not None and upload.size > limit:
+        raise file_too_large(message)
+
+
+def import_job_start(
+    *,
+    actor: ActorLike,
+    kind: JobKind,
+    task: Task[..., Any],
+    upload: File[Any],
+    name: str,
+    what: str,
+    dry_run: bool = False,
+    background: bool = True,
+) -> Job:
+    """Start importing the file `upload` named `name`, or only checking it (`dry_run`,
+    which the work reads with `is_dry_run`); `what` names the content in the job's label
+    ("KPI values import: values.csv"). As `job_start`, the caller has checked the rest."""
+    return job_start(
+        actor=actor,
+        kind=kind,
+        label=f"{what} {'check (dry run)' if dry_run else 'import'}: {name}",
+        task=task,
+        params={"dry_run": dry_run},
+        upload=upload,
+        upload_name=name,
+        background=background,
+    )
+
+
+def is_dry_run(job: Job) -> bool:
+    """Whether an import job only checks its file (`import_job_start`)."""
+    return bool(job.params.get("dry_run"))
 
 
 # ---------------------------------------------------------------- run

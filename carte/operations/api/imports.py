@@ -12,8 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 
-from carte.core.errors import TOO_LARGE, DomainError
-from carte.core.jobs.api import ACCEPTED_DOC, JobOut, accepted
+from carte.core.errors import DomainError
+from carte.core.jobs import check_file_size
+from carte.core.jobs.api import JobOut, accepted, import_responses, wants_dry_run
 from carte.operations import tasks
 from carte.operations.importing import MAX_BYTES, import_measurements
 from carte.organisations.access import api_actor
@@ -21,8 +22,6 @@ from carte.organisations.access import api_actor
 router = Router()
 
 TAG = "KPIs"
-_TRUE = {"true", "1", "yes", "on"}
-_PROBLEM_CONTENT = {"application/problem+json": {"schema": {"type": "object"}}}
 
 
 class ImportCheckOut(Schema):
@@ -40,17 +39,9 @@ class ImportCheckOut(Schema):
     tags=[TAG],
     summary="Import a CSV or .xlsx file of KPI values",
     operation_id="operations_measurements_import",
-    openapi_extra={
-        "responses": {
-            202: ACCEPTED_DOC,
-            413: {"description": "The file is too large.", "content": _PROBLEM_CONTENT},
-            422: {
-                "description": "A dry run found problems: `rows`, each {row, field, "
-                "message}; nothing was written.",
-                "content": _PROBLEM_CONTENT,
-            },
-        }
-    },
+    openapi_extra=import_responses(
+        "A dry run found problems: `rows`, each {row, field, message}; nothing was written."
+    ),
 )
 def measurements_import(
     request: HttpRequest,
@@ -65,11 +56,8 @@ def measurements_import(
     report, once over, says what was recorded or lists the problems (nothing recorded)."""
     actor = api_actor(request, org)
     name = file.name or ""
-    if file.size is not None and file.size > MAX_BYTES:
-        message = f"The file is over {MAX_BYTES // (1024 * 1024)} MB: split it."
-        raise DomainError(message, code=TOO_LARGE, errors={"file": [message]})
-    dry_run = dry_run or str(request.POST.get("dry_run", "")).lower() in _TRUE
-    if not dry_run:
+    check_file_size(file, MAX_BYTES, tasks.TOO_LARGE_MESSAGE)
+    if not wants_dry_run(request, dry_run):
         return accepted(tasks.import_start(actor=actor, upload=file, name=name), response)
     report = import_measurements(actor=actor, source=file, name=name, dry_run=True)
     if report.problems:
