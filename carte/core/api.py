@@ -191,6 +191,42 @@ def no_nulls(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return data
 
 
+def resolve_refs(
+    actor: ActorLike, data: dict[str, Any], models: Mapping[str, type[Model]]
+) -> dict[str, Any]:
+    """`data` with the id it holds in each field of `models` (`{"owner": Person}`) turned
+    into that row of the caller's organisation (`ref`); fields it does not hold stay out."""
+    for name, model in models.items():
+        if name in data:
+            data[name] = ref(actor, model, data[name], name)
+    return data
+
+
+def step_routes(
+    router: Router, path: str, *, stem: str, tag: str, response: Any
+) -> Callable[..., Callable[[Callable[..., Any]], Callable[..., Any]]]:
+    """The decorator of the workflow steps on one kind of row at `path` (such as
+    `/orgs/{org}/change-requests/{int:cr_id}`): `@step("submit", "Summary")` registers
+    the handler as `POST <path>/submit`, the operation `<stem>_submit` (as `crud_routes`
+    names its operations), tagged `tag` and answering `response` as the row's other
+    steps do; other keywords go to django-ninja (`description=`...)."""
+
+    def step(
+        verb: str, summary: str, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register: Callable[[Callable[..., Any]], Callable[..., Any]] = router.post(
+            f"{path}/{verb}",
+            response=response,
+            tags=[tag],
+            summary=summary,
+            operation_id=f"{stem}_{verb.replace('-', '_')}",
+            **kwargs,
+        )
+        return register
+
+    return step
+
+
 VERBS = frozenset({"list", "retrieve", "create", "update", "archive", "restore"})
 
 

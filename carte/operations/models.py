@@ -372,16 +372,13 @@ class ItemAction(TenantModel):
         return self.description
 
 
-class ItemEvent(TenantModel):
-    """A step in a risk's or issue's story: raised, escalated, de-escalated, became an
-    issue, decided, closed or reopened, always with the note that explains it."""
+class StoryEvent(TenantModel):
+    """A move of a workflow, as its record's story tells it (the event row of
+    CONVENTIONS.md, 3): when, who (as they were known then) and the note that explains
+    it. Newest first; the staff's to read."""
 
     ACCESS = perms.STAFF_RECORD
 
-    item = models.ForeignKey(RiskIssue, on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField(max_length=20)
-    from_level = models.PositiveSmallIntegerField(choices=Level.choices, null=True, blank=True)
-    to_level = models.PositiveSmallIntegerField(choices=Level.choices, null=True, blank=True)
     note = models.TextField(blank=True)
     at = models.DateTimeField()
     actor = models.ForeignKey(
@@ -390,7 +387,18 @@ class ItemEvent(TenantModel):
     actor_label = models.CharField(max_length=200)
 
     class Meta:
+        abstract = True
         ordering = ["-at", "-id"]
+
+
+class ItemEvent(StoryEvent):
+    """A step in a risk's or issue's story: raised, escalated, de-escalated, became an
+    issue, decided, closed or reopened, always with the note that explains it."""
+
+    item = models.ForeignKey(RiskIssue, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=20)
+    from_level = models.PositiveSmallIntegerField(choices=Level.choices, null=True, blank=True)
+    to_level = models.PositiveSmallIntegerField(choices=Level.choices, null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.kind} {self.item_id}"
@@ -466,23 +474,12 @@ class ChangeRequest(OwnedByService, TenantModel):
         return f"CR-{self.number}"
 
 
-class ChangeEvent(TenantModel):
+class ChangeEvent(StoryEvent):
     """A change request's move from one state to the next, with its note."""
-
-    ACCESS = perms.STAFF_RECORD
 
     change = models.ForeignKey(ChangeRequest, on_delete=models.PROTECT, related_name="events")
     from_state = models.CharField(max_length=20, choices=ChangeState.choices, blank=True)
     to_state = models.CharField(max_length=20, choices=ChangeState.choices)
-    note = models.TextField(blank=True)
-    at = models.DateTimeField()
-    actor = models.ForeignKey(
-        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_label = models.CharField(max_length=200)
-
-    class Meta:
-        ordering = ["-at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.from_state} → {self.to_state}"

@@ -11,7 +11,7 @@ from ninja import Router, Status
 
 from carte.catalogue.api import SERVICE_PARENT
 from carte.catalogue.models import Artefact, Category
-from carte.core.api import CrudSpec, api_fields, crud_routes, no_nulls, ref
+from carte.core.api import CrudSpec, api_fields, crud_routes, no_nulls, ref, resolve_refs
 from carte.core.errors import CONFLICT, DomainError
 from carte.lifecycle import selectors, services
 from carte.lifecycle.api.schemas import (
@@ -157,9 +157,7 @@ def _task_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     no_nulls(data, ("title", "status"))
     if data.get("position", 0) is None:
         del data["position"]
-    if "assignee" in data:
-        data["assignee"] = ref(actor, Person, data["assignee"], "assignee")
-    return data
+    return resolve_refs(actor, data, {"assignee": Person})
 
 
 @router.post(

@@ -11,6 +11,7 @@ organisation (`ref`), so another organisation's id is a 422 naming the field.
 No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,7 +22,16 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue.api import SERVICE_PARENT
 from carte.catalogue.models import Service
-from carte.core.api import CrudSpec, Stamped, Strict, crud_routes, no_nulls, ref
+from carte.core.api import (
+    CrudSpec,
+    Stamped,
+    Strict,
+    crud_routes,
+    no_nulls,
+    ref,
+    resolve_refs,
+    step_routes,
+)
 from carte.core.errors import DomainError
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.api.items import PersonBrief
@@ -217,10 +227,7 @@ def _detail(actor: Actor, change: ChangeRequest) -> ChangeRequest:
 
 def _change_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     no_nulls(data, ("title", "description", "raised_as", "reason", "affects"))
-    if "raised_by" in data:
-        data["raised_by"] = ref(actor, Person, data["raised_by"], "raised_by")
-    if "item" in data:
-        data["item"] = ref(actor, RiskIssue, data["item"], "item")
+    resolve_refs(actor, data, {"raised_by": Person, "item": RiskIssue})
     if "affects" in data:
         data["affects"] = [str(a) for a in data["affects"]]
     for key in ("raised_as", "reason"):
@@ -278,54 +285,42 @@ def change_queue(request: HttpRequest, org: str, filters: Query[ChangeFilter]) -
     return selectors.change_queue(actor, filters)
 
 
-@router.post(
-    CHANGE + "/submit",
-    response=ChangeRequestDetailOut,
-    tags=[CHANGES],
-    summary="Submit a draft for the Owner's decision",
-    operation_id="operations_change_requests_submit",
+change_step = step_routes(
+    router, CHANGE, stem="operations_change_requests", tag=CHANGES, response=ChangeRequestDetailOut
 )
-def change_requests_submit(request: HttpRequest, org: str, cr_id: int, payload: NoteIn) -> Any:
-    """The service's Owner is told it waits for their decision (inbox and e-mail)."""
-    actor = api_actor(request, org)
+
+
+def _changed(actor: Actor, cr_id: int, move: Callable[..., object], **kwargs: Any) -> Any:
+    """Make a move of the change request; the answer is the request as it is now."""
     change = _change(actor, cr_id)
-    services.change_request_submit(actor=actor, change=change, note=payload.note)
+    move(actor=actor, change=change, **kwargs)
     return _detail(actor, change)
 
 
-@router.post(
-    CHANGE + "/decide",
-    response=ChangeRequestDetailOut,
-    tags=[CHANGES],
-    summary="Approve or reject a submitted change (the service's Owner)",
-    operation_id="operations_change_requests_decide",
-)
+@change_step("submit", "Submit a draft for the Owner's decision")
+def change_requests_submit(request: HttpRequest, org: str, cr_id: int, payload: NoteIn) -> Any:
+    """The service's Owner is told it waits for their decision (inbox and e-mail)."""
+    actor = api_actor(request, org)
+    return _changed(actor, cr_id, services.change_request_submit, note=payload.note)
+
+
+@change_step("decide", "Approve or reject a submitted change (the service's Owner)")
 def change_requests_decide(request: HttpRequest, org: str, cr_id: int, payload: DecisionIn) -> Any:
     """Only the service's Owner decides, not the Director (403); only a submitted
     request (409); the note is required (422)."""
     actor = api_actor(request, org)
-    change = _change(actor, cr_id)
-    services.change_request_decide(
-        actor=actor, change=change, approve=payload.approve, note=payload.note
+    return _changed(
+        actor, cr_id, services.change_request_decide, approve=payload.approve, note=payload.note
     )
-    return _detail(actor, change)
 
 
-@router.post(
-    CHANGE + "/implement",
-    response=ChangeRequestDetailOut,
-    tags=[CHANGES],
-    summary="Implement an approved change",
-    operation_id="operations_change_requests_implement",
-)
+@change_step("implement", "Implement an approved change")
 def change_requests_implement(request: HttpRequest, org: str, cr_id: int, payload: NoteIn) -> Any:
     """When it affects the catalogue, the service's next version is published and linked
     (`version_before`, `version`); 409 "Nothing changed since version N" means the
     service has not been edited yet."""
     actor = api_actor(request, org)
-    change = _change(actor, cr_id)
-    services.change_request_implement(actor=actor, change=change, note=payload.note)
-    return _detail(actor, change)
+    return _changed(actor, cr_id, services.change_request_implement, note=payload.note)
 
 
 # ---------------------------------------------------------------- improvements
@@ -337,9 +332,7 @@ def _improvement(actor: Actor, improvement_id: int) -> Improvement:
 
 def _improvement_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     no_nulls(data, ("title", "description", "expected_benefit"))
-    if "raised_by" in data:
-        data["raised_by"] = ref(actor, Person, data["raised_by"], "raised_by")
-    return data
+    return resolve_refs(actor, data, {"raised_by": Person})
 
 
 # Logged on its service; read and edited on its own, moved by the steps below.
@@ -371,71 +364,59 @@ crud_routes(
 )
 
 
-@router.post(
-    IMPROVEMENT + "/status",
-    response=ImprovementOut,
-    tags=[IMPROVEMENTS],
-    summary="Move an improvement (start, drop, reopen, ask the Owner)",
-    operation_id="operations_improvements_status",
+improvement_step = step_routes(
+    router, IMPROVEMENT, stem="operations_improvements", tag=IMPROVEMENTS, response=ImprovementOut
 )
+
+
+def _improved(actor: Actor, improvement_id: int, move: Callable[..., object], **kwargs: Any) -> Any:
+    """Make a step on the improvement; the answer is the improvement as it is now."""
+    improvement = _improvement(actor, improvement_id)
+    move(actor=actor, improvement=improvement, **kwargs)
+    return _improvement(actor, improvement.pk)
+
+
+@improvement_step("status", "Move an improvement (start, drop, reopen, ask the Owner)")
 def improvements_status(
     request: HttpRequest, org: str, improvement_id: int, payload: ImprovementStatusIn
 ) -> Any:
     """409 for a move that does not exist from its status."""
     actor = api_actor(request, org)
-    improvement = _improvement(actor, improvement_id)
-    services.improvement_move(
-        actor=actor, improvement=improvement, status=str(payload.status), note=payload.note
+    return _improved(
+        actor,
+        improvement_id,
+        services.improvement_move,
+        status=str(payload.status),
+        note=payload.note,
     )
-    return _improvement(actor, improvement.pk)
 
 
-@router.post(
-    IMPROVEMENT + "/request-agreement",
-    response=ImprovementOut,
-    tags=[IMPROVEMENTS],
-    summary="Ask the service's Owner to agree the improvement is implemented",
-    operation_id="operations_improvements_request_agreement",
+@improvement_step(
+    "request-agreement", "Ask the service's Owner to agree the improvement is implemented"
 )
 def improvements_request_agreement(
     request: HttpRequest, org: str, improvement_id: int, payload: NoteIn
 ) -> Any:
     actor = api_actor(request, org)
-    improvement = _improvement(actor, improvement_id)
-    services.improvement_request_agreement(actor=actor, improvement=improvement, note=payload.note)
-    return _improvement(actor, improvement.pk)
+    return _improved(
+        actor, improvement_id, services.improvement_request_agreement, note=payload.note
+    )
 
 
-@router.post(
-    IMPROVEMENT + "/agree",
-    response=ImprovementOut,
-    tags=[IMPROVEMENTS],
-    summary="Agree an improvement is implemented, or send it back (the Owner)",
-    operation_id="operations_improvements_agree",
-)
+@improvement_step("agree", "Agree an improvement is implemented, or send it back (the Owner)")
 def improvements_agree(
     request: HttpRequest, org: str, improvement_id: int, payload: AgreeIn
 ) -> Any:
     actor = api_actor(request, org)
-    improvement = _improvement(actor, improvement_id)
-    services.improvement_agree(
-        actor=actor, improvement=improvement, agree=payload.agree, note=payload.note
+    return _improved(
+        actor, improvement_id, services.improvement_agree, agree=payload.agree, note=payload.note
     )
-    return _improvement(actor, improvement.pk)
 
 
-@router.post(
-    IMPROVEMENT + "/archive",
-    response=ImprovementOut,
-    tags=[IMPROVEMENTS],
-    summary="Archive an improvement",
-    operation_id="operations_improvements_archive",
-)
+@improvement_step("archive", "Archive an improvement")
 def improvements_archive(request: HttpRequest, org: str, improvement_id: int) -> Any:
     actor = api_actor(request, org)
-    improvement = _improvement(actor, improvement_id)
-    services.improvement_archive(actor=actor, improvement=improvement)
-    return _improvement(actor, improvement.pk)
+    return _improved(actor, improvement_id, services.improvement_archive)
 
 
 # ---------------------------------------------------------------- feedback

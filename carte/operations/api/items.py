@@ -9,6 +9,7 @@ naming the field.
 No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -18,7 +19,16 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue.api import STAFF_SERVICE_PARENT
 from carte.catalogue.models import Service
-from carte.core.api import CrudSpec, Parent, Stamped, Strict, crud_routes, no_nulls, ref
+from carte.core.api import (
+    CrudSpec,
+    Parent,
+    Stamped,
+    Strict,
+    crud_routes,
+    no_nulls,
+    resolve_refs,
+    step_routes,
+)
 from carte.core.permissions import VIEW, Right
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.choices import (
@@ -186,13 +196,7 @@ def _item(actor: Actor, pk: int) -> RiskIssue:
 
 
 def _owner(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
-    if "owner" in data:
-        data["owner"] = ref(actor, Person, data["owner"], "owner")
-    return data
-
-
-def _step(actor: Actor, item_id: int, event: ItemEvent) -> dict[str, Any]:
-    return {"event": event, "item": _item(actor, item_id)}
+    return resolve_refs(actor, data, {"owner": Person})
 
 
 # ---------------------------------------------------------------- items
@@ -221,9 +225,7 @@ crud_routes(
         filters=ItemFilter,
         parent=STAFF_SERVICE_PARENT,
         shallow=True,
-        list_selector=lambda *, actor, service, filters: selectors.items_for_service(
-            actor, service, filters
-        ),
+        list_selector=selectors.items_for_service,
         get_selector=_item_get,
         create=services.item_create,
         update=services.item_update,
@@ -254,57 +256,39 @@ def item_events(request: HttpRequest, org: str, item_id: int) -> Any:
 # ---------------------------------------------------------------- steps of the story
 
 
-@router.post(
-    ITEM + "/escalate",
-    response={201: StepOut},
-    tags=[TAG],
-    summary="Escalate one level up, with a note",
-    operation_id="operations_items_escalate",
-)
+item_step = step_routes(router, ITEM, stem="operations_items", tag=TAG, response={201: StepOut})
+
+
+def _moved(actor: Actor, item: RiskIssue, move: Callable[..., ItemEvent], **kwargs: Any) -> Any:
+    """Make one step of the item's story; the answer is its event and the item as it is now."""
+    event = move(actor=actor, item=item, **kwargs)
+    return Status(201, {"event": event, "item": _item(actor, item.pk)})
+
+
+@item_step("escalate", "Escalate one level up, with a note")
 def items_escalate(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
     """1 → 2 by anyone on the service; 2 → 3 by delivery management (not an Operative);
     past level 3: 409, nothing written. The people of the level reached are told."""
     actor = api_actor(request, org)
-    event = services.item_escalate(actor=actor, item=_item(actor, item_id), note=payload.note)
-    return Status(201, _step(actor, item_id, event))
+    return _moved(actor, _item(actor, item_id), services.item_escalate, note=payload.note)
 
 
-@router.post(
-    ITEM + "/deescalate",
-    response={201: StepOut},
-    tags=[TAG],
-    summary="Hand down one level, with a note",
-    operation_id="operations_items_deescalate",
-)
+@item_step("deescalate", "Hand down one level, with a note")
 def items_deescalate(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
     """By those who answer for the level it is at (the Owner at 3, delivery management
     at 2); below level 1: 409."""
     actor = api_actor(request, org)
-    event = services.item_deescalate(actor=actor, item=_item(actor, item_id), note=payload.note)
-    return Status(201, _step(actor, item_id, event))
+    return _moved(actor, _item(actor, item_id), services.item_deescalate, note=payload.note)
 
 
-@router.post(
-    ITEM + "/make-issue",
-    response={201: StepOut},
-    tags=[TAG],
-    summary="A risk has happened: make it an issue",
-    operation_id="operations_items_make_issue",
-)
+@item_step("make-issue", "A risk has happened: make it an issue")
 def items_make_issue(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
     """The same item, its story and actions kept; new actions are resolution actions."""
     actor = api_actor(request, org)
-    event = services.item_make_issue(actor=actor, item=_item(actor, item_id), note=payload.note)
-    return Status(201, _step(actor, item_id, event))
+    return _moved(actor, _item(actor, item_id), services.item_make_issue, note=payload.note)
 
 
-@router.post(
-    ITEM + "/decide",
-    response={201: StepOut},
-    tags=[TAG],
-    summary="The Service Owner's decision on an item at service ownership",
-    operation_id="operations_items_decide",
-)
+@item_step("decide", "The Service Owner's decision on an item at service ownership")
 def items_decide(request: HttpRequest, org: str, item_id: int, payload: DecideIn) -> Any:
     """Only the service's Owner (403 otherwise, the Director included), only at level 3
     (409 otherwise). `mitigate` needs an open action; `change` opens a draft change
@@ -315,39 +299,21 @@ def items_decide(request: HttpRequest, org: str, item_id: int, payload: DecideIn
     data = payload.model_dump(exclude_unset=True)
     decision, note = data.pop("decision"), data.pop("note")
     data = {k: v for k, v in data.items() if v is not None}
-    if "replacing_service" in data:
-        data["replacing_service"] = ref(
-            actor, Service, data["replacing_service"], "replacing_service"
-        )
-    event = services.item_decide(actor=actor, item=item, decision=decision, note=note, **data)
-    return Status(201, _step(actor, item_id, event))
+    resolve_refs(actor, data, {"replacing_service": Service})
+    return _moved(actor, item, services.item_decide, decision=decision, note=note, **data)
 
 
-@router.post(
-    ITEM + "/close",
-    response={201: StepOut},
-    tags=[TAG],
-    summary="Close a risk or issue, with a note",
-    operation_id="operations_items_close",
-)
+@item_step("close", "Close a risk or issue, with a note")
 def items_close(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
     """By those who answer for the level it is at."""
     actor = api_actor(request, org)
-    event = services.item_close(actor=actor, item=_item(actor, item_id), note=payload.note)
-    return Status(201, _step(actor, item_id, event))
+    return _moved(actor, _item(actor, item_id), services.item_close, note=payload.note)
 
 
-@router.post(
-    ITEM + "/reopen",
-    response={201: StepOut},
-    tags=[TAG],
-    summary="Reopen a closed risk or issue, with a note",
-    operation_id="operations_items_reopen",
-)
+@item_step("reopen", "Reopen a closed risk or issue, with a note")
 def items_reopen(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
     actor = api_actor(request, org)
-    event = services.item_reopen(actor=actor, item=_item(actor, item_id), note=payload.note)
-    return Status(201, _step(actor, item_id, event))
+    return _moved(actor, _item(actor, item_id), services.item_reopen, note=payload.note)
 
 
 # ---------------------------------------------------------------- actions
@@ -390,13 +356,12 @@ crud_routes(
 )
 
 
-@router.post(
-    ACTION + "/done",
-    response=ActionOut,
-    tags=[TAG],
-    summary="Mark an action done, or open it again",
-    operation_id="operations_item_actions_done",
+action_step = step_routes(
+    router, ACTION, stem="operations_item_actions", tag=TAG, response=ActionOut
 )
+
+
+@action_step("done", "Mark an action done, or open it again")
 def actions_done(
     request: HttpRequest, org: str, item_id: int, action_id: int, payload: DoneIn
 ) -> Any:

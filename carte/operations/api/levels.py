@@ -20,7 +20,15 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue.api import STAFF_SERVICE_PARENT
 from carte.catalogue.models import Service, ServiceLevel
-from carte.core.api import CrudSpec, Stamped, StatusFilter, Strict, crud_routes, no_nulls, ref
+from carte.core.api import (
+    CrudSpec,
+    Stamped,
+    StatusFilter,
+    Strict,
+    crud_routes,
+    no_nulls,
+    resolve_refs,
+)
 from carte.operations.choices import Direction, Frequency, Rag
 from carte.operations.filters import BreachFilter, HeatmapFilter
 from carte.operations.models import KPI, ServiceLevelTarget
@@ -217,11 +225,9 @@ def _service(actor: Actor, pk: int) -> Service:
 
 def _resolve(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     no_nulls(data, ("customer_group", "kpi", "statement", "target"))
-    refs = {"customer_group": CustomerGroup, "kpi": KPI, "level": ServiceLevel}
-    for name, model in refs.items():
-        if name in data:
-            data[name] = ref(actor, model, data[name], name)
-    return data
+    return resolve_refs(
+        actor, data, {"customer_group": CustomerGroup, "kpi": KPI, "level": ServiceLevel}
+    )
 
 
 # ---------------------------------------------------------------- targets

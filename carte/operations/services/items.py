@@ -8,19 +8,16 @@ whoever manages the service) at service operations, delivery management (the ser
 Managers, its Owner, the Director and PMO Managers) at level 2, the service's own Owner
 at level 3. Escalating to a level tells its people (a notice, later e-mailed).
 
-The moves are a table (`ITEM_MOVES`) between the item's states (kind, status, level),
-made by `core.workflow.apply_move`: the row is locked and a step taken on a stale copy is
-refused, then the move, the right of the level it leaves, the note and the payload are
-checked before anything is written.
+The moves are a table (`item_moves.ITEM_MOVES`) between the item's states (kind,
+status, level), made by `core.workflow.apply_move`: the row is locked and a step taken on
+a stale copy is refused, then the move, the right of the level it leaves, the note and the
+payload are checked before anything is written.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
-from enum import StrEnum
-from typing import Any, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
@@ -30,7 +27,7 @@ from carte.catalogue.models import Service
 from carte.core import workflow
 from carte.core.clock import now
 from carte.core.errors import CONFLICT, DomainError, forbidden
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, Action, ActorLike, can, require
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, can, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -39,7 +36,7 @@ from carte.core.services import (
     restore_object,
     update_object,
 )
-from carte.core.workflow import Move, Step, Values, Workflow, apply_move
+from carte.core.workflow import Step, Values, apply_move
 from carte.operations.choices import (
     ActionPurpose,
     Decision,
@@ -49,29 +46,25 @@ from carte.operations.choices import (
     NoticeKind,
 )
 from carte.operations.models import ItemAction, ItemEvent, RiskIssue
-from carte.operations.permissions import ANSWERS_AT, ESCALATE, MAKE_ISSUE, OWNER_DECIDES
+from carte.operations.permissions import ANSWERS_AT, ESCALATE, OWNER_DECIDES
 from carte.operations.selectors import notices
+from carte.operations.services.common import refresh
+from carte.operations.services.item_moves import (
+    ESCALATED,
+    ITEMS,
+    RAISED,
+    WHO_AT_LEVEL,
+    ItemPayload,
+    ItemState,
+    item_state,
+    record_event,
+)
+from carte.operations.services.item_moves import (
+    ITEM_MOVES as ITEM_MOVES,  # the table, as this module's callers know it
+)
 from carte.operations.services.notices import notify
 from carte.organisations.actor import Actor
 from carte.organisations.models import Person, User
-
-# The kinds of step an item's story records (ItemEvent.kind).
-RAISED = "raised"
-ESCALATED = "escalated"
-DEESCALATED = "deescalated"
-BECAME_ISSUE = "became_issue"
-DECIDED = "decided"
-CLOSED = "closed"
-REOPENED = "reopened"
-EVENT_LABELS: dict[str, str] = {
-    RAISED: "Raised",
-    ESCALATED: "Escalated",
-    DEESCALATED: "De-escalated",
-    BECAME_ISSUE: "Became an issue",
-    DECIDED: "Owner's decision",
-    CLOSED: "Closed",
-    REOPENED: "Reopened",
-}
 
 ITEM_FIELDS = ("title", "description", "cause", "effect", "probability", "impact", "owner")
 ACTION_FIELDS = ("description", "owner", "due_date")
@@ -80,11 +73,6 @@ LEVEL_ROLES: dict[int, str] = {
     Level.OPERATIONS: ServiceRoleKind.OPERATIVE,
     Level.DELIVERY: ServiceRoleKind.MANAGER,
     Level.OWNERSHIP: ServiceRoleKind.OWNER,
-}
-WHO_AT_LEVEL: dict[int, str] = {
-    Level.OPERATIONS: "whoever works on the service",
-    Level.DELIVERY: "the service's Managers, its Owner, the Director or a PMO Manager",
-    Level.OWNERSHIP: "the Service Owner",
 }
 
 
@@ -121,29 +109,6 @@ def may_escalate(actor: Actor, item: RiskIssue) -> bool:
 def may_deescalate(actor: Actor, item: RiskIssue) -> bool:
     """Handing an item down is for those who answer for the level it sits at."""
     return item.level > Level.OPERATIONS and answers_at(actor, item, item.level)
-
-
-def _event(
-    actor: ActorLike,
-    item: RiskIssue,
-    kind: str,
-    *,
-    note: str = "",
-    from_level: int | None = None,
-    to_level: int | None = None,
-    at: dt.datetime | None = None,
-) -> ItemEvent:
-    return ItemEvent.objects.create(
-        organisation_id=item.organisation_id,
-        item=item,
-        kind=kind,
-        from_level=from_level,
-        to_level=to_level,
-        note=note,
-        at=at or now(),
-        actor=actor.user,
-        actor_label=actor.label,
-    )
 
 
 def item_url(actor: Actor, item: RiskIssue) -> str:
@@ -220,7 +185,7 @@ def item_create(*, actor: Actor, service: Service, data: Mapping[str, Any]) -> R
     item.level = level
     with transaction.atomic():
         create_object(actor, item)
-        event = _event(actor, item, RAISED, note=item.description, to_level=level)
+        event = record_event(actor, item, RAISED, note=item.description, to_level=level)
         if level > Level.OPERATIONS:
             _tell_level(actor, item, event, item.description)
     return item
@@ -261,229 +226,6 @@ def item_restore(*, actor: Actor, item: RiskIssue) -> RiskIssue:
 # ---------------------------------------------------------------- the moves
 
 
-class ItemState(NamedTuple):
-    """Where an item stands in its story; an archived item makes no move."""
-
-    kind: str  # ItemKind
-    status: str  # ItemStatus
-    level: int  # Level
-    archived: bool = False
-
-
-def item_state(item: RiskIssue) -> ItemState:
-    return ItemState(item.kind, item.status, int(item.level), item.archived_at is not None)
-
-
-class ItemPayload(StrEnum):
-    NOTE = "note"  # only the note that explains the move
-    DECISION = "decision"  # the Owner's decision and what it needs (`item_decide`)
-
-
-# What each move records as the item's story (ItemEvent.kind).
-EVENT_KINDS: dict[str, str] = {
-    "escalate": ESCALATED,
-    "deescalate": DEESCALATED,
-    "make_issue": BECAME_ISSUE,
-    "decide": DECIDED,
-    "close": CLOSED,
-    "reopen": REOPENED,
-}
-
-
-def _by_level(level: int, refusal: str) -> Action:
-    """The right of those who answer for the item at `level`, refused in these words."""
-    return replace(ANSWERS_AT[level], refusal=refusal)
-
-
-_O, _C, _RISK, _ISSUE = ItemStatus.OPEN, ItemStatus.CLOSED, ItemKind.RISK, ItemKind.ISSUE
-_KINDS, _LEVELS = (_RISK, _ISSUE), (Level.OPERATIONS, Level.DELIVERY, Level.OWNERSHIP)
-
-
-def _level(level: int) -> str:
-    return Level(level).label.lower()
-
-
-ItemMove = Move[RiskIssue, ItemState, ItemPayload]
-
-# The escalation table: up and down the levels, a risk that becomes an issue, the Owner's
-# decision at the top (the item stays where it is), closing and reopening. Leaving a level
-# is for those who answer for it.
-ITEM_MOVES: tuple[ItemMove, ...] = (
-    *(
-        ItemMove(
-            source=ItemState(kind, _O, level),
-            target=ItemState(kind, _O, level + 1),
-            name="escalate",
-            label="Escalate",
-            right=_by_level(
-                level,
-                f"Only {WHO_AT_LEVEL[level]} may escalate an item to {_level(level + 1)}.",
-            ),
-            payload=ItemPayload.NOTE,
-            note="Write a note: why does it need the next level?",
-        )
-        for kind in _KINDS
-        for level in (Level.OPERATIONS, Level.DELIVERY)
-    ),
-    *(
-        ItemMove(
-            source=ItemState(kind, _O, level),
-            target=ItemState(kind, _O, level - 1),
-            name="deescalate",
-            label="Hand down",
-            right=_by_level(
-                level, f"Only {WHO_AT_LEVEL[level]} may hand down an item at {_level(level)}."
-            ),
-            payload=ItemPayload.NOTE,
-            note="Write a note: what should the level below do now?",
-        )
-        for kind in _KINDS
-        for level in (Level.DELIVERY, Level.OWNERSHIP)
-    ),
-    *(
-        ItemMove(
-            source=ItemState(_RISK, _O, level),
-            target=ItemState(_ISSUE, _O, level),
-            name="make_issue",
-            label="Make it an issue",
-            right=MAKE_ISSUE,
-            payload=ItemPayload.NOTE,
-            note="Write a note: what happened?",
-        )
-        for level in _LEVELS
-    ),
-    *(
-        ItemMove(
-            source=ItemState(kind, _O, Level.OWNERSHIP),
-            target=ItemState(kind, _O, Level.OWNERSHIP),
-            name="decide",
-            label="Decide",
-            right=replace(
-                OWNER_DECIDES,
-                refusal="Only the Service Owner decides on a risk or issue escalated to service "
-                "ownership (the Director cannot decide in the Owner's place).",
-            ),
-            payload=ItemPayload.DECISION,
-            note="Write a note: explain the decision.",
-        )
-        for kind in _KINDS
-    ),
-    *(
-        ItemMove(
-            source=ItemState(kind, _O, level),
-            target=ItemState(kind, _C, level),
-            name="close",
-            label="Close",
-            right=_by_level(
-                level, f"Only {WHO_AT_LEVEL[level]} may close an item at {_level(level)}."
-            ),
-            payload=ItemPayload.NOTE,
-            note="Write a note: why can it be closed?",
-        )
-        for kind in _KINDS
-        for level in _LEVELS
-    ),
-    *(
-        ItemMove(
-            source=ItemState(kind, _C, level),
-            target=ItemState(kind, _O, level),
-            name="reopen",
-            label="Reopen",
-            right=_by_level(
-                level, f"Only {WHO_AT_LEVEL[level]} may reopen an item at {_level(level)}."
-            ),
-            payload=ItemPayload.NOTE,
-            note="Write a note: why is it open again?",
-        )
-        for kind in _KINDS
-        for level in _LEVELS
-    ),
-)
-
-_DOING = {
-    "escalate": "escalate it",
-    "deescalate": "hand it down",
-    "make_issue": "make it an issue",
-    "decide": "decide on it",
-    "close": "close it",
-}
-
-
-def _refuse(
-    item: RiskIssue, state: ItemState, name: str, allowed: Sequence[ItemMove]
-) -> DomainError:
-    """Why the move `name` cannot be made from where the item stands."""
-    if name == "make_issue" and state.kind == ItemKind.ISSUE:
-        return DomainError("This is an issue already.", code=CONFLICT)
-    if name == "close" and state.status == ItemStatus.CLOSED:
-        return DomainError("This item is closed already.", code=CONFLICT)
-    if name == "reopen":
-        if state.status == ItemStatus.OPEN:
-            return DomainError("This item is open already.", code=CONFLICT)
-        return DomainError("This item is archived: restore it first.", code=CONFLICT)
-    doing = _DOING.get(name, name)
-    if state.status != ItemStatus.OPEN:
-        return DomainError(f"This item is closed: reopen it before you {doing}.", code=CONFLICT)
-    if state.archived:
-        return DomainError(f"This item is archived: restore it before you {doing}.", code=CONFLICT)
-    if name == "escalate":
-        return DomainError(
-            "This item is already at service ownership, the top level: it cannot be "
-            "escalated further. The Service Owner decides on it.",
-            code=CONFLICT,
-        )
-    if name == "deescalate":
-        return DomainError(
-            "This item is at service operations, the first level: it cannot go lower.",
-            code=CONFLICT,
-        )
-    if name == "decide":
-        return DomainError(
-            "The Owner decides on an item once it has been escalated to service ownership; "
-            f"this one is at {_level(state.level)}.",
-            code=CONFLICT,
-        )
-    return workflow.no_such_move(item, state, name, allowed)
-
-
-def _stale(item: RiskIssue, seen: ItemState) -> DomainError:
-    return DomainError(
-        "This item has just been moved by someone else: reload it to see where it is.",
-        code=CONFLICT,
-    )
-
-
-def _story(step: Step[RiskIssue, ItemState, ItemPayload]) -> ItemEvent:
-    before, after = step.before, step.move.target
-    return _event(
-        step.actor,
-        step.row,
-        EVENT_KINDS[step.move.name],
-        note=step.note,
-        from_level=before.level if before.level != after.level else None,
-        to_level=after.level,
-        at=step.at,
-    )
-
-
-ITEMS: Workflow[RiskIssue, RiskIssue, ItemState, ItemPayload, ItemEvent] = Workflow(
-    moves=ITEM_MOVES,
-    rows=RiskIssue.objects.select_related("service"),
-    state=item_state,
-    fields=lambda state: {"kind": state.kind, "status": state.status, "level": state.level},
-    takes={
-        ItemPayload.NOTE: frozenset(),
-        ItemPayload.DECISION: frozenset(
-            {"title", "description", "affects", "reason", "raised_as", "replacing_service"}
-        ),
-    },
-    facts=lambda item: item,
-    event=_story,
-    stale=_stale,
-    refuse=_refuse,
-)
-
-
 def _apply(
     actor: Actor,
     item: RiskIssue,
@@ -504,8 +246,7 @@ def _apply(
         payload=payload,
         write=write,
     )
-    for field in RiskIssue._meta.concrete_fields:
-        setattr(item, field.attname, getattr(row, field.attname))
+    refresh(item, row)
     return row, event
 
 

@@ -44,6 +44,7 @@ from carte.operations.models import ItemAction, RiskIssue
 from carte.operations.permissions import ESCALATE
 from carte.operations.selectors import items as selectors
 from carte.operations.services import items as services
+from carte.operations.services.item_moves import EVENT_LABELS
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
@@ -211,7 +212,7 @@ def item_detail(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpR
     context = {
         **_actions_context(actor, obj),
         "events": events,
-        "event_labels": services.EVENT_LABELS,
+        "event_labels": EVENT_LABELS,
         "grid": _grid(obj),
         "change_requests": list(obj.change_requests.order_by("-id")[:10]),
     }
