@@ -34,7 +34,7 @@ from carte.lifecycle.models import (
     TaskList,
     TransitionPlan,
 )
-from carte.lifecycle.permissions import CLOSE, DECIDE, MANAGE, SIGN_OFF
+from carte.lifecycle.permissions import CLOSE, DECIDE, MANAGE, SIGN_OFF, WHO
 from carte.organisations.actor import Actor
 
 
@@ -85,12 +85,12 @@ def _move(
     label: str,
     done: str,
     right: Action,
-    who: str,
     payload: Payload,
     checks: Callable[[Facts], Sequence[Check]] = workflow.no_checks,
 ) -> Move:
-    """A row of the table: its right refuses with who may make it, and a move that takes
-    a reason requires its note."""
+    """A row of the table: who may make it is the right's holder (`permissions.WHO`), whom
+    its refusal names, and a move that takes a reason requires its note."""
+    who = WHO[right.name]
     return Move(
         source=source,
         target=target,
@@ -381,7 +381,6 @@ MOVES: tuple[Move, ...] = (
         label="Approve set-up",
         done="Set-up approved",
         right=DECIDE,
-        who="the PMO Director",
         payload=P.DECISION,
         checks=_proposal,
     ),
@@ -392,7 +391,6 @@ MOVES: tuple[Move, ...] = (
         label="Defer",
         done="Proposal deferred",
         right=DECIDE,
-        who="the PMO Director",
         payload=P.REASON,
     ),
     _move(
@@ -402,7 +400,6 @@ MOVES: tuple[Move, ...] = (
         label="Reject",
         done="Proposal rejected",
         right=DECIDE,
-        who="the PMO Director",
         payload=P.REASON,
     ),
     _move(
@@ -412,7 +409,6 @@ MOVES: tuple[Move, ...] = (
         label="Propose again",
         done="Proposed again",
         right=DECIDE,
-        who="the PMO Director",
         payload=P.REASON,
     ),
     _move(
@@ -422,7 +418,6 @@ MOVES: tuple[Move, ...] = (
         label="Start design",
         done="Design started",
         right=MANAGE,
-        who="the Owner, a Service Manager, the Director or a PMO Manager",
         payload=P.DESIGN,
         checks=_roles,
     ),
@@ -433,7 +428,6 @@ MOVES: tuple[Move, ...] = (
         label="Start a pilot",
         done="Pilot started",
         right=MANAGE,
-        who="the Owner, a Service Manager, the Director or a PMO Manager",
         payload=P.PILOT,
         checks=_design,
     ),
@@ -444,7 +438,6 @@ MOVES: tuple[Move, ...] = (
         label="Back to design for another iteration",
         done="Another pilot iteration needed",
         right=MANAGE,
-        who="the Owner, a Service Manager, the Director or a PMO Manager",
         payload=P.REASON,
         checks=_pilot_result,
     ),
@@ -455,7 +448,6 @@ MOVES: tuple[Move, ...] = (
         label="Sign off",
         done="Signed off by the Service Owner",
         right=SIGN_OFF,
-        who="the Service Owner",
         payload=P.NOTE,
         checks=_sign_off,
     ),
@@ -466,7 +458,6 @@ MOVES: tuple[Move, ...] = (
         label="Start transition",
         done="Transition started",
         right=MANAGE,
-        who="the Owner, a Service Manager, the Director or a PMO Manager",
         payload=P.PLAN,
         checks=_readiness,
     ),
@@ -477,7 +468,6 @@ MOVES: tuple[Move, ...] = (
         label="Go live",
         done="Running",
         right=MANAGE,
-        who="the Owner, a Service Manager, the Director or a PMO Manager",
         payload=P.GO_LIVE,
         checks=_plan_complete,
     ),
@@ -488,7 +478,6 @@ MOVES: tuple[Move, ...] = (
         label="Start closure",
         done="Closure started",
         right=CLOSE,
-        who="the Service Owner or the PMO Director",
         payload=P.CLOSURE,
     ),
     _move(
@@ -498,7 +487,6 @@ MOVES: tuple[Move, ...] = (
         label="Approve closure",
         done="Closed with the Owner's approval",
         right=SIGN_OFF,
-        who="the Service Owner",
         payload=P.APPROVAL,
         checks=_closure,
     ),
@@ -509,7 +497,6 @@ MOVES: tuple[Move, ...] = (
         label="Reintroduce",
         done="Reintroduced: back to design",
         right=CLOSE,
-        who="the Service Owner or the PMO Director",
         payload=P.REASON,
     ),
 )

@@ -18,5 +18,14 @@ SIGN_OFF = Action("lifecycle.sign_off", is_service_owner, _REFUSAL)
 # Start closure, reintroduce: the Owner or the Director.
 CLOSE = Action("lifecycle.close", owner_or_director, _REFUSAL)
 
+# Who holds each right, in words: the panel says it beside each move, and a move refused
+# for want of it says "Only <who> may <label>." (`machine.Move`).
+WHO: dict[str, str] = {
+    DECIDE.name: "the PMO Director",
+    MANAGE.name: "the Owner, a Service Manager, the Director or a PMO Manager",
+    SIGN_OFF.name: "the Service Owner",
+    CLOSE.name: "the Service Owner or the PMO Director",
+}
+
 # The lifecycle's records are the PMO's working papers; writes go through the actions.
 RECORD: Access = {VIEW: STAFF_SIDE}

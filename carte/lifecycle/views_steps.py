@@ -11,7 +11,7 @@ is a 404 whatever the method.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -33,25 +33,32 @@ from carte.lifecycle.models import (
     TaskList,
 )
 from carte.lifecycle.permissions import MANAGE, SIGN_OFF
-from carte.lifecycle.views import lifecycle_url, step_url
+from carte.lifecycle.views import lifecycle_url
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
+F = TypeVar("F", bound=forms.LifecycleForm)
 
-def _data(request: HttpRequest) -> tuple[Any, Any]:
-    if request.method == "POST":
-        return request.POST, request.FILES
-    return None, None
+
+def step_form(
+    request: HttpRequest, form: type[F], actor: Actor, service: Service, **kwargs: Any
+) -> F:
+    """A step's form, bound to what was posted (files included) on a POST."""
+    post = request.method == "POST"
+    return form(
+        request.POST if post else None,
+        request.FILES if post else None,
+        actor=actor,
+        service=service,
+        **kwargs,
+    )
 
 
 def step_page(
     request: HttpRequest,
-    actor: Actor,
-    service: Service,
-    *,
     form: forms.LifecycleForm,
+    *,
     title: str,
-    action: str,
     save: Callable[[dict[str, Any]], Any],
     message: str,
     anchor: str,
@@ -59,9 +66,11 @@ def step_page(
     submit: str = "Save",
     then: Callable[[Any], str] | None = None,
 ) -> HttpResponse:
-    """A step's form page (`form_page`): on a valid post `save(cleaned_data)` (one service
-    call), then back to the panel at `anchor`, or where `then(result)` says."""
-    back = lifecycle_url(actor, service, anchor)
+    """A step's form page (`form_page`) for the form's service; the form posts back to
+    the page it is on. On a valid post `save(cleaned_data)` (one service call), then back
+    to the panel at `anchor`, or where `then(result)` says."""
+    service = form.service
+    back = lifecycle_url(form.actor, service, anchor)
     return form_page(
         request,
         form=form,
@@ -72,12 +81,18 @@ def step_page(
         context={
             "service": service,
             "title": title,
-            "action": action,
+            "action": request.path,
             "body": body,
             "submit": submit,
             "cancel_url": back,
         },
     )
+
+
+def _require_add_service(actor: Actor) -> None:
+    """The steps that make a service (a supporting one, a successor) need that right too."""
+    if not can(actor, ADD, Service):
+        raise PermissionDenied("Only the Director or a PMO Manager may add a service.")
 
 
 # ---------------------------------------------------------------- notes
@@ -87,15 +102,11 @@ def step_page(
 @require_http_methods(["GET", "POST"])
 def note_add(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
-    data, files = _data(request)
-    form = forms.NoteForm(data, files, actor=actor, service=service)
+    form = step_form(request, forms.NoteForm, actor, service)
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title="Add a note",
-        action=step_url("note", actor, service),
         save=lambda data: services.note_add(
             actor=actor, service=service, note=data["note"], attachments=form.attachments()
         ),
@@ -119,8 +130,7 @@ def criterion_edit(
     criterion = (
         selectors.criterion_get(actor=actor, service=service, pk=item) if item is not None else None
     )
-    data, _ = _data(request)
-    form = forms.CriterionForm(data, actor=actor, service=service, instance=criterion)
+    form = step_form(request, forms.CriterionForm, actor, service, instance=criterion)
 
     def save(values: dict[str, Any]) -> SuccessCriterion:
         if criterion is None:
@@ -129,13 +139,8 @@ def criterion_edit(
 
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title=f"Edit “{criterion}”" if criterion else "Add a success criterion",
-        action=step_url("criterion_update", actor, service, criterion.pk)
-        if criterion
-        else step_url("criterion_create", actor, service),
         save=save,
         message="Success criterion saved.",
         anchor="criteria",
@@ -161,15 +166,11 @@ def criterion_archive(request: HttpRequest, actor: Actor, pk: int, item: int) ->
 @require_http_methods(["GET", "POST"])
 def task_list_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
-    data, _ = _data(request)
-    form = forms.TaskListForm(data, actor=actor, service=service)
+    form = step_form(request, forms.TaskListForm, actor, service)
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title="Start a task list",
-        action=step_url("task_list_create", actor, service),
         save=lambda data: services.task_list_create(actor=actor, service=service, **data),
         message="Task list created.",
         anchor="tasks",
@@ -199,8 +200,7 @@ def task_edit(
         if task is not None
         else get_for(actor, TaskList.objects.filter(service=service), list_pk or 0)
     )
-    data, _ = _data(request)
-    form = forms.TaskForm(data, actor=actor, service=service, instance=task)
+    form = step_form(request, forms.TaskForm, actor, service, instance=task)
 
     def save(values: dict[str, Any]) -> Task:
         if task is None:
@@ -209,13 +209,8 @@ def task_edit(
 
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title=f"Edit “{task}”" if task else f"Add a task to {task_list.name}",
-        action=step_url("task_update", actor, service, task.pk)
-        if task
-        else step_url("task_create", actor, service, task_list.pk),
         save=save,
         message="Task saved.",
         anchor=f"tasklist-{task_list.pk}",
@@ -275,16 +270,12 @@ def task_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> Http
 @require_http_methods(["GET", "POST"])
 def pilot_result(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
-    data, files = _data(request)
-    form = forms.PilotResultForm(data, files, actor=actor, service=service)
+    form = step_form(request, forms.PilotResultForm, actor, service)
     pilot = machine.latest_pilot(service)
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title=f"Result of pilot {pilot.number}" if pilot else "Pilot result",
-        action=step_url("pilot_result", actor, service),
         save=lambda data: services.pilot_result_record(
             actor=actor,
             service=service,
@@ -314,15 +305,11 @@ def waive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpRespons
         ),
         item,
     )
-    data, _ = _data(request)
-    form = forms.WaiverForm(data, actor=actor, service=service)
+    form = step_form(request, forms.WaiverForm, actor, service)
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title=f"Waive “{result.criterion.description}”",
-        action=step_url("waive", actor, service, result.pk),
         save=lambda data: services.criterion_waive(
             actor=actor, result=result, reason=data["waiver_reason"]
         ),
@@ -339,15 +326,11 @@ def waive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpRespons
 @require_http_methods(["GET", "POST"])
 def readiness(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
-    data, files = _data(request)
-    form = forms.ReadinessForm(data, files, actor=actor, service=service)
+    form = step_form(request, forms.ReadinessForm, actor, service)
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title="Organisation readiness assessment",
-        action=step_url("readiness", actor, service),
         save=lambda data: services.readiness_record(
             actor=actor,
             service=service,
@@ -370,15 +353,11 @@ def readiness(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 def phase_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
     phase = selectors.phase_get(actor=actor, service=service, pk=item)
-    data, _ = _data(request)
-    form = forms.PhaseForm(data, actor=actor, service=service, instance=phase)
+    form = step_form(request, forms.PhaseForm, actor, service, instance=phase)
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title=f"Edit the phase “{phase}”",
-        action=step_url("phase_update", actor, service, phase.pk),
         save=lambda data: services.phase_update(actor=actor, phase=phase, data=dict(data)),
         message="Phase saved.",
         anchor="plan",
@@ -401,17 +380,12 @@ def phase_done(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def supporting_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
-    if not can(actor, ADD, Service):
-        raise PermissionDenied("Only the Director or a PMO Manager may add a service.")
-    data, _ = _data(request)
-    form = forms.SupportingServiceForm(data, actor=actor, service=service)
+    _require_add_service(actor)
+    form = step_form(request, forms.SupportingServiceForm, actor, service)
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title="Add a temporary supporting service",
-        action=step_url("supporting_create", actor, service),
         save=lambda data: services.supporting_service_create(actor=actor, service=service, **data),
         message="Temporary supporting service added.",
         anchor="supporting",
@@ -433,16 +407,12 @@ def artefact_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> H
         if closure
         else None
     )
-    data, _ = _data(request)
     initial = {"fate": decision.fate, "note": decision.note} if decision else None
-    form = forms.ArtefactDecisionForm(data, actor=actor, service=service, initial=initial)
+    form = step_form(request, forms.ArtefactDecisionForm, actor, service, initial=initial)
     return step_page(
         request,
-        actor,
-        service,
-        form=form,
+        form,
         title=f"Decide on the artefact “{artefact}”",
-        action=step_url("artefact_decide", actor, service, artefact.pk),
         save=lambda data: services.artefact_decide(
             actor=actor, service=service, artefact=artefact, **data
         ),
@@ -456,17 +426,12 @@ def artefact_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> H
 def start_from(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """Another PMO starts a new service from this closed one's kept artefacts."""
     origin = selectors.service_for_lifecycle(actor=actor, pk=pk)
-    if not can(actor, ADD, Service):
-        raise PermissionDenied("Only the Director or a PMO Manager may add a service.")
-    data, _ = _data(request)
-    form = forms.StartFromForm(data, actor=actor, service=origin)
+    _require_add_service(actor)
+    form = step_form(request, forms.StartFromForm, actor, origin)
     return step_page(
         request,
-        actor,
-        origin,
-        form=form,
+        form,
         title=f"Start a new service from {origin.code}",
-        action=step_url("start_from", actor, origin),
         save=lambda data: services.service_start_from(actor=actor, origin=origin, **data),
         message="New service proposed from the kept artefacts.",
         anchor="successors",

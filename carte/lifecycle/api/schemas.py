@@ -1,5 +1,7 @@
 """The lifecycle API's schemas: what it answers and what it takes.
 No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
+It reads a related manager as the list of its rows (the selectors prefetch them), so a
+resolver is written only where a field is shown otherwise than the row holds it.
 """
 
 from datetime import date, datetime
@@ -9,21 +11,7 @@ from ninja import Field, Schema
 
 from carte.catalogue.choices import Stage
 from carte.core.api import Named, Stamped, Strict
-from carte.lifecycle import selectors
-from carte.lifecycle.choices import (
-    READINESS_QUESTIONS,
-    Answer,
-    Approach,
-    ArtefactFate,
-    ClosureReason,
-    CriterionResultKind,
-    EventKind,
-    PilotOutcome,
-    Sourcing,
-    TaskPurpose,
-    TaskStatus,
-    Verdict,
-)
+from carte.lifecycle import choices, selectors
 from carte.lifecycle.models import (
     ArtefactDecision,
     Closure,
@@ -31,12 +19,10 @@ from carte.lifecycle.models import (
     EventAttachment,
     LifecycleEvent,
     PilotIteration,
-    ReadinessAssessment,
     SetupDecision,
     SuccessCriterion,
     TaskList,
     TransitionPhase,
-    TransitionPlan,
 )
 
 LIVE = {"archived_at__isnull": True}
@@ -90,7 +76,7 @@ class AttachmentOut(Schema):
 
 class EventOut(Schema):
     id: int
-    kind: EventKind
+    kind: choices.EventKind
     from_stage: Stage | Literal[""]
     to_stage: Stage | Literal[""]
     title: str
@@ -129,7 +115,7 @@ class DecisionOut(Schema):
     delivering_pmos: list[Named]
     owner: Named
     managers: list[AppointmentOut] = Field(..., description="As appointed by the decision.")
-    sourcing: Sourcing
+    sourcing: choices.Sourcing
     provider_name: str
     strategy_fit: str
     capacity: str
@@ -170,7 +156,7 @@ class CriterionResultOut(Schema):
     id: int
     criterion_id: int
     criterion: str
-    result: CriterionResultKind
+    result: choices.CriterionResultKind
     evidence: str
     waived: bool
     waiver_reason: str
@@ -193,7 +179,7 @@ class PilotOut(Schema):
     number: int
     starts_on: date
     ends_on: date
-    outcome: PilotOutcome
+    outcome: choices.PilotOutcome
     suppliers: list[Named]
     customers: list[Named]
     operatives: list[Named]
@@ -219,15 +205,10 @@ class PilotOut(Schema):
         """The people delivering the pilot (prefetched)."""
         return _named(obj.operatives)
 
-    @staticmethod
-    def resolve_results(obj: PilotIteration) -> list[Any]:
-        """A result per criterion (prefetched, live only)."""
-        return list(obj.results.all())
-
 
 class ReadinessAnswerOut(Schema):
     question: str
-    answer: Answer
+    answer: choices.Answer
     note: str
 
 
@@ -236,14 +217,9 @@ class ReadinessOut(Schema):
     created_at: datetime
     assessor: Named
     assessed_on: date
-    verdict: Verdict
+    verdict: choices.Verdict
     note: str
     answers: list[ReadinessAnswerOut]
-
-    @staticmethod
-    def resolve_answers(obj: ReadinessAssessment) -> list[Any]:
-        """The answers in order (prefetched)."""
-        return list(obj.answers.all())
 
 
 class PhaseOut(Stamped):
@@ -263,21 +239,16 @@ class PhaseOut(Stamped):
 class PlanOut(Schema):
     id: int
     created_at: datetime
-    approach: Approach
+    approach: choices.Approach
     behavioural_change: str
     phases: list[PhaseOut]
-
-    @staticmethod
-    def resolve_phases(obj: TransitionPlan) -> list[Any]:
-        """Live phases in order (prefetched)."""
-        return list(obj.phases.all())
 
 
 class ArtefactDecisionOut(Schema):
     id: int
     artefact_id: int
     artefact: str
-    fate: ArtefactFate
+    fate: choices.ArtefactFate
     note: str
 
     @staticmethod
@@ -289,7 +260,7 @@ class ArtefactDecisionOut(Schema):
 class ClosureOut(Schema):
     id: int
     created_at: datetime
-    reason: ClosureReason
+    reason: choices.ClosureReason
     explanation: str
     replacing_service: ServiceBrief | None
     change_notes: str
@@ -302,17 +273,12 @@ class ClosureOut(Schema):
         """The e-mail of the Owner who approved it."""
         return obj.approved_by.email if obj.approved_by_id and obj.approved_by else None
 
-    @staticmethod
-    def resolve_decisions(obj: Closure) -> list[Any]:
-        """A decision per artefact so far (prefetched, live only)."""
-        return list(obj.decisions.all())
-
 
 class TaskOut(Stamped):
     title: str
     assignee: Named | None
     due_on: date | None
-    status: TaskStatus
+    status: choices.TaskStatus
     position: int
 
 
@@ -323,16 +289,11 @@ class ProgressOut(Schema):
 
 
 class TaskListOut(Stamped):
-    purpose: TaskPurpose
+    purpose: choices.TaskPurpose
     name: str
     template: Named | None = Field(None, description="The template it was made from.")
     progress: ProgressOut
     tasks: list[TaskOut]
-
-    @staticmethod
-    def resolve_tasks(obj: TaskList) -> list[Any]:
-        """Live tasks in order (prefetched)."""
-        return list(obj.tasks.all())
 
     @staticmethod
     def resolve_progress(obj: TaskList) -> dict[str, int]:
@@ -343,7 +304,7 @@ class TaskListOut(Stamped):
 
 class DueOut(Schema):
     end_date: date
-    proposed_reason: ClosureReason = Field(..., description="Always `end_date`.")
+    proposed_reason: choices.ClosureReason = Field(..., description="Always `end_date`.")
 
 
 class LifecycleOut(Schema):
@@ -429,7 +390,7 @@ class TransitionIn(Strict):
     managers: list[ManagerIn] | None = Field(
         None, description="decision: a Service Manager for each delivering PMO."
     )
-    sourcing: Sourcing | None = Field(None, description="decision.")
+    sourcing: choices.Sourcing | None = Field(None, description="decision.")
     provider_name: str | None = Field(None, description="decision: required when outsourced.")
     strategy_fit: str | None = Field(None, description="decision.")
     capacity: str | None = Field(None, description="decision.")
@@ -447,13 +408,13 @@ class TransitionIn(Strict):
     customers: list[int] | None = Field(None, description="pilot: customer group ids.")
     operatives: list[int] | None = Field(None, description="pilot: person ids.")
     # plan (signed_off -> transition)
-    approach: Approach | None = Field(None, description="plan.")
+    approach: choices.Approach | None = Field(None, description="plan.")
     behavioural_change: str | None = Field(None, description="plan.")
     phases: list[PhaseIn] | None = Field(None, description="plan: one for big bang.")
     # go_live
     publish: bool | None = Field(None, description="go_live: publish the service (default).")
     # closure (running -> closing)
-    reason: ClosureReason | None = Field(None, description="closure.")
+    reason: choices.ClosureReason | None = Field(None, description="closure.")
     explanation: str | None = Field(None, description="closure.")
     replacing_service: int | None = Field(
         None, description="closure: id of the replacing service; required when replaced."
@@ -478,7 +439,7 @@ class WaiverIn(Strict):
 
 
 class TaskListIn(Strict):
-    purpose: TaskPurpose
+    purpose: choices.TaskPurpose
     template: int | None = Field(None, description="Id of a Centre of Excellence template.")
     name: str = Field("", description="Defaults to '<purpose> of <service>'.")
 
@@ -487,13 +448,13 @@ class TaskIn(Strict):
     title: str
     assignee: int | None = Field(None, description="Person id.")
     due_on: date | None = None
-    status: TaskStatus = TaskStatus.TODO
+    status: choices.TaskStatus = choices.TaskStatus.TODO
     position: int | None = Field(None, ge=0, description="Order in the list; last by default.")
 
 
 class CriterionResultIn(Strict):
     criterion: int = Field(..., description="Id of a live success criterion of the service.")
-    result: CriterionResultKind
+    result: choices.CriterionResultKind
     evidence: str = ""
 
 
@@ -508,7 +469,7 @@ class PilotResultIn(Strict):
 
 class ReadinessAnswerIn(Strict):
     question: str = Field(..., max_length=300)
-    answer: Answer
+    answer: choices.Answer
     note: str = Field("", max_length=300)
 
 
@@ -517,9 +478,9 @@ class ReadinessIn(Strict):
     assessed_on: date
     answers: list[ReadinessAnswerIn] = Field(
         ...,
-        description="The standard questions are: " + " ".join(READINESS_QUESTIONS),
+        description="The standard questions are: " + " ".join(choices.READINESS_QUESTIONS),
     )
-    verdict: Verdict
+    verdict: choices.Verdict
     note: str = ""
     attachments: list[AttachmentIn] = Field(default_factory=list)
 
@@ -542,7 +503,7 @@ class SupportingServiceIn(Strict):
 
 class ArtefactDecisionIn(Strict):
     artefact: int = Field(..., description="Id of an artefact the closing service owns.")
-    fate: ArtefactFate
+    fate: choices.ArtefactFate
     note: str = Field(..., max_length=300)
 
 

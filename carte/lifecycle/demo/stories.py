@@ -190,38 +190,30 @@ def northwind_extras(cast: Cast, by_code: dict[str, Service]) -> None:
     pmo = PMO.objects.get(organisation=org, name="Enterprise PMO")
     owner = Person.objects.get(organisation=org, name="Hannah Okafor")
     manager = Person.objects.get(organisation=org, name="Grace Liu")
-    deferred = _new_proposal(
-        cast.org_actor,
+
+    def stopped(code: str, name: str, summary: str, *, to: str, days_ago: int, note: str) -> None:
+        """A proposal with its Owner and Manager, which the Director stopped with a reason."""
+        proposal = _new_proposal(cast.org_actor, code, name, category, pmo, summary)
+        _appoint(cast.org_actor, proposal, owner, manager, pmo)
+        with services.as_of(timezone.now() - days_ago * DAY):
+            services.transition(actor=cast.director, service=proposal, to=to, note=note)
+
+    stopped(
         "AGL-01",
         "Agile delivery coaching",
-        category,
-        pmo,
         "Teams adopting agile delivery get a coach for their first three sprints.",
+        to=Stage.DEFERRED,
+        days_ago=60,
+        note="Wait until the methodology refresh settles how agile projects are governed.",
     )
-    _appoint(cast.org_actor, deferred, owner, manager, pmo)
-    with services.as_of(timezone.now() - 60 * DAY):
-        services.transition(
-            actor=cast.director,
-            service=deferred,
-            to=Stage.DEFERRED,
-            note="Wait until the methodology refresh settles how agile projects are governed.",
-        )
-    rejected = _new_proposal(
-        cast.org_actor,
+    stopped(
         "INN-01",
         "Innovation scouting",
-        category,
-        pmo,
         "Scan the market for technologies the group's projects could use.",
+        to=Stage.REJECTED,
+        days_ago=45,
+        note="Outside the PMO's mandate: the CTO office already does this.",
     )
-    _appoint(cast.org_actor, rejected, owner, manager, pmo)
-    with services.as_of(timezone.now() - 45 * DAY):
-        services.transition(
-            actor=cast.director,
-            service=rejected,
-            to=Stage.REJECTED,
-            note="Outside the PMO's mandate: the CTO office already does this.",
-        )
     # A temporary service whose agreed end date has passed: due for closure.
     temporary = catalogue.service_create(
         actor=cast.org_actor,

@@ -32,6 +32,13 @@ from carte.lifecycle.models import (
 )
 from carte.lifecycle.tests.conftest import World
 from carte.organisations.choices import OrgRole
+from carte.organisations.testing import (
+    Operation,
+    api_operations,
+    api_path,
+    outsider_failures,
+    outsider_paths,
+)
 from carte.organisations.tests.factories import CustomerGroupFactory, PersonFactory, PMOFactory
 
 pytestmark = pytest.mark.django_db
@@ -881,22 +888,12 @@ def bodies(world: World) -> dict[str, dict[str, Any]]:
     }
 
 
-def lifecycle_operations(client: Any) -> list[tuple[str, str, dict[str, Any]]]:
-    openapi = client.get("/api/v1/openapi.json").json()
-    return [
-        (method, template, operation)
-        for template, item in openapi["paths"].items()
-        for method, operation in item.items()
-        if operation["operationId"].startswith("lifecycle_")
-    ]
-
-
-def test_it_answers_404_to_an_outsider_on_every_lifecycle_operation(
-    client: Any, world: World, outsider: Persona, other_org: Any
-) -> None:
+def path_rows(world: World) -> dict[str, Any]:
+    """The service taken to transition, and the row each placeholder of a lifecycle path
+    names."""
     world.walk(Stage.TRANSITION)
     task_list = TaskList.objects.get(service=world.service)
-    rows: dict[str, Any] = {
+    rows = {
         "{id}": world.service,
         "{criterion_id}": SuccessCriterion.objects.get(service=world.service),
         "{task_list_id}": task_list,
@@ -905,58 +902,46 @@ def test_it_answers_404_to_an_outsider_on_every_lifecycle_operation(
         "{template_id}": world.setup_template,
         "{template_task_id}": world.setup_template.template_tasks.first(),
     }
+    assert None not in rows.values()
+    return rows
+
+
+def lifecycle_operations(client: Any) -> list[Operation]:
+    return api_operations(client, lambda _, op: op["operationId"].startswith("lifecycle_"))
+
+
+def test_it_answers_404_to_an_outsider_on_every_lifecycle_operation(
+    client: Any, world: World, outsider: Persona, other_org: Any
+) -> None:
+    rows = path_rows(world)
     ops = lifecycle_operations(client)
     assert len(ops) >= 22
     body_of = bodies(world)
-    failures = []
+    calls = []
+    for method, template, operation in ops:
+        body = body_of.get(operation["operationId"], {})
+        assert method == "get" or operation["operationId"] in body_of, operation["operationId"]
+        # A path without an id lists the outsider's own rows in their organisation
+        # (test_templates checks them).
+        for path in outsider_paths(template, rows, world.org.slug, other_org.slug):
+            assert "{" not in path, path
+            calls.append((method, path, body))
     with no_writes(*rows.values()):
-        for method, template, operation in ops:
-            body = body_of.get(operation["operationId"], {})
-            assert method == "get" or operation["operationId"] in body_of, operation["operationId"]
-            # An id of acme's in the path is a 404 in the outsider's own organisation too;
-            # a path without one there lists their own rows (test_templates checks them).
-            has_id = "{" in template.split("{org}", 1)[1]
-            for slug in (world.org.slug, other_org.slug) if has_id else (world.org.slug,):
-                path = template.replace("{org}", slug)
-                for name, row in rows.items():
-                    path = path.replace(name, str(row.pk))
-                assert "{" not in path, path
-                api = outsider.api
-                response = api.get(path) if method == "get" else getattr(api, method)(path, body)
-                if response.status_code != 404:
-                    failures.append((method.upper(), path, response.status_code))
-                elif response["Content-Type"] != "application/problem+json":
-                    failures.append((method.upper(), path, response["Content-Type"]))
-    assert failures == []
+        assert outsider_failures(outsider.api, calls) == []
 
 
 def test_the_bodies_above_pass_validation(world: World, persona: Any) -> None:
     """The tenancy matrix means something only if its bodies would be accepted: a member
     of acme without rights gets past validation to a 403 or 409 (never 422)."""
-    world.walk(Stage.TRANSITION)
+    rows = path_rows(world)
     staff = world.staff
-    task_list = TaskList.objects.get(service=world.service)
-    criterion = SuccessCriterion.objects.get(service=world.service)
-    phase = TransitionPhase.objects.filter(plan__service=world.service).first()
-    task = task_list.tasks.first()
-    line = world.setup_template.template_tasks.first()
-    assert phase is not None and task is not None and line is not None
     # PMO staff may change templates (catalogue artefacts); a viewer may not.
     viewer = persona(OrgRole.VIEWER)
     body_of = bodies(world)
     for method, template, operation in lifecycle_operations(world.staff.api.client):
         if method == "get":
             continue
-        path = (
-            template.replace("{org}", "acme")
-            .replace("{id}", str(world.service.pk))
-            .replace("{criterion_id}", str(criterion.pk))
-            .replace("{task_list_id}", str(task_list.pk))
-            .replace("{task_id}", str(task.pk))
-            .replace("{phase_id}", str(phase.pk))
-            .replace("{template_id}", str(world.setup_template.pk))
-            .replace("{template_task_id}", str(line.pk))
-        )
+        path = api_path(template, "acme", rows)
         rightless = viewer if "{template_id}" in template else staff
         response = getattr(rightless.api, method)(path, body_of[operation["operationId"]])
         assert response.status_code in (403, 409), (path, response.content[:300])

@@ -21,10 +21,9 @@ from carte.catalogue.tests.factories import (
     ServiceOutputFactory,
     SupplierFactory,
 )
-from carte.conftest import ARTIFACTS
+from carte.conftest import log_in, log_out, screenshot, watch
 from carte.lifecycle.choices import READINESS_QUESTIONS
 from carte.lifecycle.tests.conftest import World
-from carte.organisations.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -50,34 +49,15 @@ def test_a_service_goes_from_proposed_to_running_through_the_pages(
     from playwright.sync_api import expect
 
     world = proposal
-    problems: list[str] = []
-
-    def on_console(message: Any) -> None:
-        # Chromium logs every 4xx response; a 422 is a form answering "fix this field".
-        if message.type == "error" and "status of 422" not in message.text:
-            problems.append(f"console error: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    problems = watch(page, allow_422=True)
     lifecycle = f"/o/acme/catalogue/services/{world.service.pk}/lifecycle/"
     today = dt.date.today()
-
-    def log_in(email: str) -> None:
-        page.goto("/login/")
-        page.get_by_label("E-mail").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_test_id("current-user")).to_have_text(email)
-
-    def log_out() -> None:
-        page.get_by_role("button", name="Log out").click()
-        expect(page).to_have_url(re.compile(r"/login/|/$"))
 
     def stage_is(label: str) -> None:
         expect(page.get_by_test_id("stage")).to_have_text(label)
 
     # The Director finds the proposal on the board and approves its set-up.
-    log_in(world.director.user.email)
+    log_in(page, world.director.user.email)
     page.goto("/o/acme/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Lifecycle").click()
     proposed = page.get_by_test_id("column-proposed")
@@ -101,10 +81,10 @@ def test_a_service_goes_from_proposed_to_running_through_the_pages(
     form.get_by_role("button", name="Approve set-up").click()
     stage_is("Approved for set-up")
     expect(page.get_by_role("heading", name="Set-up decision")).to_be_visible()
-    log_out()
+    log_out(page)
 
     # The Service Manager starts the design from the Centre of Excellence's template.
-    log_in(world.manager.user.email)
+    log_in(page, world.manager.user.email)
     page.goto(lifecycle)
     page.get_by_role("link", name="Start design").click()
     page.get_by_label("Set-up task list from a template").select_option(label="Service set-up plan")
@@ -152,18 +132,18 @@ def test_a_service_goes_from_proposed_to_running_through_the_pages(
     page.get_by_role("button", name="Record the result").click()
     expect(page.get_by_text("Pilot 1 result: 1 of 1 criteria met")).to_be_visible()
     expect(page.get_by_test_id("move-sign_off")).to_contain_text("For the Service Owner")
-    log_out()
+    log_out(page)
 
     # Only the Owner signs off.
-    log_in(world.owner.user.email)
+    log_in(page, world.owner.user.email)
     page.goto(lifecycle)
     page.get_by_role("link", name="Sign off").click()
     page.get_by_test_id("move-form").get_by_role("button", name="Sign off").click()
     stage_is("Signed off")
-    log_out()
+    log_out(page)
 
     # The Manager assesses readiness, plans a big-bang transition and goes live.
-    log_in(world.manager.user.email)
+    log_in(page, world.manager.user.email)
     page.goto(lifecycle)
     page.get_by_role("link", name="Assess readiness").click()
     page.get_by_label("Assessor").select_option(label="Manu Manager")
@@ -188,9 +168,8 @@ def test_a_service_goes_from_proposed_to_running_through_the_pages(
     stage_is("Running")
     expect(page.get_by_test_id("timeline")).to_contain_text("Running")
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "lifecycle-panel.png"), full_page=True)
+    screenshot(page, "lifecycle-panel.png")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Lifecycle").click()
     expect(page.get_by_test_id("column-running").get_by_test_id("count")).to_contain_text("1")
-    page.screenshot(path=str(ARTIFACTS / "lifecycle-board.png"), full_page=True)
+    screenshot(page, "lifecycle-board.png")
     assert problems == []

@@ -894,7 +894,7 @@ def test_the_timeline_is_newest_first_in_pages(world: World, monkeypatch: Any) -
     page = html(world.director.client.get(url("service", world)))
     assert page.index("Later note") < page.index("Set-up approved")
     assert "Older</a>" not in page
-    monkeypatch.setattr(selectors, "EVENTS_PER_PAGE", 1)
+    monkeypatch.setattr(selectors.panel, "EVENTS_PER_PAGE", 1)
     first = html(world.director.client.get(url("service", world)))
     assert "Later note" in first and "Set-up approved" not in first
     assert 'href="?page=2#timeline">Older</a>' in first
