@@ -8,6 +8,7 @@ never see or touch anything of `org`. Each persona has a logged-in page client
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,11 @@ from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.demo import DEMO_SLUGS, purge_demo
 from carte.organisations.models import Organisation, User
-from carte.organisations.tests.factories import MembershipFactory, OrganisationFactory
+from carte.organisations.tests.factories import (
+    PASSWORD,
+    MembershipFactory,
+    OrganisationFactory,
+)
 
 
 class ApiClient:
@@ -209,3 +214,47 @@ def page(live_server: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             yield page
         finally:
             browser.close()
+
+
+def watch(page: Any, *, allow_422: bool = False) -> list[str]:
+    """The list `page` adds every console error and uncaught exception to, for the test to
+    find empty at its end (a Content-Security-Policy violation shows up as one).
+
+    Chromium logs every 4xx response as a console error; `allow_422` leaves out a 422, a
+    form answering "fix this field", for the tests that make a mistake on purpose.
+    """
+    problems: list[str] = []
+
+    def on_console(message: Any) -> None:
+        if message.type == "error" and not (allow_422 and "status of 422" in message.text):
+            problems.append(f"console error: {message.text}")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    return problems
+
+
+def log_in(page: Any, email: str) -> None:
+    """Log in through the login page, as the person would, and wait for the header to
+    name them."""
+    from playwright.sync_api import expect
+
+    page.goto("/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_test_id("current-user")).to_have_text(email)
+
+
+def log_out(page: Any) -> None:
+    """Log out with the header's button, back to the login page or the home page."""
+    from playwright.sync_api import expect
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(re.compile(r"/login/|/$"))
+
+
+def screenshot(page: Any, name: str) -> None:
+    """The whole page, kept in ARTIFACTS as `name` for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)

@@ -1,16 +1,19 @@
 """Test helpers every app shares: "nothing was written", problem+json, constant query
-counts, archived rows and missing ids. The CRUD, permission and tenancy contracts that
-use them are `carte.organisations.testing`'s (they know the organisation roles)."""
+counts, the audit trail, archived rows and missing ids. The CRUD, permission and tenancy
+contracts that use them are `carte.organisations.testing`'s (they know the organisation
+roles)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection
+from django.db.models import Model
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -126,6 +129,43 @@ def assert_constant_queries(
     large = count_queries(request)
     assert small == large, f"{small} queries before, {large} after adding rows"
     return small, large
+
+
+def assert_constant_queries_each(
+    get: Callable[[str], HttpResponse], paths: list[str], grow: Callable[[], None]
+) -> None:
+    """`assert_constant_queries` for several pages at once, with one `grow()` for them all."""
+    for path in paths:
+        get(path)
+    small = [count_queries(partial(get, path)) for path in paths]
+    grow()
+    large = [count_queries(partial(get, path)) for path in paths]
+    assert large == small, list(zip(paths, small, large, strict=True))
+
+
+def audit_entries(obj: Model) -> list[AuditEntry]:
+    """The audit entries of one object, oldest first."""
+    return list(
+        AuditEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
+        ).order_by("at", "id")
+    )
+
+
+def last_entry(obj: Model) -> AuditEntry:
+    """The newest audit entry of one object; there must be one."""
+    entries = audit_entries(obj)
+    assert entries, f"no audit entry for {obj!r}"
+    return entries[-1]
+
+
+def assert_entry(entry: AuditEntry, persona: Any, action: str) -> None:
+    """The entry records `action` by the persona's login (named by its e-mail), in the
+    persona's organisation."""
+    assert entry.action == action
+    assert entry.actor == persona.user
+    assert entry.actor_label == persona.user.email
+    assert entry.organisation_id == persona.organisation.pk
 
 
 def archived(obj: TenantModel) -> TenantModel:

@@ -17,6 +17,18 @@ slug_validator = RegexValidator(
 )
 
 
+def unique_live(field: str, *, name: str, message: str) -> models.UniqueConstraint:
+    """`field` unique in the organisation whatever its case, among live rows only: an
+    archived row's value may be taken again."""
+    return models.UniqueConstraint(
+        "organisation",
+        Lower(field),
+        condition=models.Q(archived_at__isnull=True),
+        name=name,
+        violation_error_message=message,
+    )
+
+
 class CarteUserManager(UserManager["User"]):
     def get_by_natural_key(self, username: str | None) -> User:
         # Log in with the e-mail address whatever its case.
@@ -77,12 +89,10 @@ class PMO(TenantModel):
         verbose_name_plural = "PMOs"
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(
-                "organisation",
-                Lower("name"),
-                condition=models.Q(archived_at__isnull=True),
+            unique_live(
+                "name",
                 name="pmo_unique_live_name",
-                violation_error_message="A PMO with this name already exists.",
+                message="A PMO with this name already exists.",
             ),
             models.CheckConstraint(
                 condition=~models.Q(parent=models.F("id")),
@@ -108,12 +118,10 @@ class CustomerGroup(TenantModel):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(
-                "organisation",
-                Lower("name"),
-                condition=models.Q(archived_at__isnull=True),
+            unique_live(
+                "name",
                 name="customergroup_unique_live_name",
-                violation_error_message="A customer group with this name already exists.",
+                message="A customer group with this name already exists.",
             ),
         ]
 
@@ -161,12 +169,10 @@ class Person(TenantModel):
         verbose_name_plural = "people"
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint(
-                "organisation",
-                Lower("email"),
-                condition=models.Q(archived_at__isnull=True),
+            unique_live(
+                "email",
                 name="person_unique_live_email",
-                violation_error_message="A person with this e-mail already exists.",
+                message="A person with this e-mail already exists.",
             ),
             models.UniqueConstraint(
                 fields=["organisation", "user"],

@@ -10,23 +10,26 @@ write for an administrator of another organisation on every page or endpoint of 
 object; and the same 404 for an id that does not exist.
 
 The contracts use the fixtures of `carte/conftest.py`: `org`, `other_org`, `persona`
-and `outsider`.
+and `outsider`. Beyond plain CRUD, `api_operations`, `outsider_paths` and
+`outsider_failures` walk an outsider over every operation of an app's API.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import resolve, reverse
 
-from carte.core.models import AuditAction, AuditEntry, TenantModel
+from carte.core.models import AuditAction, TenantModel
 from carte.core.testing import (
+    PROBLEM_JSON,
     archived,
     assert_problem,
+    last_entry,
     missing_pk,
     no_writes,
     without_csrf,
@@ -118,17 +121,6 @@ class CrudContract:
 
     # -- assertions on the audit trail
 
-    def last_entry(self, obj: TenantModel) -> AuditEntry:
-        entry = (
-            AuditEntry.objects.filter(
-                content_type=ContentType.objects.get_for_model(self.model), object_id=obj.pk
-            )
-            .order_by("-at", "-id")
-            .first()
-        )
-        assert entry is not None, f"no audit entry for {obj!r}"
-        return entry
-
     def assert_audited(
         self,
         obj: TenantModel,
@@ -138,7 +130,7 @@ class CrudContract:
     ) -> None:
         """The newest entry of `obj` records `action` by `actor` in obj's organisation with
         exactly these changes ({field: {"before": ..., "after": ...}})."""
-        entry = self.last_entry(obj)
+        entry = last_entry(obj)
         assert entry.action == action
         assert entry.organisation_id == obj.organisation_id
         assert entry.actor_id == actor.user.pk
@@ -147,7 +139,7 @@ class CrudContract:
     def assert_created_entry(
         self, obj: TenantModel, actor: PersonaLike, after: dict[str, Any]
     ) -> None:
-        entry = self.last_entry(obj)
+        entry = last_entry(obj)
         assert entry.action == AuditAction.CREATE
         assert entry.organisation_id == obj.organisation_id
         assert entry.actor_id == actor.user.pk
@@ -497,3 +489,49 @@ class ApiContract(CrudContract):
             body_a, body_b = assert_problem(a, 404), assert_problem(b, 404)
             body_a.pop("instance"), body_b.pop("instance")
             assert body_a == body_b
+
+
+# ---------------------------------------------------------------- every operation of the API
+
+Operation = tuple[str, str, dict[str, Any]]  # method, path template, the OpenAPI operation
+
+
+def api_operations(client: Any, keep: Callable[[str, dict[str, Any]], bool]) -> list[Operation]:
+    """The operations of the OpenAPI document that `keep(template, operation)` keeps."""
+    openapi = client.get("/api/v1/openapi.json").json()
+    return [
+        (method, template, operation)
+        for template, item in openapi["paths"].items()
+        for method, operation in item.items()
+        if keep(template, operation)
+    ]
+
+
+def api_path(template: str, slug: str, rows: Mapping[str, Any]) -> str:
+    """An operation's path in organisation `slug`, each placeholder of `rows`
+    (`{"{id}": service}`) replaced by that row's id."""
+    path = template.replace("{org}", slug)
+    for name, row in rows.items():
+        path = path.replace(name, str(row.pk))
+    return path
+
+
+def outsider_paths(template: str, rows: Mapping[str, Any], org: str, other: str) -> list[str]:
+    """An operation's path with the ids of `org`'s `rows` under `org`'s address and, when
+    it names a row, under the outsider's own organisation `other` too: there as well, an
+    id of another organisation's is one that does not exist."""
+    names_a_row = "{" in template.split("{org}", 1)[1]
+    return [api_path(template, slug, rows) for slug in ((org, other) if names_a_row else (org,))]
+
+
+def outsider_failures(api: ApiLike, calls: Iterable[tuple[str, str, Any]]) -> list[Any]:
+    """The calls (method, path, body) not answered as for a row that does not exist (404,
+    problem+json), each with what it was answered instead."""
+    failures: list[Any] = []
+    for method, path, body in calls:
+        response = api.get(path) if method == "get" else getattr(api, method)(path, body)
+        if response.status_code != 404:
+            failures.append((method.upper(), path, response.status_code))
+        elif response["Content-Type"] != PROBLEM_JSON:
+            failures.append((method.upper(), path, response["Content-Type"]))
+    return failures

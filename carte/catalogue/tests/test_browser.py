@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 from carte.catalogue import services
-from carte.conftest import ARTIFACTS
+from carte.conftest import log_in, screenshot, watch
 from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import User
 from carte.organisations.tests.factories import (
-    PASSWORD,
     MembershipFactory,
     OrganisationFactory,
     PMOFactory,
@@ -41,20 +40,8 @@ def test_it_proposes_edits_and_publishes_a_service(
 ) -> None:
     from playwright.sync_api import expect
 
-    problems: list[str] = []
-
-    def on_console(message: Any) -> None:
-        # Chromium logs every 4xx response; a 422 is the form answering "fix this field".
-        if message.type == "error" and "status of 422" not in message.text:
-            problems.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-
-    page.goto("/login/")
-    page.get_by_label("E-mail").fill(director.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
+    problems = watch(page, allow_422=True)
+    log_in(page, director.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Catalogue").click()
     page.get_by_role("link", name="Propose a service").click()
 
@@ -86,6 +73,5 @@ def test_it_proposes_edits_and_publishes_a_service(
     card = page.get_by_role("article").filter(has_text="Portfolio reporting")
     expect(card).to_contain_text("REP-01 · version 1")
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "catalogue-menu.png"), full_page=True)
+    screenshot(page, "catalogue-menu.png")
     assert problems == []

@@ -13,10 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from carte.catalogue import tasks
 from carte.catalogue.tests.test_transfer import build_catalogue
 from carte.catalogue.transfer.export import export_bytes
-from carte.conftest import ARTIFACTS
+from carte.conftest import log_in, screenshot, watch
 from carte.core.jobs import run_here
 from carte.core.models import Job
-from carte.organisations.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -41,21 +40,14 @@ def test_the_job_page_follows_the_work_to_its_report(
     from playwright.sync_api import expect
 
     director, job = queued
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    problems = watch(page)
     page.set_viewport_size({"width": 375, "height": 800})
-    page.goto("/login/")
-    page.get_by_label("E-mail").fill(director.user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("current-user")).to_be_attached()
+    log_in(page, director.user.email)
 
     page.goto(f"/o/acme/jobs/{job.pk}/")
     expect(page.get_by_test_id("job-status")).to_have_text("Queued")
     expect(page.get_by_text("Waiting for a worker to start it")).to_be_visible()
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "job-queued-phone.png"), full_page=True)
+    screenshot(page, "job-queued-phone.png")
 
     run_here(job, tasks.catalogue_import)  # a worker takes it
 
@@ -63,7 +55,7 @@ def test_the_job_page_follows_the_work_to_its_report(
     report = page.get_by_test_id("report")
     expect(report).to_contain_text("Imported")
     expect(report).to_contain_text("GOV-1")
-    page.screenshot(path=str(ARTIFACTS / "job-done-phone.png"), full_page=True)
+    screenshot(page, "job-done-phone.png")
     box = page.get_by_test_id("job-state").bounding_box()
     assert box is not None and box["x"] + box["width"] <= 375, box  # fits a phone's width
     assert problems == []

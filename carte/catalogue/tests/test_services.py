@@ -11,8 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.contrib.contenttypes.models import ContentType
-from django.db import models
 
 from carte.catalogue import services, snapshots
 from carte.catalogue.choices import (
@@ -37,8 +35,8 @@ from carte.catalogue.models import (
     Symptom,
 )
 from carte.core.errors import CONFLICT, FORBIDDEN, INVALID, DomainError
-from carte.core.models import AuditAction, AuditEntry
-from carte.core.testing import no_writes
+from carte.core.models import AuditAction
+from carte.core.testing import assert_entry, audit_entries, last_entry, no_writes
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,
     PersonFactory,
@@ -46,27 +44,6 @@ from carte.organisations.tests.factories import (
 )
 
 # ---------------------------------------------------------------- helpers
-
-
-def entries_for(obj: models.Model) -> list[AuditEntry]:
-    """The audit entries of one object, oldest first."""
-    return list(
-        AuditEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
-        ).order_by("at", "id")
-    )
-
-
-def last_entry(obj: models.Model) -> AuditEntry:
-    entries = entries_for(obj)
-    assert entries, f"no audit entry for {obj!r}"
-    return entries[-1]
-
-
-def assert_entry(entry: AuditEntry, persona: Any, action: str) -> None:
-    assert entry.action == action
-    assert entry.actor == persona.user
-    assert entry.organisation_id == persona.organisation.pk
 
 
 @contextmanager
@@ -105,6 +82,14 @@ def category(director: Any) -> Category:
 @pytest.fixture
 def service(director: Any, category: Category) -> Service:
     return new_service(director.actor, category, "GOV-1", name="Health checks")
+
+
+@pytest.fixture
+def feed(director: Any, category: Category, service: Service) -> ServiceInput:
+    """An input of another service (REP-1) that the service's output "Report" feeds."""
+    consumer = new_service(director.actor, category, "REP-1")
+    report = output_of(director.actor, service)
+    return add(director.actor, consumer, "inputs", name="Findings", source_output=report)
 
 
 # ---------------------------------------------------------------- categories
@@ -392,12 +377,8 @@ def test_it_refuses_to_drop_a_delivering_pmo_that_has_a_service_manager(
 
 
 def test_it_refuses_to_archive_a_service_whose_outputs_feed_another(
-    director: Any, category: Category, service: Service
+    director: Any, service: Service, feed: ServiceInput
 ) -> None:
-    report = output_of(director.actor, service)
-    consumer = new_service(director.actor, category, "REP-1")
-    feed = add(director.actor, consumer, "inputs", name="Findings", source_output=report)
-
     with no_writes(service), refused(CONFLICT):
         services.service_archive(actor=director.actor, service=service)
 
@@ -684,7 +665,7 @@ def test_it_creates_updates_archives_and_restores_each_part(
     services.part_restore(actor=director.actor, part=part)
     assert model._default_manager.get(pk=part.pk).archived_at is None
     assert last_entry(part).action == AuditAction.RESTORE
-    assert [e.action for e in entries_for(part)] == ["create", "update", "archive", "restore"]
+    assert [e.action for e in audit_entries(part)] == ["create", "update", "archive", "restore"]
 
 
 def test_it_numbers_ordered_parts_in_turn(director: Any, service: Service) -> None:
@@ -916,11 +897,9 @@ def test_it_refuses_archived_referenced_rows(
 
 
 def test_it_refuses_to_archive_an_output_another_service_consumes(
-    director: Any, category: Category, service: Service
+    director: Any, service: Service, feed: ServiceInput
 ) -> None:
-    report = output_of(director.actor, service)
-    consumer = new_service(director.actor, category, "REP-1")
-    feed = add(director.actor, consumer, "inputs", name="Findings", source_output=report)
+    report = ServiceOutput.objects.get(service=service)
 
     with no_writes(report), refused(CONFLICT):
         services.part_archive(actor=director.actor, part=report)
@@ -930,12 +909,8 @@ def test_it_refuses_to_archive_an_output_another_service_consumes(
     assert ServiceOutput.objects.get(pk=report.pk).is_archived
 
 
-def test_it_links_an_input_to_another_services_output(
-    director: Any, category: Category, service: Service
-) -> None:
-    report = output_of(director.actor, service)
-    consumer = new_service(director.actor, category, "REP-1")
-    feed = add(director.actor, consumer, "inputs", name="Findings", source_output=report)
+def test_it_links_an_input_to_another_services_output(service: Service, feed: ServiceInput) -> None:
+    report = ServiceOutput.objects.get(service=service)
     assert list(report.consumers.all()) == [feed]
     assert last_entry(feed).changes["source_output"] == {"before": None, "after": "Report"}
 
@@ -1088,7 +1063,7 @@ def test_it_builds_the_audit_trail_of_one_service_in_order(director: Any, servic
     services.service_publish(actor=director.actor, service=service)
     services.service_archive(actor=director.actor, service=service)
     services.service_restore(actor=director.actor, service=service)
-    assert [e.action for e in entries_for(service)] == [
+    assert [e.action for e in audit_entries(service)] == [
         "create",
         "update",
         "update",

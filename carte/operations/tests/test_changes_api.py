@@ -6,15 +6,25 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from carte.catalogue.services import service_update
-from carte.core.testing import assert_problem, no_writes
-from carte.operations.choices import ChangeReason, RaisedAs
+from carte.core.testing import assert_constant_queries_each, assert_problem, no_writes
 from carte.operations.models import ChangeRequest, Feedback, Improvement, Notice
 from carte.operations.services import changes as services
 from carte.operations.tests.conftest import Ops
+from carte.operations.tests.test_changes_services import (
+    approved,
+    busy,
+    raise_change,
+    submitted,
+)
+from carte.organisations.testing import (
+    Operation,
+    api_operations,
+    api_path,
+    outsider_failures,
+    outsider_paths,
+)
 from carte.organisations.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,21 +41,6 @@ def body(**extra: Any) -> dict[str, Any]:
         "affects": ["catalogue"],
         **extra,
     }
-
-
-def raise_change(ops: Ops, **extra: Any) -> ChangeRequest:
-    return services.change_request_create(
-        actor=ops.director.actor,
-        service=extra.pop("service", ops.service),
-        data={
-            "title": "A change",
-            "description": "Why it matters.",
-            "raised_as": RaisedAs.MANAGER,
-            "reason": ChangeReason.POLICY,
-            "affects": ["handbook"],
-            **extra,
-        },
-    )
 
 
 def test_it_walks_a_change_through_the_api_and_publishes_a_version(ops: Ops) -> None:
@@ -82,8 +77,7 @@ def test_it_walks_a_change_through_the_api_and_publishes_a_version(ops: Ops) -> 
 
 
 def test_a_decision_by_the_director_is_forbidden_and_writes_nothing(ops: Ops) -> None:
-    cr = raise_change(ops)
-    services.change_request_submit(actor=ops.director.actor, change=cr)
+    cr = submitted(ops)
     with no_writes(cr):
         response = ops.director.api.post(
             f"{BASE}/change-requests/{cr.pk}/decide", {"approve": True, "note": "Fine."}
@@ -148,11 +142,8 @@ def test_it_edits_and_archives_a_change_request(ops: Ops) -> None:
 
 
 def test_the_queue_lists_what_waits_oldest_decision_first(ops: Ops) -> None:
-    approved = raise_change(ops, title="Approved")
-    services.change_request_submit(actor=ops.director.actor, change=approved)
-    services.change_request_decide(actor=ops.owner.actor, change=approved, approve=True, note="Ok")
-    first = raise_change(ops, title="First submitted")
-    services.change_request_submit(actor=ops.director.actor, change=first)
+    approved(ops, title="Approved")
+    submitted(ops, title="First submitted")
     raise_change(ops, title="Draft")
     items = ops.director.api.get(f"{BASE}/change-requests").json()["items"]
     assert [i["title"] for i in items] == ["First submitted", "Approved"]
@@ -216,17 +207,11 @@ def test_customers_give_feedback_and_staff_read_it_with_satisfaction(ops: Ops) -
 # ---------------------------------------------------------------- tenancy
 
 
-def operations(client: Any) -> list[tuple[str, str, dict[str, Any]]]:
-    openapi = client.get("/api/v1/openapi.json").json()
+def operations(client: Any) -> list[Operation]:
     from carte.operations.api.changes import router
 
     ours = {op.operation_id for view in router.path_operations.values() for op in view.operations}
-    return [
-        (method, template, operation)
-        for template, item in openapi["paths"].items()
-        for method, operation in item.items()
-        if operation["operationId"] in ours
-    ]
+    return api_operations(client, lambda _, operation: operation["operationId"] in ours)
 
 
 BODIES: dict[str, dict[str, Any]] = {
@@ -257,23 +242,14 @@ def test_it_answers_404_to_an_outsider_on_every_operation(
     ops_list = operations(client)
     assert len(ops_list) == 20
     assert all(o["operationId"].startswith("operations_") for _, _, o in ops_list)
-    failures = []
+    calls = []
+    for method, template, operation in ops_list:
+        assert method == "get" or operation["operationId"] in BODIES, operation["operationId"]
+        payload = BODIES.get(operation["operationId"], {})
+        for path in outsider_paths(template, rows, ops.org.slug, other_org.slug):
+            calls.append((method, path, payload))
     with no_writes(cr, improvement, ops.service):
-        for method, template, operation in ops_list:
-            assert method == "get" or operation["operationId"] in BODIES, operation["operationId"]
-            payload = BODIES.get(operation["operationId"], {})
-            has_id = "{" in template.split("{org}", 1)[1]
-            for slug in (ops.org.slug, other_org.slug) if has_id else (ops.org.slug,):
-                path = template.replace("{org}", slug)
-                for name, row in rows.items():
-                    path = path.replace(name, str(row.pk))
-                api = ops.outsider.api
-                response = api.get(path) if method == "get" else getattr(api, method)(path, payload)
-                if response.status_code != 404:
-                    failures.append((method.upper(), path, response.status_code))
-                elif response["Content-Type"] != "application/problem+json":
-                    failures.append((method.upper(), path, response["Content-Type"]))
-    assert failures == []
+        assert outsider_failures(ops.outsider.api, calls) == []
 
 
 def test_the_bodies_above_pass_validation(ops: Ops) -> None:
@@ -288,33 +264,13 @@ def test_the_bodies_above_pass_validation(ops: Ops) -> None:
     for method, template, operation in operations(Client()):
         if method == "get" or operation["operationId"] == "operations_change_requests_create":
             continue
-        path = template.replace("{org}", ops.org.slug)
-        for name, row in rows.items():
-            path = path.replace(name, str(row.pk))
+        path = api_path(template, ops.org.slug, rows)
         response = getattr(ops.viewer.api, method)(path, BODIES[operation["operationId"]])
         assert response.status_code == 403, (path, response.content)
 
 
-def _count(api: Any, path: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert api.get(path).status_code == 200
-    return len(ctx.captured_queries)
-
-
 def test_the_api_lists_run_a_bounded_number_of_queries(ops: Ops) -> None:
     people = [PersonFactory(organisation=ops.org, customer_group=ops.group) for _ in range(4)]
-
-    def add(n: int) -> None:
-        for i in range(n):
-            cr = raise_change(ops, raised_by=people[i % 4])
-            services.change_request_submit(actor=ops.director.actor, change=cr)
-            services.improvement_create(
-                actor=ops.manager.actor, service=ops.service, data={"title": f"Idea {cr.pk}"}
-            )
-            services.feedback_give(
-                actor=ops.staff.actor, service=ops.service, rating=4, person=people[i % 4]
-            )
-
     s = f"{BASE}/services/{ops.service.pk}"
     paths = [
         f"{s}/change-requests",
@@ -323,11 +279,7 @@ def test_the_api_lists_run_a_bounded_number_of_queries(ops: Ops) -> None:
         f"{s}/feedback",
         f"{s}/satisfaction",
     ]
-    add(2)
-    for p in paths:
-        ops.owner.api.get(p)  # the token's first use of the day is recorded once
-    small = [_count(ops.owner.api, p) for p in paths]
-    add(10)
-    large = [_count(ops.owner.api, p) for p in paths]
-    assert large == small, list(zip(paths, small, large, strict=True))
+    busy(ops, people, 2)
+    # The token's first use of the day is recorded once: the first requests warm it.
+    assert_constant_queries_each(ops.owner.api.get, paths, lambda: busy(ops, people, 10))
     assert Improvement.objects.count() == 12

@@ -5,53 +5,26 @@ waiting for them in the queue and approves it with a note. No console error on t
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pytest
 
-from carte.conftest import ARTIFACTS
+from carte.conftest import log_in, log_out, screenshot, watch
 from carte.operations.tests.conftest import Ops
-from carte.organisations.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def journey(transactional_db: None, ops: Ops) -> Ops:
-    """The running service and its people, made before the browser starts."""
-    return ops
-
-
 def test_a_customer_suggestion_becomes_a_change_the_owner_approves(
-    journey: Ops, page: Any, live_server: Any
+    ops: Ops, page: Any, live_server: Any
 ) -> None:
     from playwright.sync_api import expect
 
-    ops = journey
-    problems: list[str] = []
-
-    def on_console(message: Any) -> None:
-        if message.type == "error" and "status of 422" not in message.text:
-            problems.append(f"console error: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    problems = watch(page, allow_422=True)
     service = f"/o/acme/catalogue/services/{ops.service.pk}"
 
-    def log_in(email: str) -> None:
-        page.goto("/login/")
-        page.get_by_label("E-mail").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_test_id("current-user")).to_have_text(email)
-
-    def log_out() -> None:
-        page.get_by_role("button", name="Log out").click()
-        expect(page).to_have_url(re.compile(r"/login/|/$"))
-
     # The customer rates the service from its catalogue page and suggests a change.
-    log_in(ops.customer.user.email)
+    log_in(page, ops.customer.user.email)
     page.goto(f"{service}/")
     page.get_by_role("link", name="Give feedback on this service").click()
     page.get_by_role("button", name="Send the feedback").click()
@@ -61,10 +34,10 @@ def test_a_customer_suggestion_becomes_a_change_the_owner_approves(
     page.get_by_label("Suggest a change").fill("Send the pack two days before the board.")
     page.get_by_role("button", name="Send the feedback").click()
     expect(page.get_by_text("Your suggestion has gone to the service")).to_be_visible()
-    log_out()
+    log_out(page)
 
     # The Service Manager finds the draft, says what it affects and submits it.
-    log_in(ops.manager.user.email)
+    log_in(page, ops.manager.user.email)
     page.goto(f"{service}/operations/changes/")
     page.get_by_role("link", name="Send the pack two days before the board.").click()
     expect(page.get_by_test_id("change-state")).to_have_text("Draft")
@@ -74,10 +47,10 @@ def test_a_customer_suggestion_becomes_a_change_the_owner_approves(
     expect(page.get_by_test_id("affects")).to_have_text("Operations Handbook")
     page.get_by_role("button", name="Submit", exact=True).click()
     expect(page.get_by_test_id("change-state")).to_have_text("Submitted")
-    log_out()
+    log_out(page)
 
     # The Owner finds it waiting for them and approves it, with a note.
-    log_in(ops.owner.user.email)
+    log_in(page, ops.owner.user.email)
     page.goto("/o/acme/operations/changes/?mine=true")
     page.get_by_role("link", name="Send the pack two days before the board.").click()
     page.get_by_label("Approve").check()
@@ -88,6 +61,5 @@ def test_a_customer_suggestion_becomes_a_change_the_owner_approves(
     page.get_by_role("button", name="Record the decision").click()
     expect(page.get_by_test_id("change-state")).to_have_text("Approved")
     expect(page.get_by_test_id("decision")).to_contain_text("Agreed: from next month")
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "change-approved.png"), full_page=True)
+    screenshot(page, "change-approved.png")
     assert problems == []

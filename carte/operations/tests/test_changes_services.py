@@ -48,14 +48,36 @@ def data(**extra: Any) -> dict[str, Any]:
 
 
 def raise_change(ops: Ops, actor: Actor | None = None, **extra: Any) -> ChangeRequest:
+    """A draft change request on the service (or `service=`), raised by its Manager unless
+    `actor` is given; the other tests of change requests make theirs here too."""
     return services.change_request_create(
-        actor=actor or ops.manager.actor, service=ops.service, data=data(**extra)
+        actor=actor or ops.manager.actor,
+        service=extra.pop("service", ops.service),
+        data=data(**extra),
     )
 
 
-def submitted(ops: Ops, **extra: Any) -> ChangeRequest:
-    cr = raise_change(ops, **extra)
-    return services.change_request_submit(actor=ops.manager.actor, change=cr)
+def submitted(ops: Ops, actor: Actor | None = None, **extra: Any) -> ChangeRequest:
+    cr = raise_change(ops, actor, **extra)
+    return services.change_request_submit(actor=actor or ops.manager.actor, change=cr)
+
+
+def busy(ops: Ops, people: list[Any], n: int) -> None:
+    """`n` submitted change requests, improvements and pieces of feedback (with a
+    suggestion), spread over `people`: what the lists' query counts grow with."""
+    for i in range(n):
+        person = people[i % len(people)]
+        cr = submitted(ops, raised_by=person)
+        services.improvement_create(
+            actor=ops.manager.actor, service=ops.service, data={"title": f"Idea {cr.pk}"}
+        )
+        services.feedback_give(
+            actor=ops.staff.actor,
+            service=ops.service,
+            rating=1 + i % 5,
+            person=person,
+            suggestion=f"Suggestion {i}",
+        )
 
 
 def approved(ops: Ops, **extra: Any) -> ChangeRequest:

@@ -7,16 +7,20 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from carte.catalogue.services import service_update
-from carte.core.testing import no_writes
-from carte.operations.choices import ChangeReason, ChangeState, ImprovementStatus, RaisedAs
+from carte.core.testing import assert_constant_queries_each, no_writes
+from carte.operations.choices import ChangeState, ImprovementStatus
 from carte.operations.models import ChangeRequest, Feedback, Improvement
 from carte.operations.services import changes as services
 from carte.operations.tests.conftest import Ops
+from carte.operations.tests.test_changes_services import (
+    approved,
+    busy,
+    raise_change,
+    submitted,
+)
 from carte.organisations.tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,33 +28,6 @@ pytestmark = pytest.mark.django_db
 
 def url(name: str, ops: Ops, *args: Any) -> str:
     return reverse(f"operations:{name}", args=[ops.org.slug, ops.service.pk, *args])
-
-
-def raise_change(ops: Ops, **extra: Any) -> ChangeRequest:
-    return services.change_request_create(
-        actor=ops.director.actor,
-        service=extra.pop("service", ops.service),
-        data={
-            "title": "Add a benefits-tracking page to the pack",
-            "description": "Sponsors want benefits next to milestones.",
-            "raised_as": RaisedAs.MANAGER,
-            "reason": ChangeReason.BUSINESS,
-            "affects": ["handbook"],
-            **extra,
-        },
-    )
-
-
-def submitted(ops: Ops, **extra: Any) -> ChangeRequest:
-    cr = raise_change(ops, **extra)
-    return services.change_request_submit(actor=ops.director.actor, change=cr)
-
-
-def approved(ops: Ops, **extra: Any) -> ChangeRequest:
-    cr = submitted(ops, **extra)
-    return services.change_request_decide(
-        actor=ops.owner.actor, change=cr, approve=True, note="Go ahead."
-    )
 
 
 def test_it_raises_a_change_through_the_page_and_shows_it(ops: Ops) -> None:
@@ -153,7 +130,9 @@ def test_the_queue_puts_decisions_first_and_filters_what_waits_for_me(ops: Ops) 
     later = approved(ops, title="Approved one")
     first = submitted(ops, title="Submitted one")
     raise_change(ops, title="Still a draft")
-    elsewhere = submitted(ops, title="Another service's", service=ops.other_service)
+    elsewhere = submitted(
+        ops, ops.director.actor, title="Another service's", service=ops.other_service
+    )
     queue = reverse("operations:change_queue", args=[ops.org.slug])
     page = ops.director.client.get(queue).content.decode()
     assert "Still a draft" not in page
@@ -288,29 +267,8 @@ def test_an_outsider_gets_404_on_every_page(ops: Ops, other_org: Any) -> None:
                 assert ops.outsider.client.post(path, data).status_code == 404, path
 
 
-def _count(client: Any, path: str) -> int:
-    with CaptureQueriesContext(connection) as ctx:
-        assert client.get(path).status_code == 200
-    return len(ctx.captured_queries)
-
-
 def test_the_lists_run_a_bounded_number_of_queries(ops: Ops) -> None:
     people = [PersonFactory(organisation=ops.org, customer_group=ops.group) for _ in range(6)]
-
-    def add(n: int) -> None:
-        for i in range(n):
-            cr = submitted(ops, raised_by=people[i % 6])
-            services.improvement_create(
-                actor=ops.manager.actor, service=ops.service, data={"title": f"Idea {cr.pk}"}
-            )
-            services.feedback_give(
-                actor=ops.staff.actor,
-                service=ops.service,
-                rating=1 + i % 5,
-                person=people[i % 6],
-                suggestion=f"Suggestion {i}",
-            )
-
     paths = [
         url("change_list", ops),
         reverse("operations:change_queue", args=[ops.org.slug]),
@@ -318,13 +276,9 @@ def test_the_lists_run_a_bounded_number_of_queries(ops: Ops) -> None:
         url("feedback_list", ops),
         reverse("operations:service", args=[ops.org.slug, ops.service.pk]),
     ]
-    add(2)
-    for p in paths:
-        ops.owner.client.get(p)  # the first request of a session reads more (its session)
-    small = [_count(ops.owner.client, p) for p in paths]
-    add(12)
-    large = [_count(ops.owner.client, p) for p in paths]
-    assert large == small, list(zip(paths, small, large, strict=True))
+    busy(ops, people, 2)
+    # The first request of a session reads more (its session): the first requests warm it.
+    assert_constant_queries_each(ops.owner.client.get, paths, lambda: busy(ops, people, 12))
 
 
 @pytest.mark.parametrize("ordering", ["bogus", "--updated"])

@@ -18,6 +18,7 @@ from carte.operations.services import notices
 from carte.operations.tests.conftest import Ops
 from carte.organisations.models import User
 from carte.organisations.services import hash_token
+from carte.organisations.testing import Operation, api_operations, outsider_failures, outsider_paths
 
 pytestmark = pytest.mark.django_db
 
@@ -107,14 +108,11 @@ def test_it_makes_a_calendar_address_once_and_revokes_it(ops: Ops, client: Any) 
     assert not CalendarFeed.objects.filter(revoked_at__isnull=True).exists()
 
 
-def inbox_operations(client: Any) -> list[tuple[str, str, str]]:
-    openapi = client.get("/api/v1/openapi.json").json()
-    return [
-        (method, template, operation["operationId"])
-        for template, item in openapi["paths"].items()
-        for method, operation in item.items()
-        if operation["operationId"].startswith(("operations_inbox", "operations_calendar"))
-    ]
+def inbox_operations(client: Any) -> list[Operation]:
+    return api_operations(
+        client,
+        lambda _, op: op["operationId"].startswith(("operations_inbox", "operations_calendar")),
+    )
 
 
 def test_it_answers_404_to_an_outsider_on_every_inbox_operation(
@@ -124,7 +122,7 @@ def test_it_answers_404_to_an_outsider_on_every_inbox_operation(
     ops.manager.api.post(f"{API}/calendar-feed")
     feed = CalendarFeed.objects.get()
     operations = inbox_operations(client)
-    assert {o for _, _, o in operations} == {
+    assert {o["operationId"] for _, _, o in operations} == {
         "operations_inbox_list",
         "operations_inbox_unread_count",
         "operations_inbox_read",
@@ -133,17 +131,12 @@ def test_it_answers_404_to_an_outsider_on_every_inbox_operation(
         "operations_calendar_feed_create",
         "operations_calendar_feed_revoke",
     }
-    failures = []
-    for method, template, _ in operations:
-        has_id = "{id}" in template
-        for slug in (ops.org.slug, other_org.slug) if has_id else (ops.org.slug,):
-            path = template.replace("{org}", slug).replace("{id}", str(notice.pk))
-            response = getattr(outsider.api, method)(path)
-            if response.status_code != 404:
-                failures.append((method, path, response.status_code))
-            elif response["Content-Type"] != "application/problem+json":
-                failures.append((method, path, response["Content-Type"]))
-    assert failures == []
+    calls = [
+        (method, path, None)
+        for method, template, _ in operations
+        for path in outsider_paths(template, {"{id}": notice}, ops.org.slug, other_org.slug)
+    ]
+    assert outsider_failures(outsider.api, calls) == []
     notice.refresh_from_db()
     feed.refresh_from_db()
     assert notice.read_at is None and feed.revoked_at is None

@@ -16,6 +16,13 @@ from carte.operations.models import ItemAction, Notice, RiskIssue
 from carte.operations.services import items as services
 from carte.operations.tests.conftest import Ops
 from carte.operations.tests.factories import RiskIssueFactory
+from carte.organisations.testing import (
+    Operation,
+    api_operations,
+    api_path,
+    outsider_failures,
+    outsider_paths,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -171,15 +178,14 @@ def test_the_escalations_list_filters_mine(ops: Ops) -> None:
 # ---------------------------------------------------------------- tenancy
 
 
-def operations(client: Any) -> list[tuple[str, str, dict[str, Any]]]:
-    openapi = client.get("/api/v1/openapi.json").json()
-    return [
-        (method, template, operation)
-        for template, item in openapi["paths"].items()
-        for method, operation in item.items()
-        if operation["operationId"].startswith(("operations_items", "operations_item_"))
-        or operation["operationId"] == "operations_escalations_list"
-    ]
+def operations(client: Any) -> list[Operation]:
+    def ours(template: str, operation: dict[str, Any]) -> bool:
+        name = operation["operationId"]
+        return name.startswith(("operations_items", "operations_item_")) or (
+            name == "operations_escalations_list"
+        )
+
+    return api_operations(client, ours)
 
 
 def bodies(ops: Ops) -> dict[str, dict[str, Any]]:
@@ -206,9 +212,8 @@ def bodies(ops: Ops) -> dict[str, dict[str, Any]]:
     }
 
 
-def test_it_answers_404_to_an_outsider_on_every_operation(
-    client: Any, ops: Ops, outsider: Persona, other_org: Any
-) -> None:
+def path_rows(ops: Ops) -> dict[str, Any]:
+    """An escalated risk with an action, and the row each placeholder of a path names."""
     item = RiskIssueFactory(service=ops.service, level=2)
     action = ItemAction.objects.create(
         organisation=ops.org,
@@ -218,51 +223,34 @@ def test_it_answers_404_to_an_outsider_on_every_operation(
         owner=ops.operative_person,
         due_date=today(),
     )
-    rows: dict[str, Any] = {"{id}": ops.service, "{item_id}": item, "{action_id}": action}
+    return {"{id}": ops.service, "{item_id}": item, "{action_id}": action}
+
+
+def test_it_answers_404_to_an_outsider_on_every_operation(
+    client: Any, ops: Ops, outsider: Persona, other_org: Any
+) -> None:
+    rows = path_rows(ops)
     found = operations(client)
     assert len(found) >= 19
     body_of = bodies(ops)
-    failures = []
-    with no_writes(item, action, ops.service):
-        for method, template, operation in found:
-            assert method == "get" or operation["operationId"] in body_of, operation["operationId"]
-            has_id = "{" in template.split("{org}", 1)[1]
-            for slug in (ops.org.slug, other_org.slug) if has_id else (ops.org.slug,):
-                path = template.replace("{org}", slug)
-                for name, row in rows.items():
-                    path = path.replace(name, str(row.pk))
-                api = outsider.api
-                response = (
-                    api.get(path)
-                    if method == "get"
-                    else getattr(api, method)(path, body_of[operation["operationId"]])
-                )
-                if response.status_code != 404:
-                    failures.append((method.upper(), path, response.status_code))
-    assert failures == []
+    calls = []
+    for method, template, operation in found:
+        assert method == "get" or operation["operationId"] in body_of, operation["operationId"]
+        body = body_of.get(operation["operationId"])
+        for path in outsider_paths(template, rows, ops.org.slug, other_org.slug):
+            calls.append((method, path, body))
+    with no_writes(*rows.values()):
+        assert outsider_failures(outsider.api, calls) == []
 
 
 def test_the_bodies_above_pass_validation(ops: Ops) -> None:
     """A member without a role on the service gets past validation to a 403."""
-    item = RiskIssueFactory(service=ops.service, level=2)
-    action = ItemAction.objects.create(
-        organisation=ops.org,
-        item=item,
-        purpose="mitigation",
-        description="Book a panel",
-        owner=ops.operative_person,
-        due_date=today(),
-    )
+    rows = path_rows(ops)
     body_of = bodies(ops)
     for method, template, operation in operations(ops.staff.api.client):
         if method == "get":
             continue
-        path = (
-            template.replace("{org}", "acme")
-            .replace("{id}", str(ops.service.pk))
-            .replace("{item_id}", str(item.pk))
-            .replace("{action_id}", str(action.pk))
-        )
+        path = api_path(template, "acme", rows)
         response = getattr(ops.staff.api, method)(path, body_of[operation["operationId"]])
         assert response.status_code == 403, (path, response.content[:300])
 

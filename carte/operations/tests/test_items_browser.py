@@ -11,40 +11,19 @@ from typing import Any
 
 import pytest
 
+from carte.conftest import log_in, log_out, watch
 from carte.operations.tests.conftest import Ops
-from carte.organisations.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def world(transactional_db: None, ops: Ops) -> Ops:
-    return ops
-
-
 def test_an_operative_escalates_a_risk_and_the_manager_sees_it(
-    world: Ops, page: Any, live_server: Any
+    ops: Ops, page: Any, live_server: Any
 ) -> None:
     from playwright.sync_api import expect
 
-    ops = world
-    problems: list[str] = []
-
-    def on_console(message: Any) -> None:
-        if message.type == "error" and "status of 422" not in message.text:
-            problems.append(f"console error: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-
-    def log_in(email: str) -> None:
-        page.goto("/login/")
-        page.get_by_label("E-mail").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Log in").click()
-        expect(page.get_by_test_id("current-user")).to_have_text(email)
-
-    log_in("operative@acme.example")
+    problems = watch(page, allow_422=True)
+    log_in(page, "operative@acme.example")
     page.goto(f"/o/acme/catalogue/services/{ops.service.pk}/operations/risks/")
     page.get_by_role("link", name="Raise a risk or issue").click()
     page.get_by_label("Title").fill("Gate reviewers double-booked in June")
@@ -81,10 +60,9 @@ def test_an_operative_escalates_a_risk_and_the_manager_sees_it(
     expect(page.get_by_test_id("events")).to_contain_text(
         "The June gate for the ERP programme is at risk."
     )
-    page.get_by_role("button", name="Log out").click()
-    expect(page).to_have_url(re.compile(r"/login/|/$"))
+    log_out(page)
 
-    log_in("manager@acme.example")
+    log_in(page, "manager@acme.example")
     inbox = page.get_by_test_id("inbox-link")
     expect(inbox).to_contain_text("1 unread")
     inbox.click()

@@ -21,6 +21,12 @@ from carte.operations.models import KPI, Measurement
 from carte.operations.services.measurements import Reading, measurements_record, refresh_kpis
 from carte.operations.tests.conftest import Ops
 from carte.operations.tests.factories import KPIFactory
+from carte.organisations.testing import (
+    Operation,
+    api_operations,
+    outsider_failures,
+    outsider_paths,
+)
 
 MOMENT = dt.datetime(2026, 5, 10, 9, tzinfo=dt.UTC)
 BASE = "/api/v1/orgs/acme"
@@ -230,15 +236,14 @@ def test_the_lists_run_the_same_queries_for_more_rows(ops: Ops, which: str) -> N
         assert_constant_queries(lambda: ops.director.api.get(paths[which]), grow)
 
 
-def kpi_operations(client: Any) -> list[tuple[str, str, dict[str, Any]]]:
-    openapi = client.get("/api/v1/openapi.json").json()
-    return [
-        (method, template, operation)
-        for template, item in openapi["paths"].items()
-        for method, operation in item.items()
-        if operation["operationId"].startswith(("operations_kpis", "operations_measurements"))
-        or operation["operationId"] == "operations_reports_due_list"
-    ]
+def kpi_operations(client: Any) -> list[Operation]:
+    def ours(template: str, operation: dict[str, Any]) -> bool:
+        name = operation["operationId"]
+        return name.startswith(("operations_kpis", "operations_measurements")) or (
+            name == "operations_reports_due_list"
+        )
+
+    return api_operations(client, ours)
 
 
 def test_it_answers_404_to_an_outsider_on_every_kpi_operation(
@@ -255,26 +260,18 @@ def test_it_answers_404_to_an_outsider_on_every_kpi_operation(
     }
     ops_list = kpi_operations(outsider.api.client)
     assert len(ops_list) == 11  # with the import of a file of values
-    failures = []
+    rows = {"{id}": ops.service, "{kpi_id}": kpi}
+    calls, imports = [], []
+    for method, template, operation in ops_list:
+        paths = outsider_paths(template, rows, ops.org.slug, other_org.slug)
+        if operation["operationId"] == "operations_measurements_import":
+            imports += paths
+        else:
+            calls += [(method, path, bodies.get(operation["operationId"], {})) for path in paths]
+    api = outsider.api
     with as_of(MOMENT), no_writes(kpi, ops.service):
-        for method, template, operation in ops_list:
-            has_id = "{" in template.split("{org}", 1)[1]
-            for slug in (ops.org.slug, other_org.slug) if has_id else (ops.org.slug,):
-                path = (
-                    template.replace("{org}", slug)
-                    .replace("{id}", str(ops.service.pk))
-                    .replace("{kpi_id}", str(kpi.pk))
-                )
-                data = bodies.get(operation["operationId"], {})
-                api = outsider.api
-                if operation["operationId"] == "operations_measurements_import":
-                    # A file, as a form upload: the import takes no JSON.
-                    upload = SimpleUploadedFile("values.csv", b"kpi,period,value\n")
-                    response = api.client.post(path, {"file": upload}, headers=api.headers)
-                elif method == "get":
-                    response = api.get(path)
-                else:
-                    response = getattr(api, method)(path, data)
-                if response.status_code != 404:
-                    failures.append((method, path, response.status_code))
-    assert failures == []
+        assert outsider_failures(api, calls) == []
+        for path in imports:
+            # A file, as a form upload: the import takes no JSON.
+            upload = SimpleUploadedFile("values.csv", b"kpi,period,value\n")
+            assert_problem(api.client.post(path, {"file": upload}, headers=api.headers), 404)

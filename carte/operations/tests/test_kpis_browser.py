@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
+from carte.conftest import log_in, watch
 from carte.core.clock import today
 from carte.operations import periods
 from carte.operations.models import KPI
 from carte.operations.services.measurements import Reading, measurements_record
 from carte.operations.tests.conftest import Ops
 from carte.operations.tests.factories import KPIFactory
-from carte.organisations.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -55,19 +55,8 @@ def test_a_manager_enters_a_value_and_sees_its_rag(
     from playwright.sync_api import expect
 
     ops, kpi = overdue
-    problems: list[str] = []
-
-    def on_console(message: Any) -> None:
-        if message.type == "error" and "status of 422" not in message.text:
-            problems.append(f"console error: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-    page.goto("/login/")
-    page.get_by_label("E-mail").fill(ops.manager.user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("current-user")).to_have_text(ops.manager.user.email)
+    problems = watch(page, allow_422=True)
+    log_in(page, ops.manager.user.email)
 
     page.goto("/o/acme/operations/reports/enter/")
     row = page.get_by_test_id(f"entry-{kpi.pk}")

@@ -20,6 +20,12 @@ from carte.operations.tests.conftest import Ops
 from carte.operations.tests.factories import KPIFactory, RiskIssueFactory
 from carte.operations.tests.test_levels_services import MOMENT, kpi_with_values, make_target
 from carte.operations.tests.test_overview_views import reported
+from carte.organisations.testing import (
+    Operation,
+    api_operations,
+    outsider_failures,
+    outsider_paths,
+)
 from carte.organisations.tests.factories import CustomerGroupFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,14 +54,8 @@ def body(ops: Ops, kpi: Any, **overrides: Any) -> dict[str, Any]:
     return data
 
 
-def my_operations(client: Any) -> list[tuple[str, str, str]]:
-    openapi = client.get("/api/v1/openapi.json").json()
-    return [
-        (method, template, operation["operationId"])
-        for template, item in openapi["paths"].items()
-        for method, operation in item.items()
-        if operation["operationId"].startswith(MINE)
-    ]
+def my_operations(client: Any) -> list[Operation]:
+    return api_operations(client, lambda _, operation: operation["operationId"].startswith(MINE))
 
 
 # ---------------------------------------------------------------- targets
@@ -263,24 +263,11 @@ def test_it_answers_404_to_an_outsider_on_every_operation_of_this_part(
         "post": body(ops, kpi),
         "patch": {"target": "1"},
     }
-    failures = []
+    rows = {"{id}": ops.service, "{target_id}": target}
+    calls = [
+        (method, path, bodies.get(method))
+        for method, template, _ in operations
+        for path in outsider_paths(template, rows, ops.org.slug, other_org.slug)
+    ]
     with no_writes(target):
-        for method, template, operation_id in operations:
-            has_id = "{" in template.split("{org}", 1)[1]
-            for slug in (ops.org.slug, other_org.slug) if has_id else (ops.org.slug,):
-                path = (
-                    template.replace("{org}", slug)
-                    .replace("{id}", str(ops.service.pk))
-                    .replace("{target_id}", str(target.pk))
-                )
-                api = outsider.api
-                response = (
-                    api.get(path)
-                    if method == "get"
-                    else getattr(api, method)(path, bodies.get(method))
-                )
-                if response.status_code != 404:
-                    failures.append((operation_id, path, response.status_code))
-                elif response["Content-Type"] != "application/problem+json":
-                    failures.append((operation_id, path, response["Content-Type"]))
-    assert failures == []
+        assert outsider_failures(outsider.api, calls) == []

@@ -11,11 +11,10 @@ from typing import Any
 import pytest
 
 from carte.catalogue.tests.factories import ServiceCustomerFactory
-from carte.conftest import ARTIFACTS
+from carte.conftest import log_in, screenshot, watch
 from carte.operations.tests.conftest import Ops
 from carte.operations.tests.test_levels_services import kpi_with_values, make_target
 from carte.operations.tests.test_overview_views import reported
-from carte.organisations.tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -43,24 +42,13 @@ def test_the_director_follows_a_red_cell_to_the_operations_tab(
     from playwright.sync_api import expect
 
     ops = running
-    problems: list[str] = []
-    page.on(
-        "console",
-        lambda m: problems.append(f"console error: {m.text}") if m.type == "error" else None,
-    )
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
-
-    page.goto("/login/")
-    page.get_by_label("E-mail").fill(ops.director.user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("current-user")).to_have_text(ops.director.user.email)
+    problems = watch(page)
+    log_in(page, ops.director.user.email)
 
     page.goto(f"/o/{ops.org.slug}/operations/heatmap/")
     heatmap = page.get_by_test_id("heatmap")
     expect(heatmap.locator('td[data-rag="red"]')).to_have_count(1)  # 70, below 80
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "operations-heatmap.png"), full_page=True)
+    screenshot(page, "operations-heatmap.png")
     expect(heatmap.locator('td[data-rag="green"]')).to_have_count(2)
     expect(heatmap.locator('td[data-rag="red"]')).to_contain_text("R")
     totals = page.get_by_test_id("heatmap-totals")
@@ -81,5 +69,5 @@ def test_the_director_follows_a_red_cell_to_the_operations_tab(
     expect(tabs.get_by_role("link", name="Operations")).to_have_attribute("aria-current", "page")
     levels = page.locator("#levels")
     expect(levels).to_contain_text("Status pack within 5 working days of month end")
-    page.screenshot(path=str(ARTIFACTS / "operations-tab.png"), full_page=True)
+    screenshot(page, "operations-tab.png")
     assert problems == []

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from carte.conftest import ARTIFACTS
+from carte.conftest import screenshot, watch
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import User
 from carte.organisations.tests.factories import (
@@ -45,14 +45,7 @@ def test_it_adds_a_person_after_switching_organisation(
 ) -> None:
     from playwright.sync_api import expect
 
-    problems: list[str] = []
-
-    def on_console(message: Any) -> None:
-        if message.type == "error":
-            problems.append(f"console error: {message.text}")
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    problems = watch(page)
 
     # Log in; with two organisations and none used yet, the user picks one.
     page.goto("/")
@@ -100,6 +93,5 @@ def test_it_adds_a_person_after_switching_organisation(
         "Programme Manager"
     )
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "organisations-person-history.png"), full_page=True)
+    screenshot(page, "organisations-person-history.png")
     assert problems == []

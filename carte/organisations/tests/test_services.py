@@ -8,13 +8,12 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import authenticate
-from django.contrib.contenttypes.models import ContentType
-from django.db import models
 
 from carte.conftest import ApiClient
 from carte.core import audit
 from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
 from carte.core.models import AuditAction, AuditEntry
+from carte.core.testing import assert_entry, audit_entries, last_entry
 from carte.organisations import services
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.models import (
@@ -34,29 +33,6 @@ from carte.organisations.tests.factories import (
     PMOFactory,
     UserFactory,
 )
-
-
-def entries_for(obj: models.Model) -> list[AuditEntry]:
-    """The audit entries of one object, oldest first."""
-    return list(
-        AuditEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(obj), object_id=obj.pk
-        ).order_by("at", "id")
-    )
-
-
-def last_entry(obj: models.Model) -> AuditEntry:
-    entries = entries_for(obj)
-    assert entries, f"no audit entry for {obj!r}"
-    return entries[-1]
-
-
-def assert_entry(entry: AuditEntry, persona: Any, action: str) -> None:
-    assert entry.action == action
-    assert entry.actor == persona.user
-    assert entry.actor_label == persona.user.email
-    assert entry.organisation_id == persona.organisation.pk
-
 
 # ---------------------------------------------------------------- PMOs
 
@@ -94,7 +70,7 @@ def test_it_audits_pmo_update_with_before_and_after(pmo_manager: Any, org: Organ
 
     pmo.refresh_from_db()
     assert (pmo.name, pmo.kind) == ("New name", PMOKind.PROGRAMME)
-    entries = entries_for(pmo)
+    entries = audit_entries(pmo)
     assert len(entries) == 1
     assert_entry(entries[0], pmo_manager, AuditAction.UPDATE)
     assert entries[0].changes == {
@@ -110,7 +86,7 @@ def test_it_writes_no_entry_for_an_update_that_changes_nothing(
 
     services.pmo_update(actor=director.actor, pmo=pmo, data={"name": "Same", "description": "Same"})
 
-    assert entries_for(pmo) == []
+    assert audit_entries(pmo) == []
 
 
 def test_it_audits_pmo_archive_and_restore(director: Any, org: Organisation) -> None:
@@ -123,7 +99,7 @@ def test_it_audits_pmo_archive_and_restore(director: Any, org: Organisation) -> 
     pmo.refresh_from_db()
     assert not pmo.is_archived
 
-    archived, restored = entries_for(pmo)
+    archived, restored = audit_entries(pmo)
     assert_entry(archived, director, AuditAction.ARCHIVE)
     assert archived.changes == {"archived": {"before": False, "after": True}}
     assert_entry(restored, director, AuditAction.RESTORE)
@@ -170,7 +146,7 @@ def test_it_refuses_a_failed_update_without_saving_or_auditing(
 
     assert "name" in exc.value.errors
     assert PMO.objects.get(pk=pmo.pk).name == "Mine"
-    assert entries_for(pmo) == []
+    assert audit_entries(pmo) == []
 
 
 def test_it_refuses_staff_creating_a_pmo(staff: Any) -> None:
@@ -199,7 +175,7 @@ def test_it_refuses_roles_outside_the_structure_editors_changing_a_pmo(
 
     pmo.refresh_from_db()
     assert (pmo.name, pmo.is_archived) == ("Kept", False)
-    assert entries_for(pmo) == []
+    assert audit_entries(pmo) == []
 
 
 def test_it_refuses_a_pmo_under_its_own_sub_pmo(director: Any, org: Organisation) -> None:
@@ -214,7 +190,7 @@ def test_it_refuses_a_pmo_under_its_own_sub_pmo(director: Any, org: Organisation
 
     top.refresh_from_db()
     assert top.parent is None
-    assert entries_for(top) == []
+    assert audit_entries(top) == []
 
 
 def test_it_refuses_an_archived_parent_pmo(director: Any, org: Organisation) -> None:
@@ -240,7 +216,7 @@ def test_it_refuses_archiving_a_pmo_with_live_sub_pmos(director: Any, org: Organ
     assert exc.value.code == CONFLICT
     parent.refresh_from_db()
     assert not parent.is_archived
-    assert entries_for(parent) == []
+    assert audit_entries(parent) == []
 
     services.pmo_archive(actor=director.actor, pmo=child)
     services.pmo_archive(actor=director.actor, pmo=parent)
@@ -270,14 +246,14 @@ def test_it_refuses_restoring_a_pmo_whose_name_is_now_taken(
     old = PMOFactory(organisation=org, name="Delivery PMO")
     services.pmo_archive(actor=director.actor, pmo=old)
     services.pmo_create(actor=director.actor, name="DELIVERY pmo", kind=PMOKind.DEPARTMENTAL)
-    before = len(entries_for(old))
+    before = len(audit_entries(old))
 
     with pytest.raises(DomainError) as exc:
         services.pmo_restore(actor=director.actor, pmo=PMO.objects.get(pk=old.pk))
 
     assert "name" in exc.value.errors
     assert PMO.objects.get(pk=old.pk).is_archived
-    assert len(entries_for(old)) == before
+    assert len(audit_entries(old)) == before
 
 
 def test_it_refuses_a_parent_pmo_of_another_organisation(
@@ -323,7 +299,7 @@ def test_it_audits_the_customer_group_lifecycle(pmo_manager: Any) -> None:
     services.customer_group_archive(actor=actor, customer_group=group)
     services.customer_group_restore(actor=actor, customer_group=group)
 
-    created, updated, archived, restored = entries_for(group)
+    created, updated, archived, restored = audit_entries(group)
     assert_entry(created, pmo_manager, AuditAction.CREATE)
     assert created.changes == {
         "name": {"before": None, "after": "Finance"},
@@ -376,7 +352,7 @@ def test_it_audits_the_person_lifecycle(staff: Any, org: Organisation) -> None:
     services.person_archive(actor=actor, person=person)
     services.person_restore(actor=actor, person=person)
 
-    created, updated, archived, restored = entries_for(person)
+    created, updated, archived, restored = audit_entries(person)
     assert_entry(created, staff, AuditAction.CREATE)
     assert created.changes == {
         "name": {"before": None, "after": "Ada Lovelace"},
@@ -427,7 +403,7 @@ def test_it_writes_no_entry_when_a_person_update_only_changes_the_email_case(
 
     services.person_update(actor=staff.actor, person=person, data={"email": "Grace@Example.com"})
 
-    assert entries_for(person) == []
+    assert audit_entries(person) == []
 
 
 def test_it_refuses_a_customer_editing_a_person(customer: Any, org: Organisation) -> None:
@@ -442,7 +418,7 @@ def test_it_refuses_a_customer_editing_a_person(customer: Any, org: Organisation
 
     assert Person.objects.get(pk=person.pk).name == "Kept"
     assert not Person.objects.filter(name="New").exists()
-    assert entries_for(person) == []
+    assert audit_entries(person) == []
 
 
 def test_it_refuses_a_person_with_an_email_already_used(staff: Any, org: Organisation) -> None:
@@ -536,7 +512,7 @@ def test_it_audits_the_membership_lifecycle(admin: Any) -> None:
     services.membership_archive(actor=actor, membership=membership)
     services.membership_restore(actor=actor, membership=membership)
 
-    created, updated, archived, restored = entries_for(membership)
+    created, updated, archived, restored = audit_entries(membership)
     assert_entry(created, admin, AuditAction.CREATE)
     assert created.changes["roles"] == {"before": None, "after": ["staff", "viewer"]}
     assert created.changes["user"] == {"before": None, "after": "New Member"}
@@ -552,7 +528,7 @@ def test_it_writes_no_entry_when_the_roles_do_not_change(admin: Any, staff: Any)
 
     services.membership_update(actor=admin.actor, membership=membership, roles=[OrgRole.STAFF])
 
-    assert entries_for(membership) == []
+    assert audit_entries(membership) == []
 
 
 def test_it_refuses_a_pmo_manager_changing_members(pmo_manager: Any, staff: Any) -> None:
@@ -574,7 +550,7 @@ def test_it_refuses_a_pmo_manager_changing_members(pmo_manager: Any, staff: Any)
     assert membership.role_list == ["staff"]
     assert not membership.is_archived
     assert not Membership.objects.filter(user__email="x@example.com").exists()
-    assert entries_for(membership) == []
+    assert audit_entries(membership) == []
 
 
 def test_it_refuses_an_unknown_role_or_no_role(admin: Any) -> None:
@@ -617,7 +593,7 @@ def test_it_refuses_removing_the_admin_role_from_the_last_admin(admin: Any, outs
     assert list(exc.value.errors) == ["roles"]
     membership.refresh_from_db()
     assert membership.role_list == ["admin"]
-    assert entries_for(membership) == []
+    assert audit_entries(membership) == []
 
 
 def test_it_refuses_archiving_the_last_admin(admin: Any, director: Any) -> None:

@@ -13,8 +13,14 @@ from carte.core.models import AuditEntry, Job
 from carte.core.testing import archived, no_writes
 from carte.organisations import urls as org_urls
 from carte.organisations.choices import OrgRole, PMOKind
-from carte.organisations.models import PMO, ApiToken, CustomerGroup, Membership, Person
+from carte.organisations.models import PMO, ApiToken, Membership, Person
 from carte.organisations.testing import PageContract
+from carte.organisations.tests.contracts import (
+    CustomerGroupContract,
+    MemberContract,
+    PersonContract,
+    PMOContract,
+)
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,
     MembershipFactory,
@@ -22,20 +28,11 @@ from carte.organisations.tests.factories import (
     PMOFactory,
 )
 
-STRUCTURE_EDITORS = frozenset({"admin", "director", "pmo_manager"})
-ALL_BUT_CUSTOMERS = frozenset({"admin", "director", "pmo_manager", "staff", "viewer"})
-
-
 # ---------------------------------------------------------------- the CRUD contract
 
 
-class TestPMOPages(PageContract):
-    model = PMO
+class TestPMOPages(PMOContract, PageContract):
     url_stem = "pmo"
-    editors = STRUCTURE_EDITORS
-
-    def make(self, organisation):
-        return PMOFactory(organisation=organisation)
 
     def create_input(self, organisation):
         parent = PMOFactory(organisation=organisation, name="Enterprise PMO")
@@ -65,17 +62,8 @@ class TestPMOPages(PageContract):
         return data, changes
 
 
-class TestCustomerGroupPages(PageContract):
-    model = CustomerGroup
+class TestCustomerGroupPages(CustomerGroupContract, PageContract):
     url_stem = "customer_group"
-    editors = STRUCTURE_EDITORS
-
-    def make(self, organisation):
-        return CustomerGroupFactory(organisation=organisation)
-
-    def create_input(self, organisation):
-        data = {"name": "Finance", "description": "Money in, money out."}
-        return data, dict(data)
 
     def update_input(self, obj):
         data = {"name": "Finance and Procurement", "description": "Also buying."}
@@ -86,13 +74,8 @@ class TestCustomerGroupPages(PageContract):
         return data, changes
 
 
-class TestPersonPages(PageContract):
-    model = Person
+class TestPersonPages(PersonContract, PageContract):
     url_stem = "person"
-    editors = STRUCTURE_EDITORS | {"staff"}
-
-    def make(self, organisation):
-        return PersonFactory(organisation=organisation)
 
     def create_input(self, organisation):
         pmo = PMOFactory(organisation=organisation, name="Delivery PMO")
@@ -133,14 +116,8 @@ class TestPersonPages(PageContract):
         return data, changes
 
 
-class TestMemberPages(PageContract):
-    model = Membership
+class TestMemberPages(MemberContract, PageContract):
     url_stem = "member"
-    editors = frozenset({"admin", "director"})
-    viewers = ALL_BUT_CUSTOMERS
-
-    def make(self, organisation):
-        return MembershipFactory(organisation=organisation, roles=[OrgRole.STAFF])
 
     def create_input(self, organisation):
         data = {
