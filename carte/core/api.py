@@ -287,9 +287,25 @@ class CrudSpec:
     # (`/orgs/{org}/<path>/{child}`), as a risk raised on its service and handled alone.
     shallow: bool = False
 
+    # The noun's plural where adding an "s" (or "y" to "ies") gets it wrong: "people".
+    plural: str = ""
+
     @property
     def stem(self) -> str:
         return self.operation or self.path.replace("-", "_").replace("/", "_")
+
+    @property
+    def a_noun(self) -> str:
+        """The noun with its article, for the operations' summaries: "an action"."""
+        return f"{'an' if self.noun[:1].lower() in 'aeiou' else 'a'} {self.noun}"
+
+    @property
+    def nouns(self) -> str:
+        if self.plural:
+            return self.plural
+        if self.noun.endswith("y") and self.noun[-2:-1] not in ("a", "e", "o", "u"):
+            return self.noun[:-1] + "ies"
+        return self.noun + "s"
 
 
 def api_fields(exc: DomainError, names: Mapping[str, str]) -> DomainError:
@@ -323,25 +339,25 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
 
     if filters_t is not None:
 
-        @ops.route(router.get, base, "list", f"List {spec.noun}s", response=list[out])  # type: ignore[valid-type]
+        @ops.route(router.get, base, "list", f"List {spec.nouns}", response=list[out])  # type: ignore[valid-type]
         @paginate(PageNumberPagination, page_size=25, max_page_size=200)
         def list_(request: HttpRequest, org: str, filters: Query[filters_t]) -> Any:  # type: ignore[valid-type]
             return spec.list_selector(actor=_actor(request, org), filters=filters)
 
-    @ops.route(router.get, one, "retrieve", f"Retrieve a {spec.noun}", response=detail)
+    @ops.route(router.get, one, "retrieve", f"Retrieve {spec.a_noun}", response=detail)
     def retrieve(request: HttpRequest, org: str, id: int) -> Any:
         return spec.get_selector(actor=_actor(request, org), pk=id)
 
-    @ops.route(router.post, base, "create", f"Create a {spec.noun}", response={201: detail})
+    @ops.route(router.post, base, "create", f"Create {spec.a_noun}", response={201: detail})
     def create(request: HttpRequest, org: str, payload: create_in) -> Any:  # type: ignore[valid-type]
         actor = _actor(request, org)
         return Status(201, ops.create(actor, {}, cast(Schema, payload).model_dump()))
 
-    @ops.route(router.patch, one, "update", f"Update a {spec.noun}", response=detail)
+    @ops.route(router.patch, one, "update", f"Update {spec.a_noun}", response=detail)
     def update(request: HttpRequest, org: str, id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
         return ops.update(_actor(request, org), {}, id, payload)
 
-    @ops.route(router.post, one + "/archive", "archive", f"Archive a {spec.noun}", response=detail)
+    @ops.route(router.post, one + "/archive", "archive", f"Archive {spec.a_noun}", response=detail)
     def archive(request: HttpRequest, org: str, id: int) -> Any:
         return ops.step(_actor(request, org), {}, id, spec.archive, ARCHIVE)
 
@@ -370,7 +386,7 @@ def _nested_routes(router: Router, spec: CrudSpec, parent: Parent) -> None:
 
     if filters_t is not None:
 
-        @ops.route(router.get, base, "list", f"List the {spec.noun}s", response=list[out])  # type: ignore[valid-type]
+        @ops.route(router.get, base, "list", f"List the {spec.nouns}", response=list[out])  # type: ignore[valid-type]
         @paginate(PageNumberPagination, page_size=25, max_page_size=200)
         def list_(request: HttpRequest, org: str, id: int, filters: Query[filters_t]) -> Any:  # type: ignore[valid-type]
             actor, scoped = scope(request, org, id)
@@ -378,7 +394,7 @@ def _nested_routes(router: Router, spec: CrudSpec, parent: Parent) -> None:
 
     elif spec.paginated:
 
-        @ops.route(router.get, base, "list", f"List the {spec.noun}s", response=list[out])  # type: ignore[valid-type]
+        @ops.route(router.get, base, "list", f"List the {spec.nouns}", response=list[out])  # type: ignore[valid-type]
         @paginate(PageNumberPagination, page_size=25, max_page_size=200)
         def list_pages(request: HttpRequest, org: str, id: int) -> Any:
             actor, scoped = scope(request, org, id)
@@ -386,28 +402,28 @@ def _nested_routes(router: Router, spec: CrudSpec, parent: Parent) -> None:
 
     else:
 
-        @ops.route(router.get, base, "list", f"List the {spec.noun}s", response=list[out])  # type: ignore[valid-type]
+        @ops.route(router.get, base, "list", f"List the {spec.nouns}", response=list[out])  # type: ignore[valid-type]
         def list_all(request: HttpRequest, org: str, id: int) -> Any:
             actor, scoped = scope(request, org, id)
             return spec.list_selector(actor=actor, **scoped)
 
-    @ops.route(router.get, one, "retrieve", f"Retrieve a {spec.noun}", response=detail)
+    @ops.route(router.get, one, "retrieve", f"Retrieve {spec.a_noun}", response=detail)
     def retrieve(request: HttpRequest, org: str, id: int, child_id: int) -> Any:
         actor, scoped = scope(request, org, id)
         return spec.get_selector(actor=actor, pk=child_id, **scoped)
 
-    @ops.route(router.post, base, "create", f"Add a {spec.noun}", response={201: detail})
+    @ops.route(router.post, base, "create", f"Add {spec.a_noun}", response={201: detail})
     def create(request: HttpRequest, org: str, id: int, payload: create_in) -> Any:  # type: ignore[valid-type]
         actor, scoped = scope(request, org, id)
         data = cast(Schema, payload).model_dump(exclude_unset=True)
         return Status(201, ops.create(actor, scoped, data))
 
-    @ops.route(router.patch, one, "update", f"Update a {spec.noun}", response=detail)
+    @ops.route(router.patch, one, "update", f"Update {spec.a_noun}", response=detail)
     def update(request: HttpRequest, org: str, id: int, child_id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
         actor, scoped = scope(request, org, id)
         return ops.update(actor, scoped, child_id, payload)
 
-    @ops.route(router.post, one + "/archive", "archive", f"Archive a {spec.noun}", response=detail)
+    @ops.route(router.post, one + "/archive", "archive", f"Archive {spec.a_noun}", response=detail)
     def archive(request: HttpRequest, org: str, id: int, child_id: int) -> Any:
         actor, scoped = scope(request, org, id)
         return ops.step(actor, scoped, child_id, spec.archive, ARCHIVE)

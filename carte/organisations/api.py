@@ -180,6 +180,7 @@ crud_routes(
         path="people",
         tag="People",
         noun="person",
+        plural="people",
         out=PersonOut,
         create_in=PersonIn,
         filters=PersonFilter,

@@ -66,6 +66,7 @@ crud_routes(
         path="criteria",
         tag=STEPS,
         noun="success criterion",
+        plural="success criteria",
         out=CriterionOut,
         create_in=CriterionIn,
         parent=SERVICE_PARENT,

@@ -81,6 +81,7 @@ crud_routes(
         path="tasks",
         tag=TEMPLATE_TAG,
         noun="line of a task-list template",
+        plural="lines of a task-list template",
         out=TemplateTaskOut,
         create_in=TemplateTaskIn,
         parent=Parent(

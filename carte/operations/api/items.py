@@ -219,6 +219,7 @@ crud_routes(
         path="risks-issues",
         tag=TAG,
         noun="risk or issue",
+        plural="risks and issues",
         out=ItemOut,
         create_in=ItemIn,
         update_in=ItemPatch,

@@ -37,6 +37,15 @@ def operations(openapi):
     ]
 
 
+def test_summaries_read_as_english(openapi):
+    """The generated CRUD summaries take the right article and plural: "Add an action",
+    "List people", never "a action" or "persons"."""
+    summaries = [operation["summary"] for _, _, operation in operations(openapi)]
+    assert not [s for s in summaries if re.search(r"\ba [aeiouAEIOU]", s)]
+    assert not [s for s in summaries if re.search(r"\b(persons|categorys|criterions)\b", s)]
+    assert "List people" in summaries and "Add an action" in summaries
+
+
 def test_it_serves_a_valid_openapi_document(openapi):
     validate(openapi)
     assert openapi["openapi"].startswith("3.")
