@@ -58,7 +58,7 @@ def service_read(actor: Actor, pk: int) -> Service:
 def lifecycle_out(actor: Actor, service: Service) -> dict[str, Any]:
     """GET …/lifecycle: the Lifecycle panel's state (`selectors.lifecycle_state`), as the
     API shows it."""
-    state = selectors.lifecycle_state(actor, service, with_timeline=False)
+    state = selectors.lifecycle_state(actor, service, panel=False)
     since = state.since or service.created_at
     pilot = state.current_pilot
     return {

@@ -243,18 +243,25 @@ def pilots_of(service: Service) -> list[PilotView]:
 
 
 def lifecycle_state(
-    actor: Actor, service: Service, *, events_page: Any = 1, with_timeline: bool = True
+    actor: Actor, service: Service, *, events_page: Any = 1, panel: bool = True
 ) -> LifecycleState:
     """Everything the service's Lifecycle panel (and `GET …/lifecycle`) shows, in a fixed
-    number of queries; the API reads the timeline apart (`with_timeline=False`)."""
+    number of queries. The API (`panel=False`) reads the stage, the moves and the records
+    alone: what only the panel shows beside them (the Owner and Managers, the linked
+    services, the service's own artefacts, the timeline) is left unread, and the API
+    serves the timeline apart (`…/events`)."""
     require(actor, VIEW, LifecycleEvent)
     now = timezone.now()
-    roles = list(
-        ServiceRole.objects.filter(
-            LIVE,
-            service=service,
-            role__in=(ServiceRoleKind.OWNER, ServiceRoleKind.MANAGER),
-        ).select_related("person", "pmo")
+    roles = (
+        list(
+            ServiceRole.objects.filter(
+                LIVE,
+                service=service,
+                role__in=(ServiceRoleKind.OWNER, ServiceRoleKind.MANAGER),
+            ).select_related("person", "pmo")
+        )
+        if panel
+        else []
     )
 
     def wanted(record: str) -> bool:
@@ -310,7 +317,7 @@ def lifecycle_state(
                 Q(archived_at__isnull=True) | Q(pk__in=list(decisions))
             )
         )
-        if closure is not None
+        if closure is not None and panel
         else []
     )
     linked = (
@@ -319,7 +326,7 @@ def lifecycle_state(
             .filter(Q(supports=service) | Q(origin=service))
             .order_by("code", "id")
         )
-        if wanted("linked")
+        if wanted("linked") and panel
         else []
     )
     since = service.stage_changed_at or service.created_at
@@ -343,5 +350,5 @@ def lifecycle_state(
         supporting=[s for s in linked if s.supports_id == service.pk],
         successors=[s for s in linked if s.origin_id == service.pk],
         due_for_closure=machine.is_due_for_closure(service, timezone.localdate()),
-        events=timeline(service, events_page) if with_timeline else None,
+        events=timeline(service, events_page) if panel else None,
     )

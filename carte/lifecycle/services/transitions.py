@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
 
@@ -128,7 +129,10 @@ def transition(
 
     # The event carries this call's attachments.
     flow = replace(LIFECYCLE, event=lambda step: _timeline(step, attachments))
-    with transaction.atomic():
+    # Going live (the one move into running) publishes unless asked not to, in the move's
+    # transaction; any other move is `apply_move`'s transaction alone (no savepoint).
+    going_live = to == Stage.RUNNING and payload.get("publish", True)
+    with transaction.atomic() if going_live else nullcontext():
         locked, event = apply_move(
             flow,
             actor=actor,
@@ -139,8 +143,7 @@ def transition(
             payload=payload,
             write=write,
         )
-        # Going live (the one move into running) publishes unless asked not to.
-        if locked.stage == Stage.RUNNING and payload.get("publish", True):
+        if going_live:
             _publish_if_changed(actor, locked)
     service.stage = service._stored_stage = locked.stage
     service.stage_changed_at = locked.stage_changed_at
