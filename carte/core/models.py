@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Func, Q
 
 from carte.core.permissions import VIEW, Access, on_staff_side
 
@@ -35,6 +36,43 @@ class TenantModel(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+# The rows nobody has archived: what uniqueness among "live rows" is about.
+LIVE = Q(archived_at__isnull=True)
+
+
+def unique_live(
+    field: str,
+    *,
+    name: str,
+    message: str | None = None,
+    within: str | tuple[str, ...] = "organisation",
+    fold: type[Func] | None = None,
+    when: Q | None = None,
+) -> models.UniqueConstraint:
+    """`field` unique within `within` (the organisation unless said) among live rows only:
+    an archived row's value may be taken again, and restoring it is refused while taken.
+
+    `fold` compares the value through a function (`Lower`: whatever its case); without it
+    the constraint is over the plain fields. `when` narrows the rows it holds for.
+    """
+    scope = (within,) if isinstance(within, str) else within
+    condition = LIVE if when is None else LIVE & when
+    if fold is None:
+        return models.UniqueConstraint(
+            fields=[*scope, field],
+            condition=condition,
+            name=name,
+            violation_error_message=message,
+        )
+    return models.UniqueConstraint(
+        *scope,
+        fold(field),
+        condition=condition,
+        name=name,
+        violation_error_message=message,
+    )
 
 
 class AuditAction(models.TextChoices):

@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import F, Q
 
 from carte.catalogue.choices import Stage
-from carte.core.models import TenantModel
+from carte.core.models import LIVE as LIVE  # the app's selectors read live rows with it
+from carte.core.models import TenantModel, unique_live
 from carte.lifecycle import permissions as perms
 from carte.lifecycle.choices import (
     Answer,
@@ -29,7 +30,6 @@ from carte.lifecycle.choices import (
     Verdict,
 )
 
-LIVE = Q(archived_at__isnull=True)
 SERVICE = "catalogue.Service"
 
 
@@ -269,9 +269,7 @@ class CriterionResult(TenantModel):
     class Meta:
         ordering = ["criterion__position", "criterion_id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["pilot", "criterion"], condition=LIVE, name="criterionresult_unique"
-            ),
+            unique_live("criterion", within="pilot", name="criterionresult_unique"),
             models.CheckConstraint(
                 condition=Q(waived=False) | ~Q(waiver_reason=""),
                 name="criterionresult_waiver_has_reason",
@@ -422,11 +420,11 @@ class ArtefactDecision(TenantModel):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["closure", "artefact"],
-                condition=LIVE,
+            unique_live(
+                "artefact",
+                within="closure",
                 name="artefactdecision_unique",
-                violation_error_message="This artefact already has a decision.",
+                message="This artefact already has a decision.",
             ),
         ]
 

@@ -18,7 +18,7 @@ from django.db.models import F, Q
 
 from carte.catalogue.models import OwnedByService, Service
 from carte.core.fields import MultiChoiceField
-from carte.core.models import TenantModel
+from carte.core.models import TenantModel, unique_live
 from carte.operations import permissions as perms
 from carte.operations.choices import (
     ActionPurpose,
@@ -39,7 +39,6 @@ from carte.operations.choices import (
     Source,
 )
 
-LIVE = Q(archived_at__isnull=True)
 SERVICE = "catalogue.Service"
 PERSON = "organisations.Person"
 USER = settings.AUTH_USER_MODEL
@@ -134,12 +133,12 @@ class KPI(OwnedByService, TenantModel):
                 name="kpi_range_order",
                 violation_error_message="The lowest possible value must be below the highest.",
             ),
-            models.UniqueConstraint(
-                "service",
-                models.functions.Lower("name"),
-                condition=LIVE,
+            unique_live(
+                "name",
+                within="service",
+                fold=models.functions.Lower,
                 name="kpi_unique_live_name",
-                violation_error_message="This service already has a KPI with this name.",
+                message="This service already has a KPI with this name.",
             ),
         ]
 
@@ -257,21 +256,19 @@ class ServiceLevelTarget(OwnedByService, TenantModel):
         constraints = [
             # Two constraints, not one with nulls_distinct=False, which SQLite lacks: a
             # group has one target per KPI at each level, and one for "any level".
-            models.UniqueConstraint(
-                fields=["kpi", "customer_group", "level"],
-                condition=LIVE & Q(level__isnull=False),
+            unique_live(
+                "level",
+                within=("kpi", "customer_group"),
+                when=Q(level__isnull=False),
                 name="sltarget_unique_live",
-                violation_error_message=(
-                    "This customer group already has a target on this KPI at this level."
-                ),
+                message="This customer group already has a target on this KPI at this level.",
             ),
-            models.UniqueConstraint(
-                fields=["kpi", "customer_group"],
-                condition=LIVE & Q(level__isnull=True),
+            unique_live(
+                "customer_group",
+                within="kpi",
+                when=Q(level__isnull=True),
                 name="sltarget_unique_live_any_level",
-                violation_error_message=(
-                    "This customer group already has a target on this KPI for every level."
-                ),
+                message="This customer group already has a target on this KPI for every level.",
             ),
         ]
 

@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
 
-from carte.core.models import TenantModel
+from carte.core.models import TenantModel, unique_live
 from carte.organisations import permissions as perms
 from carte.organisations.choices import OrgRole, PMOKind
 
@@ -15,18 +15,6 @@ slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
     "Use 1 to 50 lower-case letters, digits and hyphens, not starting or ending with a hyphen.",
 )
-
-
-def unique_live(field: str, *, name: str, message: str) -> models.UniqueConstraint:
-    """`field` unique in the organisation whatever its case, among live rows only: an
-    archived row's value may be taken again."""
-    return models.UniqueConstraint(
-        "organisation",
-        Lower(field),
-        condition=models.Q(archived_at__isnull=True),
-        name=name,
-        violation_error_message=message,
-    )
 
 
 class CarteUserManager(UserManager["User"]):
@@ -91,6 +79,7 @@ class PMO(TenantModel):
         constraints = [
             unique_live(
                 "name",
+                fold=Lower,
                 name="pmo_unique_live_name",
                 message="A PMO with this name already exists.",
             ),
@@ -120,6 +109,7 @@ class CustomerGroup(TenantModel):
         constraints = [
             unique_live(
                 "name",
+                fold=Lower,
                 name="customergroup_unique_live_name",
                 message="A customer group with this name already exists.",
             ),
@@ -171,14 +161,15 @@ class Person(TenantModel):
         constraints = [
             unique_live(
                 "email",
+                fold=Lower,
                 name="person_unique_live_email",
                 message="A person with this e-mail already exists.",
             ),
-            models.UniqueConstraint(
-                fields=["organisation", "user"],
-                condition=models.Q(archived_at__isnull=True, user__isnull=False),
+            unique_live(
+                "user",
+                when=models.Q(user__isnull=False),
                 name="person_unique_live_user",
-                violation_error_message="This login is already linked to another person.",
+                message="This login is already linked to another person.",
             ),
         ]
 

@@ -20,7 +20,6 @@ from carte.catalogue.models.parts import (
     ServiceRole,
 )
 from carte.catalogue.models.services import (
-    LIVE,
     Category,
     OwnedByService,
     Service,
@@ -37,6 +36,7 @@ from carte.catalogue.models.sipoc import (
     ServiceOutput,
     Supplier,
 )
+from carte.core.models import LIVE
 
 __all__ = [
     "LIVE",

@@ -12,8 +12,8 @@ from django.db.models.functions import Lower
 
 from carte.catalogue import permissions as perms
 from carte.catalogue.choices import CompetenceLevel, ServiceRoleKind
-from carte.catalogue.models.services import LIVE, OwnedByService, Service
-from carte.core.models import TenantModel
+from carte.catalogue.models.services import OwnedByService, Service
+from carte.core.models import TenantModel, unique_live
 
 
 class ServiceRole(OwnedByService, TenantModel):
@@ -46,28 +46,31 @@ class ServiceRole(OwnedByService, TenantModel):
     class Meta:
         ordering = ["role", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["service"],
-                condition=LIVE & Q(role=ServiceRoleKind.OWNER),
+            unique_live(
+                "service",
+                within=(),
+                when=Q(role=ServiceRoleKind.OWNER),
                 name="servicerole_one_owner",
-                violation_error_message="The service already has an Owner.",
+                message="The service already has an Owner.",
             ),
-            models.UniqueConstraint(
-                fields=["service", "pmo"],
-                condition=LIVE & Q(role=ServiceRoleKind.MANAGER),
+            unique_live(
+                "pmo",
+                within="service",
+                when=Q(role=ServiceRoleKind.MANAGER),
                 name="servicerole_one_manager_per_pmo",
-                violation_error_message="This PMO already has a Service Manager for the service.",
+                message="This PMO already has a Service Manager for the service.",
             ),
             models.CheckConstraint(
                 condition=~Q(role=ServiceRoleKind.MANAGER) | Q(pmo__isnull=False),
                 name="servicerole_manager_has_pmo",
                 violation_error_message="Choose the PMO this Service Manager manages it for.",
             ),
-            models.UniqueConstraint(
-                fields=["service", "person", "role"],
-                condition=LIVE & ~Q(role=ServiceRoleKind.MANAGER),
+            unique_live(
+                "role",
+                within=("service", "person"),
+                when=~Q(role=ServiceRoleKind.MANAGER),
                 name="servicerole_unique_person_role",
-                violation_error_message="This person already holds this role on the service.",
+                message="This person already holds this role on the service.",
             ),
         ]
 
@@ -101,12 +104,12 @@ class ServiceLevel(OwnedByService, TenantModel):
     class Meta:
         ordering = ["position", "id"]
         constraints = [
-            models.UniqueConstraint(
-                "service",
-                Lower("name"),
-                condition=LIVE,
+            unique_live(
+                "name",
+                within="service",
+                fold=Lower,
                 name="servicelevel_unique_live_name",
-                violation_error_message="The service already has a level with this name.",
+                message="The service already has a level with this name.",
             ),
         ]
 

@@ -24,9 +24,7 @@ from carte.catalogue.choices import (
     Stage,
 )
 from carte.core.fields import MultiChoiceField
-from carte.core.models import TenantModel
-
-LIVE = Q(archived_at__isnull=True)
+from carte.core.models import TenantModel, unique_live
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9._-]{0,19}$",
@@ -49,12 +47,11 @@ class Category(TenantModel):
         verbose_name_plural = "categories"
         ordering = ["position", "name", "id"]
         constraints = [
-            models.UniqueConstraint(
-                "organisation",
-                Lower("name"),
-                condition=LIVE,
+            unique_live(
+                "name",
+                fold=Lower,
                 name="category_unique_live_name",
-                violation_error_message="A category with this name already exists.",
+                message="A category with this name already exists.",
             ),
         ]
 
@@ -226,12 +223,11 @@ class Service(TenantModel):
     class Meta:
         ordering = ["code", "id"]
         constraints = [
-            models.UniqueConstraint(
-                "organisation",
-                Upper("code"),
-                condition=LIVE,
+            unique_live(
+                "code",
+                fold=Upper,
                 name="service_unique_live_code",
-                violation_error_message="A service with this code already exists.",
+                message="A service with this code already exists.",
             ),
             models.CheckConstraint(
                 condition=Q(is_temporary=False) | Q(end_date__isnull=False),

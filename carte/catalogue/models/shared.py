@@ -10,8 +10,8 @@ from django.db.models.functions import Lower
 
 from carte.catalogue import permissions as perms
 from carte.catalogue.choices import ArtefactKind
-from carte.catalogue.models.services import LIVE, OwnedByService, Service
-from carte.core.models import TenantModel
+from carte.catalogue.models.services import OwnedByService, Service
+from carte.core.models import TenantModel, unique_live
 
 
 class Symptom(TenantModel):
@@ -27,12 +27,11 @@ class Symptom(TenantModel):
     class Meta:
         ordering = ["statement", "id"]
         constraints = [
-            models.UniqueConstraint(
-                "organisation",
-                Lower("statement"),
-                condition=LIVE,
+            unique_live(
+                "statement",
+                fold=Lower,
                 name="symptom_unique_live_statement",
-                violation_error_message="This symptom is already recorded.",
+                message="This symptom is already recorded.",
             ),
         ]
 
@@ -56,11 +55,11 @@ class ServiceSymptom(OwnedByService, TenantModel):
     class Meta:
         ordering = ["-weight", "id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["service", "symptom"],
-                condition=LIVE,
+            unique_live(
+                "symptom",
+                within="service",
                 name="servicesymptom_unique",
-                violation_error_message="This symptom is already linked to the service.",
+                message="This symptom is already linked to the service.",
             ),
             models.CheckConstraint(
                 condition=Q(weight__gte=1, weight__lte=5),
@@ -126,11 +125,11 @@ class ServiceArtefact(OwnedByService, TenantModel):
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["service", "artefact"],
-                condition=LIVE,
+            unique_live(
+                "artefact",
+                within="service",
                 name="serviceartefact_unique",
-                violation_error_message="The service already uses this artefact.",
+                message="The service already uses this artefact.",
             ),
         ]
 

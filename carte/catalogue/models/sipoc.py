@@ -7,8 +7,8 @@ from django.db import models
 
 from carte.catalogue import permissions as perms
 from carte.catalogue.choices import SupplierKind
-from carte.catalogue.models.services import LIVE, OwnedByService, Service
-from carte.core.models import TenantModel
+from carte.catalogue.models.services import OwnedByService, Service
+from carte.core.models import TenantModel, unique_live
 
 
 class Supplier(OwnedByService, TenantModel):
@@ -127,11 +127,11 @@ class ServiceCustomer(OwnedByService, TenantModel):
         verbose_name = "customer"
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["service", "customer_group"],
-                condition=LIVE,
+            unique_live(
+                "customer_group",
+                within="service",
                 name="servicecustomer_unique",
-                violation_error_message="This customer group is already a customer.",
+                message="This customer group is already a customer.",
             ),
         ]
 
