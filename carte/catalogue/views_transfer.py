@@ -25,9 +25,10 @@ from carte.catalogue.transfer import importer
 from carte.catalogue.transfer.export import CONTENT_TYPES, FORMATS, export_catalogue, export_name
 from carte.catalogue.transfer.importer import Report, import_catalogue, too_large_message
 from carte.core.errors import FORBIDDEN, NOT_FOUND, TOO_LARGE, DomainError
+from carte.core.forms import CarteForm
 from carte.core.jobs.views import job_url
 from carte.core.permissions import ADD, can, require
-from carte.core.views import apply_domain_error, done, is_htmx
+from carte.core.views import done, is_htmx
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
@@ -86,12 +87,13 @@ def export_response(actor: Actor, fmt: str) -> FileResponse:
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(CarteForm):
     """The file to import and whether only to check it."""
 
     file = forms.FileField(
         label="Catalogue file",
         help_text="An .xlsx workbook, a .zip of CSV files, a .json or a .yaml file, as exported.",
+        widget=forms.FileInput(attrs={"accept": ".xlsx,.zip,.json,.yaml,.yml"}),
     )
     dry_run = forms.BooleanField(
         label="Dry run: check the file and show what would change, write nothing",
@@ -131,7 +133,7 @@ def _page(request: HttpRequest, actor: Actor, **extra: Any) -> dict[str, Any]:
         "can_import": can(actor, ADD, Service),
         "max_bytes": limit,
         "max_mb": round(limit / (1024 * 1024), 1),
-        "form": extra.pop("form", None) or ImportForm(),
+        "form": extra.pop("form", None) or ImportForm(actor=actor),
         **extra,
     }
 
@@ -175,7 +177,7 @@ def transfer_import(request: HttpRequest, actor: Actor) -> HttpResponse:
     limit = max_bytes()
     if content_too_large(request, limit):
         return _render(request, actor, 413, refusal=too_large_message(limit))
-    form = ImportForm(request.POST, request.FILES)
+    form = ImportForm(request.POST, request.FILES, actor=actor)
     if not form.is_valid():
         return _render(request, actor, 422, form=form)
     upload = form.cleaned_data["file"]
@@ -192,12 +194,12 @@ def transfer_import(request: HttpRequest, actor: Actor) -> HttpResponse:
     except DomainError as exc:
         if exc.code in (FORBIDDEN, NOT_FOUND):
             raise
-        apply_domain_error(form, exc)
+        form.show(exc)
         return _render(request, actor, 413 if exc.code == TOO_LARGE else 422, form=form)
     status = 200 if report.ok else 422
     # After a clean dry run the box is offered unticked: the next step is the import.
     if report.ok and report.dry_run:
-        form = ImportForm(initial={"dry_run": False})
+        form = ImportForm(initial={"dry_run": False}, actor=actor)
     return _render(request, actor, status, form=form, **report_context(report))
 
 

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
+from carte.catalogue.selectors import Audience, service_for
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.views import form_page, is_htmx
@@ -105,7 +106,9 @@ def unmet_items(
 def service_lifecycle(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """A service's Lifecycle panel: its stage, what each next move still needs, the
     buttons this user may press, the records of each stage, and the timeline."""
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    service = service_for(
+        actor=actor, pk=pk, audience=Audience.STAFF, related=("category", "supports", "origin")
+    )
     state = selectors.lifecycle_state(actor, service, events_page=request.GET.get("page"))
     links = check_links(actor, service)
     moves = [
@@ -179,7 +182,7 @@ def move_form(request: HttpRequest, actor: Actor, pk: int, move: str) -> HttpRes
     """The form of one move (set-up decision, pilot, sign-off, plan, closure...). A
     refusal lists what is still missing (409); a form with mistakes opened before
     someone else moved the service says so first (409, `MoveForm`)."""
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    service = service_for(actor=actor, pk=pk, audience=Audience.STAFF)
     spec = machine.BY_NAME.get(move)
     if spec is None:
         raise Http404("No such move.")
@@ -229,7 +232,7 @@ def move_form(request: HttpRequest, actor: Actor, pk: int, move: str) -> HttpRes
 @org_view
 def attachment(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     """An uploaded attachment, to the staff who may see the service's lifecycle."""
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    service = service_for(actor=actor, pk=pk, audience=Audience.STAFF)
     found = get_for(actor, EventAttachment.objects.filter(event__service=service), item)
     if not found.file:
         raise Http404("This attachment is a link.")

@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Artefact, Service
+from carte.catalogue.selectors import Audience, service_for
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
 from carte.core.permissions import ADD, can
@@ -101,7 +102,7 @@ def _require_add_service(actor: Actor) -> None:
 @org_view
 @require_http_methods(["GET", "POST"])
 def note_add(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     form = step_form(request, forms.NoteForm, actor, service)
     return step_page(
         request,
@@ -125,7 +126,7 @@ def note_add(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 def criterion_edit(
     request: HttpRequest, actor: Actor, pk: int, item: int | None = None
 ) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     # With whom it was agreed comes loaded: the form starts from it.
     criterion = (
         selectors.criterion_get(actor=actor, service=service, pk=item) if item is not None else None
@@ -149,7 +150,7 @@ def criterion_edit(
 
 @org_view
 def criterion_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     criterion = get_for(actor, SuccessCriterion.objects.filter(service=service), item)
     return post_back(
         request,
@@ -165,7 +166,7 @@ def criterion_archive(request: HttpRequest, actor: Actor, pk: int, item: int) ->
 @org_view
 @require_http_methods(["GET", "POST"])
 def task_list_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     form = step_form(request, forms.TaskListForm, actor, service)
     return step_page(
         request,
@@ -187,7 +188,7 @@ def task_edit(
     item: int | None = None,
     list_pk: int | None = None,
 ) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     task = (
         get_for(
             actor, Task.objects.filter(task_list__service=service).select_related("task_list"), item
@@ -221,7 +222,7 @@ def task_edit(
 def task_status(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     """Tick a task done (or open it again). With htmx the task list, with its progress,
     is redrawn in place."""
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     task = get_for(actor, Task.objects.filter(task_list__service=service), item)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
@@ -253,7 +254,7 @@ def task_status(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpR
 
 @org_view
 def task_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     task = get_for(actor, Task.objects.filter(task_list__service=service), item)
     return post_back(
         request,
@@ -269,7 +270,7 @@ def task_archive(request: HttpRequest, actor: Actor, pk: int, item: int) -> Http
 @org_view
 @require_http_methods(["GET", "POST"])
 def pilot_result(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     form = step_form(request, forms.PilotResultForm, actor, service)
     pilot = machine.latest_pilot(service)
     return step_page(
@@ -297,7 +298,7 @@ def pilot_result(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def waive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
     """The Owner waives a criterion the current pilot did not meet, with a reason."""
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=SIGN_OFF)
+    service = service_for(actor=actor, pk=pk, action=SIGN_OFF, audience=Audience.STAFF)
     result = get_for(
         actor,
         CriterionResult.objects.filter(pilot__service=service).select_related(
@@ -325,7 +326,7 @@ def waive(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpRespons
 @org_view
 @require_http_methods(["GET", "POST"])
 def readiness(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     form = step_form(request, forms.ReadinessForm, actor, service)
     return step_page(
         request,
@@ -351,7 +352,7 @@ def readiness(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 @org_view
 @require_http_methods(["GET", "POST"])
 def phase_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     phase = selectors.phase_get(actor=actor, service=service, pk=item)
     form = step_form(request, forms.PhaseForm, actor, service, instance=phase)
     return step_page(
@@ -366,7 +367,7 @@ def phase_update(request: HttpRequest, actor: Actor, pk: int, item: int) -> Http
 
 @org_view
 def phase_done(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     phase = selectors.phase_get(actor=actor, service=service, pk=item)
     return post_back(
         request,
@@ -379,7 +380,7 @@ def phase_done(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpRe
 @org_view
 @require_http_methods(["GET", "POST"])
 def supporting_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     _require_add_service(actor)
     form = step_form(request, forms.SupportingServiceForm, actor, service)
     return step_page(
@@ -399,7 +400,7 @@ def supporting_create(request: HttpRequest, actor: Actor, pk: int) -> HttpRespon
 @org_view
 @require_http_methods(["GET", "POST"])
 def artefact_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    service = selectors.service_for_lifecycle(actor=actor, pk=pk, action=MANAGE)
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
     artefact = get_for(actor, Artefact.objects.filter(owner_service=service), item)
     closure = machine.open_closure(service)
     decision = (
@@ -425,7 +426,7 @@ def artefact_decide(request: HttpRequest, actor: Actor, pk: int, item: int) -> H
 @require_http_methods(["GET", "POST"])
 def start_from(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     """Another PMO starts a new service from this closed one's kept artefacts."""
-    origin = selectors.service_for_lifecycle(actor=actor, pk=pk)
+    origin = service_for(actor=actor, pk=pk, audience=Audience.STAFF)
     _require_add_service(actor)
     form = step_form(request, forms.StartFromForm, actor, origin)
     return step_page(

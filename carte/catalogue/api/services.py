@@ -2,6 +2,7 @@
 No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -49,6 +50,7 @@ from carte.core.api import (
     crud_routes,
     no_nulls,
     ref,
+    step_routes,
 )
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
@@ -411,29 +413,26 @@ def services_update(request: HttpRequest, org: str, id: int, payload: ServicePat
     return _detail(actor, id)
 
 
-@router.post(
-    SERVICE + "/archive",
-    response=ServiceDetailOut,
-    tags=["Services"],
-    summary="Archive a service",
-    operation_id="services_archive",
+service_step = step_routes(
+    router, SERVICE, stem="services", tag="Services", response=ServiceDetailOut
 )
+
+
+def _stepped(request: HttpRequest, org: str, id: int, step: Callable[..., Service]) -> Any:
+    """Take `step` (`service_archive`, `service_restore`) on the service; the answer is
+    the service as it is now."""
+    actor = api_actor(request, org)
+    step(actor=actor, service=selectors.service_get(actor=actor, pk=id))
+    return _detail(actor, id)
+
+
+@service_step("archive", "Archive a service")
 def services_archive(request: HttpRequest, org: str, id: int) -> Any:
     """Archive a service entered by mistake."""
-    actor = api_actor(request, org)
-    services.service_archive(actor=actor, service=selectors.service_get(actor=actor, pk=id))
-    return _detail(actor, id)
+    return _stepped(request, org, id, services.service_archive)
 
 
-@router.post(
-    SERVICE + "/restore",
-    response=ServiceDetailOut,
-    tags=["Services"],
-    summary="Restore an archived service",
-    operation_id="services_restore",
-)
+@service_step("restore", "Restore an archived service")
 def services_restore(request: HttpRequest, org: str, id: int) -> Any:
     """Bring an archived service back."""
-    actor = api_actor(request, org)
-    services.service_restore(actor=actor, service=selectors.service_get(actor=actor, pk=id))
-    return _detail(actor, id)
+    return _stepped(request, org, id, services.service_restore)

@@ -4,10 +4,10 @@ queries whatever the number of services, events, tasks or criteria. Pages, the A
 CLI and the forms come here, as `from carte.lifecycle import selectors;
 selectors.lifecycle_state(...)`.
 
-One module per part: `panel` (one service: the service itself, its Lifecycle panel and
-timeline), `records` (the querysets of a service's records, and one record fetched to act
-on), `board`, `templates` (task-list templates) and `form_data` (what the forms start from
-and offer).
+One module per part: `panel` (one service's Lifecycle panel and timeline), `records` (the
+querysets of a service's records, and one record fetched to act on), `board`, `templates`
+(task-list templates) and `form_data` (what the forms start from and offer). The service
+itself is the catalogue's `service_for`.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from carte.lifecycle.selectors.panel import (
     lifecycle_state,
     pilots_of,
     rights,
-    service_for_lifecycle,
     task_lists_of,
     timeline,
 )
@@ -109,7 +108,6 @@ __all__ = [
     "readiness_get",
     "readiness_rows",
     "rights",
-    "service_for_lifecycle",
     "task_get",
     "task_list_get",
     "task_list_purposes",

@@ -1,7 +1,7 @@
-"""One service's Lifecycle panel: the service it is about, its stage on the main path, the
-rights of the actor, the records that matter at its stage (`machine.SHOWN`) and a page of
-its timeline, in a fixed number of queries whatever the number of events, tasks or
-criteria.
+"""One service's Lifecycle panel: its stage on the main path, the rights of the actor, the
+records that matter at its stage (`machine.SHOWN`) and a page of its timeline, in a fixed
+number of queries whatever the number of events, tasks or criteria. The service itself is
+the catalogue's `service_for(..., audience=Audience.STAFF)`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,10 @@ from typing import Any
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.choices import ServiceRoleKind, Stage
 from carte.catalogue.models import Artefact, Service, ServiceRole
-from carte.catalogue.selectors import Audience
 from carte.core.listing import MAX_PAGE
-from carte.core.permissions import ADD, VIEW, Right, can, require
+from carte.core.permissions import ADD, VIEW, can, require
 from carte.lifecycle import machine
 from carte.lifecycle.choices import TaskStatus
 from carte.lifecycle.models import (
@@ -64,20 +62,6 @@ def age_label(since: dt.datetime | None, now: dt.datetime) -> str:
     if days <= 0:
         return "under a day"
     return "1 day" if days == 1 else f"{days} days"
-
-
-def service_for_lifecycle(*, actor: Actor, pk: int | str, action: Right = VIEW) -> Service:
-    """The service whose lifecycle is shown or changed. Staff-side records: a customer gets
-    the catalogue's answer for the service (404 unless it is published to them) and then
-    403; another organisation's service is a 404. With a lifecycle `action` (MANAGE,
-    SIGN_OFF...), a member without that right on the service is refused (403)."""
-    return catalogue_selectors.service_for(
-        actor=actor,
-        pk=pk,
-        action=action,
-        audience=Audience.STAFF,
-        related=("category", "supports", "origin"),
-    )
 
 
 @dataclass

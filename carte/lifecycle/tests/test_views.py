@@ -22,22 +22,8 @@ from carte.catalogue.models import Artefact, Service
 from carte.catalogue.tests.factories import ArtefactFactory, ServiceFactory
 from carte.conftest import Persona
 from carte.core.testing import assert_constant_queries, no_writes
-from carte.lifecycle import forms, machine, services
+from carte.lifecycle import forms, machine, models, services
 from carte.lifecycle.choices import READINESS_QUESTIONS, CriterionResultKind
-from carte.lifecycle.models import (
-    ArtefactDecision,
-    CriterionResult,
-    EventAttachment,
-    LifecycleEvent,
-    PilotIteration,
-    ReadinessAssessment,
-    SetupDecision,
-    SuccessCriterion,
-    Task,
-    TaskList,
-    TransitionPhase,
-    TransitionPlan,
-)
 from carte.lifecycle.tests.conftest import World
 from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
@@ -210,8 +196,8 @@ def test_another_organisation_gets_404_on_every_lifecycle_page(
         note="Minutes",
         attachments=[services.Attachment(name="Minutes", url="https://example.com/m")],
     )
-    criterion = SuccessCriterion.objects.get(service=world.service)
-    task = Task.objects.filter(task_list__service=world.service).first()
+    criterion = models.SuccessCriterion.objects.get(service=world.service)
+    task = models.Task.objects.filter(task_list__service=world.service).first()
     assert task is not None
     values = {
         "pk": world.service.pk,
@@ -221,14 +207,14 @@ def test_another_organisation_gets_404_on_every_lifecycle_page(
         "template_pk": world.setup_template.pk,
     }
     items = {
-        "attachment": EventAttachment.objects.get().pk,
+        "attachment": models.EventAttachment.objects.get().pk,
         "task_update": task.pk,
         "task_status": task.pk,
         "task_archive": task.pk,
         "template_task_archive": world.setup_template.template_tasks.first().pk,  # type: ignore[union-attr]
-        "waive": CriterionResult.objects.get().pk,
-        "phase_update": TransitionPhase.objects.first().pk,  # type: ignore[union-attr]
-        "phase_done": TransitionPhase.objects.first().pk,  # type: ignore[union-attr]
+        "waive": models.CriterionResult.objects.get().pk,
+        "phase_update": models.TransitionPhase.objects.first().pk,  # type: ignore[union-attr]
+        "phase_done": models.TransitionPhase.objects.first().pk,  # type: ignore[union-attr]
         "artefact_decide": Artefact.objects.filter(owner_service=world.service).first().pk,  # type: ignore[union-attr]
     }
     assert {p.name for p in urlpatterns} >= {"board", "service", "move", "note"}
@@ -268,9 +254,9 @@ def test_the_director_approves_set_up_through_the_decision_form(world: World) ->
     assert response.status_code == 302
     assert response["Location"] == url("service", world)
     assert stage_of(world) == Stage.APPROVED_FOR_SETUP
-    decision = SetupDecision.objects.get(service=world.service)
+    decision = models.SetupDecision.objects.get(service=world.service)
     assert decision.owner == world.owner_person
-    event = LifecycleEvent.objects.get(service=world.service, kind="transition")
+    event = models.LifecycleEvent.objects.get(service=world.service, kind="transition")
     assert event.note == "Decided at the March board."
     page = html(world.director.client.get(url("service", world)))
     assert "Set-up decision" in page and "Supports objective 2." in page
@@ -366,7 +352,7 @@ def test_design_starts_with_a_template_task_list(world: World) -> None:
     assert response.status_code == 302
     assert stage_of(world) == Stage.DESIGN
     assert list(
-        Task.objects.filter(task_list__service=world.service).values_list("title", flat=True)
+        models.Task.objects.filter(task_list__service=world.service).values_list("title", flat=True)
     ) == ["Write procedures", "Train operatives", "Brief customers"]
 
 
@@ -397,7 +383,7 @@ def test_the_manager_starts_a_pilot_and_bad_dates_are_refused(world: World) -> N
     assert_refused(response, "customers", "Select the customers")
     response = world.manager.client.post(move_url(world, "pilot"), pilot_post(world))
     assert response.status_code == 302
-    pilot = PilotIteration.objects.get(service=world.service)
+    pilot = models.PilotIteration.objects.get(service=world.service)
     assert list(pilot.customers.all()) == [world.group]
 
 
@@ -432,7 +418,7 @@ def test_criteria_are_added_with_htmx_and_refused_without_who_agreed(world: Worl
     )
     assert response.status_code == 204
     assert response["HX-Redirect"] == url("service", world)
-    criterion = SuccessCriterion.objects.get(service=world.service)
+    criterion = models.SuccessCriterion.objects.get(service=world.service)
     response = client.post(
         url("criterion_update", world, criterion.pk),
         {"description": "On time, always", "agreed_with_groups": [world.group.pk]},
@@ -495,7 +481,7 @@ def test_a_task_is_added_edited_and_refused_without_title(world: World) -> None:
         {"title": "Book the room", "assignee": world.operative.pk, "status": "todo"},
     )
     assert response.status_code == 302
-    task = Task.objects.get(task_list=task_list)
+    task = models.Task.objects.get(task_list=task_list)
     response = client.post(
         url("task_update", world, task.pk), {"title": "Book the big room", "status": "doing"}
     )
@@ -511,7 +497,7 @@ def test_a_task_list_is_started_from_the_panel(world: World) -> None:
         {"purpose": "setup", "template": world.setup_template.pk, "name": ""},
     )
     assert response.status_code == 302
-    assert TaskList.objects.get(service=world.service).tasks.count() == 3
+    assert models.TaskList.objects.get(service=world.service).tasks.count() == 3
     with no_writes():
         response = world.manager.client.post(url("task_list_create", world), {"purpose": "closure"})
     assert_refused(response, "purpose", "valid choice")
@@ -527,7 +513,9 @@ def result_post(world: World, result: str = "met", **overrides: Any) -> dict[str
         "outcomes_validated": "on",
         "note": "Went well.",
     }
-    for criterion in SuccessCriterion.objects.filter(service=world.service, archived_at=None):
+    for criterion in models.SuccessCriterion.objects.filter(
+        service=world.service, archived_at=None
+    ):
         data[f"result_{criterion.pk}"] = result
         data[f"evidence_{criterion.pk}"] = "Reports on time."
     data.update(overrides)
@@ -536,7 +524,7 @@ def result_post(world: World, result: str = "met", **overrides: Any) -> dict[str
 
 def test_a_pilot_result_is_recorded_and_a_missing_result_refused(world: World) -> None:
     world.walk(Stage.PILOT)
-    criterion = SuccessCriterion.objects.get(service=world.service)
+    criterion = models.SuccessCriterion.objects.get(service=world.service)
     client = world.manager.client
     assert client.get(url("pilot_result", world)).status_code == 200
     with no_writes():
@@ -547,7 +535,7 @@ def test_a_pilot_result_is_recorded_and_a_missing_result_refused(world: World) -
     assert "Went well." in html(response)
     response = client.post(url("pilot_result", world), result_post(world))
     assert response.status_code == 302
-    result = CriterionResult.objects.get()
+    result = models.CriterionResult.objects.get()
     assert (result.result, result.evidence) == ("met", "Reports on time.")
     page = html(client.get(url("service", world)))
     assert "Pilot 1 result: 1 of 1 criteria met" in page
@@ -556,7 +544,7 @@ def test_a_pilot_result_is_recorded_and_a_missing_result_refused(world: World) -
 def test_the_owner_signs_off_waiving_an_unmet_criterion(world: World) -> None:
     world.walk(Stage.PILOT)
     world.record_pilot(CriterionResultKind.NOT_MET)
-    result = CriterionResult.objects.get()
+    result = models.CriterionResult.objects.get()
     assert world.manager.client.get(move_url(world, "sign_off")).status_code == 403
     client = world.owner.client
     page = html(client.get(url("service", world)))
@@ -582,7 +570,7 @@ def test_a_refused_waiver_is_shown_next_to_its_criterion_on_the_sign_off_form(
 ) -> None:
     world.walk(Stage.PILOT)
     world.record_pilot(CriterionResultKind.NOT_MET)
-    result = CriterionResult.objects.get()
+    result = models.CriterionResult.objects.get()
     form = forms.SignOffForm(
         actor=world.owner.actor, service=world.service, move=machine.BY_NAME["sign_off"]
     )
@@ -593,7 +581,7 @@ def test_a_refused_waiver_is_shown_next_to_its_criterion_on_the_sign_off_form(
 def test_the_owner_waives_from_the_pilot_section(world: World) -> None:
     world.walk(Stage.PILOT)
     world.record_pilot(CriterionResultKind.NOT_MET)
-    result = CriterionResult.objects.get()
+    result = models.CriterionResult.objects.get()
     with no_writes(result):
         response = world.owner.client.post(url("waive", world, result.pk), {"waiver_reason": ""})
     assert_refused(response, "waiver_reason", "required")
@@ -643,7 +631,7 @@ def test_readiness_is_assessed_and_a_no_cannot_be_ready(world: World) -> None:
     assert_refused(response, "answer_1", "Answer yes, partly or no")
     response = client.post(url("readiness", world), readiness_post(world))
     assert response.status_code == 302
-    assert ReadinessAssessment.objects.get(service=world.service).answers.count() == len(
+    assert models.ReadinessAssessment.objects.get(service=world.service).answers.count() == len(
         READINESS_QUESTIONS
     )
 
@@ -679,7 +667,7 @@ def test_transition_starts_with_a_phased_plan(world: World) -> None:
     assert_refused(response, "phases-0-ends_on", "cannot end before it starts")
     response = client.post(move_url(world, "transition"), plan_post(world, phases))
     assert response.status_code == 302, html(response)[:3000]
-    plan = TransitionPlan.objects.get(service=world.service)
+    plan = models.TransitionPlan.objects.get(service=world.service)
     assert [p.name for p in plan.phases.all()] == ["Finance", "Everyone else"]
     assert list(plan.phases.get(name="Finance").customer_groups.all()) == [world.group]
 
@@ -694,7 +682,7 @@ def test_phases_are_marked_done_then_the_service_goes_live(world: World) -> None
     assert response.status_code == 409
     assert "Every phase of the transition plan is complete" in html(response)
     page = html(client.get(url("service", world)))
-    for phase in TransitionPhase.objects.filter(plan__service=world.service):
+    for phase in models.TransitionPhase.objects.filter(plan__service=world.service):
         assert url("phase_done", world, phase.pk) in page
         assert client.post(url("phase_done", world, phase.pk)).status_code == 302
     response = client.post(
@@ -707,7 +695,7 @@ def test_phases_are_marked_done_then_the_service_goes_live(world: World) -> None
 
 def test_a_phase_is_edited_and_bad_dates_refused(world: World) -> None:
     world.walk(Stage.TRANSITION)
-    phase = TransitionPhase.objects.filter(plan__service=world.service).first()
+    phase = models.TransitionPhase.objects.filter(plan__service=world.service).first()
     assert phase is not None
     today = timezone.localdate()
     data = {
@@ -806,7 +794,7 @@ def test_artefacts_are_decided_then_the_owner_approves_the_closure(world: World)
         url("artefact_decide", world, artefact.pk), {"fate": "keep", "note": "Reuse it."}
     )
     assert response.status_code == 302
-    assert ArtefactDecision.objects.get().fate == "keep"
+    assert models.ArtefactDecision.objects.get().fate == "keep"
     with no_writes(world.service):
         response = world.owner.client.post(
             move_url(world, "approve_closure"), {"expected_from": "closing"}
@@ -875,13 +863,13 @@ def test_a_note_with_a_file_and_a_link_reaches_the_timeline(
     page = html(client.get(url("service", world)))
     assert "Steering group met." in page
     assert '<a href="https://example.com/s" rel="noopener noreferrer">Deck</a>' in page
-    attached = EventAttachment.objects.get(name="minutes.txt")
+    attached = models.EventAttachment.objects.get(name="minutes.txt")
     download = url("attachment", world, attached.pk)
     assert download in page
     response = world.staff.client.get(download)
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == b"We agreed."  # type: ignore[attr-defined]
-    link = EventAttachment.objects.get(name="Deck")
+    link = models.EventAttachment.objects.get(name="Deck")
     assert client.get(url("attachment", world, link.pk)).status_code == 404
     assert world.customer.client.get(download).status_code == 404
 
@@ -983,7 +971,7 @@ def test_the_panel_makes_the_same_queries_at_5_and_40_events(world: World, stage
                 attachments=[services.Attachment(name=f"Link {i}", url="https://example.com")],
             )
             ArtefactFactory(organisation=world.org, owner_service=world.service, name=f"A{i}")
-        task_list = TaskList.objects.filter(service=world.service).first()
+        task_list = models.TaskList.objects.filter(service=world.service).first()
         if task_list is not None:
             for i in range(n):
                 services.task_create(actor=actor, task_list=task_list, data={"title": f"T{i}"})

@@ -19,6 +19,7 @@ from ninja.pagination import PageNumberPagination, paginate
 from pydantic import BaseModel, ConfigDict
 
 from carte.catalogue.api import STAFF_SERVICE_PARENT
+from carte.catalogue.selectors import Audience, service_for
 from carte.core.api import CrudSpec, Stamped, StatusFilter, Strict, crud_routes, no_nulls
 from carte.core.bulk import gc_paused
 from carte.core.errors import DomainError
@@ -242,7 +243,7 @@ def _kpi_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
 
 def _kpi(request: HttpRequest, org: str, id: int, kpi_id: int) -> Any:
     actor = api_actor(request, org)
-    service = selectors.service_for_kpis(actor=actor, pk=id)
+    service = service_for(actor=actor, pk=id, audience=Audience.STAFF)
     return actor, selectors.kpi_get(actor=actor, service=service, pk=kpi_id)
 
 

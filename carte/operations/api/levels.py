@@ -19,7 +19,8 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue.api import STAFF_SERVICE_PARENT
-from carte.catalogue.models import Service, ServiceLevel
+from carte.catalogue.models import ServiceLevel
+from carte.catalogue.selectors import Audience, service_for
 from carte.core.api import (
     CrudSpec,
     Stamped,
@@ -219,10 +220,6 @@ class OperationsOut(Schema):
 # ---------------------------------------------------------------- helpers
 
 
-def _service(actor: Actor, pk: int) -> Service:
-    return overview.service_for_operations(actor=actor, pk=pk)
-
-
 def _resolve(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     no_nulls(data, ("customer_group", "kpi", "statement", "target"))
     return resolve_refs(
@@ -278,7 +275,8 @@ def attainment(
     """Each live target with the last `periods` periods of its KPI: met, missed, no
     report (its report is overdue) or pending (not yet due), and the share met."""
     actor = api_actor(request, org)
-    rows = selectors.attainment(actor, _service(actor, id), periods)
+    service = service_for(actor=actor, pk=id, audience=Audience.STAFF)
+    rows = selectors.attainment(actor, service, periods)
     return [
         {
             "target": row.target,
@@ -373,4 +371,5 @@ def operations_summary(request: HttpRequest, org: str, id: int) -> Any:
     """KPIs by RAG, service-level attainment, open risks and issues by level, open
     changes and improvements, and satisfaction."""
     actor = api_actor(request, org)
-    return overview.operations_summary(actor, _service(actor, id))
+    service = service_for(actor=actor, pk=id, audience=Audience.STAFF)
+    return overview.operations_summary(actor, service)

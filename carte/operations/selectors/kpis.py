@@ -14,10 +14,8 @@ from typing import Any
 from django.db.models import F, Prefetch, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
 from carte.catalogue.permissions import managed_service_ids
-from carte.catalogue.selectors import Audience
 from carte.core.clock import today
 from carte.core.errors import forbidden
 from carte.core.listing import get_for
@@ -32,15 +30,6 @@ from carte.organisations.models import PMO, User
 
 SPARK_PERIODS = 12
 TREND_PERIODS = 24
-
-
-def service_for_kpis(*, actor: Actor, pk: int | str, action: Right = VIEW) -> Service:
-    """The service whose KPIs are shown or changed. KPIs are the PMO's working records: a
-    customer gets the catalogue's answer for the service (404 unless published to them)
-    and then 403; another organisation's service is a 404."""
-    return catalogue_selectors.service_for(
-        actor=actor, pk=pk, action=action, audience=Audience.STAFF
-    )
 
 
 def kpis_of(*, actor: Actor, service: Service, status: str = "active") -> QuerySet[KPI]:

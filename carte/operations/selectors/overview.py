@@ -9,9 +9,7 @@ from typing import Any
 
 from django.db.models import Avg, Count, Q
 
-from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service
-from carte.catalogue.selectors import Audience
 from carte.core.clock import today
 from carte.core.permissions import VIEW, require
 from carte.operations.choices import (
@@ -32,15 +30,6 @@ from carte.operations.models import (
 from carte.organisations.actor import Actor
 
 # ---------------------------------------------------------------- the Operations tab
-
-
-def service_for_operations(*, actor: Actor, pk: int | str) -> Service:
-    """The service whose Operations tab is shown. Running a service is the PMO's
-    business: a customer gets the catalogue's answer for the service (404 unless it is
-    published to them) and then 403; another organisation's service is a 404."""
-    return catalogue_selectors.service_for(
-        actor=actor, pk=pk, audience=Audience.STAFF, related=("category", "current_version")
-    )
 
 
 @dataclass(frozen=True)

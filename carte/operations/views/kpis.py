@@ -25,11 +25,12 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
+from carte.catalogue.selectors import Audience, service_for
 from carte.core.errors import DomainError
+from carte.core.jobs import check_file_size
 from carte.core.jobs.views import job_url
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, can, require
 from carte.core.views import (
-    apply_domain_error,
     done,
     form_page,
     is_htmx,
@@ -64,7 +65,9 @@ def tab_url(actor: Actor, service: Service) -> str:
 
 
 def _service(actor: Actor, pk: int) -> Service:
-    return selectors.service_for_kpis(actor=actor, pk=pk)
+    """The service whose KPIs are shown: the PMO's working records (a customer is refused
+    them once the catalogue has answered whether the service may be seen)."""
+    return service_for(actor=actor, pk=pk, audience=Audience.STAFF)
 
 
 def _kpi(actor: Actor, pk: int, kpi: int, action: str = VIEW) -> KPI:
@@ -369,31 +372,27 @@ def measurements_import(request: HttpRequest, actor: Actor) -> HttpResponse:
     (row, column, message) of every problem. A dry run answers here and now; an import
     runs in the background (`operations.tasks`) and the page goes to its job."""
     require(actor, VIEW, KPI)
-    form = ImportForm(request.POST or None, request.FILES or None)
+    form = ImportForm(request.POST or None, request.FILES or None, actor=actor)
     report = None
     status = 200
     if request.method == "POST":
         if form.is_valid():
             upload = form.cleaned_data["file"]
-            if upload.size > MAX_BYTES:
-                form.add_error(
-                    "file", f"The file is over {MAX_BYTES // (1024 * 1024)} MB: split it."
-                )
-            else:
-                try:
-                    if not form.cleaned_data["dry_run"]:
-                        job = tasks.import_start(actor=actor, upload=upload, name=upload.name)
-                        return done(
-                            request,
-                            job_url(actor, job),
-                            "The import runs in the background: follow it here.",
-                        )
-                    report = import_measurements(
-                        actor=actor, source=upload, name=upload.name, dry_run=True
+            try:
+                check_file_size(upload, MAX_BYTES, tasks.TOO_LARGE_MESSAGE)
+                if not form.cleaned_data["dry_run"]:
+                    job = tasks.import_start(actor=actor, upload=upload, name=upload.name)
+                    return done(
+                        request,
+                        job_url(actor, job),
+                        "The import runs in the background: follow it here.",
                     )
-                except DomainError as exc:
-                    refusal_status(exc)
-                    apply_domain_error(form, exc)
+                report = import_measurements(
+                    actor=actor, source=upload, name=upload.name, dry_run=True
+                )
+            except DomainError as exc:
+                refusal_status(exc)
+                form.show(exc)
         if form.errors or (report is not None and report.problems):
             status = 422
     context = {"form": form, "report": report, "max_mb": MAX_BYTES // (1024 * 1024)}

@@ -20,13 +20,13 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
+from carte.catalogue.selectors import Audience, service_for
 from carte.core.permissions import ARCHIVE, CHANGE
 from carte.core.views import form_page, is_htmx, post_back
 from carte.operations.filters import BreachFilter
 from carte.operations.forms.levels import LevelTargetForm
 from carte.operations.models import ServiceLevelTarget
 from carte.operations.selectors import levels as selectors
-from carte.operations.selectors.overview import service_for_operations
 from carte.operations.services import levels as services
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
@@ -44,7 +44,7 @@ def _url(name: str, actor: Actor, service: Service, *args: Any) -> str:
 
 
 def _editable(actor: Actor, pk: int) -> Service:
-    service = service_for_operations(actor=actor, pk=pk)
+    service = service_for(actor=actor, pk=pk, audience=Audience.STAFF)
     if not selectors.may_add(actor, service):
         raise PermissionDenied("Only whoever edits the service changes its service levels.")
     return service

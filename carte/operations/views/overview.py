@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from carte.catalogue.selectors import Audience, service_for
 from carte.catalogue.views import TABS
 from carte.core.permissions import CHANGE, can
 from carte.core.views import is_htmx
@@ -27,7 +28,9 @@ def service_operations(request: HttpRequest, actor: Actor, pk: int) -> HttpRespo
     """A service's Operations tab: its KPIs with RAG and sparklines, service-level
     attainment, open risks and issues by escalation level, open changes and
     improvements, and satisfaction."""
-    service = selectors.service_for_operations(actor=actor, pk=pk)
+    service = service_for(
+        actor=actor, pk=pk, audience=Audience.STAFF, related=("category", "current_version")
+    )
     sections = selectors.tab_sections(actor, service)
     context = {
         "service": service,
