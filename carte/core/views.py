@@ -181,6 +181,17 @@ class UIResource:
     def stem(self) -> str:
         return self.url_stem or self.name.rstrip("s").replace("-", "_")
 
+    @property
+    def capitalised(self) -> str:
+        """The singular opening a sentence: "Customer group", "PMO"."""
+        return self.singular[:1].upper() + self.singular[1:]
+
+    @property
+    def plural_in_text(self) -> str:
+        """The plural inside a sentence: "customer groups", "people", but "PMOs"."""
+        word = self.plural
+        return word if word[1:2].isupper() else word[:1].lower() + word[1:]
+
     def url(self, action: str, actor: ActorLike, pk: int | None = None) -> str:
         args: list[Any] = [actor.organisation.slug] + ([pk] if pk is not None else [])
         return reverse(f"{self.stem}_{action}", args=args)
@@ -310,7 +321,7 @@ def create_view(resource: UIResource) -> Callable[..., HttpResponse]:
             save=lambda data: resource.create(actor, data),
             success=lambda obj: (
                 resource.url("detail", actor, obj.pk),
-                f"{resource.singular.capitalize()} “{obj}” created.",
+                f"{resource.capitalised} “{obj}” created.",
             ),
             template="core/object_form.html",
             context={
@@ -340,7 +351,7 @@ def update_view(resource: UIResource) -> Callable[..., HttpResponse]:
             save=lambda data: resource.update(actor, obj, data),
             success=lambda _: (
                 resource.url("detail", actor, obj.pk),
-                f"{resource.singular.capitalize()} “{obj}” saved.",
+                f"{resource.capitalised} “{obj}” saved.",
             ),
             template="core/object_form.html",
             context={
@@ -365,7 +376,7 @@ def archive_view(resource: UIResource, *, restore: bool = False) -> Callable[...
                 error = exc.message
             else:
                 verb = "restored" if restore else "archived"
-                messages.success(request, f"{resource.singular.capitalize()} “{obj}” {verb}.")
+                messages.success(request, f"{resource.capitalised} “{obj}” {verb}.")
                 return HttpResponseRedirect(resource.url("detail", actor, obj.pk))
         return render(
             request,

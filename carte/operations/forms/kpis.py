@@ -84,18 +84,14 @@ class CorrectionForm(CarteForm):
             period.choices = [("", "—"), *self.periods]
 
 
-class ImportForm(forms.Form):
-    """The import's form. Not a `CarteForm` yet: the import's page (being moved to a
-    background job) makes it without the actor, so its widgets name their classes."""
+class ImportForm(CarteForm):
+    """A CSV or .xlsx file of KPI values to import, or only to check (`dry_run`)."""
 
     file = forms.FileField(
         label="CSV or Excel file",
         help_text="Columns: service (code), kpi (name), period (YYYY-MM-DD, the first day of "
         "the period), value, and optionally comment.",
-        widget=forms.ClearableFileInput(attrs={"class": "form-control"}),
     )
     dry_run = forms.BooleanField(
-        required=False,
-        label="Dry run: check the file and report, write nothing",
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        required=False, label="Dry run: check the file and report, write nothing"
     )

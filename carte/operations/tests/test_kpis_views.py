@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
@@ -18,12 +19,15 @@ from django.urls import reverse
 from carte.catalogue.tests.factories import ServiceFactory
 from carte.conftest import Persona
 from carte.core.clock import as_of
+from carte.core.models import Job
 from carte.core.testing import assert_constant_queries, no_writes
+from carte.operations import tasks
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
 from carte.operations.selectors.kpis import latest_values, section
 from carte.operations.services.measurements import Reading, measurements_record, refresh_kpis
 from carte.operations.tests.conftest import Ops
 from carte.operations.tests.factories import KPIFactory
+from carte.operations.views import kpis as kpi_views
 
 MOMENT = dt.datetime(2026, 5, 10, 9, tzinfo=dt.UTC)
 
@@ -279,6 +283,21 @@ def test_the_kpi_page_runs_the_same_queries_with_more_values(ops: Ops) -> None:
         )
 
 
+def test_the_kpi_page_pages_its_values_newest_first(ops: Ops, monkeypatch: Any) -> None:
+    monkeypatch.setattr(kpi_views, "MEASUREMENTS_PAGE", 3)
+    kpi = kpi_with_history(ops, months=4)
+    with as_of(MOMENT):
+        first = html(ops.manager.client.get(url("kpi_detail", ops, kpi.pk)))
+        second = html(ops.manager.client.get(url("kpi_detail", ops, kpi.pk) + "?page=2"))
+    assert (
+        '<nav class="card-footer d-flex gap-2 align-items-center" aria-label="Pages of values">'
+        in first
+    )
+    assert 'href="?page=2#measurements">Older</a>' in first and "Newer</a>" not in first
+    assert 'href="?page=1#measurements">Newer</a>' in second and "Older</a>" not in second
+    assert "Page 2 of 2" in second
+
+
 # ---------------------------------------------------------------- my reports due
 
 
@@ -349,6 +368,18 @@ def test_the_reports_due_list_puts_overdue_first_and_highlights_mine(ops: Ops) -
     assert ops.customer.client.get(org_url("reports_due", ops)).status_code == 403
 
 
+def test_the_reports_due_list_pages_keeping_its_filters(ops: Ops, settings: Any) -> None:
+    settings.CARTE_PAGE_SIZE = 1  # two reports a page
+    for _ in range(3):
+        kpi_with_history(ops, months=2)
+    with as_of(MOMENT):
+        first = html(ops.manager.client.get(org_url("reports_due", ops) + "?overdue=1"))
+        last = html(ops.manager.client.get(org_url("reports_due", ops) + "?overdue=1&page=2"))
+    assert 'aria-label="Pages of reports"' in first
+    assert 'href="?overdue=1&amp;page=2">Next</a>' in first and "Previous</a>" not in first
+    assert 'href="?overdue=1&amp;page=1">Previous</a>' in last and "Next</a>" not in last
+
+
 def test_the_reports_due_list_runs_the_same_queries_for_more_reports(ops: Ops) -> None:
     kpi_with_history(ops, months=2)
 
@@ -358,6 +389,23 @@ def test_the_reports_due_list_runs_the_same_queries_for_more_reports(ops: Ops) -
 
     with as_of(MOMENT):
         assert_constant_queries(lambda: ops.director.client.get(org_url("reports_due", ops)), grow)
+
+
+# ---------------------------------------------------------------- import
+
+
+def test_the_import_page_refuses_a_file_too_large_on_its_field(ops: Ops, monkeypatch: Any) -> None:
+    monkeypatch.setattr(kpi_views, "MAX_BYTES", 10)
+    path = org_url("measurements_import", ops)
+    form = html(ops.manager.client.get(path))
+    assert 'type="file" name="file" class="form-control"' in form
+    assert 'type="checkbox" name="dry_run" class="form-check-input"' in form
+    for dry_run in ({"dry_run": "on"}, {}):
+        upload = SimpleUploadedFile("values.csv", b"service,kpi,period,value\n")
+        response = ops.manager.client.post(path, {"file": upload, **dry_run})
+        assert response.status_code == 422
+        assert field_error(response, "file") == tasks.TOO_LARGE_MESSAGE
+    assert not Job.objects.exists()
 
 
 # ---------------------------------------------------------------- tenancy

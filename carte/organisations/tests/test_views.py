@@ -490,8 +490,25 @@ def test_it_answers_htmx_with_the_results_partial_only(viewer, org, three_pmos):
     assert b"<html" not in partial.content
     assert b"results-table" in partial.content
     assert listed(partial) == ["Alpha"]
+    assert b"1 PMO</p>" in partial.content
     full = viewer.client.get(url, {"q": "alp"})
     assert b"<html" in full.content
+    assert b"3 PMOs</p>" in viewer.client.get(url).content
+
+
+def test_messages_name_the_model_as_written(admin, org):
+    """ "PMO “Delivery” created.", not "Pmo"; a count says "customer groups", not "Customer
+    groups" or "pmos"."""
+    response = admin.client.post(
+        reverse("pmo_create", args=[org.slug]),
+        {"name": "Delivery", "kind": "departmental"},
+        follow=True,
+    )
+    assert "PMO “Delivery” created." in response.content.decode()
+    CustomerGroupFactory(organisation=org, name="HR")
+    CustomerGroupFactory(organisation=org, name="Finance")
+    page = admin.client.get(reverse("customer_group_list", args=[org.slug])).content.decode()
+    assert "2 customer groups</p>" in page
 
 
 # ---------------------------------------------------------------- responses
