@@ -56,7 +56,9 @@ def carte_subprocess(tmp_path: Path, *argv: str, **env: str) -> subprocess.Compl
         env=full_env,
         capture_output=True,
         text=True,
-        timeout=120,
+        # A guard against a hang, not a timing: migrating and loading the demo takes
+        # about 40 s alone and several times that on a machine busy with other suites.
+        timeout=600,
         check=False,
     )
 
