@@ -25,6 +25,7 @@ from carte.core.jobs import (
 )
 from carte.core.models import Job
 from carte.core.permissions import VIEW, require
+from carte.core.tabular import too_large_message
 from carte.operations.importing import MAX_BYTES, format_of, import_measurements
 from carte.operations.models import KPI
 from carte.organisations.actor import Actor
@@ -35,7 +36,7 @@ IMPORT = register_kind(
     title="KPI values import",
     report_template="operations/_import_job_report.html",
 )
-TOO_LARGE_MESSAGE = f"The file is over {MAX_BYTES // (1024 * 1024)} MB: split it."
+TOO_LARGE_MESSAGE = too_large_message(MAX_BYTES)
 
 
 def import_start(

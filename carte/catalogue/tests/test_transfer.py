@@ -37,7 +37,7 @@ from carte.catalogue.models import (
     Symptom,
 )
 from carte.catalogue.services import bulk
-from carte.catalogue.transfer import importer, xlsx
+from carte.catalogue.transfer import importer
 from carte.catalogue.transfer.export import EXTENSIONS, FORMATS, export_bytes
 from carte.catalogue.transfer.importer import Report, import_catalogue
 from carte.catalogue.transfer.shapes import (
@@ -52,6 +52,7 @@ from carte.catalogue.transfer.shapes import (
 )
 from carte.core.errors import DomainError
 from carte.core.models import AuditEntry, Job
+from carte.core.tabular import xlsx
 from carte.core.testing import no_writes
 from carte.organisations.actor import Actor
 from carte.organisations.models import Organisation

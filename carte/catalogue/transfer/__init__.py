@@ -4,8 +4,9 @@
 checks and writes them back, all or nothing (its steps: `reading`, `planning` with
 `plan_services` and `plan_parts`, `report`): new rows through
 `carte.catalogue.services.bulk` (the rules of the catalogue services, a batch at a time),
-changes and removals through the catalogue services one row at a time. `xlsx` reads the
-cells of a workbook.
+changes and removals through the catalogue services one row at a time. The cells of a
+workbook, a CSV or an archive are read by `carte.core.tabular`, which the KPI values'
+import shares.
 
 Design, shared by every format:
 - Tables: categories, services, levels, roles, symptoms, suppliers, inputs, steps,

@@ -5,11 +5,7 @@ goes on, so that every problem is listed at once."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import os
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,16 +13,16 @@ from typing import IO, Any
 
 import yaml
 
-from carte.catalogue.transfer import xlsx
 from carte.catalogue.transfer.report import Problem
 from carte.catalogue.transfer.shapes import FORMAT, HEADERS, VERSION, unneutralise
+from carte.core import tabular
 from carte.core.errors import DomainError
+from carte.core.tabular import Unreadable, too_large_message
 
 MAX_BYTES = 50 * 1024 * 1024
-# A zip (xlsx or CSV) may unpack to at most this many times the file limit: a guard
-# against "zip bombs" that are small on disk and huge once read.
-MAX_UNPACK_RATIO = 20
-OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # an encrypted OOXML file, or a legacy .xls
+# The deepest a JSON or YAML catalogue nests: the document, its tables, a table's rows,
+# a row, a list in a cell. Deeper is refused before anything walks it.
+MAX_DEPTH = 5
 FILE = "file"  # the table named in problems of the file as a whole
 
 
@@ -43,21 +39,6 @@ class Refused(Exception):
 RawRows = Iterator[tuple[str, int, dict[str, Any]]]
 
 
-def _size(source: IO[bytes]) -> int:
-    position = source.tell()
-    source.seek(0, os.SEEK_END)
-    size = source.tell()
-    source.seek(position)
-    return size
-
-
-def too_large_message(limit: int) -> str:
-    """What to tell someone whose file is over `limit` bytes."""
-    if limit >= 1024 * 1024:
-        return f"The file is over {limit // (1024 * 1024)} MB: split it."
-    return f"The file is over {limit} bytes: split it."
-
-
 def check_file(name: str, head: bytes) -> None:
     """Refuse at once, on the `file` field, what cannot be a catalogue by its name or its
     first bytes (an import in the background is checked so before it is queued)."""
@@ -68,11 +49,10 @@ def check_file(name: str, head: bytes) -> None:
 
 
 def _detect(name: str, head: bytes) -> str:
-    if head.startswith(OLE_MAGIC):
-        raise Refused(
-            "This file is password-protected or an old .xls workbook: save it as an "
-            "unprotected .xlsx file."
-        )
+    try:
+        tabular.check_not_encrypted(head)
+    except Unreadable as exc:
+        raise Refused(exc.message) from None
     suffix = Path(name).suffix.lower()
     formats = {".xlsx": "xlsx", ".zip": "csv", ".json": "json", ".yaml": "yaml", ".yml": "yaml"}
     if suffix == ".csv":
@@ -80,17 +60,6 @@ def _detect(name: str, head: bytes) -> str:
     if suffix not in formats:
         raise Refused("Use an .xlsx, .zip (of CSV files), .json or .yaml file.")
     return formats[suffix]
-
-
-def _check_zip(source: IO[bytes], limit: int) -> zipfile.ZipFile:
-    try:
-        archive = zipfile.ZipFile(source)
-        unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise Refused("The file is damaged or truncated: it is not a readable archive.") from exc
-    if unpacked > limit * MAX_UNPACK_RATIO:
-        raise Refused("The file unpacks to too much data.")
-    return archive
 
 
 @dataclass
@@ -111,22 +80,10 @@ class Sink:
 
 def _headers(table: str, given: list[str], sink: Sink) -> bool:
     """Whether the header row is exactly the table's columns (in any order)."""
-    expected = HEADERS[table]
-    ok = True
-    seen: set[str] = set()
-    for name in given:
-        if name not in expected:
-            sink.problems.append(Problem(table, 1, name or "(empty)", "Unknown column."))
-            ok = False
-        elif name in seen:
-            sink.problems.append(Problem(table, 1, name, "This column appears twice."))
-            ok = False
-        seen.add(name)
-    for name in expected:
-        if name not in seen:
-            sink.problems.append(Problem(table, 1, name, "This column is missing."))
-            ok = False
-    return ok
+    problems = tabular.header_problems(given, HEADERS[table])
+    for column, message in problems:
+        sink.problems.append(Problem(table, 1, column, message))
+    return not problems
 
 
 def _unknown_table(table: str, sink: Sink) -> bool:
@@ -144,15 +101,14 @@ def _unknown_table(table: str, sink: Sink) -> bool:
 
 
 def _spreadsheet_row(
-    table: str, number: int, header: list[str], values: list[Any], sink: Sink
+    table: str, stored: tabular.Row, header: list[str], sink: Sink
 ) -> dict[str, Any] | None:
     """A data row of a spreadsheet as {column: value}, quotes removed; None when empty."""
+    number, values = stored.number, stored.values
+    if tabular.outside(stored, len(header)):
+        sink.problems.append(Problem(table, number, None, tabular.OUTSIDE))
     if all(v is None or v == "" for v in values):
         return None
-    for extra in values[len(header) :]:
-        if extra not in (None, ""):
-            sink.problems.append(Problem(table, number, None, "A value is outside the columns."))
-            break
     row: dict[str, Any] = {}
     for i, name in enumerate(header):
         value = values[i] if i < len(values) else None
@@ -161,53 +117,33 @@ def _spreadsheet_row(
 
 
 def _read_xlsx(source: IO[bytes], limit: int, sink: Sink) -> RawRows:
-    _check_zip(source, limit).close()
-    source.seek(0)
-    try:
-        book = xlsx.Workbook(source)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged package
-        raise Refused(
-            "The file is damaged or truncated: it is not a readable .xlsx workbook."
-        ) from exc
-    try:
+    with tabular.open_workbook(source, limit) as book:
         for sheet in book.sheets:
             table = sheet.title
             if _unknown_table(table, sink):
                 continue
             header: list[str] | None = None
-            for stored in book.rows(sheet):
-                number, values = stored.number, stored.values
+            for stored in tabular.sheet_rows(book, sheet):
+                number = stored.number
                 for i in stored.formulas:
                     column = header[i] if header and i < len(header) else f"#{i + 1}"
-                    sink.problems.append(
-                        Problem(table, number, column, "A formula is not accepted: type the value.")
-                    )
+                    sink.problems.append(Problem(table, number, column, tabular.FORMULA))
                 if header is None:
                     # The header is row 1: a sheet whose first row is empty has none.
-                    cells = values if number == 1 else []
-                    while cells and cells[-1] in (None, ""):
-                        cells.pop()
-                    header = [str(v).strip() if v is not None else "" for v in cells]
+                    header = tabular.header_of(stored.values if number == 1 else [])
+                    if stored.outside is not None:
+                        header.append("")  # a name beyond the columns read: unknown
                     if not _headers(table, header, sink):
                         break
                     if number == 1:
                         continue
-                row = _spreadsheet_row(table, number, header, values, sink)
+                row = _spreadsheet_row(table, stored, header, sink)
                 if row is not None and not stored.formulas:
                     yield table, number, row
-    except Refused:
-        raise
-    except Exception as exc:  # a truncated sheet fails only when it is read
-        raise Refused(
-            "The file is damaged or truncated: a sheet cannot be read to its end."
-        ) from exc
-    finally:
-        book.close()
 
 
 def _read_csv_zip(source: IO[bytes], limit: int, sink: Sink) -> RawRows:
-    archive = _check_zip(source, limit)
-    with archive:
+    with tabular.open_zip(source, limit) as archive:
         for info in archive.infolist():
             if info.is_dir():
                 continue
@@ -215,30 +151,69 @@ def _read_csv_zip(source: IO[bytes], limit: int, sink: Sink) -> RawRows:
             table = name[:-4] if name.lower().endswith(".csv") else name
             if _unknown_table(table, sink):
                 continue
-            try:
-                with archive.open(info) as raw:
-                    text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-                    header: list[str] | None = None
-                    # Rows are numbered as a spreadsheet shows them: the header is row 1.
-                    for number, values in enumerate(csv.reader(text), start=1):
-                        if header is None:
-                            header = [v.strip() for v in values]
-                            if not _headers(table, header, sink):
-                                break
-                            continue
-                        row = _spreadsheet_row(table, number, header, list(values), sink)
-                        if row is not None:
-                            yield table, number, row
-            except (UnicodeDecodeError, csv.Error, zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise Refused(f"{info.filename} cannot be read: {exc}.") from exc
+            with archive.open(info) as raw:
+                header: list[str] | None = None
+                # Rows are numbered as a spreadsheet shows them: the header is row 1.
+                for stored in tabular.csv_rows(raw, info.filename):
+                    if header is None:
+                        header = tabular.header_of(stored.values)
+                        if not _headers(table, header, sink):
+                            break
+                        continue
+                    row = _spreadsheet_row(table, stored, header, sink)
+                    if row is not None:
+                        yield table, stored.number, row
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader refusing, as it composes, nodes nested deeper than a
+    catalogue nests (its composer recurses: 20,000 levels overflow Python's stack) and
+    aliases (a few bytes that stand for a copy of anything, however large)."""
+
+    depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise Refused("The file uses YAML aliases (*name): write each value out in full.")
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH + 1:  # a scalar in the deepest list is one more
+                raise Refused(_TOO_DEEP)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+_TOO_DEEP = (
+    f"The file nests values over {MAX_DEPTH} levels deep: a catalogue's cells hold text, "
+    "numbers or lists of them."
+)
+
+
+def _check_depth(data: Any) -> None:
+    """Refuse containers nested deeper than MAX_DEPTH, walked without recursion."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth >= MAX_DEPTH:
+                    raise Refused(_TOO_DEEP)
+                stack.append((child, depth + 1))
 
 
 def _read_document(source: IO[bytes], fmt: str, sink: Sink) -> RawRows:
+    kind = "JSON" if fmt == "json" else "YAML"
     try:
-        data = json.load(source) if fmt == "json" else yaml.safe_load(source)
+        data = json.load(source) if fmt == "json" else yaml.load(source, Loader=_Loader)  # noqa: S506 - a safe loader
     except (ValueError, yaml.YAMLError) as exc:
-        kind = "JSON" if fmt == "json" else "YAML"
         raise Refused(f"The file is not valid {kind} (damaged or truncated).") from exc
+    except RecursionError:
+        # JSON's parser recurses: a document nested thousands deep overflows it.
+        raise Refused(_TOO_DEEP) from None
+    if isinstance(data, dict | list):
+        _check_depth(data)
     if (
         not isinstance(data, dict)
         or data.get("format") != FORMAT
@@ -263,27 +238,39 @@ def _read_document(source: IO[bytes], fmt: str, sink: Sink) -> RawRows:
                 continue
             bad = False
             for name in row.keys() - columns:
-                sink.problems.append(Problem(table, number, str(name), "Unknown column."))
+                sink.problems.append(Problem(table, number, str(name), tabular.UNKNOWN_COLUMN))
                 bad = True
             for name in columns - row.keys():
-                sink.problems.append(Problem(table, number, name, "This column is missing."))
+                sink.problems.append(Problem(table, number, name, tabular.COLUMN_MISSING))
                 bad = True
             if not bad:
                 yield table, number, row
 
 
 def read(source: IO[bytes], name: str, sink: Sink, *, max_bytes: int = MAX_BYTES) -> RawRows:
-    """Raw rows of the file, streamed; problems of its shape go to `sink`."""
-    size = _size(source)
-    if size > max_bytes:
-        raise Refused(f"The file is over {max_bytes // (1024 * 1024)} MB: split it.")
-    if size == 0:
-        raise Refused("The file is empty.")
+    """Raw rows of the file, streamed; problems of its shape go to `sink`, a file that
+    cannot be read raises `Refused`."""
+    try:
+        tabular.check_size(source, max_bytes)
+    except Unreadable as exc:
+        raise Refused(exc.message) from None
     head = source.read(8)
     source.seek(0)
     fmt = _detect(name, head)
     if fmt == "xlsx":
-        return _read_xlsx(source, max_bytes, sink)
-    if fmt == "csv":
-        return _read_csv_zip(source, max_bytes, sink)
-    return _read_document(source, fmt, sink)
+        rows = _read_xlsx(source, max_bytes, sink)
+    elif fmt == "csv":
+        rows = _read_csv_zip(source, max_bytes, sink)
+    else:
+        rows = _read_document(source, fmt, sink)
+    return _refusing(rows)
+
+
+def _refusing(rows: RawRows) -> RawRows:
+    try:
+        yield from rows
+    except Unreadable as exc:
+        raise Refused(exc.message) from None
+
+
+__all__ = ["MAX_BYTES", "Refused", "Sink", "check_file", "read", "too_large_message"]

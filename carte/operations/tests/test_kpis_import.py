@@ -140,7 +140,7 @@ def test_a_missing_column_is_refused_clearly(ops: Ops, kpis: tuple[KPI, KPI]) ->
     report = run(ops, csv_bytes("service,kpi,value", "REP,Status reports on time,96"))
     (problem,) = report.problems
     assert (problem.row, problem.column) == (1, "period")
-    assert "'period' is missing" in problem.message
+    assert problem.message == "This column is missing."
     assert not Measurement.objects.exists()
 
 

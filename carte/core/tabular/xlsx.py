@@ -9,12 +9,21 @@ for the 57,000 rows of a 2,000-service catalogue that came to 4 s of the import'
 and to 1 s here. Values are the ones openpyxl gives: text, int, float, bool, datetime
 (a number in a date style), with the same rules; a cell holding a formula is reported
 as such, never evaluated.
+
+What a sheet says about itself is not trusted to size anything: a cell's column and a
+row's number are checked against the largest a spreadsheet has (XFD, 1,048,576); cells
+beyond the columns an import reads (`width`) are not stored, a value there is only
+flagged (`Row.outside`); and a row (or what lies between rows) may hold at most
+`MAX_HELD` elements, the most kept in memory at once. A cell that cannot be what its
+type says (a shared string that does not exist, a number or a boolean that is not one)
+raises `Damaged`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from math import inf as _INF
 from typing import IO, Any
 from xml.etree.ElementTree import Element
 
@@ -31,15 +40,27 @@ _SHEET_DATA, _ROW = f"{_NS}sheetData", f"{_NS}row"
 _V, _F, _IS, _T, _R = (f"{_NS}{tag}" for tag in ("v", "f", "is", "t", "r"))
 _DIGITS = "0123456789"
 
+MAX_COLUMN = 16_384  # XFD, the last column of a spreadsheet
+MAX_ROW = 1_048_576  # the last row of a spreadsheet
+# The most elements the parser keeps at once (a row's, or what lies between two rows).
+# A row of 256 cells of text holds about 800; 50,000 elements take about 15 MB.
+MAX_HELD = 50_000
 
-@dataclass
+
+class Damaged(Exception):
+    """The sheet's XML is well formed but cannot be a sheet (the message says where)."""
+
+
+@dataclass(slots=True)
 class Row:
     """One row as stored: its number, its values by column (None where there is no
-    cell), and the columns (from 0) whose cell holds a formula."""
+    cell), the columns (from 0) whose cell holds a formula, and the first column beyond
+    the ones read that holds a value (None: there is none)."""
 
     number: int
     values: list[Any]
     formulas: list[int] = field(default_factory=list)
+    outside: int | None = None
 
 
 @dataclass
@@ -73,29 +94,35 @@ class Workbook:
     def close(self) -> None:
         self._archive.close()
 
-    def rows(self, sheet: Sheet) -> Iterator[Row]:
-        """The sheet's rows that have cells, in order."""
+    def rows(self, sheet: Sheet, width: int = MAX_COLUMN) -> Iterator[Row]:
+        """The sheet's rows that have cells, in order, each at most `width` values long.
+        Raises `Damaged` (and the XML parser's errors, for a file that is not XML)."""
         columns: dict[str, int] = {}
         with self._archive.open(sheet.path) as source:
             parent: Element | None = None
             pending: Element | None = None
-            number = 0
+            number = held = 0
             # Only "start" events (half as many as with "end" too, and each costs Python
             # time): a row is complete once the next one starts, or the sheet ends.
             for _, element in iterparse(source, events=("start",)):
+                held += 1
                 if element.tag == _ROW:
                     if pending is not None:
                         number = _number(pending, number)
-                        yield self._row(number, pending, columns)
+                        yield self._row(number, pending, columns, width)
                         if parent is not None:
                             parent.remove(pending)  # keep memory flat: rows read are dropped
                     pending = element
+                    held = 1
                 elif element.tag == _SHEET_DATA:
                     parent = element
+                elif held > MAX_HELD:
+                    where = f"after row {number}" if pending is not None else "before its rows"
+                    raise Damaged(f"the sheet holds over {MAX_HELD:,} elements {where}")
             if pending is not None:
-                yield self._row(_number(pending, number), pending, columns)
+                yield self._row(_number(pending, number), pending, columns, width)
 
-    def _row(self, number: int, element: Element, columns: dict[str, int]) -> Row:
+    def _row(self, number: int, element: Element, columns: dict[str, int], width: int) -> Row:
         row = Row(number, [])
         values = row.values
         column = -1
@@ -105,19 +132,36 @@ class Workbook:
                 letters = ref.rstrip(_DIGITS)
                 index = columns.get(letters)
                 if index is None:
-                    index = columns[letters] = _column_index(letters)
+                    index = columns[letters] = _column_index(letters, ref, number)
                 column = index
             else:
                 column += 1
+            value, formula = self._value(cell, number, column)
+            if column >= width:
+                # Not stored, whatever column the cell claims: only a value is noted.
+                if (formula or value not in (None, "")) and row.outside is None:
+                    row.outside = column
+                continue
             if len(values) < column:
                 values.extend([None] * (column - len(values)))
-            value, formula = self._value(cell)
             if formula:
                 row.formulas.append(column)
-            values.append(value)
+            if column < len(values):
+                values[column] = value  # a column given twice, or out of order
+            else:
+                values.append(value)
         return row
 
-    def _value(self, cell: Element) -> tuple[Any, bool]:
+    def _value(self, cell: Element, number: int, column: int) -> tuple[Any, bool]:
+        try:
+            return self._convert(cell)
+        except (ValueError, IndexError, OverflowError) as exc:
+            raise Damaged(
+                f"the cell in row {number}, column {column_letters(column)} cannot be read "
+                f"as its type says ({str(exc)[:80]})"
+            ) from None
+
+    def _convert(self, cell: Element) -> tuple[Any, bool]:
         kind = cell.get("t", "n")
         text: str | None = None
         inline: Element | None = None
@@ -137,6 +181,8 @@ class Workbook:
             number: int | float = (
                 float(text) if "." in text or "E" in text or "e" in text else int(text)
             )
+            if number != number or number in (_INF, -_INF):
+                raise ValueError(f"{text!r} is not a number")
             style = cell.get("s")
             if style:
                 index = int(style)
@@ -148,9 +194,14 @@ class Workbook:
                     return moment, False
             return number, False
         if kind == "s":
-            return self._strings[int(text)], False
+            index = int(text)
+            if not 0 <= index < len(self._strings):
+                raise IndexError(f"there is no shared string {index}")
+            return self._strings[index], False
         if kind == "b":
-            return bool(int(text)), False
+            if text not in ("0", "1"):
+                raise ValueError(f"{text!r} is not a boolean")
+            return text == "1", False
         if kind == "d":
             return from_ISO8601(text), False
         return text, False  # "str" (a formula's text, without the formula) and "e" (an error)
@@ -159,7 +210,11 @@ class Workbook:
 def _number(row: Element, previous: int) -> int:
     """A row's number: its `r` attribute, or the one after the previous row."""
     ref = row.get("r")
-    return int(ref) if ref else previous + 1
+    if not ref:
+        return previous + 1
+    if ref.isascii() and ref.isdigit() and len(ref) <= 7 and 0 < int(ref) <= MAX_ROW:
+        return int(ref)
+    raise Damaged(f"the row after row {previous} is numbered {ref[:20]!r}")
 
 
 def _inline_text(node: Element) -> str:
@@ -173,12 +228,25 @@ def _inline_text(node: Element) -> str:
     return "".join(parts)
 
 
-def _column_index(letters: str) -> int:
-    """0 for A, 25 for Z, 26 for AA."""
+def _column_index(letters: str, ref: str, number: int) -> int:
+    """0 for A, 25 for Z, 26 for AA; Damaged past XFD or for what is no column."""
     index = 0
-    for letter in letters.upper():
-        index = index * 26 + ord(letter) - 64
+    if letters.isascii() and letters.isalpha() and len(letters) <= 3:
+        for letter in letters.upper():
+            index = index * 26 + ord(letter) - 64
+    if not 0 < index <= MAX_COLUMN:
+        raise Damaged(f"a cell of row {number} is at {ref[:20]!r}, which is no column")
     return index - 1
 
 
-__all__ = ["Row", "Sheet", "Workbook"]
+def column_letters(index: int) -> str:
+    """A for 0, Z for 25, AA for 26: how a spreadsheet names the column."""
+    letters = ""
+    index += 1
+    while index > 0:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+__all__ = ["MAX_COLUMN", "MAX_ROW", "Damaged", "Row", "Sheet", "Workbook", "column_letters"]
