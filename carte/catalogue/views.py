@@ -419,7 +419,7 @@ CATEGORIES = UIResource(
 
 
 def catalogue_urls() -> list[Any]:
-    svc = "catalogue/services/<int:pk>"
+    svc = "catalogue/services/<id:pk>"
     return [
         path("catalogue/", catalogue, name="catalogue"),
         path("catalogue/graph/", dependency_graph, name="dependency_graph"),
@@ -429,9 +429,9 @@ def catalogue_urls() -> list[Any]:
         path(f"{svc}/", service_detail, name="service_detail"),
         path(f"{svc}/edit/", service_update, name="service_update"),
         path(f"{svc}/publish/", service_publish, name="service_publish"),
-        path(f"{svc}/versions/<int:a>/diff/<int:b>/", version_diff, name="version_diff"),
+        path(f"{svc}/versions/<id:a>/diff/<id:b>/", version_diff, name="version_diff"),
         path(f"{svc}/<slug:kind>/new/", part_edit, name="part_create"),
-        path(f"{svc}/<slug:kind>/<int:part_pk>/edit/", part_edit, name="part_update"),
-        path(f"{svc}/<slug:kind>/<int:part_pk>/archive/", part_archive, name="part_archive"),
+        path(f"{svc}/<slug:kind>/<id:part_pk>/edit/", part_edit, name="part_update"),
+        path(f"{svc}/<slug:kind>/<id:part_pk>/archive/", part_archive, name="part_archive"),
         *resource_urls(CATEGORIES, org_view),
     ]

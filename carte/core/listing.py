@@ -11,8 +11,10 @@ from typing import Any, ClassVar, Literal, Self, TypeVar
 from django.core.paginator import Page, Paginator
 from django.db.models import Count, Model, Q, QuerySet, Window
 from ninja import FilterSchema
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
+from carte.core.converters import MAX_ID
 from carte.core.errors import DomainError, not_found
 from carte.core.models import TenantModel
 from carte.core.permissions import VIEW, ActorLike, Right, can, require
@@ -23,9 +25,28 @@ R = TypeVar("R", bound=TenantModel)
 
 class FromQuery:
     """Builds a filter schema from a page's query string: the fields it declares, empty
-    values left out; a bad value is reported against its field and left out, not fatal."""
+    values left out; a bad value is reported against its field and left out, not fatal.
+
+    Every whole number a filter takes (an id, a level) is one the database can hold: a
+    larger one is refused on its field, as any bad value is, rather than overflowing in
+    the database driver (SQLite's integers are 64-bit)."""
 
     model_fields: ClassVar[dict[str, Any]]
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _within_64_bits(cls, value: Any) -> Any:
+        numbers = value if isinstance(value, list | tuple | set | frozenset) else (value,)
+        for number in numbers:
+            if isinstance(number, int) and not isinstance(number, bool):
+                # Worded as the API words a number too large in a body or a path.
+                if number > MAX_ID:
+                    raise PydanticCustomError("too_big", "Must be at most {le}.", {"le": MAX_ID})
+                if number < -MAX_ID - 1:
+                    raise PydanticCustomError(
+                        "too_small", "Must be at least {ge}.", {"ge": -MAX_ID - 1}
+                    )
+        return value
 
     @classmethod
     def from_query(cls, params: dict[str, str]) -> tuple[Self, dict[str, list[str]]]:
@@ -113,18 +134,36 @@ def get_for(actor: ActorLike, queryset: QuerySet[R], pk: int | str, *, action: R
 MAX_PAGE = 1_000_000  # past this a page number is nonsense (and an OFFSET SQLite refuses)
 
 
+def page_number(requested: str | int | None) -> int | str:
+    """A page number as the paginator takes it: a number written in ASCII digits, however
+    long, as a number (one past `MAX_PAGE` when longer, so it is past the end and the
+    paginator gives the last page, as for any page past the end, rather than a number
+    Python refuses to convert); anything else as it came (the paginator gives the first
+    page for what is not a number)."""
+    text = str(requested if requested is not None else "1").strip() or "1"
+    if not (text.isascii() and text.isdigit()):
+        return text
+    digits = text.lstrip("0") or "0"
+    return int(digits) if len(digits) <= len(str(MAX_PAGE)) else MAX_PAGE + 1
+
+
+def paginate(rows: Any, size: int, requested: str | int | None) -> Page[Any]:
+    """Django's `Paginator(rows, size).get_page()`, for any page number a query string
+    may hold (see `page_number`)."""
+    return Paginator(rows, size).get_page(page_number(requested))
+
+
 def window_page(rows: QuerySet[Any, Any], requested: str | int | None, size: int) -> Page[Any]:
     """A page of `rows` (`.values()` rows) from one query: each row carries the number of
     matches (a window count), so a list runs once rather than once to count and again
     for the page. A page past the end (no row to carry the count) or a bad page number
     falls back on Django's paginator: a count, then its page."""
     paginator: Paginator[Any] = Paginator(rows, size)
-    text = str(requested or "1")
-    number = int(text) if text.isdigit() else 0
-    if 1 <= number <= MAX_PAGE:
+    number = page_number(requested)
+    if isinstance(number, int) and 1 <= number <= MAX_PAGE:
         start = (number - 1) * size
         found = list(rows.annotate(matches=Window(Count("id")))[start : start + size])
         if found:
             paginator.count = found[0]["matches"]
             return Page(found, number, paginator)
-    return paginator.get_page(text)
+    return paginator.get_page(number)

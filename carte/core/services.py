@@ -6,16 +6,17 @@ rules, then call these so that every write is validated and recorded the same wa
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db import IntegrityError, models, router, transaction
 from django.db.models import Model
 from django.utils import timezone
 
 from carte.core import audit
-from carte.core.errors import CONFLICT, NON_FIELD_ERRORS, DomainError, summarise
+from carte.core.errors import CONFLICT, NON_FIELD_ERRORS, DomainError, not_found, summarise
 from carte.core.models import AuditAction, TenantModel
 from carte.core.permissions import ActorLike
 
@@ -87,16 +88,25 @@ def _full_clean(obj: TenantModel, exclude: list[str]) -> None:
         raise ValidationError(errors)
 
 
-def _save(obj: TenantModel, **kwargs: Any) -> None:
+RACE_LOST = "This conflicts with a change made at the same moment; reload and try again."
+
+
+@contextmanager
+def race_lost(message: str = RACE_LOST) -> Iterator[None]:
+    """A write that lost a race: the `IntegrityError` of a unique constraint that was
+    checked before the write but satisfied first by another transaction, raised as a
+    `DomainError` coded `conflict` (409) with `message`. Nothing more can be written in
+    the transaction; the service's atomic block rolls it back, so nothing is written."""
     try:
-        with transaction.atomic():
-            obj.save(**kwargs)
+        yield
     except IntegrityError as exc:
-        # A race lost against a unique constraint that validation had just checked.
-        raise DomainError(
-            "This conflicts with a change made at the same moment; reload and try again.",
-            code=CONFLICT,
-        ) from exc
+        raise DomainError(message, code=CONFLICT) from exc
+
+
+def _save(obj: TenantModel, **kwargs: Any) -> None:
+    # A race lost against a unique constraint that validation had just checked.
+    with race_lost(), transaction.atomic():
+        obj.save(**kwargs)
 
 
 def clean_text(field: str, value: Any, *, required: bool = True, limit: int = 0) -> str:
@@ -159,11 +169,50 @@ def update_object(
 ) -> M:
     """Apply `data` to `obj`, validate, save only what changed and audit each change.
 
-    On a refusal the object is put back as it was, so a caller that shows it again
+    The row is locked first and `obj` brought up to what is stored (`_lock_stored`), so
+    "before" is what the database held when this change was made, even when someone
+    else changed the row since `obj` was read: concurrent updates queue on the lock and
+    each entry's "before" is the previous one's "after". The caller's transaction holds
+    the lock to its end (a service is `@transaction.atomic`).
+
+    On a refusal the object is put back as it was stored, so a caller that shows it again
     (the edit page) shows the stored values, not the rejected ones.
     """
+    using = router.db_for_write(type(obj))
+    if transaction.get_connection(using).in_atomic_block:  # no savepoint: no more queries
+        return _update_locked(actor, obj, data, extra_before, extra_after)
+    with transaction.atomic(using=using):
+        return _update_locked(actor, obj, data, extra_before, extra_after)
+
+
+def _lock_stored(obj: TenantModel, fields: list[models.Field[Any, Any]]) -> dict[str, Any]:
+    """Lock `obj`'s row (SELECT ... FOR UPDATE; SQLite serialises writers anyway) and
+    set on `obj` the values stored now of `fields`, which it returns by attname. One
+    query, of the audited columns only; a relation whose id is unchanged keeps the row
+    `obj` already holds for it."""
+    attnames = [f.attname for f in fields]
+    manager = type(obj)._default_manager
+    try:
+        stored: dict[str, Any] = (
+            manager.select_for_update().filter(pk=obj.pk).values(*attnames).get()
+        )
+    except ObjectDoesNotExist as exc:  # deleted since it was read
+        raise not_found(str(obj._meta.verbose_name)) from exc
+    for attname, value in stored.items():
+        if getattr(obj, attname) != value:
+            setattr(obj, attname, value)  # a changed foreign key id drops its cached row
+    return stored
+
+
+def _update_locked(
+    actor: ActorLike,
+    obj: M,
+    data: Mapping[str, Any],
+    extra_before: Mapping[str, Any] | None,
+    extra_after: Mapping[str, Any] | None,
+) -> M:
     fields = audit.audited_fields(obj)
-    stored = {f.attname: getattr(obj, f.attname) for f in fields}
+    stored = _lock_stored(obj, fields)
     before = audit.snapshot(obj, dict(extra_before or {}))
     for name, value in data.items():
         setattr(obj, name, value)

@@ -16,7 +16,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Model, QuerySet
 from django.http import (
     HttpRequest,
@@ -30,7 +29,7 @@ from django.views.decorators.http import require_http_methods
 
 from carte.core import audit
 from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
-from carte.core.listing import ListFilter
+from carte.core.listing import ListFilter, paginate
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, can
 
 # Resolves `/o/<org>/` to the actor and maps domain errors to 404 and 403 (the
@@ -230,7 +229,7 @@ def list_view(resource: UIResource) -> Callable[..., HttpResponse]:
         qs, filters = filtered(
             lambda f: resource.list_selector(actor=actor, filters=f), filters, filter_errors
         )
-        page = Paginator(qs, page_size(request)).get_page(request.GET.get("page"))
+        page = paginate(qs, page_size(request), request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
         context = {
@@ -287,9 +286,7 @@ def detail_view(resource: UIResource) -> Callable[..., HttpResponse]:
         tab = request.GET.get("tab", "overview")
         history = None
         if tab == "history":
-            history = Paginator(audit.history(actor=actor, obj=obj), 50).get_page(
-                request.GET.get("page")
-            )
+            history = paginate(audit.history(actor=actor, obj=obj), 50, request.GET.get("page"))
         context = {
             "resource": resource,
             "object": obj,
@@ -400,15 +397,15 @@ def resource_urls(resource: UIResource, scoped: Scoped) -> list[Any]:
     return [
         path(f"{prefix}/", scoped(list_view(resource)), name=f"{stem}_list"),
         path(f"{prefix}/new/", scoped(create_view(resource)), name=f"{stem}_create"),
-        path(f"{prefix}/<int:pk>/", scoped(detail_view(resource)), name=f"{stem}_detail"),
-        path(f"{prefix}/<int:pk>/edit/", scoped(update_view(resource)), name=f"{stem}_update"),
+        path(f"{prefix}/<id:pk>/", scoped(detail_view(resource)), name=f"{stem}_detail"),
+        path(f"{prefix}/<id:pk>/edit/", scoped(update_view(resource)), name=f"{stem}_update"),
         path(
-            f"{prefix}/<int:pk>/archive/",
+            f"{prefix}/<id:pk>/archive/",
             scoped(archive_view(resource)),
             name=f"{stem}_archive",
         ),
         path(
-            f"{prefix}/<int:pk>/restore/",
+            f"{prefix}/<id:pk>/restore/",
             scoped(archive_view(resource, restore=True)),
             name=f"{stem}_restore",
         ),

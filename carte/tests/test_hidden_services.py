@@ -44,7 +44,7 @@ def _page_paths() -> list[str]:
             route = prefix + str(p.pattern)
             if isinstance(p, URLResolver):
                 out += walk(p.url_patterns, route)
-            elif isinstance(p, URLPattern) and "catalogue/services/<int:pk>/" in route:
+            elif isinstance(p, URLPattern) and "catalogue/services/<id:pk>/" in route:
                 out.append(route)
         return out
 

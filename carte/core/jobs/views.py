@@ -84,6 +84,6 @@ def job_urls(scoped: Scoped) -> list[Any]:
     """The job pages, each behind `scoped` (the request's actor in `/o/<org>/`)."""
     return [
         path("jobs/", scoped(job_list), name="job_list"),
-        path("jobs/<int:pk>/", scoped(job_detail), name="job_detail"),
-        path("jobs/<int:pk>/result/", scoped(job_result), name="job_result"),
+        path("jobs/<id:pk>/", scoped(job_detail), name="job_detail"),
+        path("jobs/<id:pk>/result/", scoped(job_result), name="job_result"),
     ]

@@ -29,7 +29,7 @@ from carte.catalogue.choices import Stage
 from carte.catalogue.models import Category, Service
 from carte.core import rawsql
 from carte.core.clock import today
-from carte.core.listing import MAX_PAGE
+from carte.core.listing import MAX_PAGE, page_number
 from carte.core.permissions import VIEW, require
 from carte.operations import periods
 from carte.operations.choices import Rag
@@ -255,13 +255,13 @@ def heatmap(
         kpis = _reader().rows(rawsql.fetch(_kpis_sql(len(ids)), ids))
         return _rows(services, kpis, on), services[0][4]
 
-    text = str(page or "1")
-    number = int(text) if text.isdigit() else 0
+    asked = page_number(page)
+    number = asked if isinstance(asked, int) else 0
     rows, count = fetch_page(number) if 1 <= number <= MAX_PAGE else ([], 0)
     if not rows and number != 1:
         # Past the end, or no number at all: count, then take the page the paginator picks.
         count = rawsql.fetch(_count_sql(shape), params)[0][0]
-        number = Paginator(range(count), size).get_page(text).number
+        number = Paginator(range(count), size).get_page(asked).number
         rows = fetch_page(number)[0] if count else []
     paginator: Paginator[Any] = Paginator(range(count), size)
     width = max((len(r.cells) for r in rows), default=0)

@@ -7,7 +7,9 @@ before its first period nor yet to start, the value is a number in the KPI's ran
 period twice), then the rows are inserted together (COPY on PostgreSQL) and each touched
 KPI's latest value and next due date are refreshed. A value for a period that has one
 already is refused unless the caller asks to correct it; a correction keeps the earlier
-value as a `MeasurementCorrection`.
+value as a `MeasurementCorrection`. Two writers of the same period at the same moment
+both find it free; the unique constraint lets one insert and the other is refused as a
+conflict (409), having written nothing.
 
 Problems are reported row by row in `DomainError.extra["rows"]`: `{"row", "field",
 "message"}` with the row number the caller gave (a file's line, a payload's index).
@@ -33,6 +35,7 @@ from carte.core.clock import now, today
 from carte.core.errors import DomainError, forbidden
 from carte.core.models import AuditAction
 from carte.core.permissions import can
+from carte.core.services import race_lost
 from carte.operations import periods
 from carte.operations.choices import Frequency, Source
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
@@ -207,7 +210,7 @@ def measurements_record(
             problems.append({"row": row, "field": "value", "message": str(check_value(kpi, value))})
         if period is not None and value is not None:
             parsed.append((reading, period, value))
-    existing = _existing(kpis.keys(), [p for _, p, _ in parsed])
+    existing = _existing(kpis.keys(), [p for _, p, _ in parsed], lock=correct)
     if not correct:
         for reading, period, _ in parsed:
             if (reading.kpi.id, period) in existing:
@@ -266,7 +269,8 @@ def measurements_record(
         m._state = ModelState()
         set_kpi(m, kpi)
         fresh.append(m)
-    insert_many(Measurement, fresh)
+    with race_lost(_raced(parsed)):
+        insert_many(Measurement, fresh)
     if replaced:
         _correct(actor, replaced, source=source, reason=reason, moment=moment)
     counts: dict[int, int] = defaultdict(int)
@@ -295,6 +299,23 @@ def measurements_record(
     return [by_key[(r.kpi.pk, p)] for r, p, _ in parsed]
 
 
+def _raced(parsed: list[tuple[Reading, dt.date, Decimal]]) -> str:
+    """What the losers of a race are told: the periods had no value when checked, and
+    someone else recorded one before this write could (the unique constraint's
+    refusal, a 409)."""
+    if len(parsed) == 1:
+        reading, period, _ = parsed[0]
+        what = f"{reading.kpi.name} for {periods.label(period, reading.kpi.frequency)}"
+        return (
+            f"A value of {what} was recorded by someone else at the same moment; nothing "
+            "was recorded. Reload to see it, and correct it if need be."
+        )
+    return (
+        "Values for some of these periods were recorded by someone else at the same "
+        "moment; nothing was recorded. Send the rows again to see which have a value now."
+    )
+
+
 _FIELDS = [f.attname for f in Measurement._meta.concrete_fields]
 assert _FIELDS == [
     "id",
@@ -313,13 +334,19 @@ assert _FIELDS == [
 ], "Measurement's fields changed: update measurements_record's positional values"
 
 
-def _existing(kpi_ids: Iterable[int], wanted: list[dt.date]) -> dict[tuple[int, dt.date], Any]:
-    """The stored measurements of these KPIs in the periods asked for, by (kpi, period)."""
+def _existing(
+    kpi_ids: Iterable[int], wanted: list[dt.date], *, lock: bool = False
+) -> dict[tuple[int, dt.date], Any]:
+    """The stored measurements of these KPIs in the periods asked for, by (kpi, period);
+    with `lock`, locked (and read once any other writer of them is done) so a correction
+    keeps the value it really replaces."""
     if not wanted:
         return {}
     rows = Measurement.objects.filter(
         kpi_id__in=list(kpi_ids), period__gte=min(wanted), period__lte=max(wanted)
     )
+    if lock:
+        rows = rows.select_for_update()
     asked = set(wanted)
     return {(m.kpi_id, m.period): m for m in rows if m.period in asked}
 

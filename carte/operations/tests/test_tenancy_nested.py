@@ -57,10 +57,11 @@ def rows(ops: Ops) -> dict[str, Any]:
 
 def _path(pattern: URLPattern, slug: str, service_id: int, rows: dict[str, Any]) -> str:
     path = "/o/" + slug + "/" + str(pattern.pattern)
-    kind = "actions" if "<int:action>" in path else path.split("/operations/")[1].split("/")[0]
-    path = path.replace("<int:pk>", str(service_id))
-    for name in ("<int:kpi>", "<int:item>", "<int:action>"):
+    kind = "actions" if "<id:action>" in path else path.split("/operations/")[1].split("/")[0]
+    path = path.replace("<id:pk>", str(service_id))
+    for name in ("<id:kpi>", "<id:item>", "<id:action>"):
         path = path.replace(name, str(rows[kind].pk))
+    assert "<" not in path, path  # every placeholder filled: the request reaches the view
     return path
 
 

@@ -164,8 +164,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 urlpatterns: list[URLPattern] = [
     path(f"{P}/", inbox, name="inbox"),
     path(f"{P}/read-all/", notices_read_all, name="inbox_read_all"),
-    path(f"{P}/<int:notice>/open/", notice_open, name="inbox_open"),
-    path(f"{P}/<int:notice>/read/", notice_read, name="inbox_read"),
+    path(f"{P}/<id:notice>/open/", notice_open, name="inbox_open"),
+    path(f"{P}/<id:notice>/read/", notice_read, name="inbox_read"),
     path(f"{P}/calendar/new/", calendar_create, name="calendar_create"),
     path(f"{P}/calendar/revoke/", calendar_revoke, name="calendar_revoke"),
 ]

@@ -48,7 +48,7 @@ from carte.operations.services.item_moves import EVENT_LABELS
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
-S = "catalogue/services/<int:pk>/operations/risks"
+S = "catalogue/services/<id:pk>/operations/risks"
 
 
 # ---------------------------------------------------------------- helpers
@@ -495,22 +495,22 @@ urlpatterns = [
     path("operations/escalations/", escalations, name="escalations"),
     path(f"{S}/", item_list, name="items"),
     path(f"{S}/new/", item_create, name="item_create"),
-    path(f"{S}/<int:item>/", item_detail, name="item"),
-    path(f"{S}/<int:item>/edit/", item_update, name="item_update"),
-    path(f"{S}/<int:item>/decide/", item_decide, name="item_decide"),
-    path(f"{S}/<int:item>/archive/", item_archive, name="item_archive"),
-    path(f"{S}/<int:item>/restore/", item_restore, name="item_restore"),
+    path(f"{S}/<id:item>/", item_detail, name="item"),
+    path(f"{S}/<id:item>/edit/", item_update, name="item_update"),
+    path(f"{S}/<id:item>/decide/", item_decide, name="item_decide"),
+    path(f"{S}/<id:item>/archive/", item_archive, name="item_archive"),
+    path(f"{S}/<id:item>/restore/", item_restore, name="item_restore"),
     *(
         path(
-            f"{S}/<int:item>/{step.replace('_', '-')}/",
+            f"{S}/<id:item>/{step.replace('_', '-')}/",
             item_step,
             {"step": step},
             name=f"item_{step}",
         )
         for step in STEPS
     ),
-    path(f"{S}/<int:item>/actions/new/", action_edit, name="item_action_create"),
-    path(f"{S}/actions/<int:action>/edit/", action_edit, name="item_action_update"),
-    path(f"{S}/actions/<int:action>/done/", action_done, name="item_action_done"),
-    path(f"{S}/actions/<int:action>/archive/", action_archive, name="item_action_archive"),
+    path(f"{S}/<id:item>/actions/new/", action_edit, name="item_action_create"),
+    path(f"{S}/actions/<id:action>/edit/", action_edit, name="item_action_update"),
+    path(f"{S}/actions/<id:action>/done/", action_done, name="item_action_done"),
+    path(f"{S}/actions/<id:action>/archive/", action_archive, name="item_action_archive"),
 ]

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
@@ -26,9 +25,11 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
 from carte.catalogue.selectors import Audience, service_for
+from carte.core.converters import MAX_ID
 from carte.core.errors import DomainError
 from carte.core.jobs import check_file_size
 from carte.core.jobs.views import job_url
+from carte.core.listing import paginate
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, can, require
 from carte.core.views import (
     done,
@@ -51,7 +52,7 @@ from carte.operations.services.measurements import Reading, measurement_record, 
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
-S = "catalogue/services/<int:pk>/operations/kpis"
+S = "catalogue/services/<id:pk>/operations/kpis"
 MEASUREMENTS_PAGE = 25
 
 
@@ -151,8 +152,8 @@ def _kpi_page(
 ) -> dict[str, Any]:
     """What a KPI's page shows, with the correction form (`correction`, as typed)."""
     points = selectors.trend(kpi)
-    page = Paginator(selectors.measurements_of(actor=actor, kpi=kpi), MEASUREMENTS_PAGE).get_page(
-        request.GET.get("page")
+    page = paginate(
+        selectors.measurements_of(actor=actor, kpi=kpi), MEASUREMENTS_PAGE, request.GET.get("page")
     )
     may_report = can(actor, REPORT, kpi) and kpi.archived_at is None
     if may_report and correction is None:
@@ -319,10 +320,13 @@ def _flag(value: str | None) -> bool:
 
 
 def _int(value: str | None) -> int | None:
+    """An id from the query string; anything else, a number past what the database holds
+    included, is left out as an unknown value is."""
     try:
-        return int(value) if value else None
+        number = int(value) if value else None
     except ValueError:
         return None
+    return number if number is not None and abs(number) <= MAX_ID else None
 
 
 @org_view
@@ -337,7 +341,7 @@ def reports_due(request: HttpRequest, actor: Actor) -> HttpResponse:
         pmo=_int(request.GET.get("pmo")),
     )
     kpis = selectors.reports_due_list(actor=actor, filters=filters)
-    page = Paginator(kpis, settings.CARTE_PAGE_SIZE * 2).get_page(request.GET.get("page"))
+    page = paginate(kpis, settings.CARTE_PAGE_SIZE * 2, request.GET.get("page"))
     managed = selectors.my_managed(actor)
     query = request.GET.copy()
     query.pop("page", None)
@@ -406,12 +410,12 @@ def measurements_import(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 urlpatterns: list[URLPattern] = [
     path(f"{S}/new/", kpi_create, name="kpi_create"),
-    path(f"{S}/<int:kpi>/", kpi_detail, name="kpi_detail"),
-    path(f"{S}/<int:kpi>/edit/", kpi_update, name="kpi_update"),
-    path(f"{S}/<int:kpi>/archive/", kpi_archive, name="kpi_archive"),
-    path(f"{S}/<int:kpi>/restore/", kpi_restore, name="kpi_restore"),
-    path(f"{S}/<int:kpi>/measurements/new/", measurement_create, name="measurement_create"),
-    path(f"{S}/<int:kpi>/measurements/correct/", measurement_correct, name="measurement_correct"),
+    path(f"{S}/<id:kpi>/", kpi_detail, name="kpi_detail"),
+    path(f"{S}/<id:kpi>/edit/", kpi_update, name="kpi_update"),
+    path(f"{S}/<id:kpi>/archive/", kpi_archive, name="kpi_archive"),
+    path(f"{S}/<id:kpi>/restore/", kpi_restore, name="kpi_restore"),
+    path(f"{S}/<id:kpi>/measurements/new/", measurement_create, name="measurement_create"),
+    path(f"{S}/<id:kpi>/measurements/correct/", measurement_correct, name="measurement_correct"),
     path("operations/reports/", reports_due, name="reports_due"),
     path("operations/reports/enter/", reports_enter, name="reports_enter"),
     path("operations/measurements/import/", measurements_import, name="measurements_import"),

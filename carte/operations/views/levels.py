@@ -179,12 +179,12 @@ def level_breaches(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, template, context)
 
 
-S = "catalogue/services/<int:pk>/operations"
+S = "catalogue/services/<id:pk>/operations"
 
 urlpatterns = [
     path(f"{S}/levels/new/", level_target_edit, name="level_target_create"),
-    path(f"{S}/levels/<int:item>/edit/", level_target_edit, name="level_target_update"),
-    path(f"{S}/levels/<int:item>/archive/", level_target_archive, name="level_target_archive"),
-    path(f"{S}/levels/<int:item>/restore/", level_target_restore, name="level_target_restore"),
+    path(f"{S}/levels/<id:item>/edit/", level_target_edit, name="level_target_update"),
+    path(f"{S}/levels/<id:item>/archive/", level_target_archive, name="level_target_archive"),
+    path(f"{S}/levels/<id:item>/restore/", level_target_restore, name="level_target_restore"),
     path("operations/levels/breaches/", level_breaches, name="level_breaches"),
 ]

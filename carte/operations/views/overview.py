@@ -132,6 +132,6 @@ def heatmap(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 urlpatterns = [
-    path("catalogue/services/<int:pk>/operations/", service_operations, name="service"),
+    path("catalogue/services/<id:pk>/operations/", service_operations, name="service"),
     path("operations/heatmap/", heatmap, name="heatmap"),
 ]

@@ -23,7 +23,7 @@ from carte.organisations.actor import Actor
 M = TypeVar("M", bound=Model)
 
 PAGE_SIZE = 25
-S = "catalogue/services/<int:pk>/operations"  # a service's pages of running it
+S = "catalogue/services/<id:pk>/operations"  # a service's pages of running it
 
 # The form pages of change requests and improvements: a page of its own, or the form in
 # place with htmx (`change_action.html`).

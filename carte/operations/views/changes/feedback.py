@@ -94,5 +94,5 @@ def feedback_list(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 
 urlpatterns: list[URLPattern] = [
     path(f"{S}/feedback/", feedback_list, name="feedback_list"),
-    path("catalogue/services/<int:pk>/feedback/", feedback_give, name="feedback_give"),
+    path("catalogue/services/<id:pk>/feedback/", feedback_give, name="feedback_give"),
 ]

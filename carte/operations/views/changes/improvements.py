@@ -182,8 +182,8 @@ def improvement_archive(request: HttpRequest, actor: Actor, pk: int, item: int) 
 urlpatterns: list[URLPattern] = [
     path(f"{S}/improvements/", improvement_list, name="improvement_list"),
     path(f"{S}/improvements/new/", improvement_create, name="improvement_create"),
-    path(f"{S}/improvements/<int:item>/edit/", improvement_update, name="improvement_update"),
-    path(f"{S}/improvements/<int:item>/move/", improvement_move, name="improvement_move"),
-    path(f"{S}/improvements/<int:item>/agree/", improvement_agree, name="improvement_agree"),
-    path(f"{S}/improvements/<int:item>/archive/", improvement_archive, name="improvement_archive"),
+    path(f"{S}/improvements/<id:item>/edit/", improvement_update, name="improvement_update"),
+    path(f"{S}/improvements/<id:item>/move/", improvement_move, name="improvement_move"),
+    path(f"{S}/improvements/<id:item>/agree/", improvement_agree, name="improvement_agree"),
+    path(f"{S}/improvements/<id:item>/archive/", improvement_archive, name="improvement_archive"),
 ]
