@@ -99,9 +99,15 @@ def problems_response(request: HttpRequest, report: Report) -> HttpResponse:
     return HttpResponse(json.dumps(body), status=422, content_type="application/problem+json")
 
 
-_FILE_CONTENT = {
-    ct: {"schema": {"type": "string", "format": "binary"}} for ct in CONTENT_TYPES.values()
+# Each format with its own media type: JSON is an object (its tables), YAML text, the
+# .xlsx and the .zip of CSV files binary.
+_FILE_SCHEMAS: dict[str, dict[str, Any]] = {
+    "xlsx": {"type": "string", "format": "binary"},
+    "csv": {"type": "string", "format": "binary"},
+    "json": {"type": "object", "description": "The catalogue's tables, each a list of rows."},
+    "yaml": {"type": "string", "description": "The same tables as the JSON, in YAML."},
 }
+_FILE_CONTENT = {CONTENT_TYPES[fmt]: {"schema": schema} for fmt, schema in _FILE_SCHEMAS.items()}
 
 
 @router.get(

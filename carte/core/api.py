@@ -9,29 +9,43 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import wraps
+from functools import partial, wraps
 from typing import Any, Protocol, cast
 
+import pydantic
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
 from django.db.models import Model
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.views import defaults
 from ninja import Field, NinjaAPI, PatchDict, Query, Router, Schema, Status
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, ValidationErrorContext
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.operation import Operation, PathView
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import ConfigDict
 
 from carte.core.errors import (
+    BAD_REQUEST,
+    CONFLICT,
     FORBIDDEN,
     INVALID,
+    METHOD_NOT_ALLOWED,
     NOT_FOUND,
+    SERVER_ERROR,
     TITLES,
+    TOO_LARGE,
     UNAUTHENTICATED,
     DomainError,
     summarise,
 )
-from carte.core.permissions import ARCHIVE, CHANGE, ActorLike
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, require
 
 PROBLEM_TYPE_BASE = "https://carte.dev/problems/"
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+API_PREFIX = "/api/v1/"  # where `carte.urls` mounts the API: its errors are problem+json
+# The widest integer a database column holds: an id, a filter or a page number beyond it
+# is refused at the door (SQLite fails on it).
+INT64_MAX = 2**63 - 1
 
 
 class Caller(Protocol):
@@ -78,17 +92,217 @@ def _validation_errors(exc: NinjaValidationError) -> dict[str, list[str]]:
         loc = [
             str(p)
             for p in err.get("loc", [])
-            if p not in ("body", "query", "path", "payload", "filters")
+            if p not in ("body", "query", "path", "payload", "filters", "ninja_pagination")
         ]
         name = ".".join(loc) or "__all__"
         errors.setdefault(name, []).append(str(err.get("msg", "Invalid value.")))
     return errors
 
 
+class Problem(Schema):
+    """An error, as RFC 9457 problem details (`application/problem+json`): every status
+    but a success answers one. Extension members (`unmet`, `rows`, `problems`...) follow
+    the standard ones where an operation says so."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(..., description="A URI naming the kind of problem.")
+    title: str = Field(..., description="The kind of problem, in words.")
+    status: int = Field(..., description="The HTTP status.")
+    detail: str = Field(..., description="What went wrong, for a person.")
+    instance: str = Field(..., description="The path asked for.")
+    errors: dict[str, list[str]] | None = Field(
+        None, description="Messages by field (`__all__` for the request as a whole)."
+    )
+
+
+# The statuses an operation may answer besides its own (see `_error_statuses`), in words.
+ERROR_STATUSES: Mapping[int, str] = {
+    400: "The body cannot be read (not JSON, a broken form).",
+    401: "No valid API token.",
+    403: "The caller's roles do not allow this.",
+    404: "No such organisation for the caller, or no such row in it (rows the caller may "
+    "not see are not found either).",
+    409: "The row's state or another row refuses it (a name taken, a stale step).",
+    413: "The request is too large.",
+    414: "The address is too long.",
+    422: "The input is not valid: `errors` names each field.",
+    429: "Too many failed attempts: wait as `Retry-After` says.",
+}
+
+
+def _error_statuses(method: str, path: str, operation: Mapping[str, Any]) -> set[int]:
+    """Every error status the operation can answer, read from what it declares: any
+    operation needs a token (401), may be throttled (429) and may be sent too long an
+    address (414); one under an organisation is refused to non-members (404) and to
+    roles without the right (403); a write may conflict (409) and be refused (422), as
+    may query parameters; a body may be unreadable (400) or too large (413)."""
+    statuses = {401, 414, 429}
+    if "{" in path:
+        statuses.add(404)
+    if "{org}" in path:
+        statuses.add(403)
+    if method != "get":
+        statuses |= {409, 422}
+    if any(p.get("in") == "query" for p in operation.get("parameters", [])):
+        statuses.add(422)
+    if "requestBody" in operation:
+        statuses |= {400, 413, 422}
+    return statuses
+
+
+class CarteAPI(NinjaAPI):
+    """The NinjaAPI with what every operation shares, added once all routers are in:
+
+    - the caller's organisation is resolved before anything of the request is read, so a
+      non-member gets 404 whatever they send;
+    - an id in the path beyond 64 bits is 404, a number beyond 64 bits in the query or the
+      body 422 (`INT64_MAX`);
+    - the body is validated when the handler first uses it (`Unread`), so the checks a
+      handler makes before (the row fetched with the right it needs, a step's right)
+      answer first: 403, not 422, for a role without the right;
+    - a method the path does not offer is 405 problem+json;
+    - the OpenAPI document lists every error status of every operation, each with the
+      `Problem` schema (`_error_statuses`).
+
+    django-ninja (pinned) binds its operations in `_get_bound_routers`; this hooks there."""
+
+    def _get_bound_routers(self) -> Any:
+        fresh = self._bound_routers_cache is None
+        bound = super()._get_bound_routers()
+        if fresh:
+            for router in bound:
+                for view in router.path_operations.values():
+                    _finish_view(view)
+        return bound
+
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["Problem"] = Problem.model_json_schema(
+            ref_template="#/components/schemas/{model}"
+        )
+        content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, methods in schema.get("paths", {}).items():
+            for method, operation in methods.items():
+                responses = operation.setdefault("responses", {})
+                for status in sorted(_error_statuses(method, path, operation)):
+                    responses.setdefault(str(status), {"description": ERROR_STATUSES[status]})
+                for status, response in responses.items():
+                    if int(status) >= 400:
+                        response["content"] = content
+        return schema
+
+
+class Unread:
+    """A request body that did not validate, handed to the handler in its place: using it
+    in any way raises the error, so every check made before the body is read answers
+    first (see `CarteAPI`)."""
+
+    __slots__ = ("error",)
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def __getattr__(self, name: str) -> Any:
+        raise self.error
+
+    def __getitem__(self, key: Any) -> Any:
+        raise self.error
+
+    def __contains__(self, key: Any) -> bool:
+        raise self.error
+
+    def __iter__(self) -> Any:
+        raise self.error
+
+    def __len__(self) -> int:
+        raise self.error
+
+
+_BODY_SOURCES = frozenset({"body", "form", "file"})
+
+
+def _finish_view(view: PathView) -> None:
+    for operation in view.operations:
+        operation._get_values = partial(_values, operation)  # type: ignore[method-assign]
+    plain = view._sync_view
+
+    def sync_view(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        response = plain(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            allowed = response["Allow"]
+            detail = f"{request.method} is not allowed here; this path takes {allowed}."
+            response = problem(request, status=405, code=METHOD_NOT_ALLOWED, detail=detail)
+            response["Allow"] = allowed
+        return response
+
+    view._sync_view = sync_view  # type: ignore[method-assign]
+
+
+def _values(
+    operation: Operation, request: HttpRequest, path_params: Any, temporal_response: Any
+) -> dict[str, Any]:
+    """django-ninja's `Operation._get_values` (the handler's arguments from the request),
+    after the caller's organisation is resolved and with the body read lazily."""
+    if isinstance(path_params.get("org"), str):
+        _actor(request, path_params["org"])  # 404 for a non-member, before any reading
+    if any(_too_big(v) for v in path_params.values()):
+        raise DomainError("Not found.", code=NOT_FOUND)
+    values: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    for model in operation.models:
+        source = str(model.__ninja_param_source__)
+        try:
+            data = model.resolve(request, operation.api, path_params)
+            big = _big_numbers(data, (source,))
+            if big:
+                raise NinjaValidationError(big)
+        except (pydantic.ValidationError, NinjaValidationError) as exc:
+            if isinstance(exc, pydantic.ValidationError):
+                context = ValidationErrorContext(pydantic_validation_error=exc, model=model)
+                exc = operation.api.validation_error_from_error_contexts([context])
+            if source in _BODY_SOURCES:
+                values.update(dict.fromkeys(model.model_fields, Unread(exc)))
+            else:
+                errors.extend(exc.errors)
+            continue
+        except (HttpError, SuspiciousOperation) as exc:  # unreadable or too large
+            if source not in _BODY_SOURCES:
+                raise
+            values.update(dict.fromkeys(model.model_fields, Unread(exc)))
+            continue
+        values.update(data)
+    if errors:
+        raise NinjaValidationError(errors)
+    if operation.signature.response_arg:
+        values[operation.signature.response_arg] = temporal_response
+    return values
+
+
+def _too_big(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX
+
+
+def _big_numbers(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """An error for every integer in `value` (a parsed model, its lists and mappings) that
+    no database column could hold."""
+    if _too_big(value):
+        return [{"loc": loc, "msg": f"Must be at most {INT64_MAX}.", "type": "too_big"}]
+    items: Any = ()
+    if isinstance(value, pydantic.BaseModel):
+        items = ((name, getattr(value, name, None)) for name in type(value).model_fields)
+    elif isinstance(value, Mapping):
+        items = value.items()
+    elif isinstance(value, list | tuple | set | frozenset):
+        items = enumerate(value)
+    return [err for key, item in items for err in _big_numbers(item, (*loc, key))]
+
+
 def build_api(auth: Any) -> NinjaAPI:
     """The API, with `auth` (the organisations app's token authentication) on every
-    operation and problem+json for every error."""
-    api = NinjaAPI(
+    operation and problem+json for every error (`CarteAPI`)."""
+    api = CarteAPI(
         title="Carte API",
         version="1",
         description=(
@@ -134,10 +348,53 @@ def build_api(auth: Any) -> NinjaAPI:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = {401: UNAUTHENTICATED, 403: FORBIDDEN, 404: NOT_FOUND}.get(exc.status_code, INVALID)
+        code = {
+            400: BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: FORBIDDEN,
+            404: NOT_FOUND,
+            409: CONFLICT,
+            413: TOO_LARGE,
+        }.get(exc.status_code, INVALID)
         return problem(request, status=exc.status_code, code=code, detail=str(exc))
 
+    @api.exception_handler(RequestDataTooBig)
+    def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return problem(request, status=413, code=TOO_LARGE, detail="The request is too large.")
+
+    @api.exception_handler(SuspiciousOperation)
+    @api.exception_handler(BadRequest)
+    def on_bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return problem(request, status=400, code=BAD_REQUEST, detail="The request cannot be read.")
+
     return api
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith(API_PREFIX)
+
+
+def not_found_handler(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's `handler404`: problem+json under the API, the 404 page elsewhere."""
+    if _is_api(request):
+        return problem(request, status=404, code=NOT_FOUND, detail="No such address in the API.")
+    return defaults.page_not_found(request, exception)
+
+
+def server_error_handler(request: HttpRequest) -> HttpResponse:
+    """Django's `handler500`: problem+json under the API, the 500 page elsewhere (the
+    error itself is logged by Django either way)."""
+    if _is_api(request):
+        detail = "Something went wrong on our side; it has been logged."
+        return problem(request, status=500, code=SERVER_ERROR, detail=detail)
+    return defaults.server_error(request)
+
+
+def bad_request_handler(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's `handler400`: problem+json under the API, the 400 page elsewhere."""
+    if _is_api(request):
+        return problem(request, status=400, code=BAD_REQUEST, detail="The request cannot be read.")
+    return defaults.bad_request(request, exception)
 
 
 class Stamped(Schema):
@@ -289,6 +546,9 @@ class CrudSpec:
 
     # The noun's plural where adding an "s" (or "y" to "ies") gets it wrong: "people".
     plural: str = ""
+    # The model a top-level `create` adds: the right to add it is checked before an invalid
+    # body is reported (a service that takes its fields as keywords reads them first).
+    model: type[Model] | None = None
 
     @property
     def stem(self) -> str:
@@ -306,6 +566,14 @@ class CrudSpec:
         if self.noun.endswith("y") and self.noun[-2:-1] not in ("a", "e", "o", "u"):
             return self.noun[:-1] + "ies"
         return self.noun + "s"
+
+
+def _dump(payload: Any, *, exclude_unset: bool = False) -> Any:
+    """A validated body as a dict; an `Unread` one as it is, for the service to read after
+    it has checked the caller's right."""
+    if isinstance(payload, Unread):
+        return payload
+    return cast(Schema, payload).model_dump(exclude_unset=exclude_unset)
 
 
 def api_fields(exc: DomainError, names: Mapping[str, str]) -> DomainError:
@@ -351,7 +619,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
     @ops.route(router.post, base, "create", f"Create {spec.a_noun}", response={201: detail})
     def create(request: HttpRequest, org: str, payload: create_in) -> Any:  # type: ignore[valid-type]
         actor = _actor(request, org)
-        return Status(201, ops.create(actor, {}, cast(Schema, payload).model_dump()))
+        return Status(201, ops.create(actor, {}, _dump(payload)))
 
     @ops.route(router.patch, one, "update", f"Update {spec.a_noun}", response=detail)
     def update(request: HttpRequest, org: str, id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
@@ -415,8 +683,7 @@ def _nested_routes(router: Router, spec: CrudSpec, parent: Parent) -> None:
     @ops.route(router.post, base, "create", f"Add {spec.a_noun}", response={201: detail})
     def create(request: HttpRequest, org: str, id: int, payload: create_in) -> Any:  # type: ignore[valid-type]
         actor, scoped = scope(request, org, id)
-        data = cast(Schema, payload).model_dump(exclude_unset=True)
-        return Status(201, ops.create(actor, scoped, data))
+        return Status(201, ops.create(actor, scoped, _dump(payload, exclude_unset=True)))
 
     @ops.route(router.patch, one, "update", f"Update {spec.a_noun}", response=detail)
     def update(request: HttpRequest, org: str, id: int, child_id: int, payload: update_in) -> Any:  # type: ignore[valid-type]
@@ -486,10 +753,15 @@ class _Ops:
     def reload(self, actor: ActorLike, scoped: dict[str, Any], pk: int) -> Any:
         return self.spec.get_selector(actor=actor, pk=pk, **scoped)
 
-    def create(self, actor: ActorLike, scoped: dict[str, Any], data: dict[str, Any]) -> Any:
+    def create(self, actor: ActorLike, scoped: dict[str, Any], data: Any) -> Any:
         resolve = self.spec.resolve_create or self.spec.resolve
+        if isinstance(data, Unread):  # the right first, then the body's errors
+            if self.spec.model is not None and not scoped:
+                require(actor, ADD, self.spec.model)
+        else:
+            data = resolve(actor, data)
         try:
-            obj = self.spec.create(actor=actor, data=resolve(actor, data), **scoped)
+            obj = self.spec.create(actor=actor, data=data, **scoped)
         except DomainError as exc:
             raise api_fields(exc, self.spec.error_fields) from exc
         return self.reload(actor, scoped, obj.pk)

@@ -17,6 +17,13 @@ FORBIDDEN: Final = "forbidden"
 CONFLICT: Final = "conflict"
 UNAUTHENTICATED: Final = "unauthenticated"
 TOO_LARGE: Final = "too_large"
+# Only the API's plumbing answers these (a body it cannot read, a method a path does not
+# offer, a fault of ours); no domain code raises them.
+BAD_REQUEST: Final = "bad_request"
+METHOD_NOT_ALLOWED: Final = "method_not_allowed"
+SERVER_ERROR: Final = "server_error"
+# Too many attempts from one address or for one login (the throttles).
+TOO_MANY_REQUESTS: Final = "too_many_requests"
 
 HTTP_STATUS: Final[Mapping[str, int]] = {
     INVALID: 422,
@@ -25,6 +32,10 @@ HTTP_STATUS: Final[Mapping[str, int]] = {
     CONFLICT: 409,
     UNAUTHENTICATED: 401,
     TOO_LARGE: 413,
+    BAD_REQUEST: 400,
+    METHOD_NOT_ALLOWED: 405,
+    SERVER_ERROR: 500,
+    TOO_MANY_REQUESTS: 429,
 }
 
 TITLES: Final[Mapping[str, str]] = {
@@ -34,6 +45,10 @@ TITLES: Final[Mapping[str, str]] = {
     CONFLICT: "Conflict",
     UNAUTHENTICATED: "Authentication required",
     TOO_LARGE: "Too large",
+    BAD_REQUEST: "The request cannot be read",
+    TOO_MANY_REQUESTS: "Too many requests",
+    METHOD_NOT_ALLOWED: "Method not allowed",
+    SERVER_ERROR: "Server error",
 }
 
 
@@ -88,14 +103,18 @@ def summarise(errors: Mapping[str, Sequence[str]]) -> str:
 
 
 __all__ = [
+    "BAD_REQUEST",
     "CONFLICT",
     "FORBIDDEN",
     "HTTP_STATUS",
     "INVALID",
+    "METHOD_NOT_ALLOWED",
     "NON_FIELD_ERRORS",
     "NOT_FOUND",
+    "SERVER_ERROR",
     "TITLES",
     "TOO_LARGE",
+    "TOO_MANY_REQUESTS",
     "UNAUTHENTICATED",
     "DomainError",
     "forbidden",

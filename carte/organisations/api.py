@@ -60,6 +60,7 @@ crud_routes(
     router,
     CrudSpec(
         path="pmos",
+        model=PMO,
         tag="PMOs",
         noun="PMO",
         out=PMOOut,
@@ -100,6 +101,7 @@ crud_routes(
     router,
     CrudSpec(
         path="customer-groups",
+        model=CustomerGroup,
         tag="Customer groups",
         noun="customer group",
         out=CustomerGroupOut,
@@ -178,6 +180,7 @@ crud_routes(
     router,
     CrudSpec(
         path="people",
+        model=Person,
         tag="People",
         noun="person",
         plural="people",
@@ -232,6 +235,7 @@ crud_routes(
     router,
     CrudSpec(
         path="members",
+        model=Membership,
         tag="Members",
         noun="member",
         out=MemberOut,

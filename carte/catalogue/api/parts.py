@@ -199,21 +199,21 @@ class InputPatch(Strict):
     position: int | None = Field(None, ge=0)
 
 
-class StepOut(Stamped):
+class ProcessStepOut(Stamped):
     name: str
     description: str
     performer: str
     position: int
 
 
-class StepIn(Strict):
+class ProcessStepIn(Strict):
     name: str
     description: str = ""
     performer: str = Field(..., description="The role that performs it.")
     position: int | None = Field(None, ge=0)
 
 
-class StepPatch(Strict):
+class ProcessStepPatch(Strict):
     name: str | None = None
     description: str | None = None
     performer: str | None = None
@@ -507,9 +507,9 @@ PART_SPECS: list[PartSpec] = [
     PartSpec(
         "steps",
         "process step",
-        StepOut,
-        StepIn,
-        StepPatch,
+        ProcessStepOut,
+        ProcessStepIn,
+        ProcessStepPatch,
         _plain("name", "description", "performer", "position"),
     ),
     PartSpec(

@@ -22,8 +22,8 @@ from carte.catalogue.api.parts import (
     LevelOut,
     OutputOut,
     OwnArtefactOut,
+    ProcessStepOut,
     RoleOut,
-    StepOut,
     SupplierOut,
     SymptomLinkOut,
     resolve_ids,
@@ -54,7 +54,7 @@ from carte.core.api import (
 )
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
-from carte.core.permissions import VIEW
+from carte.core.permissions import ADD, CHANGE, VIEW, require
 from carte.organisations.access import api_actor
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO
@@ -102,6 +102,7 @@ crud_routes(
     router,
     CrudSpec(
         path="categories",
+        model=Category,
         tag="Categories",
         noun="category",
         out=CategoryOut,
@@ -181,7 +182,7 @@ class ServiceDetailOut(ServiceOut):
     symptoms: list[SymptomLinkOut]
     suppliers: list[SupplierOut]
     inputs: list[InputOut]
-    steps: list[StepOut]
+    steps: list[ProcessStepOut]
     outputs: list[OutputOut]
     customers: list[CustomerOut]
     competences: list[CompetenceOut]
@@ -387,6 +388,7 @@ def services_retrieve(request: HttpRequest, org: str, id: int) -> Any:
 def services_create(request: HttpRequest, org: str, payload: ServiceIn) -> Any:
     """Add a service to the catalogue, at the `proposed` stage."""
     actor = api_actor(request, org)
+    require(actor, ADD, Service)  # before the body is read: 403, not 422, without the right
     try:
         service = services.service_create(actor=actor, **_service_data(actor, payload.model_dump()))
     except DomainError as exc:
@@ -404,7 +406,7 @@ def services_create(request: HttpRequest, org: str, payload: ServiceIn) -> Any:
 def services_update(request: HttpRequest, org: str, id: int, payload: ServicePatch) -> Any:
     """Change what the payload names; the stage is refused (lifecycle steps move it)."""
     actor = api_actor(request, org)
-    service = selectors.service_get(actor=actor, pk=id)
+    service = selectors.service_get(actor=actor, pk=id, action=CHANGE)  # before the body
     data = payload.model_dump(exclude_unset=True)
     try:
         services.service_update(actor=actor, service=service, data=_service_data(actor, data))

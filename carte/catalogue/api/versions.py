@@ -19,6 +19,7 @@ from carte.catalogue.models import (
 )
 from carte.core.api import Strict
 from carte.core.errors import DomainError
+from carte.core.permissions import CHANGE
 from carte.organisations.access import api_actor
 
 router = Router()
@@ -81,7 +82,7 @@ def services_publish(
     """Record a numbered, immutable snapshot; customers see it from now on. The body is
     optional."""
     actor = api_actor(request, org)
-    service = selectors.service_get(actor=actor, pk=id)
+    service = selectors.service_get(actor=actor, pk=id, action=CHANGE)  # before the body
     note = payload.note if payload is not None else ""
     version = services.service_publish(actor=actor, service=service, note=note)
     return Status(201, selectors.version_get(actor=actor, service=service, number=version.number))

@@ -74,7 +74,7 @@ class AttachmentOut(Schema):
         return obj.file.url if obj.file else None
 
 
-class EventOut(Schema):
+class LifecycleEventOut(Schema):
     id: int
     kind: choices.EventKind
     from_stage: Stage | Literal[""]
@@ -282,7 +282,7 @@ class TaskOut(Stamped):
     position: int
 
 
-class ProgressOut(Schema):
+class TaskProgressOut(Schema):
     done: int
     total: int = Field(..., description="Live tasks that are not dropped.")
     percent: int
@@ -292,7 +292,7 @@ class TaskListOut(Stamped):
     purpose: choices.TaskPurpose
     name: str
     template: Named | None = Field(None, description="The template it was made from.")
-    progress: ProgressOut
+    progress: TaskProgressOut
     tasks: list[TaskOut]
 
     @staticmethod
@@ -302,7 +302,7 @@ class TaskListOut(Stamped):
         return {"done": view.done, "total": view.total, "percent": view.percent}
 
 
-class DueOut(Schema):
+class ClosureDueOut(Schema):
     end_date: date
     proposed_reason: choices.ClosureReason = Field(..., description="Always `end_date`.")
 
@@ -331,13 +331,13 @@ class LifecycleOut(Schema):
         None, description="While closing or closed: the latest closure and its decisions."
     )
     task_lists: list[TaskListOut]
-    due_for_closure: DueOut | None = Field(
+    due_for_closure: ClosureDueOut | None = Field(
         None, description="Set when a temporary service runs past its agreed end date."
     )
 
 
 class TransitionOut(Schema):
-    event: EventOut
+    event: LifecycleEventOut
     lifecycle: LifecycleOut
 
 
@@ -514,6 +514,6 @@ class SuccessorIn(Strict):
     category: int | None = Field(None, description="Category id; the closed one's by default.")
 
 
-class NoteIn(Strict):
+class MoveNoteIn(Strict):
     note: str
     attachments: list[AttachmentIn] = Field(default_factory=list)

@@ -17,12 +17,13 @@ from carte.catalogue.models import Artefact, Service, Supplier
 from carte.catalogue.selectors import Audience
 from carte.core.api import ref
 from carte.core.errors import DomainError
+from carte.core.permissions import VIEW, Right
 from carte.lifecycle import selectors, services
 from carte.lifecycle.api.schemas import (
     MOVE_FIELDS,
-    EventOut,
+    LifecycleEventOut,
     LifecycleOut,
-    NoteIn,
+    MoveNoteIn,
     TransitionIn,
     TransitionOut,
 )
@@ -30,6 +31,7 @@ from carte.lifecycle.choices import (
     ClosureReason,
     EventKind,
 )
+from carte.lifecycle.permissions import MANAGE
 from carte.organisations.access import api_actor
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
@@ -43,10 +45,12 @@ TAG = "Lifecycle"
 # ---------------------------------------------------------------- reads
 
 
-def service_at(actor: Actor, pk: int) -> Service:
+def service_at(actor: Actor, pk: int, action: Right = VIEW) -> Service:
     """The service a step acts on (404 if not the organisation's, or hidden from the
-    caller); the step's own right is the service function's to check."""
-    return catalogue_selectors.service_for(actor=actor, pk=pk)
+    caller); the step's own right is the service function's to check. A step whose right
+    does not depend on what it is sent names it (`action`), so that a caller without it
+    is refused (403) before the body is read."""
+    return catalogue_selectors.service_for(actor=actor, pk=pk, action=action)
 
 
 def service_read(actor: Actor, pk: int) -> Service:
@@ -174,7 +178,7 @@ def lifecycle_retrieve(request: HttpRequest, org: str, id: int) -> Any:
 
 @router.get(
     SERVICE + "/events",
-    response=list[EventOut],
+    response=list[LifecycleEventOut],
     tags=[TAG],
     summary="The timeline of a service",
     operation_id="lifecycle_events_list",
@@ -223,17 +227,17 @@ def lifecycle_transition(request: HttpRequest, org: str, id: int, payload: Trans
 
 @router.post(
     SERVICE + "/notes",
-    response={201: EventOut},
+    response={201: LifecycleEventOut},
     tags=[TAG],
     summary="Add a note to the timeline of a service",
     operation_id="lifecycle_notes_create",
 )
-def lifecycle_note(request: HttpRequest, org: str, id: int, payload: NoteIn) -> Any:
+def lifecycle_note(request: HttpRequest, org: str, id: int, payload: MoveNoteIn) -> Any:
     """Minutes of a meeting, a decision, a link: an event of its own."""
     actor = api_actor(request, org)
     event = services.note_add(
         actor=actor,
-        service=service_at(actor, id),
+        service=service_at(actor, id, MANAGE),
         note=payload.note,
         attachments=_attachments(payload.model_dump()["attachments"]),
     )

@@ -39,6 +39,7 @@ from carte.lifecycle.api.state import _attachments, _refs, service_at, service_r
 from carte.lifecycle.models import (
     SuccessCriterion,
 )
+from carte.lifecycle.permissions import MANAGE
 from carte.organisations.access import api_actor
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
@@ -142,7 +143,7 @@ def task_lists_create(request: HttpRequest, org: str, id: int, payload: TaskList
     """A set-up list (from approval to transition) or a closure list (while closing); a
     Centre of Excellence template fills it with its tasks."""
     actor = api_actor(request, org)
-    service = service_at(actor, id)
+    service = service_at(actor, id, MANAGE)
     template = ref(actor, Artefact, payload.template, "template")
     task_list = services.task_list_create(
         actor=actor,
@@ -235,7 +236,7 @@ def pilot_result(request: HttpRequest, org: str, id: int, payload: PilotResultIn
     """A result for every live success criterion (met or not, with evidence) and the
     confirmations of M-15. Recording again replaces the results."""
     actor = api_actor(request, org)
-    service = service_at(actor, id)
+    service = service_at(actor, id, MANAGE)
     data = payload.model_dump()
     outcomes = [
         services.CriterionOutcome(
@@ -340,7 +341,7 @@ def supporting_create(request: HttpRequest, org: str, id: int, payload: Supporti
     """A service of its own (proposed), temporary with an end date, linked to the one it
     supports (while signed off or in transition)."""
     actor = api_actor(request, org)
-    service = service_at(actor, id)
+    service = service_at(actor, id, MANAGE)
     created = services.supporting_service_create(
         actor=actor,
         service=service,

@@ -130,7 +130,7 @@ class ChangeRequestIn(Strict):
     item: int | None = Field(None, description="The risk or issue (id) of the same service.")
 
 
-class NoteIn(Strict):
+class ChangeNoteIn(Strict):
     note: str = ""
 
 
@@ -298,7 +298,9 @@ def _changed(actor: Actor, cr_id: int, move: Callable[..., object], **kwargs: An
 
 
 @change_step("submit", "Submit a draft for the Owner's decision")
-def change_requests_submit(request: HttpRequest, org: str, cr_id: int, payload: NoteIn) -> Any:
+def change_requests_submit(
+    request: HttpRequest, org: str, cr_id: int, payload: ChangeNoteIn
+) -> Any:
     """The service's Owner is told it waits for their decision (inbox and e-mail)."""
     actor = api_actor(request, org)
     return _changed(actor, cr_id, services.change_request_submit, note=payload.note)
@@ -315,7 +317,9 @@ def change_requests_decide(request: HttpRequest, org: str, cr_id: int, payload: 
 
 
 @change_step("implement", "Implement an approved change")
-def change_requests_implement(request: HttpRequest, org: str, cr_id: int, payload: NoteIn) -> Any:
+def change_requests_implement(
+    request: HttpRequest, org: str, cr_id: int, payload: ChangeNoteIn
+) -> Any:
     """When it affects the catalogue, the service's next version is published and linked
     (`version_before`, `version`); 409 "Nothing changed since version N" means the
     service has not been edited yet."""
@@ -395,7 +399,7 @@ def improvements_status(
     "request-agreement", "Ask the service's Owner to agree the improvement is implemented"
 )
 def improvements_request_agreement(
-    request: HttpRequest, org: str, improvement_id: int, payload: NoteIn
+    request: HttpRequest, org: str, improvement_id: int, payload: ChangeNoteIn
 ) -> Any:
     actor = api_actor(request, org)
     return _improved(

@@ -119,7 +119,7 @@ class ItemPatch(Strict):
     owner: int | None = None
 
 
-class NoteIn(Strict):
+class ItemNoteIn(Strict):
     note: str = Field(..., description="Why: required for every step of the story.")
 
 
@@ -140,7 +140,7 @@ class DecideIn(Strict):
     )
 
 
-class EventOut(Schema):
+class ItemEventOut(Schema):
     id: int
     kind: str = Field(
         ...,
@@ -157,8 +157,8 @@ class EventOut(Schema):
         return obj.actor_label
 
 
-class StepOut(Schema):
-    event: EventOut
+class ItemStepOut(Schema):
+    event: ItemEventOut
     item: ItemOut
 
 
@@ -242,7 +242,7 @@ crud_routes(
 
 @router.get(
     ITEM + "/events",
-    response=list[EventOut],
+    response=list[ItemEventOut],
     tags=[TAG],
     summary="The story of a risk or issue",
     operation_id="operations_item_events_list",
@@ -257,7 +257,7 @@ def item_events(request: HttpRequest, org: str, item_id: int) -> Any:
 # ---------------------------------------------------------------- steps of the story
 
 
-item_step = step_routes(router, ITEM, stem="operations_items", tag=TAG, response={201: StepOut})
+item_step = step_routes(router, ITEM, stem="operations_items", tag=TAG, response={201: ItemStepOut})
 
 
 def _moved(actor: Actor, item: RiskIssue, move: Callable[..., ItemEvent], **kwargs: Any) -> Any:
@@ -267,7 +267,7 @@ def _moved(actor: Actor, item: RiskIssue, move: Callable[..., ItemEvent], **kwar
 
 
 @item_step("escalate", "Escalate one level up, with a note")
-def items_escalate(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+def items_escalate(request: HttpRequest, org: str, item_id: int, payload: ItemNoteIn) -> Any:
     """1 → 2 by anyone on the service; 2 → 3 by delivery management (not an Operative);
     past level 3: 409, nothing written. The people of the level reached are told."""
     actor = api_actor(request, org)
@@ -275,7 +275,7 @@ def items_escalate(request: HttpRequest, org: str, item_id: int, payload: NoteIn
 
 
 @item_step("deescalate", "Hand down one level, with a note")
-def items_deescalate(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+def items_deescalate(request: HttpRequest, org: str, item_id: int, payload: ItemNoteIn) -> Any:
     """By those who answer for the level it is at (the Owner at 3, delivery management
     at 2); below level 1: 409."""
     actor = api_actor(request, org)
@@ -283,7 +283,7 @@ def items_deescalate(request: HttpRequest, org: str, item_id: int, payload: Note
 
 
 @item_step("make-issue", "A risk has happened: make it an issue")
-def items_make_issue(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+def items_make_issue(request: HttpRequest, org: str, item_id: int, payload: ItemNoteIn) -> Any:
     """The same item, its story and actions kept; new actions are resolution actions."""
     actor = api_actor(request, org)
     return _moved(actor, _item(actor, item_id), services.item_make_issue, note=payload.note)
@@ -305,14 +305,14 @@ def items_decide(request: HttpRequest, org: str, item_id: int, payload: DecideIn
 
 
 @item_step("close", "Close a risk or issue, with a note")
-def items_close(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+def items_close(request: HttpRequest, org: str, item_id: int, payload: ItemNoteIn) -> Any:
     """By those who answer for the level it is at."""
     actor = api_actor(request, org)
     return _moved(actor, _item(actor, item_id), services.item_close, note=payload.note)
 
 
 @item_step("reopen", "Reopen a closed risk or issue, with a note")
-def items_reopen(request: HttpRequest, org: str, item_id: int, payload: NoteIn) -> Any:
+def items_reopen(request: HttpRequest, org: str, item_id: int, payload: ItemNoteIn) -> Any:
     actor = api_actor(request, org)
     return _moved(actor, _item(actor, item_id), services.item_reopen, note=payload.note)
 

@@ -195,7 +195,7 @@ class BulkOut(Schema):
     kpis: int
 
 
-class DueOut(Schema):
+class ReportDueOut(Schema):
     kpi: int
     name: str
     service: ServiceBrief
@@ -363,7 +363,7 @@ def _record_pushed(actor: Actor, rows: list[BulkRow]) -> list[Measurement]:
 
 @router.get(
     "/orgs/{org}/reports-due",
-    response=list[DueOut],
+    response=list[ReportDueOut],
     tags=[TAG],
     summary="List the KPI reports due within a week or overdue",
     operation_id="operations_reports_due_list",
