@@ -80,6 +80,15 @@ def _fast_passwords(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _unthrottled(settings: Any) -> None:
+    """Failed logins and bad API tokens are counted only in the tests about throttling
+    (which turn it on), so no test is refused for what earlier ones did; and a test may
+    log in with `Client.login()`, which gives django-axes no request."""
+    settings.AXES_ENABLED = False
+    settings.CARTE_TOKEN_FAILURES = 0
+
+
 @pytest.fixture(scope="session")
 def _media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")

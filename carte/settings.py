@@ -8,6 +8,7 @@ environment and turns on the HTTPS-only protections that `carte check` verifies.
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -53,6 +54,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_tasks",
     "django_tasks_db",
+    "axes",  # failed logins, counted by account and by address (see "Throttling" below)
     "carte.core",
     "carte.organisations",
     "carte.catalogue",
@@ -64,12 +66,17 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "carte.core.middleware.SecurityHeadersMiddleware",
+    # Refuses an address that sent too many bad API tokens, before any database work.
+    "carte.organisations.throttle.TokenThrottleMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a login refused for too many failures into the
+    # lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "carte.urls"
@@ -111,6 +118,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "organisations.User"
 # The tenant every domain row belongs to (core.models.TenantModel names it through this).
 CARTE_TENANT_MODEL = "organisations.Organisation"
+# django-axes' backend comes first: it refuses a locked-out login before the password is
+# checked (it authenticates nobody itself).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -224,6 +237,47 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "WARNING")},
+}
+
+# Throttling. Failed logins (django-axes, counted in the database) lock an account, and
+# separately an address, out after CARTE_LOGIN_FAILURES failures within
+# CARTE_LOGIN_COOLOFF_MINUTES; each attempt while locked out starts the wait again. An
+# organisation's administrator unlocks a member's login from the member's page; the
+# operator with `carte manage axes_reset_username EMAIL` (or `axes_reset_ip ADDRESS`).
+AXES_FAILURE_LIMIT = env_int("CARTE_LOGIN_FAILURES", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("CARTE_LOGIN_COOLOFF_MINUTES", 15))
+# "username" and "ip_address" apart: an account is locked whatever the address the
+# guesses come from, and an address whatever the accounts it tries.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_FORM_FIELD = "username"  # the login form's field (and authenticate()'s keyword)
+AXES_USERNAME_CALLABLE = "carte.organisations.throttle.login_name"  # case-folded e-mail
+AXES_CLIENT_IP_CALLABLE = "carte.organisations.throttle.client_address"
+# The lockout page (registration/lockout.html, status 429) says until when.
+AXES_LOCKOUT_CALLABLE = "carte.organisations.throttle.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# An attempt while locked out is counted (the right password too), so the wait runs from
+# the last attempt and the page can tell its end.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = True
+AXES_ENABLE_ADMIN = False  # Carte has no Django admin site
+AXES_VERBOSE = False  # no log line at every start
+AXES_DISABLE_ACCESS_LOG = True  # keep the failures only, not a row per successful login
+# Proxies in front of Carte that append the client's address to X-Forwarded-For (the
+# TLS-terminating proxy production runs behind: 1); 0 takes the connection's address.
+CARTE_TRUSTED_PROXIES = env_int("CARTE_TRUSTED_PROXIES", 1 if PRODUCTION else 0)
+# Bad API tokens: after CARTE_TOKEN_FAILURES failures from one address within
+# CARTE_TOKEN_COOLOFF_MINUTES, every bearer request from it is answered 429 (with
+# Retry-After) until that time has passed, without reading the database (0 failures:
+# never). Counted in the cache below.
+CARTE_TOKEN_FAILURES = env_int("CARTE_TOKEN_FAILURES", 20)
+CARTE_TOKEN_COOLOFF_MINUTES = env_int("CARTE_TOKEN_COOLOFF_MINUTES", 15)
+# The cache holds the bad-token counts: in each server process by default (so each of
+# `carte run`'s workers counts on its own); CARTE_CACHE_REDIS_URL shares them through Redis
+# (redis-py comes with the `distributed` extra).
+_REDIS_CACHE = env_str("CARTE_CACHE_REDIS_URL", "")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _REDIS_CACHE}
+    if _REDIS_CACHE
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 
 CARTE_PAGE_SIZE = 25

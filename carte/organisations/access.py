@@ -16,7 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja.security import HttpBearer
 
 from carte.core.errors import FORBIDDEN, NOT_FOUND, DomainError
-from carte.organisations import services
+from carte.organisations import services, throttle
 from carte.organisations.actor import Actor
 from carte.organisations.models import ApiToken, User
 from carte.organisations.selectors import actor_for, actor_for_token
@@ -99,6 +99,7 @@ class TokenAuth(HttpBearer):
             )[:1]
         )
         if not rows:
+            throttle.token_failed(request)  # too many from one address: 429 for a while
             return None
         row = rows[0]
         services.token_touch(token_id=row.pk, last_used_at=row.last_used_at)

@@ -151,6 +151,7 @@ MEMBERS = UIResource(
     get_selector=selectors.membership_get,
     form=MemberCreateForm,
     edit_form=MemberRolesForm,
+    detail_template="organisations/member_detail.html",
     create=lambda actor, d: services.membership_create(actor=actor, **d),
     update=lambda actor, obj, d: services.membership_update(
         actor=actor, membership=obj, roles=d["roles"]
