@@ -1,8 +1,8 @@
 """The `carte` command: serve, load the demo, manage tokens, check, benchmark.
 
-`carte <command>` runs Carte's own commands: `demo` and `run`, which span every app, from
-`carte.commands`; the apps' management commands (createadmin, token, catalogue, lifecycle,
-operations, notify);
+`carte <command>` runs Carte's own commands: `demo` and `run`, which span every app, and
+`login`, about a login of any organisation, from `carte.commands`; the apps' management
+commands (createadmin, token, catalogue, lifecycle, operations, notify);
 `carte check` runs Django's deployment checks against the production settings;
 `carte manage ...` passes anything else to Django; `carte bench ...` runs the benchmarks.
 Errors a user can fix print one line and exit with code 2.
@@ -22,6 +22,8 @@ commands:
   createadmin              create a login with the admin role in an organisation
   token create EMAIL       create a personal API token (printed once)
   token revoke EMAIL ID    revoke one
+  login deactivate EMAIL   keep a login out (no log-in, no API token, in any organisation)
+  login activate EMAIL     let it in again
   catalogue export --org SLUG --format xlsx|csv|json|yaml [--out FILE]
   catalogue import FILE --org SLUG [--dry-run]
                            the service catalogue to and from files (all-or-nothing)
@@ -79,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         from bench.cli import main as bench_main
 
         return bench_main(rest)
-    if command in ("demo", "run"):
-        # They span every app, so they are the project's commands, not an app's.
+    if command in ("demo", "run", "login"):
+        # They span every app (a login, every organisation), so they are the project's
+        # commands, not an app's.
         from carte.commands import run_command
 
         return run_command(command, rest)

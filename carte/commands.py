@@ -1,4 +1,5 @@
-"""`carte demo [--reset]` and `carte run`: the commands that span every app.
+"""`carte demo [--reset]` and `carte run`: the commands that span every app; `carte login
+activate|deactivate EMAIL`, about a login, which spans organisations.
 
 They are Django commands (arguments, `--help`, one-line errors with exit code 2, as
 every other `carte` command), but not any app's management commands: loading the demo
@@ -19,6 +20,7 @@ from django.core.management.base import BaseCommand, CommandError
 from carte.core.errors import DomainError
 from carte.core.jobs.worker import serve, worker_commands
 from carte.demo import load_demo
+from carte.organisations import services
 from carte.organisations.demo import DEMO_PASSWORD, demo_logins
 from carte.organisations.models import Organisation
 
@@ -102,7 +104,45 @@ class RunCommand(BaseCommand):
         sys.exit(serve(server, workers))
 
 
-COMMANDS: dict[str, type[BaseCommand]] = {"demo": DemoCommand, "run": RunCommand}
+class LoginCommand(BaseCommand):
+    help = (
+        "Deactivate a login (it can no longer log in or use its API tokens, in any "
+        "organisation) or activate it again."
+    )
+
+    def add_arguments(self, parser: Any) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        for action, text in (
+            ("deactivate", "Keep the login out: no log-in, no API token."),
+            ("activate", "Let a deactivated login in again."),
+        ):
+            sub.add_parser(action, help=text).add_argument("email")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        active = options["action"] == "activate"
+        try:
+            user, changed = services.login_set_active(email=options["email"], active=active)
+        except DomainError as exc:
+            raise CommandError(exc.one_line(), returncode=2) from exc
+        state = "active" if active else "deactivated"
+        if not changed:
+            self.stdout.write(f"The login {user.email} is already {state}.")
+        elif active:
+            self.stdout.write(self.style.SUCCESS(f"The login {user.email} is active again."))
+        else:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"The login {user.email} is deactivated: it can no longer log in or "
+                    "use its API tokens."
+                )
+            )
+
+
+COMMANDS: dict[str, type[BaseCommand]] = {
+    "demo": DemoCommand,
+    "run": RunCommand,
+    "login": LoginCommand,
+}
 
 
 def run_command(name: str, argv: list[str]) -> int:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.auth import forms as auth_forms
 
-from carte.core.forms import CarteForm, CarteModelForm
-from carte.organisations import selectors
+from carte.core.forms import CarteForm, CarteModelForm, widget_class
+from carte.organisations import selectors, services
 from carte.organisations.choices import OrgRole
-from carte.organisations.models import PMO, CustomerGroup, Person
+from carte.organisations.models import PMO, CustomerGroup, Person, User
 
 
 class PMOForm(CarteModelForm[PMO]):
@@ -72,3 +74,75 @@ class MemberRolesForm(CarteForm):
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {"roles": instance.role_list}
         super().__init__(*args, **kwargs)
+
+
+# ---------------------------------------------------------------- the login's own account
+
+
+class AccountForm:
+    """Django's own account forms (no organisation, so no actor), with the Tabler classes
+    every page form has."""
+
+    fields: dict[str, forms.Field]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", widget_class(field.widget))
+
+
+class NewPasswordMixin(AccountForm):
+    """The new password is written by the service, not by the form."""
+
+    user: Any
+    cleaned_data: dict[str, Any]
+
+    def save(self, commit: bool = True) -> Any:
+        return services.password_set(user=self.user, password=self.cleaned_data["new_password1"])
+
+
+class PasswordResetForm(AccountForm, auth_forms.PasswordResetForm):
+    """Asks for the e-mail; the link in the message starts from `CARTE_BASE_URL`, where
+    Carte is reached from outside (as every other e-mail's links), never from the Host
+    header of whoever asked."""
+
+    email = forms.EmailField(  # labelled as on the login page
+        label="E-mail", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+
+    def send_mail(
+        self,
+        subject_template_name: str,
+        email_template_name: str,
+        context: dict[str, Any],
+        from_email: str | None,
+        to_email: str,
+        html_email_template_name: str | None = None,
+    ) -> None:
+        context = {
+            **context,
+            "base_url": settings.CARTE_BASE_URL,
+            "valid_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        }
+        super().send_mail(
+            subject_template_name,
+            email_template_name,
+            context,
+            from_email,
+            to_email,
+            html_email_template_name,
+        )
+
+
+if TYPE_CHECKING:  # generic in django-stubs only
+    SetPasswordBase = auth_forms.SetPasswordForm[User]
+else:
+    SetPasswordBase = auth_forms.SetPasswordForm
+
+
+class SetPasswordForm(NewPasswordMixin, SetPasswordBase):
+    """The new password, from the link of a reset e-mail."""
+
+
+class PasswordChangeForm(NewPasswordMixin, auth_forms.PasswordChangeForm):
+    """The logged-in login's new password, after its current one."""

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from carte.core import audit
-from carte.core.errors import CONFLICT, DomainError, not_found
+from carte.core.errors import CONFLICT, NOT_FOUND, DomainError, not_found
 from carte.core.models import AuditAction
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, require
 from carte.core.services import (
@@ -242,6 +242,16 @@ def person_restore(*, actor: Actor, person: Person) -> Person:
 # ---------------------------------------------------------------- memberships
 
 
+# Roles that only make sense alone. A customer is the other side of the service: any
+# PMO-side role would lift what a customer is held to (the published catalogue only), so
+# the Customer role is never combined. (The PMO-side roles combine freely: each adds
+# rights; a Viewer's read-only access is already part of every other PMO-side role.)
+ALONE = (OrgRole.CUSTOMER,)
+# Roles an organisation always keeps on a live member: without them nobody could manage
+# the members (Administrator) or decide for the PMO (Director).
+KEPT = ((OrgRole.ADMIN, "administrator"), (OrgRole.DIRECTOR, "PMO Director"))
+
+
 def _clean_roles(roles: Iterable[str]) -> list[str]:
     cleaned = sorted(set(roles))
     if not cleaned:
@@ -251,28 +261,44 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
         raise DomainError.field(
             "roles", f"Unknown role {unknown[0]!r}; use: {', '.join(OrgRole.values)}."
         )
+    for role in ALONE:
+        others = [OrgRole(r).label for r in cleaned if r != role]
+        if role in cleaned and others:
+            raise DomainError.field(
+                "roles",
+                f"{OrgRole(role).label} is a role of its own: it cannot be combined with "
+                f"{' or '.join(others)}.",
+            )
     return cleaned
 
 
-def _ensure_an_admin_remains(membership: Membership, new_roles: list[str] | None) -> None:
-    """An organisation must always keep one live administrator."""
-    if new_roles is not None and OrgRole.ADMIN in new_roles:
+def _ensure_kept_roles_remain(membership: Membership, new_roles: list[str] | None) -> None:
+    """An organisation must always keep a live administrator and, once it has one, a live
+    PMO Director: the last of either cannot step down or be archived (`new_roles` None)."""
+    if membership.is_archived:
         return
-    # Lock the organisation's admin rows: two admins stepping down at the same moment
-    # must not both see the other as the one who remains.
-    admins = list(
+    held = set(membership.role_list)
+    losing = [
+        (role, label)
+        for role, label in KEPT
+        if role in held and (new_roles is None or role not in new_roles)
+    ]
+    if not losing:
+        return
+    # Lock the organisation's rows of those roles: two members stepping down at the same
+    # moment must not both see the other as the one who remains.
+    holders = list(
         MembershipRole.objects.select_for_update(of=("self",))
         .filter(
             membership__organisation_id=membership.organisation_id,
             membership__archived_at__isnull=True,
-            role=OrgRole.ADMIN,
+            role__in=[role for role, _ in losing],
         )
-        .values_list("membership_id", flat=True)
+        .values_list("membership_id", "role")
     )
-    if membership.pk not in admins:
-        return
-    if not any(m != membership.pk for m in admins):
-        raise DomainError.field("roles", "The organisation must keep at least one administrator.")
+    for role, label in losing:
+        if not any(m != membership.pk and r == role for m, r in holders):
+            raise DomainError.field("roles", f"The organisation must keep at least one {label}.")
 
 
 def _set_roles(membership: Membership, roles: list[str]) -> None:
@@ -347,8 +373,11 @@ def membership_update(*, actor: Actor, membership: Membership, roles: Iterable[s
     """Change the organisation roles a member holds."""
     require(actor, CHANGE, membership)
     role_list = _clean_roles(roles)
-    _ensure_an_admin_remains(membership, role_list)
-    before = membership.role_list
+    # Lock the membership before reading its roles, so two changes made at once queue and
+    # each audit entry's "before" is the roles the previous one left (not a stale read).
+    Membership.objects.select_for_update().filter(pk=membership.pk).values_list("pk").get()
+    before = sorted(membership.roles.values_list("role", flat=True))
+    _ensure_kept_roles_remain(membership, role_list)
     _set_roles(membership, role_list)
     update_object(
         actor, membership, {}, extra_before={"roles": before}, extra_after={"roles": role_list}
@@ -360,7 +389,7 @@ def membership_update(*, actor: Actor, membership: Membership, roles: Iterable[s
 def membership_archive(*, actor: Actor, membership: Membership) -> Membership:
     """Remove a member's access (kept in the history; can be restored)."""
     require(actor, ARCHIVE, membership)
-    _ensure_an_admin_remains(membership, None)
+    _ensure_kept_roles_remain(membership, None)
     return archive_object(actor, membership)
 
 
@@ -427,3 +456,43 @@ def token_revoke(*, user: User, token_id: int) -> ApiToken:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
     return token
+
+
+# ---------------------------------------------------------------- logins
+
+
+def password_set(*, user: User, password: str) -> User:
+    """Give a login a new password (its own change, or a reset from the e-mailed link),
+    checked against the password rules. Not audited: nothing about it is for others."""
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise DomainError(" ".join(exc.messages), errors={"password": exc.messages}) from exc
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    return user
+
+
+@transaction.atomic
+def login_set_active(*, email: str, active: bool) -> tuple[User, bool]:
+    """Let a login in again, or keep it out: an inactive login can neither log in (nor stay
+    logged in) nor use its API tokens, in every organisation. A login spans organisations,
+    so this is the installation operator's (the CLI's); each organisation the login is a
+    member of records it on the membership. Returns the login and whether it changed."""
+    user = User.objects.select_for_update().filter(email__iexact=email.strip()).first()
+    if user is None:
+        raise DomainError(f"No login with e-mail {email.strip()}.", code=NOT_FOUND)
+    if user.is_active == active:
+        return user, False
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    states = {True: "active", False: "deactivated"}
+    change = {"login": {"before": states[not active], "after": states[active]}}
+    for membership in Membership.objects.filter(user=user).select_related("organisation"):
+        audit.record(
+            actor=Actor.for_system(membership.organisation),
+            obj=membership,
+            action=AuditAction.UPDATE,
+            changes=change,
+        )
+    return user, True

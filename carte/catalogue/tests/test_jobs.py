@@ -14,11 +14,13 @@ from carte.catalogue import tasks
 from carte.catalogue.models import Service
 from carte.catalogue.tests.test_transfer import build_catalogue
 from carte.catalogue.transfer.export import export_bytes
+from carte.conftest import make_persona
 from carte.core.jobs import run_here, watching
 from carte.core.models import Job, JobStatus
 from carte.core.testing import assert_problem, no_writes_but_jobs
 from carte.organisations import services as org_services
 from carte.organisations.actor import Actor
+from carte.organisations.choices import OrgRole
 from carte.organisations.models import Membership, Organisation
 
 
@@ -84,6 +86,8 @@ def test_a_job_whose_starter_has_left_fails_and_writes_nothing(
     job = tasks.import_start(
         actor=director.actor, upload=renamed_file(acme), name="catalogue.json", background=False
     )
+    # Another director stays: the organisation must keep one.
+    make_persona(org, [OrgRole.DIRECTOR], "second.director@acme.example")
     membership = Membership.objects.get(organisation=org, user=director.user)
     org_services.membership_archive(actor=admin.actor, membership=membership)
     with no_writes_but_jobs(gov(org)):

@@ -498,7 +498,8 @@ def test_it_links_a_person_to_a_member_login(staff: Any, viewer: Any) -> None:
 # ---------------------------------------------------------------- memberships
 
 
-def test_it_audits_the_membership_lifecycle(admin: Any) -> None:
+def test_it_audits_the_membership_lifecycle(admin: Any, director: Any) -> None:
+    # `director` is there so that the new member, made a director, is not the last one.
     actor = admin.actor
     membership = services.membership_create(
         actor=actor,
