@@ -12,7 +12,7 @@ from django.db.models import Model, QuerySet
 from ninja import Field, Router, Schema
 
 from carte.catalogue import selectors, services
-from carte.catalogue.api.common import SERVICE_PARENT
+from carte.catalogue.api.common import STAFF_SERVICE_PARENT
 from carte.catalogue.choices import (
     ArtefactKind,
     CompetenceLevel,
@@ -579,7 +579,7 @@ def part_routes(router: Router, spec: PartSpec) -> None:
             out=spec.out,
             create_in=spec.create_in,
             update_in=spec.update_in,
-            parent=SERVICE_PARENT,
+            parent=STAFF_SERVICE_PARENT,
             list_selector=lambda *, actor, service: selectors.parts_of(
                 actor=actor, service=service, rows=spec.queryset()
             ),

@@ -619,6 +619,20 @@ def test_customers_never_see_unpublished_edits(customer, director, org):
     assert_problem(director.api.get(f"{API}/services/{unpublished.pk}/published"), 404)
 
 
+def test_customers_read_parts_as_published_never_as_they_stand(customer, director, org):
+    """A part added or renamed since publishing is a draft: the parts' own lists are the
+    PMO's working copy (403 to a customer, as the live card is), and what a customer reads
+    is the published snapshot, which does not hold the draft."""
+    shown = publish_running(ServiceFactory(organisation=org, code="SHOWN"))
+    ServiceLevelFactory(service=shown, name="Unpublished premium level")
+    with no_writes(shown):
+        for part in ("levels", "roles", "symptoms", "suppliers", "inputs", "steps", "outputs"):
+            assert_problem(customer.api.get(f"{API}/services/{shown.pk}/{part}"), 403)
+    assert director.api.get(f"{API}/services/{shown.pk}/levels").status_code == 200
+    published = customer.api.get(f"{API}/services/{shown.pk}/published").json()
+    assert "Unpublished premium level" not in str(published)
+
+
 # ---------------------------------------------------------------- versions
 
 
