@@ -331,11 +331,12 @@ def test_csv_is_a_zip_of_one_file_per_table(source: Actor) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["=1", "+1", "-1", "@a", "'=1", "''", "'", "'abc", "plain", "", "a=b"]
+    "text",
+    ["=1", "+1", "-1", "@a", "\t=1", "\r=1", "'\t=1", "'=1", "''", "'", "'abc", "plain", "", "a=b"],
 )
 def test_neutralise_is_undone_exactly(text: str) -> None:
     safe = neutralise(text)
-    assert not safe.startswith(("=", "+", "-", "@"))
+    assert not safe.startswith(("=", "+", "-", "@", "\t", "\r"))
     assert unneutralise(safe) == text
 
 

@@ -22,7 +22,10 @@ from carte.catalogue.transfer.shapes.tables import (
 
 # ---------------------------------------------------------------- spreadsheet safety
 
-_FORMULA_START = ("=", "+", "-", "@")
+# What a spreadsheet may run as a formula when a cell starts with it: the four signs, and
+# a tab or a carriage return (a spreadsheet skips them and reads the formula after).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_QUOTED = (*_FORMULA_START, "'")
 
 
 def neutralise(text: str) -> str:
@@ -32,16 +35,14 @@ def neutralise(text: str) -> str:
     gets one too, so `unneutralise` can always remove exactly one and the round trip is
     exact.
     """
-    if text.startswith(_FORMULA_START) or (
-        text.startswith("'") and text[1:2] in ("=", "+", "-", "@", "'")
-    ):
+    if text.startswith(_FORMULA_START) or (text.startswith("'") and text[1:2] in _QUOTED):
         return "'" + text
     return text
 
 
 def unneutralise(text: str) -> str:
     """Remove the quote `neutralise` added, and nothing else."""
-    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@", "'"):
+    if text.startswith("'") and text[1:2] in _QUOTED:
         return text[1:]
     return text
 
