@@ -21,9 +21,9 @@ from carte.operations.choices import (
 QUEUE_ORDER = ("queue_rank", "queue_at", "id")  # see selectors.changes._queue_annotate
 
 
-class ReportsDueFilter(Schema):
+class ReportsDueFilter(FromQuery, Schema):
     """Which due reports to list: only overdue ones, only mine (the KPIs I report), one
-    service, one delivering PMO."""
+    service, one delivering PMO; read from the page's query string like every list's."""
 
     overdue: bool = Field(False, description="Only reports past their due date.")
     mine: bool = Field(False, description="Only the KPIs the caller reports.")

@@ -368,6 +368,17 @@ def test_the_reports_due_list_puts_overdue_first_and_highlights_mine(ops: Ops) -
     assert ops.customer.client.get(org_url("reports_due", ops)).status_code == 403
 
 
+def test_the_reports_due_list_leaves_out_a_value_that_is_not_one(ops: Ops) -> None:
+    """A service or PMO id past 64 bits, or a word for a flag, is left out: the list is
+    as without it (it was a 500 for the id)."""
+    late = kpi_with_history(ops, months=2)
+    with as_of(MOMENT):
+        for query in ("?service=" + "9" * 30, "?pmo=" + "9" * 30, "?overdue=maybe"):
+            response = ops.manager.client.get(org_url("reports_due", ops) + query)
+            assert response.status_code == 200, query
+            assert f"due-{late.pk}" in html(response), query
+
+
 def test_the_reports_due_list_pages_keeping_its_filters(ops: Ops, settings: Any) -> None:
     settings.CARTE_PAGE_SIZE = 1  # two reports a page
     for _ in range(3):

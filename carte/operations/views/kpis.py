@@ -25,7 +25,6 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
 from carte.catalogue.selectors import Audience, service_for
-from carte.core.converters import MAX_ID
 from carte.core.errors import DomainError
 from carte.core.jobs import check_file_size
 from carte.core.jobs.views import job_url
@@ -315,31 +314,13 @@ def reports_enter(request: HttpRequest, actor: Actor) -> HttpResponse:
 # ---------------------------------------------------------------- reports due
 
 
-def _flag(value: str | None) -> bool:
-    return value in ("1", "true", "on", "yes")
-
-
-def _int(value: str | None) -> int | None:
-    """An id from the query string; anything else, a number past what the database holds
-    included, is left out as an unknown value is."""
-    try:
-        number = int(value) if value else None
-    except ValueError:
-        return None
-    return number if number is not None and abs(number) <= MAX_ID else None
-
-
 @org_view
 @require_http_methods(["GET"])
 def reports_due(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Every report due within a week or overdue, overdue first; filters: overdue only,
     mine, a service, a PMO. The services the user manages are highlighted."""
-    filters = ReportsDueFilter(
-        overdue=_flag(request.GET.get("overdue")),
-        mine=_flag(request.GET.get("mine")),
-        service=_int(request.GET.get("service")),
-        pmo=_int(request.GET.get("pmo")),
-    )
+    # A value that is not one (a word for a flag, a number past 64 bits) is left out.
+    filters, _ = ReportsDueFilter.from_query(request.GET.dict())
     kpis = selectors.reports_due_list(actor=actor, filters=filters)
     page = paginate(kpis, settings.CARTE_PAGE_SIZE * 2, request.GET.get("page"))
     managed = selectors.my_managed(actor)
