@@ -39,6 +39,7 @@ from carte.core.errors import (
     summarise,
 )
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, require
+from carte.core.text import bad_strings
 
 PROBLEM_TYPE_BASE = "https://carte.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -255,7 +256,7 @@ def _values(
         source = str(model.__ninja_param_source__)
         try:
             data = model.resolve(request, operation.api, path_params)
-            big = _big_numbers(data, (source,))
+            big = _big_numbers(data, (source,)) + _bad_text(data, (source,))
             if big:
                 raise NinjaValidationError(big)
         except (pydantic.ValidationError, NinjaValidationError) as exc:
@@ -282,6 +283,13 @@ def _values(
 
 def _too_big(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX
+
+
+def _bad_text(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """An error for every string in `value` the text policy refuses (`core.text`)."""
+    return [
+        {"loc": where, "msg": why, "type": "bad_text"} for where, why in bad_strings(value, loc)
+    ]
 
 
 def _big_numbers(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from carte.core.converters import MAX_ID
 from carte.core.errors import DomainError, not_found
 from carte.core.models import TenantModel
 from carte.core.permissions import VIEW, ActorLike, Right, can, require
+from carte.core.text import refusal
 
 Q_T = TypeVar("Q_T", bound=QuerySet[Any])
 R = TypeVar("R", bound=TenantModel)
@@ -29,15 +30,20 @@ class FromQuery:
 
     Every whole number a filter takes (an id, a level) is one the database can hold: a
     larger one is refused on its field, as any bad value is, rather than overflowing in
-    the database driver (SQLite's integers are 64-bit)."""
+    the database driver (SQLite's integers are 64-bit). A text (a search) is one the
+    text policy accepts (`core.text`): a NUL would fail in PostgreSQL."""
 
     model_fields: ClassVar[dict[str, Any]]
 
     @field_validator("*", mode="after")
     @classmethod
-    def _within_64_bits(cls, value: Any) -> Any:
+    def _within_bounds(cls, value: Any) -> Any:
         numbers = value if isinstance(value, list | tuple | set | frozenset) else (value,)
         for number in numbers:
+            if isinstance(number, str):
+                problem = refusal(number)
+                if problem is not None:
+                    raise PydanticCustomError("bad_text", problem)
             if isinstance(number, int) and not isinstance(number, bool):
                 # Worded as the API words a number too large in a body or a path.
                 if number > MAX_ID:

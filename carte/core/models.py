@@ -10,10 +10,12 @@ from django.db import models
 from django.db.models import Func, Q
 
 from carte.core.permissions import VIEW, Access, on_staff_side
+from carte.core.text import TextPolicy
 
 
-class TenantModel(models.Model):
-    """A row that belongs to exactly one organisation and is archived, never deleted."""
+class TenantModel(TextPolicy):
+    """A row that belongs to exactly one organisation and is archived, never deleted; its
+    text is validated by the text policy (`core.text`)."""
 
     organisation = models.ForeignKey(
         settings.CARTE_TENANT_MODEL, on_delete=models.PROTECT, related_name="+"

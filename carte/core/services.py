@@ -15,7 +15,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from carte.core import audit
+from carte.core import audit, text
 from carte.core.errors import CONFLICT, NON_FIELD_ERRORS, DomainError, not_found, summarise
 from carte.core.models import AuditAction, TenantModel
 from carte.core.permissions import ActorLike
@@ -111,13 +111,16 @@ def _save(obj: TenantModel, **kwargs: Any) -> None:
 
 def clean_text(field: str, value: Any, *, required: bool = True, limit: int = 0) -> str:
     """A text a service takes as it is typed: stripped, refused on `field` when it is
-    required and empty or longer than `limit`."""
-    text = "" if value is None else str(value).strip()
-    if required and not text:
+    required and empty, longer than `limit`, or not text Carte accepts (`core.text`)."""
+    typed = "" if value is None else str(value).strip()
+    if required and not typed:
         raise DomainError.field(field, "This field is required.")
-    if limit and len(text) > limit:
+    if limit and len(typed) > limit:
         raise DomainError.field(field, f"At most {limit} characters.")
-    return text
+    try:
+        return text.accept(typed)
+    except text.BadText as exc:
+        raise DomainError.field(field, str(exc)) from None
 
 
 def check_same_org(actor: ActorLike, *, live: bool = False, **refs: Model | None) -> None:

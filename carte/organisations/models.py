@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 
 from carte.core.models import TenantModel, unique_live
+from carte.core.text import TextPolicy
 from carte.organisations import permissions as perms
 from carte.organisations.choices import OrgRole, PMOKind
 
@@ -23,7 +24,7 @@ class CarteUserManager(UserManager["User"]):
         return self.get(**{f"{self.model.USERNAME_FIELD}__iexact": username})
 
 
-class User(AbstractUser):
+class User(AbstractUser, TextPolicy):
     """A login. Identified by e-mail; belongs to organisations through memberships."""
 
     email = models.EmailField("e-mail address", unique=True)
@@ -44,7 +45,7 @@ class User(AbstractUser):
         super().save(*args, **kwargs)  # type: ignore[arg-type]
 
 
-class Organisation(models.Model):
+class Organisation(TextPolicy):
     """The tenant: a client organisation whose PMOs Carte runs. Sees nothing of others."""
 
     name = models.CharField(max_length=200)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypedDict
 
@@ -29,7 +29,7 @@ from django.db.models import OuterRef, Subquery
 from django.db.models.base import ModelState
 from django.utils import timezone
 
-from carte.core import audit
+from carte.core import audit, text
 from carte.core.bulk import insert_many
 from carte.core.clock import now, today
 from carte.core.errors import DomainError, forbidden
@@ -45,6 +45,7 @@ from carte.organisations.actor import Actor
 MAX_ROWS = 10_000  # per API request (issue 5); files may hold more
 MAX_REPORTED = 200  # problems listed in one refusal; the count says how many in all
 LIMIT = Decimal("1e14")  # what the value column holds (18 digits, 4 after the point)
+COMMENT_LIMIT = 2000  # characters in a reading's comment
 
 
 class RowProblem(TypedDict):
@@ -184,6 +185,15 @@ def measurements_record(
         except ValueError as exc:
             problems.append({"row": row, "field": "value", "message": str(exc)})
             value = None
+        if reading.comment:
+            try:
+                comment = text.accept(reading.comment, limit=COMMENT_LIMIT)
+            except text.BadText as exc:
+                problems.append({"row": row, "field": "comment", "message": str(exc)})
+                value = None
+            else:
+                if comment != reading.comment:
+                    reading = replace(reading, comment=comment)
         if period is not None:
             key = (kpi.frequency, kpi.reporting_from, period)
             if key in period_checks:
@@ -258,7 +268,7 @@ def measurements_record(
                     period,
                     value,
                     kpi.rag_of(value),
-                    reading.comment[:2000],
+                    reading.comment,
                     source,
                     user_id,
                     moment,
@@ -378,7 +388,7 @@ def _correct(
     for old, reading, value in replaced:
         old.value = value
         old.rag = reading.kpi.rag_of(value)
-        old.comment = reading.comment[:2000]
+        old.comment = reading.comment
         old.source = source
         old.recorded_by = actor.user
         old.recorded_at = moment

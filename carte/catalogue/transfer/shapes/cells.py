@@ -19,6 +19,7 @@ from carte.catalogue.transfer.shapes.tables import (
     TEXT,
     Column,
 )
+from carte.core.text import LONG_TEXT, BadText, accept
 
 # ---------------------------------------------------------------- spreadsheet safety
 
@@ -70,9 +71,16 @@ def money(value: Any) -> Decimal:
 
 
 def convert(column: Column, value: Any) -> Any:
-    """The canonical value of a cell read from any format, or CellError."""
-    if column.kind == TEXT and type(value) is str and value:
-        return value  # the common case, first
+    """The canonical value of a cell read from any format, or CellError. Text is held to
+    the text policy (`core.text`): refused characters are the cell's problem, and line
+    breaks come out as the database keeps them, so an unchanged cell compares equal."""
+    if isinstance(value, str) and value:
+        try:
+            value = accept(value, limit=LONG_TEXT)
+        except BadText as exc:
+            raise CellError(str(exc)) from None
+        if column.kind == TEXT:
+            return value  # the common case, first
     if isinstance(value, str) and column.kind not in (TEXT, CHOICE, CHOICES, NAMES):
         value = value.strip()
     empty = value is None or value == "" or value == []
