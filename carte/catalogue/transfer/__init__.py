@@ -18,7 +18,9 @@ Design, shared by every format:
 - Rows name each other by natural keys, never ids: service code, category name,
   person e-mail, PMO name, customer group name, supplier and output name within their
   service, artefact name with its owner. People, PMOs and customer groups must exist in
-  the target organisation.
+  the target organisation. Keys are matched whatever their case (the organisation holds
+  codes and names unique so): a name that refers to another row is that row in any
+  case, while a row's own code or name changed only in case is a change, written once.
 - xlsx: a sheet per table with a header row. CSV: a .zip of `<table>.csv` files (UTF-8
   with BOM), same headers. JSON and YAML: {"format": "carte-catalogue", "version": 1,
   "tables": {table: [row, ...]}}. In spreadsheet formats, a list (rationale, scopes,

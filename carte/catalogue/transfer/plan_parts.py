@@ -165,7 +165,7 @@ class PartsPlan(PlanBase):
                     if part is None:
                         self.report.created[table].append(label)
                         self._create(table, number, (code, row), partial(self._parts_create, table))
-                    elif differs(row, part_row(table, part)):
+                    elif differs(table, row, part_row(table, part)):
                         self.report.changed[table].append(label)
                         self.ops.append(Op(table, number, self._part_update(table, part, row)))
 

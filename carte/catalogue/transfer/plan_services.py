@@ -30,6 +30,7 @@ class ServicesPlan(PlanBase):
                 self.report.created["categories"].append(row["name"])
                 self._create("categories", number, row, self._categories_create)
             elif differs(
+                "categories",
                 row,
                 {
                     "name": existing.name,
@@ -92,7 +93,7 @@ class ServicesPlan(PlanBase):
             if existing is None:
                 self.report.created[table].append(row["code"])
                 self._create(table, number, row, self._services_create)
-            elif differs(row, service_row(existing)):
+            elif differs(table, row, service_row(existing)):
                 self.report.changed[table].append(row["code"])
                 self.ops.append(Op(table, number, self._service_update(existing, row)))
         # Links between services come once they all exist.
@@ -183,9 +184,10 @@ class ServicesPlan(PlanBase):
             if existing is None:
                 self.report.created[table].append(label)
                 self._create(table, number, (key, row), self._artefacts_create)
-            elif differs(row, artefact_row(existing)):
+            elif differs(table, row, artefact_row(existing)):
                 self.report.changed[table].append(label)
-                data = {k: row[k] for k in ("kind", "description", "url")}
+                # The owner is part of the key; the name too, but for its case.
+                data = {k: row[k] for k in ("name", "kind", "description", "url")}
                 self.ops.append(
                     Op(
                         table,

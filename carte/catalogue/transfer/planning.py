@@ -17,6 +17,7 @@ from carte.catalogue.transfer.report import Problem, Report
 from carte.catalogue.transfer.shapes import (
     HEADERS,
     PART_MODELS,
+    REFS,
     TABLES,
     CellError,
     Row,
@@ -135,13 +136,31 @@ def artefact_key(name: str, owner_service: str, owner_pmo: str) -> tuple[str, st
     return (low(name), owner_service.strip().upper(), low(owner_pmo))
 
 
-def differs(wanted: Row, existing: Row) -> bool:
+def _folded(value: Any) -> Any:
+    """A reference as the import matches it: whatever its case and surrounding spaces."""
+    if isinstance(value, str):
+        return low(value)
+    if isinstance(value, list):
+        return sorted({low(v) for v in value})
+    return value
+
+
+def differs(table: str, wanted: Row, existing: Row) -> bool:
+    """Whether the file's row would change the stored one. A reference is compared as it
+    is matched: in another case it names the same row, so it is no change (or every
+    import would report one). The row's own code or name is compared exactly: a change
+    of case is written, once."""
+    refs = REFS[table]
     for column, value in wanted.items():
         if column in ("service", "stage"):
             continue
         if column == "position" and value is None:
             continue  # no position given: keep the stored one
-        if existing.get(column) != value:
+        stored = existing.get(column)
+        if column in refs:
+            if _folded(stored) != _folded(value):
+                return True
+        elif stored != value:
             return True
     return False
 

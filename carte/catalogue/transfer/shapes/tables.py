@@ -1,5 +1,6 @@
 """The tables of an exported catalogue: one per part, one column per field, each column
-with its kind (how a cell is read and written) and, for choices, the codes allowed."""
+with its kind (how a cell is read and written), for choices the codes allowed, and
+whether it names another row (a reference, matched whatever its case)."""
 
 from __future__ import annotations
 
@@ -42,17 +43,26 @@ class Column:
     kind: str = TEXT
     choices: tuple[str, ...] = ()
     blank: bool = True  # may the cell be empty
+    # Names another row (a service's code, a category, a PMO, a person's e-mail...): the
+    # import matches it whatever its case, so its case is no change of this row.
+    ref: bool = False
 
 
 def _codes(choices: Any) -> tuple[str, ...]:
     return tuple(str(v) for v in choices.values)
 
 
-def _c(name: str, kind: str = TEXT, choices: Any = None, *, blank: bool = True) -> Column:
-    return Column(name, kind, _codes(choices) if choices is not None else (), blank)
+def _c(
+    name: str, kind: str = TEXT, choices: Any = None, *, blank: bool = True, ref: bool = False
+) -> Column:
+    return Column(name, kind, _codes(choices) if choices is not None else (), blank, ref)
 
 
-SERVICE = _c("service", blank=False)
+def _ref(name: str, kind: str = TEXT, *, blank: bool = True) -> Column:
+    return _c(name, kind, blank=blank, ref=True)
+
+
+SERVICE = _ref("service", blank=False)
 LEVEL_CODES = _codes(CompetenceLevel)  # the one choice column whose codes are numbers
 
 TABLES: dict[str, tuple[Column, ...]] = {
@@ -60,7 +70,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "services": (
         _c("code", blank=False),
         _c("name", blank=False),
-        _c("category", blank=False),
+        _ref("category", blank=False),
         _c("summary"),
         _c("description"),
         _c("outcome"),
@@ -70,7 +80,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("delivery_mode", CHOICE, DeliveryMode, blank=False),
         _c("provider_kind", CHOICE, ProviderKind),
         _c("provider_name"),
-        _c("delivering_pmos", NAMES),
+        _ref("delivering_pmos", NAMES),
         _c("hours"),
         _c("pricing_basis", CHOICE, PricingBasis, blank=False),
         _c("price", DECIMAL),
@@ -78,7 +88,7 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("price_unit"),
         _c("is_temporary", BOOL),
         _c("end_date", DATE),
-        _c("replaces"),
+        _ref("replaces"),
         _c("stage"),  # for information: the lifecycle owns it, the importer ignores it
     ),
     "levels": (
@@ -92,16 +102,16 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "roles": (
         SERVICE,
         _c("role", CHOICE, ServiceRoleKind, blank=False),
-        _c("person_email", blank=False),
-        _c("pmo"),
+        _ref("person_email", blank=False),
+        _ref("pmo"),
     ),
-    "symptoms": (SERVICE, _c("statement", blank=False), _c("weight", INT, blank=False)),
+    "symptoms": (SERVICE, _ref("statement", blank=False), _c("weight", INT, blank=False)),
     "suppliers": (
         SERVICE,
         _c("name", blank=False),
         _c("kind", CHOICE, SupplierKind, blank=False),
-        _c("person_email"),
-        _c("customer_group"),
+        _ref("person_email"),
+        _ref("customer_group"),
         _c("position", INT),
     ),
     "inputs": (
@@ -109,10 +119,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("name", blank=False),
         _c("quality_criteria"),
         _c("is_trigger", BOOL),
-        _c("supplier"),
+        _ref("supplier"),
         # The dependency (M-5): the output of another service this input comes from.
-        _c("source_service"),
-        _c("source_output"),
+        _ref("source_service"),
+        _ref("source_output"),
         _c("position", INT),
     ),
     "steps": (
@@ -126,10 +136,10 @@ TABLES: dict[str, tuple[Column, ...]] = {
         SERVICE,
         _c("name", blank=False),
         _c("quality_criteria"),
-        _c("customers", NAMES),
+        _ref("customers", NAMES),
         _c("position", INT),
     ),
-    "customers": (SERVICE, _c("customer_group", blank=False), _c("note")),
+    "customers": (SERVICE, _ref("customer_group", blank=False), _c("note")),
     "competences": (
         SERVICE,
         _c("competence", blank=False),
@@ -142,16 +152,20 @@ TABLES: dict[str, tuple[Column, ...]] = {
         _c("kind", CHOICE, ArtefactKind, blank=False),
         _c("description"),
         _c("url"),
-        _c("owner_service"),
-        _c("owner_pmo"),
+        _ref("owner_service"),
+        _ref("owner_pmo"),
     ),
     "artefact_uses": (
         SERVICE,
-        _c("artefact", blank=False),
-        _c("artefact_owner_service"),
-        _c("artefact_owner_pmo"),
+        _ref("artefact", blank=False),
+        _ref("artefact_owner_service"),
+        _ref("artefact_owner_pmo"),
         _c("note"),
     ),
 }
 
 HEADERS: dict[str, tuple[str, ...]] = {t: tuple(c.name for c in cols) for t, cols in TABLES.items()}
+# Per table: the columns that name other rows.
+REFS: dict[str, frozenset[str]] = {
+    t: frozenset(c.name for c in cols if c.ref) for t, cols in TABLES.items()
+}
