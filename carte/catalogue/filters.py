@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from pydantic import Field
 
 from carte.catalogue.choices import DeliveryMode, PricingBasis, Scope, Stage
-from carte.catalogue.models import ServiceCustomer, ServiceOutput, ServiceSymptom
+from carte.catalogue.models import ServiceCustomer, ServiceOutput, ServiceSymptom, ServiceVersion
 from carte.core.fields import has_choice
 from carte.core.listing import ListFilter
 
@@ -76,3 +76,53 @@ class ServiceFilter(ListFilter):
 
     def filter_pmo(self, value: int | None) -> Q:
         return Q() if value is None else Q(delivering_pmos__id=value)
+
+
+class PublishedServiceFilter(ServiceFilter):
+    """The services filter for a customer, who sees each service as last published: every
+    filter and sort key reads the current version, never the live row, so a draft's words
+    or facets cannot be probed. Made from the filter the caller gave (`published()`)."""
+
+    ORDERING: ClassVar[dict[str, str]] = {
+        "code": "current_version__snapshot__service__code",
+        "name": "current_version__snapshot__service__name",
+        "category": "current_version__category__position",
+        "stage": "stage",
+        "updated": "current_version__published_at",
+    }
+
+    @classmethod
+    def published(cls, filters: ServiceFilter) -> PublishedServiceFilter:
+        return cls.model_validate(filters.model_dump())
+
+    def filter_q(self, value: str | None) -> Q:
+        # Both sides lowercased (`snapshots.search_text`): any case, on any database.
+        return Q() if not value else Q(current_version__search_text__contains=value.lower())
+
+    def filter_category(self, value: int | None) -> Q:
+        return Q() if value is None else Q(current_version__category_id=value)
+
+    def filter_customer_group(self, value: int | None) -> Q:
+        if value is None:
+            return Q()
+        links = ServiceVersion.customer_groups.through.objects.filter(
+            serviceversion_id=OuterRef("current_version_id"), customergroup_id=value
+        )
+        return Q(Exists(links))
+
+    def filter_scope(self, value: str | None) -> Q:
+        return Q() if value is None else has_choice("current_version__scopes", value)
+
+    def filter_delivery_mode(self, value: str | None) -> Q:
+        return Q() if value is None else Q(current_version__delivery_mode=value)
+
+    def filter_pricing_basis(self, value: str | None) -> Q:
+        return Q() if value is None else Q(current_version__pricing_basis=value)
+
+    def filter_pmo(self, value: int | None) -> Q:
+        if value is None:
+            return Q()
+        links = ServiceVersion.delivering_pmos.through.objects.filter(
+            serviceversion_id=OuterRef("current_version_id"), pmo_id=value
+        )
+        return Q(Exists(links))

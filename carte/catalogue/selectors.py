@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from carte.catalogue import models
 from carte.catalogue.choices import Stage
-from carte.catalogue.filters import CategoryFilter, ServiceFilter
+from carte.catalogue.filters import CategoryFilter, PublishedServiceFilter, ServiceFilter
 from carte.catalogue.models import Category, Service, ServiceVersion
 from carte.catalogue.services import PARTS, SERVICE_FIELDS
 from carte.core.errors import forbidden, not_found
@@ -49,12 +50,24 @@ def _services(actor: Actor) -> QuerySet[Service]:
 
 
 def category_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Category]:
-    """Categories with the number of live services each holds (that the actor may see)."""
+    """Categories with the number of live services each holds (that the actor may see):
+    for a customer, the services published under it, as the menu shows them."""
     require(actor, VIEW, Category)
-    visible = _services(actor).filter(archived_at__isnull=True).values("pk")
-    qs = Category.objects.filter(organisation_id=actor.organisation.pk).annotate(
-        service_count=Count("services", filter=Q(services__in=visible))
-    )
+    visible = _services(actor).filter(archived_at__isnull=True)
+    qs = Category.objects.filter(organisation_id=actor.organisation.pk)
+    if sees_everything(actor):
+        qs = qs.annotate(
+            service_count=Count("services", filter=Q(services__in=visible.values("pk")))
+        )
+    else:
+        published = (
+            visible.filter(current_version__category=OuterRef("pk"))
+            .order_by()
+            .values("current_version__category")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        qs = qs.annotate(service_count=Coalesce(Subquery(published), 0))
     return (filters or CategoryFilter.model_validate({})).apply(qs)
 
 
@@ -72,22 +85,32 @@ def _version_number() -> Subquery:
     )
 
 
+def service_filter(actor: Actor, filters: ListFilter | None) -> ListFilter:
+    """The services filter the actor's list runs: a customer's searches and filters read
+    each service as last published (`PublishedServiceFilter`), staff's the live rows."""
+    given = filters or ServiceFilter.model_validate({})
+    if sees_everything(actor) or not isinstance(given, ServiceFilter):
+        return given
+    if isinstance(given, PublishedServiceFilter):
+        return given
+    return PublishedServiceFilter.published(given)
+
+
 def service_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Service]:
     """The catalogue as a list: each service with its category, PMOs and the number of
     its current version (`version_number`).
 
-    Only customers' lists load the version itself, with its snapshot: they see each
-    service as published. Staff rows leave `current_version` unloaded (reading it would
-    cost a query per row)."""
-    qs = (
-        _services(actor)
-        .select_related("category")
-        .prefetch_related("delivering_pmos")
-        .annotate(version_number=_version_number())
-    )
-    if not sees_everything(actor):
-        qs = qs.select_related("current_version")
-    return (filters or ServiceFilter.model_validate({})).apply(qs)
+    Only customers' lists load the version itself, with its snapshot and the category it
+    was published under: they see each service as published. Staff rows leave
+    `current_version` unloaded (reading it would cost a query per row)."""
+    qs = _services(actor).select_related("category").annotate(version_number=_version_number())
+    if sees_everything(actor):
+        qs = qs.prefetch_related("delivering_pmos")
+    else:
+        qs = qs.select_related("current_version__category").prefetch_related(
+            "current_version__delivering_pmos"
+        )
+    return service_filter(actor, filters).apply(qs)
 
 
 @dataclass(frozen=True)
@@ -128,6 +151,12 @@ _MENU_COLUMNS = (
     "version_number",
 )
 _SNAPSHOT_CARD = "current_version__snapshot__service"
+# A customer's card sits under the category it was published under (a draft may move it).
+_PUBLISHED_CATEGORY = {
+    "current_version__category_id": "category_id",
+    "current_version__category__name": "category__name",
+    "current_version__category__description": "category__description",
+}
 
 
 def menu_services(
@@ -139,12 +168,19 @@ def menu_services(
     holds 60 cards, and building their 180 instances (service, category, version) took
     as long as rendering the page. Customers get the card as published: the `service`
     part of the current version's snapshot, read in the database rather than the whole
-    snapshot."""
-    qs: QuerySet[Service] = (filters or ServiceFilter.model_validate({})).filter(_services(actor))
-    card = _CARD_FIELDS if sees_everything(actor) else (_SNAPSHOT_CARD,)
+    snapshot, under the category it was published under."""
+    qs: QuerySet[Service] = service_filter(actor, filters).filter(_services(actor))
     qs = qs.annotate(version_number=_version_number())
-    rows: QuerySet[Service, dict[str, Any]] = qs.values(*_MENU_COLUMNS, *card)
-    return rows.order_by("category__position", "category__name", "code", "id")
+    if sees_everything(actor):
+        rows: QuerySet[Service, dict[str, Any]] = qs.values(*_MENU_COLUMNS, *_CARD_FIELDS)
+        return rows.order_by("category__position", "category__name", "code", "id")
+    rows = qs.values(*_MENU_COLUMNS, *_PUBLISHED_CATEGORY, _SNAPSHOT_CARD)
+    return rows.order_by(
+        "current_version__category__position",
+        "current_version__category__name",
+        "current_version__snapshot__service__code",
+        "id",
+    )
 
 
 def catalogue_menu(rows: Iterable[dict[str, Any]]) -> list[MenuSection]:
@@ -166,13 +202,18 @@ def catalogue_menu(rows: Iterable[dict[str, Any]]) -> list[MenuSection]:
             pmos[service_id].append(name)
     sections: dict[int, MenuSection] = {}
     for row in rows:
+        published = row.pop(_SNAPSHOT_CARD, None)
+        if published is not None:
+            row["code"] = published["code"]
+            shown = {key: row.pop(column) for column, key in _PUBLISHED_CATEGORY.items()}
+            if shown["category_id"] is not None:  # else: the category is gone, keep the row's
+                row.update(shown)
         section = sections.get(row["category_id"])
         if section is None:
             category = MenuCategory(
                 row["category_id"], row["category__name"], row["category__description"]
             )
             section = sections[row["category_id"]] = MenuSection(category)
-        published = row.pop(_SNAPSHOT_CARD, None)
         if published is not None:
             row.update({name: published[name] for name in _CARD_FIELDS})
             row["delivering_pmos"] = published["delivering_pmos"]
@@ -183,18 +224,17 @@ def catalogue_menu(rows: Iterable[dict[str, Any]]) -> list[MenuSection]:
 
 
 # Card fields a customer reads from the published version rather than from the live row:
-# all but those kept from the row (code, category, the service it replaces) and those the
-# snapshot holds as text (price, end date: converted in `as_published`).
+# all but the service it replaces (kept from the row), the category (the version's own
+# row, not its name) and those the snapshot holds as text (price, end date: converted in
+# `as_published`).
 _PUBLISHED_FIELDS = tuple(
-    name
-    for name in SERVICE_FIELDS
-    if name not in ("code", "category", "replaces", "price", "end_date")
+    name for name in SERVICE_FIELDS if name not in ("category", "replaces", "price", "end_date")
 )
 
 
 def as_published(service: Service) -> Service:
-    """A copy of the service whose card reads as last published (for customers' lists);
-    the stored row is untouched."""
+    """A copy of the service whose card reads as last published (for customers' lists),
+    under the category it was published under; the stored row is untouched."""
     data = published_view(service)
     if data is None:
         return service
@@ -202,6 +242,15 @@ def as_published(service: Service) -> Service:
     fields = data["service"]
     for name in _PUBLISHED_FIELDS:
         setattr(card, name, fields[name])
+    version = service.current_version
+    if version is not None:
+        if version.category is not None:
+            card.category = version.category
+        # The PMOs it was published with (prefetched with the version by `service_list`).
+        cast(Any, card)._prefetched_objects_cache = {
+            **getattr(service, "_prefetched_objects_cache", {}),
+            "delivering_pmos": version.delivering_pmos.all(),
+        }
     card.price = None if fields["price"] is None else Decimal(fields["price"])
     card.end_date = date.fromisoformat(fields["end_date"]) if fields["end_date"] else None
     return card

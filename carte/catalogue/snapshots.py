@@ -74,14 +74,30 @@ PREFETCH = (
 )
 
 
-def build(service: Service) -> dict[str, Any]:
-    """The service and its live parts as JSON-ready data, read afresh."""
-    s = (
+def load(service: Service) -> Service:
+    """The service read afresh with what `of()` reads."""
+    return (
         Service.objects.select_related("category", "replaces")
         .prefetch_related(*PREFETCH)
         .get(pk=service.pk)
     )
-    return of(s)
+
+
+def build(service: Service) -> dict[str, Any]:
+    """The service and its live parts as JSON-ready data, read afresh."""
+    return of(load(service))
+
+
+def search_text(snapshot: dict[str, Any]) -> str:
+    """The words a customer's search looks in, from a published snapshot: what the staff's
+    search reads on the live rows (code, name, summary, description, outputs' names and
+    symptoms' statements), lowercased so one `LIKE` matches in any case on every database.
+    """
+    card = snapshot["service"]
+    words = [card["code"], card["name"], card["summary"], card["description"]]
+    words += [row["name"] for row in snapshot.get("outputs", [])]
+    words += [row["statement"] for row in snapshot.get("symptoms", [])]
+    return "\n".join(words).lower()
 
 
 def of(s: Service) -> dict[str, Any]:

@@ -328,6 +328,21 @@ class ServiceVersion(OwnedByService, TenantModel):
     )
     note = models.CharField(max_length=300, blank=True)
 
+    # What a customer's search and filters match (`catalogue.filters.PublishedServiceFilter`),
+    # written with the snapshot: a customer finds a service by its published words and
+    # facets, never by a draft's. The text is lowercased (`snapshots.search_text`).
+    search_text = models.TextField(blank=True, editable=False)
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    scopes = MultiChoiceField("scope", choices=Scope.choices)
+    delivery_mode = models.CharField(max_length=20, choices=DeliveryMode.choices, blank=True)
+    pricing_basis = models.CharField(max_length=20, choices=PricingBasis.choices, blank=True)
+    customer_groups = models.ManyToManyField(
+        "organisations.CustomerGroup", blank=True, related_name="+"
+    )
+    delivering_pmos = models.ManyToManyField("organisations.PMO", blank=True, related_name="+")
+
     class Meta:
         ordering = ["-number"]
         constraints = [

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, cast
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.db.models import Max
 
@@ -14,7 +15,7 @@ from carte.catalogue import models
 from carte.catalogue.choices import ServiceRoleKind
 from carte.catalogue.models import Service
 from carte.catalogue.services.artefacts import symptom_get_or_create
-from carte.core.errors import DomainError, forbidden
+from carte.core.errors import DomainError, forbidden, not_found
 from carte.core.models import TenantModel
 from carte.core.permissions import CHANGE, require
 from carte.core.services import (
@@ -155,14 +156,33 @@ def part_create(*, actor: Actor, service: Service, kind: str, data: dict[str, An
     return part
 
 
+def _lock(part: TenantModel) -> None:
+    """Lock the part's row and bring `part` up to what is stored: the caller read it before
+    the lock, and someone may have changed it since. The rules are then checked on the row
+    as it will be written, and the audit's "before" (its customers too) is what was stored.
+    """
+    names = [f.attname for f in part._meta.concrete_fields]
+    try:
+        stored = (
+            type(part)._default_manager.select_for_update().filter(pk=part.pk).values(*names).get()
+        )
+    except ObjectDoesNotExist as exc:  # deleted since it was read
+        raise not_found(str(part._meta.verbose_name)) from exc
+    for attname, value in stored.items():
+        if getattr(part, attname) != value:
+            setattr(part, attname, value)  # a changed foreign key id drops its cached row
+    vars(part).pop("_prefetched_objects_cache", None)  # its customers, read again under the lock
+
+
 @transaction.atomic
 def part_update(*, actor: Actor, part: TenantModel, data: dict[str, Any]) -> TenantModel:
     """Change one part of a service."""
     service: Service = part.service  # type: ignore[attr-defined]
-    require(actor, CHANGE, service)
+    require(actor, CHANGE, service)  # before anything is locked or read
     data = dict(data)
     if "service" in data:
         raise DomainError.field("service", "A part stays with its service.")
+    _lock(part)
     customers = data.pop("customers", None)
     merged = {f.name: getattr(part, f.name) for f in part._meta.concrete_fields}
     merged.update(data)
@@ -184,6 +204,7 @@ def part_update(*, actor: Actor, part: TenantModel, data: dict[str, Any]) -> Ten
 def part_archive(*, actor: Actor, part: TenantModel) -> TenantModel:
     """Remove a part from a service (kept in the history, can be restored)."""
     require(actor, CHANGE, part.service)  # type: ignore[attr-defined]
+    _lock(part)  # archived once, audited once, however many ask at the same time
     if (
         isinstance(part, models.ServiceOutput)
         and part.consumers.filter(archived_at__isnull=True).exists()
@@ -199,6 +220,7 @@ def part_restore(*, actor: Actor, part: TenantModel) -> TenantModel:
     """Bring back a removed part; it must meet the rules a new one meets."""
     service: Service = part.service  # type: ignore[attr-defined]
     require(actor, CHANGE, service)
+    _lock(part)
     if part.is_archived:
         current = {f.name: getattr(part, f.name) for f in part._meta.concrete_fields}
         _check_part(actor, service, type(part), {**current, "customers": None})

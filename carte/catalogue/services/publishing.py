@@ -21,7 +21,8 @@ def service_publish(*, actor: Actor, service: Service, note: str = "") -> Servic
     locked = Service.objects.select_for_update().get(pk=service.pk)
     if locked.is_archived:
         raise DomainError("An archived service cannot be published.", code="conflict")
-    snapshot = snapshots.build(locked)
+    current = snapshots.load(locked)
+    snapshot = snapshots.of(current)
     latest = locked.versions.order_by("-number").first()
     if latest is not None and latest.snapshot == snapshot:
         raise DomainError(
@@ -36,8 +37,18 @@ def service_publish(*, actor: Actor, service: Service, note: str = "") -> Servic
         published_at=clock.now(),  # as of the moment the caller is recording
         published_by=actor.user,
         note=note[:300],
+        # What customers' search and filters match, read with the snapshot.
+        search_text=snapshots.search_text(snapshot),
+        category_id=current.category_id,
+        scopes=current.scopes,
+        delivery_mode=current.delivery_mode,
+        pricing_basis=current.pricing_basis,
     )
     version.save()
+    version.customer_groups.set(
+        {link.customer_group_id for link in current.customers.all() if link.archived_at is None}
+    )
+    version.delivering_pmos.set(current.delivering_pmos.all())
     locked.current_version = version
     locked.save(update_fields=["current_version", "updated_at"])
     service.current_version = version
