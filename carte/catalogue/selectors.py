@@ -244,6 +244,7 @@ def as_published(service: Service) -> Service:
         setattr(card, name, fields[name])
     version = service.current_version
     if version is not None:
+        card.updated_at = version.published_at  # a draft's edits are not news to customers
         if version.category is not None:
             card.category = version.category
         # The PMOs it was published with (prefetched with the version by `service_list`).

@@ -189,7 +189,8 @@ def service_detail(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     parts = TAB_PARTS.get(tab, ()) if staff_view else ()
     service = selectors.service_detail(actor=actor, pk=pk, parts=parts)
     context: dict[str, Any] = {
-        "service": service,
+        # Customers read even the page's title (code, category) as published.
+        "service": service if staff_view else selectors.as_published(service),
         "tab": tab,
         "tabs": TABS if staff_view else TABS[:4],
         "staff_view": staff_view,

@@ -327,3 +327,18 @@ def test_a_part_update_checks_the_row_as_stored_not_as_the_caller_read_it(org):
         services.part_update(actor=actor, part=stale, data={"pmo": elsewhere})
     assert refused.value.errors == {"pmo": ["This PMO does not deliver the service."]}
     assert ServiceRole.objects.get(pk=role.pk).pmo_id == delivering.pk
+
+
+def test_a_customer_reads_the_service_page_and_its_date_as_published(customer, org, world):
+    """The page's title (code, category) and the list's `updated_at` are the published
+    version's: a draft's code, category or the time of its last edit are not shown."""
+    service = world["service"]
+    html = customer.client.get(reverse("service_detail", args=[org.slug, service.pk])).content
+    page = html.decode()
+    assert "REP-01" in page and "SECRET-9" not in page
+    assert "Unpublished category" not in page
+    (row,) = customer.api.get(f"{API}/services").json()["items"]
+    version = ServiceVersion.objects.get(service=service)
+    assert row["code"] == "REP-01"
+    assert row["updated_at"][:19] == version.published_at.isoformat()[:19]
+    assert service.updated_at > version.published_at
