@@ -38,7 +38,7 @@ from carte.core.errors import (
     DomainError,
     summarise,
 )
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, require
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, Right, require
 from carte.core.text import bad_strings
 
 PROBLEM_TYPE_BASE = "https://carte.dev/problems/"
@@ -554,9 +554,15 @@ class CrudSpec:
 
     # The noun's plural where adding an "s" (or "y" to "ies") gets it wrong: "people".
     plural: str = ""
-    # The model a top-level `create` adds: the right to add it is checked before an invalid
-    # body is reported (a service that takes its fields as keywords reads them first).
+    # The model a `create` adds: the right to add it is checked before the body is read (a
+    # service that takes its fields as keywords, or looks at them first, would answer 422
+    # before 403): on the model for a top-level create, on a new row of the parent for a
+    # nested one (a KPI of this service).
     model: type[Model] | None = None
+    # The right every write of a nested row needs on its parent, where it is a step's rather
+    # than the model's own (MANAGE on the service, for a record of its lifecycle): checked
+    # first, in place of `model`'s.
+    parent_right: Right | None = None
 
     @property
     def stem(self) -> str:
@@ -761,12 +767,27 @@ class _Ops:
     def reload(self, actor: ActorLike, scoped: dict[str, Any], pk: int) -> Any:
         return self.spec.get_selector(actor=actor, pk=pk, **scoped)
 
+    def _on_parent(self, actor: ActorLike, scoped: dict[str, Any]) -> None:
+        """Refuse (403) a write without `parent_right` on the parent."""
+        if self.spec.parent_right is not None:
+            for parent in scoped.values():
+                require(actor, self.spec.parent_right, parent)
+
+    def may_add(self, actor: ActorLike, scoped: dict[str, Any]) -> None:
+        """Refuse (403) a caller without the right to add (`model`, `parent_right`), before
+        the body is read or its ids resolved; a spec naming neither leaves the right to its
+        service, which checks it before it reads `data`."""
+        spec = self.spec
+        if spec.parent_right is not None:
+            self._on_parent(actor, scoped)
+        elif spec.model is not None:
+            new = spec.model(organisation=actor.organisation, **scoped) if scoped else spec.model
+            require(actor, ADD, new)
+
     def create(self, actor: ActorLike, scoped: dict[str, Any], data: Any) -> Any:
         resolve = self.spec.resolve_create or self.spec.resolve
-        if isinstance(data, Unread):  # the right first, then the body's errors
-            if self.spec.model is not None and not scoped:
-                require(actor, ADD, self.spec.model)
-        else:
+        self.may_add(actor, scoped)  # the right first, then the body's errors
+        if not isinstance(data, Unread):
             data = resolve(actor, data)
         try:
             obj = self.spec.create(actor=actor, data=data, **scoped)
@@ -776,6 +797,7 @@ class _Ops:
 
     def update(self, actor: ActorLike, scoped: dict[str, Any], pk: int, payload: Any) -> Any:
         obj = self.spec.get_selector(actor=actor, pk=pk, action=CHANGE, **scoped)
+        self._on_parent(actor, scoped)
         data = payload if isinstance(payload, dict) else payload.model_dump(exclude_unset=True)
         try:
             self.spec.update(
@@ -794,6 +816,7 @@ class _Ops:
         right: str,
     ) -> Any:
         obj = self.spec.get_selector(actor=actor, pk=pk, action=right, **scoped)
+        self._on_parent(actor, scoped)
         try:
             call(actor=actor, **{self.spec.obj_arg: obj})
         except DomainError as exc:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from carte.catalogue.permissions import is_service_owner, may_edit_service, owner_or_director
-from carte.core.permissions import VIEW, Access, Action
+from carte.core.permissions import VIEW, Access, Action, can
 from carte.organisations.choices import OrgRole
 from carte.organisations.permissions import STAFF_SIDE
 
@@ -17,6 +19,20 @@ MANAGE = Action("lifecycle.manage", may_edit_service, _REFUSAL)
 SIGN_OFF = Action("lifecycle.sign_off", is_service_owner, _REFUSAL)
 # Start closure, reintroduce: the Owner or the Director.
 CLOSE = Action("lifecycle.close", owner_or_director, _REFUSAL)
+
+
+def _moves_some(actor: Any, service: Any) -> bool:
+    return any(can(actor, right, service) for right in (DECIDE, MANAGE, SIGN_OFF, CLOSE))
+
+
+# Any move at all: which move a transition makes is in its body, and whoever holds none of
+# the four rights may make none (the API refuses them so before it reads the body;
+# `services.transition` checks the move's own right).
+MOVE = Action(
+    "lifecycle.move",
+    _moves_some,
+    "You are not allowed to move this service through its lifecycle.",
+)
 
 # Who holds each right, in words: the panel says it beside each move, and a move refused
 # for want of it says "Only <who> may <label>." (`machine.Move`).

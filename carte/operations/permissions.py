@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from carte.catalogue.permissions import (
+    SERVICE_EDITORS,
     SERVICE_PART,
     contributor_or_customer,
     is_service_owner,
+    managed_service_ids,
     may_edit_service,
+    operated_service_ids,
     staff_or_customer,
     works_on_service,
 )
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, Access, Action
+from carte.core.errors import forbidden
+from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, Access, Action, ActorLike
 from carte.operations.choices import Level
 from carte.organisations.permissions import STAFF_SIDE
 
@@ -73,3 +77,17 @@ MOVE_IMPROVEMENT = Action(
 MAKE_ISSUE = Action(
     "operations.make_issue", RISK_ISSUE[CHANGE], "You are not allowed to change this risk or issue."
 )
+
+
+def require_reporter(actor: ActorLike) -> None:
+    """Refuse (403) a caller who may report no KPI at all, before a push or a file is read:
+    which KPIs it names is known only from the body, but whoever works on no service
+    (`REPORT`) reports none of them."""
+    if (
+        actor.system
+        or actor.roles & SERVICE_EDITORS
+        or managed_service_ids(actor)
+        or operated_service_ids(actor)
+    ):
+        return
+    raise forbidden("Only a service's team reports its KPIs, and you are on none.")

@@ -31,7 +31,7 @@ from carte.lifecycle.choices import (
     ClosureReason,
     EventKind,
 )
-from carte.lifecycle.permissions import MANAGE
+from carte.lifecycle.permissions import MANAGE, MOVE
 from carte.organisations.access import api_actor
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
@@ -207,7 +207,7 @@ def lifecycle_transition(request: HttpRequest, org: str, id: int, payload: Trans
     unmet (each listed in `unmet`: code, label, hint); 403 without the right; 422 for a
     payload that is wrong, naming each field."""
     actor = api_actor(request, org)
-    service = service_at(actor, id)
+    service = service_at(actor, id, MOVE)
     data = payload.model_dump(exclude_unset=True)
     moving = {name: data.pop(name, None) for name in MOVE_FIELDS}
     event = services.transition(

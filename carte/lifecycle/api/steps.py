@@ -10,9 +10,10 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from carte.catalogue.api import SERVICE_PARENT
-from carte.catalogue.models import Artefact, Category
+from carte.catalogue.models import Artefact, Category, Service
 from carte.core.api import CrudSpec, api_fields, crud_routes, no_nulls, ref, resolve_refs
 from carte.core.errors import CONFLICT, DomainError
+from carte.core.permissions import ADD, require
 from carte.lifecycle import selectors, services
 from carte.lifecycle.api.schemas import (
     ArtefactDecisionIn,
@@ -39,7 +40,7 @@ from carte.lifecycle.api.state import _attachments, _refs, service_at, service_r
 from carte.lifecycle.models import (
     SuccessCriterion,
 )
-from carte.lifecycle.permissions import MANAGE
+from carte.lifecycle.permissions import MANAGE, SIGN_OFF
 from carte.organisations.access import api_actor
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, CustomerGroup, Person
@@ -86,6 +87,7 @@ crud_routes(
         operation="lifecycle_criteria",
         paginated=False,
         child="criterion_id",
+        parent_right=MANAGE,
         verbs=frozenset({"list", "retrieve", "create", "update", "archive"}),
     ),
 )
@@ -103,7 +105,7 @@ def criteria_waive(
 ) -> Any:
     """The Service Owner accepts the unmet criterion for a recorded reason."""
     actor = api_actor(request, org)
-    service = service_at(actor, id)
+    service = service_at(actor, id, SIGN_OFF)
     criterion = selectors.criterion_get(actor=actor, service=service, pk=criterion_id)
     result = selectors.current_result(criterion)
     if result is None:
@@ -174,7 +176,7 @@ def tasks_create(
 ) -> Any:
     """A task with its assignee, due date and status."""
     actor = api_actor(request, org)
-    service = service_at(actor, id)
+    service = service_at(actor, id, MANAGE)
     task_list = selectors.task_list_get(actor=actor, service=service, pk=task_list_id)
     data = _task_data(actor, payload.model_dump())
     task = services.task_create(actor=actor, task_list=task_list, data=data)
@@ -203,6 +205,7 @@ crud_routes(
         resolve=_task_data,
         operation="lifecycle_tasks",
         child="task_id",
+        parent_right=MANAGE,
         verbs=frozenset({"update", "archive"}),
     ),
 )
@@ -287,7 +290,7 @@ def readiness_create(request: HttpRequest, org: str, id: int, payload: Readiness
     """An answer to each question, the assessor and the verdict (while signed off); a
     question answered 'no' means not ready."""
     actor = api_actor(request, org)
-    service = service_at(actor, id)
+    service = service_at(actor, id, MANAGE)
     data = payload.model_dump()
     assessment = services.readiness_record(
         actor=actor,
@@ -316,7 +319,7 @@ def phases_update(
 ) -> Any:
     """While in transition; marking a phase done is an event on the timeline."""
     actor = api_actor(request, org)
-    service = service_at(actor, id)
+    service = service_at(actor, id, MANAGE)
     phase = selectors.phase_get(actor=actor, service=service, pk=phase_id)
     data = no_nulls(
         payload.model_dump(exclude_unset=True),
@@ -368,7 +371,7 @@ def artefact_decision(request: HttpRequest, org: str, id: int, payload: Artefact
     """Keep for reuse, archive or discard, with a note; deciding again replaces the
     earlier decision. Decisions take effect when the Owner approves the closure."""
     actor = api_actor(request, org)
-    service = service_at(actor, id)
+    service = service_at(actor, id, MANAGE)
     decision = services.artefact_decide(
         actor=actor,
         service=service,
@@ -393,6 +396,7 @@ def successor_create(request: HttpRequest, org: str, id: int, payload: Successor
     artefacts."""
     actor = api_actor(request, org)
     origin = service_at(actor, id)
+    require(actor, ADD, Service)  # a new service: the right first, then the body
     created = services.service_start_from(
         actor=actor,
         origin=origin,

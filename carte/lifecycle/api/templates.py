@@ -9,6 +9,7 @@ from ninja import Field, Router, Schema
 
 from carte.catalogue.models import Artefact
 from carte.core.api import CrudSpec, Named, Parent, Stamped, Strict, crud_routes, no_nulls
+from carte.core.permissions import CHANGE
 from carte.lifecycle import services
 from carte.lifecycle.selectors import task_template, task_templates_with_lines, template_line_get
 from carte.lifecycle.services import TEMPLATE_TASK_FIELDS
@@ -102,6 +103,7 @@ crud_routes(
         resolve=_template_task_data,
         operation="lifecycle_template_tasks",
         child="template_task_id",
+        parent_right=CHANGE,  # every line is the template's: changing it is the right
         verbs=frozenset({"create", "update", "archive"}),
     ),
 )

@@ -11,7 +11,7 @@ organisation (`ref`), so another organisation's id is a 422 naming the field.
 No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -33,6 +33,8 @@ from carte.core.api import (
     step_routes,
 )
 from carte.core.errors import DomainError
+from carte.core.permissions import ADD, ARCHIVE, VIEW, Right, require
+from carte.core.workflow import Move
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.api.items import PersonBrief
 from carte.operations.choices import (
@@ -43,7 +45,8 @@ from carte.operations.choices import (
     RaisedAs,
 )
 from carte.operations.filters import ChangeFilter, ImprovementFilter
-from carte.operations.models import ChangeRequest, Improvement, RiskIssue
+from carte.operations.models import ChangeRequest, Feedback, Improvement, RiskIssue
+from carte.operations.permissions import MOVE_IMPROVEMENT
 from carte.operations.selectors import changes as selectors
 from carte.operations.services import changes as services
 from carte.organisations.access import api_actor
@@ -210,13 +213,17 @@ def _service(actor: Actor, id: int) -> Service:
     return selectors.service_for(actor, id)
 
 
-def _change(actor: Actor, cr_id: int) -> ChangeRequest:
-    return selectors.change_get(actor=actor, pk=cr_id)
+def _change(actor: Actor, cr_id: int, right: Right = VIEW) -> ChangeRequest:
+    """The change request (404 if hidden), refused (403) without `right` on it."""
+    change = selectors.change_get(actor=actor, pk=cr_id)
+    require(actor, right, change)
+    return change
 
 
-def _detail_of(actor: Actor, pk: int) -> ChangeRequest:
-    """The change request as stored now, with its events (read once)."""
-    fresh = selectors.change_get(actor=actor, pk=pk)
+def _detail_of(actor: Actor, pk: int, right: Right = VIEW) -> ChangeRequest:
+    """The change request as stored now, with its events (read once); refused (403)
+    without `right` on it."""
+    fresh = _change(actor, pk, right)
     fresh.events_list = list(selectors.change_events(actor=actor, change=fresh))  # type: ignore[attr-defined]
     return fresh
 
@@ -255,7 +262,7 @@ crud_routes(
         list_selector=lambda *, actor, service, filters: selectors.changes_for_service(
             actor=actor, service=service, filters=filters.model_copy(update={"service": None})
         ),
-        get_selector=lambda *, actor, pk, action=None, **_: _detail_of(actor, pk),
+        get_selector=lambda *, actor, pk, action=VIEW, **_: _detail_of(actor, pk, action),
         create=services.change_request_create,
         update=services.change_request_update,
         archive=services.change_request_archive,
@@ -290,10 +297,20 @@ change_step = step_routes(
 )
 
 
-def _changed(actor: Actor, cr_id: int, move: Callable[..., object], **kwargs: Any) -> Any:
-    """Make a move of the change request; the answer is the request as it is now."""
-    change = _change(actor, cr_id)
-    move(actor=actor, change=change, **kwargs)
+def _step_right(moves: Iterable[Move[Any, Any, Any]], name: str) -> Right:
+    """The right of the move `name` of a workflow's table: the one its service checks."""
+    return next(m.right for m in moves if m.name == name)
+
+
+def _changed(
+    actor: Actor, cr_id: int, move: Callable[..., object], name: str, payload: Schema
+) -> Any:
+    """Make the move `name` of the change request, with `payload`'s fields: the request is
+    fetched and the move's right checked before the body is read, so a caller without it
+    is refused (403, or 404 if hidden) whatever they send. The answer is the request as it
+    is now."""
+    change = _change(actor, cr_id, _step_right(services.CHANGE_MOVES, name))
+    move(actor=actor, change=change, **payload.model_dump(mode="json"))
     return _detail(actor, change)
 
 
@@ -303,7 +320,7 @@ def change_requests_submit(
 ) -> Any:
     """The service's Owner is told it waits for their decision (inbox and e-mail)."""
     actor = api_actor(request, org)
-    return _changed(actor, cr_id, services.change_request_submit, note=payload.note)
+    return _changed(actor, cr_id, services.change_request_submit, "submit", payload)
 
 
 @change_step("decide", "Approve or reject a submitted change (the service's Owner)")
@@ -311,9 +328,7 @@ def change_requests_decide(request: HttpRequest, org: str, cr_id: int, payload: 
     """Only the service's Owner decides, not the Director (403); only a submitted
     request (409); the note is required (422)."""
     actor = api_actor(request, org)
-    return _changed(
-        actor, cr_id, services.change_request_decide, approve=payload.approve, note=payload.note
-    )
+    return _changed(actor, cr_id, services.change_request_decide, "approve", payload)
 
 
 @change_step("implement", "Implement an approved change")
@@ -324,14 +339,17 @@ def change_requests_implement(
     (`version_before`, `version`); 409 "Nothing changed since version N" means the
     service has not been edited yet."""
     actor = api_actor(request, org)
-    return _changed(actor, cr_id, services.change_request_implement, note=payload.note)
+    return _changed(actor, cr_id, services.change_request_implement, "implement", payload)
 
 
 # ---------------------------------------------------------------- improvements
 
 
-def _improvement(actor: Actor, improvement_id: int) -> Improvement:
-    return selectors.improvement_get(actor=actor, pk=improvement_id)
+def _improvement(actor: Actor, improvement_id: int, right: Right = VIEW) -> Improvement:
+    """The improvement (404 if hidden), refused (403) without `right` on it."""
+    improvement = selectors.improvement_get(actor=actor, pk=improvement_id)
+    require(actor, right, improvement)
+    return improvement
 
 
 def _improvement_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -352,9 +370,7 @@ crud_routes(
         parent=SERVICE_PARENT,
         shallow=True,
         list_selector=selectors.improvements_for_service,
-        get_selector=lambda *, actor, pk, action=None, **_: selectors.improvement_get(
-            actor=actor, pk=pk
-        ),
+        get_selector=lambda *, actor, pk, action=VIEW, **_: _improvement(actor, pk, action),
         create=services.improvement_create,
         update=services.improvement_update,
         archive=services.improvement_archive,
@@ -373,10 +389,19 @@ improvement_step = step_routes(
 )
 
 
-def _improved(actor: Actor, improvement_id: int, move: Callable[..., object], **kwargs: Any) -> Any:
-    """Make a step on the improvement; the answer is the improvement as it is now."""
-    improvement = _improvement(actor, improvement_id)
-    move(actor=actor, improvement=improvement, **kwargs)
+def _improved(
+    actor: Actor,
+    improvement_id: int,
+    move: Callable[..., object],
+    right: Right,
+    payload: Schema | None = None,
+) -> Any:
+    """Make a step on the improvement, with `payload`'s fields: the improvement is fetched
+    and the step's `right` checked before the body is read (403, or 404 if hidden,
+    whatever is sent). The answer is the improvement as it is now."""
+    improvement = _improvement(actor, improvement_id, right)
+    fields = payload.model_dump(mode="json") if payload is not None else {}
+    move(actor=actor, improvement=improvement, **fields)
     return _improvement(actor, improvement.pk)
 
 
@@ -386,13 +411,9 @@ def improvements_status(
 ) -> Any:
     """409 for a move that does not exist from its status."""
     actor = api_actor(request, org)
-    return _improved(
-        actor,
-        improvement_id,
-        services.improvement_move,
-        status=str(payload.status),
-        note=payload.note,
-    )
+    # Whichever move the body asks for, the Service Manager's moves take the same right.
+    move = services.improvement_move
+    return _improved(actor, improvement_id, move, MOVE_IMPROVEMENT, payload)
 
 
 @improvement_step(
@@ -402,9 +423,8 @@ def improvements_request_agreement(
     request: HttpRequest, org: str, improvement_id: int, payload: ChangeNoteIn
 ) -> Any:
     actor = api_actor(request, org)
-    return _improved(
-        actor, improvement_id, services.improvement_request_agreement, note=payload.note
-    )
+    move = services.improvement_request_agreement
+    return _improved(actor, improvement_id, move, MOVE_IMPROVEMENT, payload)
 
 
 @improvement_step("agree", "Agree an improvement is implemented, or send it back (the Owner)")
@@ -412,15 +432,14 @@ def improvements_agree(
     request: HttpRequest, org: str, improvement_id: int, payload: AgreeIn
 ) -> Any:
     actor = api_actor(request, org)
-    return _improved(
-        actor, improvement_id, services.improvement_agree, agree=payload.agree, note=payload.note
-    )
+    right = _step_right(services.IMPROVEMENT_TABLE, "agree")
+    return _improved(actor, improvement_id, services.improvement_agree, right, payload)
 
 
 @improvement_step("archive", "Archive an improvement")
 def improvements_archive(request: HttpRequest, org: str, improvement_id: int) -> Any:
     actor = api_actor(request, org)
-    return _improved(actor, improvement_id, services.improvement_archive)
+    return _improved(actor, improvement_id, services.improvement_archive, ARCHIVE)
 
 
 # ---------------------------------------------------------------- feedback
@@ -437,6 +456,8 @@ def feedback_create(request: HttpRequest, org: str, id: int, payload: FeedbackIn
     """A suggestion becomes a draft change request (`change_request_id`)."""
     actor = api_actor(request, org)
     service = _service(actor, id)
+    # The right first (as `feedback_give` checks it), then the body.
+    require(actor, ADD, Feedback(organisation=actor.organisation, service=service))
     feedback = services.feedback_give(
         actor=actor,
         service=service,

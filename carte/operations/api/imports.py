@@ -17,6 +17,7 @@ from carte.core.jobs import check_file_size
 from carte.core.jobs.api import JobOut, accepted, import_responses, wants_dry_run
 from carte.operations import tasks
 from carte.operations.importing import MAX_BYTES, import_measurements
+from carte.operations.permissions import require_reporter
 from carte.organisations.access import api_actor
 
 router = Router()
@@ -55,6 +56,7 @@ def measurements_import(
     what it would record or 422 with its problems. Without: 202 and the import's job; its
     report, once over, says what was recorded or lists the problems (nothing recorded)."""
     actor = api_actor(request, org)
+    require_reporter(actor)  # before the file is read
     name = file.name or ""
     check_file_size(file, MAX_BYTES, tasks.TOO_LARGE_MESSAGE)
     if not wants_dry_run(request, dry_run):

@@ -29,7 +29,7 @@ from carte.core.api import (
     resolve_refs,
     step_routes,
 )
-from carte.core.permissions import VIEW, Right
+from carte.core.permissions import CHANGE, VIEW, Right, require
 from carte.lifecycle.api import ServiceBrief
 from carte.operations.choices import (
     ActionPurpose,
@@ -41,6 +41,7 @@ from carte.operations.choices import (
 )
 from carte.operations.filters import EscalationFilter, ItemFilter
 from carte.operations.models import ItemAction, ItemEvent, RiskIssue
+from carte.operations.permissions import ESCALATE, OWNER_DECIDES
 from carte.operations.selectors import items as selectors
 from carte.operations.services import items as services
 from carte.organisations.access import api_actor
@@ -191,8 +192,10 @@ class DoneIn(Strict):
 # ---------------------------------------------------------------- helpers
 
 
-def _item(actor: Actor, pk: int) -> RiskIssue:
-    return selectors.item_get(actor, pk)
+def _item(actor: Actor, pk: int, right: Right = VIEW) -> RiskIssue:
+    """The item (404 if hidden), refused (403) without `right` on it: a step fetches it
+    with its own right before the body is read."""
+    return selectors.item_get(actor, pk, action=right)
 
 
 def _owner(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -217,6 +220,7 @@ crud_routes(
     router,
     CrudSpec(
         path="risks-issues",
+        model=RiskIssue,
         tag=TAG,
         noun="risk or issue",
         plural="risks and issues",
@@ -271,7 +275,8 @@ def items_escalate(request: HttpRequest, org: str, item_id: int, payload: ItemNo
     """1 → 2 by anyone on the service; 2 → 3 by delivery management (not an Operative);
     past level 3: 409, nothing written. The people of the level reached are told."""
     actor = api_actor(request, org)
-    return _moved(actor, _item(actor, item_id), services.item_escalate, note=payload.note)
+    item = _item(actor, item_id, ESCALATE)
+    return _moved(actor, item, services.item_escalate, note=payload.note)
 
 
 @item_step("deescalate", "Hand down one level, with a note")
@@ -279,14 +284,16 @@ def items_deescalate(request: HttpRequest, org: str, item_id: int, payload: Item
     """By those who answer for the level it is at (the Owner at 3, delivery management
     at 2); below level 1: 409."""
     actor = api_actor(request, org)
-    return _moved(actor, _item(actor, item_id), services.item_deescalate, note=payload.note)
+    item = _item(actor, item_id, ESCALATE)
+    return _moved(actor, item, services.item_deescalate, note=payload.note)
 
 
 @item_step("make-issue", "A risk has happened: make it an issue")
 def items_make_issue(request: HttpRequest, org: str, item_id: int, payload: ItemNoteIn) -> Any:
     """The same item, its story and actions kept; new actions are resolution actions."""
     actor = api_actor(request, org)
-    return _moved(actor, _item(actor, item_id), services.item_make_issue, note=payload.note)
+    item = _item(actor, item_id, CHANGE)
+    return _moved(actor, item, services.item_make_issue, note=payload.note)
 
 
 @item_step("decide", "The Service Owner's decision on an item at service ownership")
@@ -296,7 +303,7 @@ def items_decide(request: HttpRequest, org: str, item_id: int, payload: DecideIn
     request linked to the item (title, description, affects, reason, raised_as);
     `close_service` starts the service's closure (reason: a lifecycle closure reason)."""
     actor = api_actor(request, org)
-    item = _item(actor, item_id)
+    item = _item(actor, item_id, OWNER_DECIDES)
     data = payload.model_dump(exclude_unset=True)
     decision, note = data.pop("decision"), data.pop("note")
     data = {k: v for k, v in data.items() if v is not None}
@@ -308,20 +315,25 @@ def items_decide(request: HttpRequest, org: str, item_id: int, payload: DecideIn
 def items_close(request: HttpRequest, org: str, item_id: int, payload: ItemNoteIn) -> Any:
     """By those who answer for the level it is at."""
     actor = api_actor(request, org)
-    return _moved(actor, _item(actor, item_id), services.item_close, note=payload.note)
+    item = _item(actor, item_id, CHANGE)
+    return _moved(actor, item, services.item_close, note=payload.note)
 
 
 @item_step("reopen", "Reopen a closed risk or issue, with a note")
 def items_reopen(request: HttpRequest, org: str, item_id: int, payload: ItemNoteIn) -> Any:
     actor = api_actor(request, org)
-    return _moved(actor, _item(actor, item_id), services.item_reopen, note=payload.note)
+    item = _item(actor, item_id, CHANGE)
+    return _moved(actor, item, services.item_reopen, note=payload.note)
 
 
 # ---------------------------------------------------------------- actions
 
 
 def _action_get(*, actor: Actor, item: RiskIssue, pk: int, action: Right = VIEW) -> ItemAction:
-    return selectors.action_get(actor=actor, item=item, pk=pk)
+    """The item's action (404 if hidden), refused (403) without `action` on it."""
+    found = selectors.action_get(actor=actor, item=item, pk=pk)
+    require(actor, action, found)
+    return found
 
 
 ITEM_PARENT = Parent(
@@ -368,7 +380,7 @@ def actions_done(
 ) -> Any:
     actor = api_actor(request, org)
     item = _item(actor, item_id)
-    action = selectors.action_get(actor=actor, item=item, pk=action_id)
+    action = _action_get(actor=actor, item=item, pk=action_id, action=CHANGE)
     services.action_done(actor=actor, action=action, done=payload.done)
     return selectors.action_get(actor=actor, item=item, pk=action_id)
 

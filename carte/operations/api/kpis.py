@@ -29,7 +29,7 @@ from carte.operations import filters, periods
 from carte.operations.choices import Direction, Frequency, Rag, ReporterRole, Source
 from carte.operations.importing import record_rows
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
-from carte.operations.permissions import REPORT
+from carte.operations.permissions import REPORT, require_reporter
 from carte.operations.selectors import kpis as selectors
 from carte.operations.selectors.due import is_overdue
 from carte.operations.services import kpis as services
@@ -251,6 +251,7 @@ crud_routes(
     router,
     CrudSpec(
         path="kpis",
+        model=KPI,
         tag=TAG,
         noun="KPI",
         out=KPIOut,
@@ -327,6 +328,7 @@ def measurements_bulk(request: HttpRequest, org: str, payload: BulkIn) -> Any:
     """All or nothing. Over the limit: 413. Any problem: 422 with `rows`, each
     `{row, field, message}`, rows numbered from 1 in the order sent."""
     actor = api_actor(request, org)
+    require_reporter(actor)
     rows = payload.rows
     if len(rows) > MAX_ROWS:
         raise DomainError(
