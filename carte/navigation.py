@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.apps import apps
 from django.http import HttpRequest
+from django.urls import reverse
 
-# The apps of Carte, in menu order. Those without pages yet are shown as coming.
-NAVIGATION: list[tuple[str, str]] = [
-    ("Strategy", ""),
-    ("Handbook", ""),
-    ("Capacity", ""),
-    ("Finance", ""),
-    ("Demand", ""),
-    ("Portfolio", ""),
-    ("Insights", ""),
+# The apps still to come, in menu order: label, the app's module, its menu page's URL
+# name (taking the organisation's slug). An entry shows once its app is installed, never
+# before: a menu lists what people can open, not plans.
+NAVIGATION: list[tuple[str, str, str]] = [
+    ("Strategy", "carte.strategy", "strategy:home"),
+    ("Handbook", "carte.handbook", "handbook:home"),
+    ("Capacity", "carte.capacity", "capacity:home"),
+    ("Finance", "carte.finance", "finance:home"),
+    ("Demand", "carte.demand", "demand:home"),
+    ("Portfolio", "carte.portfolio", "portfolio:home"),
+    ("Insights", "carte.insights", "insights:home"),
 ]
+
+
+def nav_apps(org_slug: str) -> list[tuple[str, str]]:
+    """The menu entries (label, address) of the apps of `NAVIGATION` that exist."""
+    return [
+        (label, reverse(url_name, kwargs={"org": org_slug}))
+        for label, module, url_name in NAVIGATION
+        if apps.is_installed(module)
+    ]
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -29,5 +42,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "actor": actor,
         "current_org": actor.organisation if actor else None,
         "switch_orgs": switcher_organisations(user, actor),
-        "nav_apps": NAVIGATION,
+        "nav_apps": nav_apps(actor.organisation.slug) if actor else [],
     }

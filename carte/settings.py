@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",  # failed logins, counted by account and by address (see "Throttling" below)
+    # The API's interactive docs: installed, django-ninja serves Swagger UI from its own
+    # static files (no CDN, which the Content-Security-Policy would block).
+    "ninja",
     "carte.core",
     "carte.organisations",
     "carte.catalogue",

@@ -186,11 +186,14 @@ class CarteAPI(NinjaAPI):
         content = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
         for path, methods in schema.get("paths", {}).items():
             for method, operation in methods.items():
-                responses = operation.setdefault("responses", {})
+                # django-ninja keys the declared statuses by number; one key per status,
+                # or JSON would hold "403" twice (Swagger UI refuses such a document).
+                responses = {str(k): v for k, v in operation.get("responses", {}).items()}
+                operation["responses"] = responses
                 for status in sorted(_error_statuses(method, path, operation)):
                     responses.setdefault(str(status), {"description": ERROR_STATUSES[status]})
-                for status, response in responses.items():
-                    if int(status) >= 400:
+                for key, response in responses.items():
+                    if int(key) >= 400:
                         response["content"] = content
         return schema
 

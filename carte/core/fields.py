@@ -41,6 +41,20 @@ class MultiChoiceField(models.Field[list[str] | str, list[str]]):
     def get_internal_type(self) -> str:
         return "CharField"  # a varchar(max_length) column
 
+    def contribute_to_class(self, cls: Any, name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only=private_only)
+        if self.choices is not None:
+            # Django's `get_<name>_display()` looks the whole list up as one choice and,
+            # finding none, answers the list as text ("['portfolio']"): a set's display is
+            # its choices' labels instead.
+            setattr(cls, f"get_{self.name}_display", _display_of(self))
+
+    def labels(self, value: Any) -> list[str]:
+        """The labels of the codes in `value`, in the stored order (an unknown code as it
+        is)."""
+        names = {str(k): str(v) for k, v in self.flatchoices}
+        return [names.get(code, code) for code in self.to_python(value)]
+
     @staticmethod
     def _split(value: str) -> list[str]:
         return sorted(v for v in value.split(SEP) if v)
@@ -81,6 +95,14 @@ class MultiChoiceField(models.Field[list[str] | str, list[str]]):
             help_text=self.help_text,
             widget=forms.CheckboxSelectMultiple,
         )
+
+
+def _display_of(field: MultiChoiceField) -> Any:
+    def display(obj: models.Model) -> str:
+        return ", ".join(field.labels(field.value_from_object(obj)))
+
+    display.__doc__ = f"The labels of the chosen {field.verbose_name}, separated by commas."
+    return display
 
 
 def has_choice(field: str, code: str) -> Q:

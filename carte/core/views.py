@@ -24,7 +24,9 @@ from django.http import (
     HttpResponseRedirect,
 )
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.template.loader import render_to_string
+from django.urls import Resolver404, path, resolve, reverse
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods
 
 from carte.core import audit
@@ -64,11 +66,37 @@ def done(request: HttpRequest, url: str, message: str) -> HttpResponse:
     return HttpResponseRedirect(url)
 
 
+def undo_message(request: HttpRequest, message: str, restore_url: str) -> SafeString:
+    """`message` with a Restore button that posts to `restore_url`: an archive is undone
+    in one click from the page it leads to, with or without JavaScript. Drawn by a
+    template (escaped there), so the message system shows it as it is."""
+    return render_to_string(
+        "core/_undo_message.html",
+        {"message": message, "restore_url": restore_url},
+        request=request,
+    )
+
+
+def restore_url_for(request: HttpRequest) -> str | None:
+    """The `…/restore/` route beside the `…/archive/` one this request posted to, if the
+    app has one: every app names the pair so (as `resource_urls` does), which lets each
+    archive offer its undo without its view saying how."""
+    if not request.path_info.endswith("/archive/"):
+        return None
+    try:
+        resolve(request.path_info.removesuffix("archive/") + "restore/")
+    except Resolver404:
+        return None
+    return request.path.removesuffix("archive/") + "restore/"
+
+
 def post_back(
     request: HttpRequest, url: str, call: Callable[[], Any], message: str
 ) -> HttpResponse:
     """A one-button step (archive, mark done, move on): POST only; do it with `call` (one
-    service call), say how it went, go back to `url`. A refusal is told as a message."""
+    service call), say how it went, go back to `url`. A refusal is told as a message. An
+    archive that can be restored says so with a Restore button (`restore_url_for`); the
+    button asking to archive confirms first (`core/_remove_button.html`)."""
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     try:
@@ -77,6 +105,9 @@ def post_back(
         refusal_status(exc)
         messages.error(request, exc.message)
         return HttpResponseRedirect(url)
+    restore_url = restore_url_for(request)
+    if restore_url is not None:
+        message = undo_message(request, message, restore_url)
     return done(request, url, message)
 
 
@@ -373,7 +404,10 @@ def archive_view(resource: UIResource, *, restore: bool = False) -> Callable[...
                 error = exc.message
             else:
                 verb = "restored" if restore else "archived"
-                messages.success(request, f"{resource.capitalised} “{obj}” {verb}.")
+                message: str = f"{resource.capitalised} “{obj}” {verb}."
+                if not restore:
+                    message = undo_message(request, message, resource.url("restore", actor, pk))
+                messages.success(request, message)
                 return HttpResponseRedirect(resource.url("detail", actor, obj.pk))
         return render(
             request,

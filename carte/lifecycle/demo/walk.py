@@ -214,7 +214,7 @@ class Walk:
             capacity=f"{names} can staff it from existing capacity, with coaching in year one.",
             other_services=f"It shares people and templates with the other services of {names}.",
             stakeholders="Sponsors and project managers asked for it in the last demand review.",
-            scope=", ".join(service.get_scopes_display() or []) or "As described on the card.",
+            scope=service.get_scopes_display() or "As described on the card.",
         )
 
     def design(self) -> None:
