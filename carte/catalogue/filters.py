@@ -8,7 +8,7 @@ from django.db.models import Exists, OuterRef, Q
 from pydantic import Field
 
 from carte.catalogue.choices import DeliveryMode, PricingBasis, Scope, Stage
-from carte.catalogue.models import ServiceCustomer, ServiceOutput, ServiceSymptom, ServiceVersion
+from carte.catalogue.models import ServiceCustomer, ServiceVersion
 from carte.core.fields import has_choice
 from carte.core.listing import ListFilter
 
@@ -24,7 +24,12 @@ class CategoryFilter(ListFilter):
 
 class ServiceFilter(ListFilter):
     q: str | None = Field(
-        None, description="Search in code, name, summary, description, outputs and symptoms."
+        None,
+        description=(
+            "Words to search for in code, name, summary, description, outputs and symptoms:"
+            " services matching any of them (in any form: 'overrunning' finds 'overruns'),"
+            " best match first unless an ordering is given."
+        ),
     )
     category: int | None = Field(None, description="Only this category (id).")
     customer_group: int | None = Field(None, description="Only services for this customer group.")
@@ -43,25 +48,10 @@ class ServiceFilter(ListFilter):
     }
 
     def filter_q(self, value: str | None) -> Q:
-        if not value:
-            return Q()
-        # Exists() rather than joins: a service matching in two outputs is listed once.
-        outputs = ServiceOutput.objects.filter(
-            service=OuterRef("pk"), archived_at__isnull=True, name__icontains=value
-        )
-        symptoms = ServiceSymptom.objects.filter(
-            service=OuterRef("pk"),
-            archived_at__isnull=True,
-            symptom__statement__icontains=value,
-        )
-        return (
-            Q(code__icontains=value)
-            | Q(name__icontains=value)
-            | Q(summary__icontains=value)
-            | Q(description__icontains=value)
-            | Q(Exists(outputs))
-            | Q(Exists(symptoms))
-        )
+        # The words are not matched in SQL: the selectors rank the services the other
+        # filters let through on their text (`catalogue.search`), for staff the live
+        # rows', for customers the published versions' (`PublishedServiceFilter`).
+        return Q()
 
     def filter_customer_group(self, value: int | None) -> Q:
         if value is None:
@@ -81,7 +71,9 @@ class ServiceFilter(ListFilter):
 class PublishedServiceFilter(ServiceFilter):
     """The services filter for a customer, who sees each service as last published: every
     filter and sort key reads the current version, never the live row, so a draft's words
-    or facets cannot be probed. Made from the filter the caller gave (`published()`)."""
+    or facets cannot be probed (the words are searched in the version's `search_text`, see
+    `catalogue.search.published_texts`). Made from the filter the caller gave (`published()`).
+    """
 
     ORDERING: ClassVar[dict[str, str]] = {
         "code": "current_version__snapshot__service__code",
@@ -94,10 +86,6 @@ class PublishedServiceFilter(ServiceFilter):
     @classmethod
     def published(cls, filters: ServiceFilter) -> PublishedServiceFilter:
         return cls.model_validate(filters.model_dump())
-
-    def filter_q(self, value: str | None) -> Q:
-        # Both sides lowercased (`snapshots.search_text`): any case, on any database.
-        return Q() if not value else Q(current_version__search_text__contains=value.lower())
 
     def filter_category(self, value: int | None) -> Q:
         return Q() if value is None else Q(current_version__category_id=value)

@@ -18,10 +18,11 @@ from typing import Any, cast
 from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from carte.catalogue import models
+from carte.catalogue import models, search
 from carte.catalogue.choices import Stage
 from carte.catalogue.filters import CategoryFilter, PublishedServiceFilter, ServiceFilter
 from carte.catalogue.models import Category, Service, ServiceVersion
+from carte.catalogue.search import Ranked
 from carte.catalogue.services import PARTS, SERVICE_FIELDS
 from carte.core.errors import forbidden, not_found
 from carte.core.listing import ListFilter, get_for
@@ -96,9 +97,38 @@ def service_filter(actor: Actor, filters: ListFilter | None) -> ListFilter:
     return PublishedServiceFilter.published(given)
 
 
-def service_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Service]:
+def _search_words(filters: ListFilter) -> str:
+    """The words the list is searched for; "" when it is not searched."""
+    return (getattr(filters, "q", None) or "").strip()
+
+
+def _matching(
+    actor: Actor, candidates: QuerySet[Service, Any], words: str, *, best_first: bool = True
+) -> list[int]:
+    """The ids of the candidates that match the words (`catalogue.search`), best match
+    first or in the candidates' order: staff search the live rows, customers each service
+    as last published. One query reads the customers' texts, three the staff's, whatever
+    the number of candidates."""
+    candidates = candidates.prefetch_related(None)
+    if sees_everything(actor):
+        texts = search.live_texts(candidates)
+    else:
+        texts = search.published_texts(candidates)
+    ids = search.rank(words, texts)
+    if best_first:
+        return ids
+    found = set(ids)
+    return [pk for pk, _ in texts if pk in found]
+
+
+def service_list(
+    *, actor: Actor, filters: ListFilter | None = None
+) -> QuerySet[Service] | Ranked[Service]:
     """The catalogue as a list: each service with its category, PMOs and the number of
     its current version (`version_number`).
+
+    Searched (`q`), the services that match any of the words, best match first, or in the
+    ordering asked for: a `Ranked` list that reads a page's services when sliced.
 
     Only customers' lists load the version itself, with its snapshot and the category it
     was published under: they see each service as published. Staff rows leave
@@ -110,7 +140,14 @@ def service_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet
         qs = qs.select_related("current_version__category").prefetch_related(
             "current_version__delivering_pmos"
         )
-    return service_filter(actor, filters).apply(qs)
+    active = service_filter(actor, filters)
+    qs = active.apply(qs)
+    words = _search_words(active)
+    if not words:
+        return qs
+    ids = _matching(actor, qs, words, best_first=active.ordering is None)
+    page = qs.order_by()
+    return Ranked.of(ids, lambda wanted: page.filter(pk__in=wanted), key=lambda s: s.pk)
 
 
 @dataclass(frozen=True)
@@ -161,26 +198,37 @@ _PUBLISHED_CATEGORY = {
 
 def menu_services(
     *, actor: Actor, filters: ServiceFilter | None = None
-) -> QuerySet[Service, dict[str, Any]]:
-    """The services of the menu in menu order: by category, then by code (M-3).
+) -> QuerySet[Service, dict[str, Any]] | Ranked[dict[str, Any]]:
+    """The services of the menu in menu order: by category, then by code (M-3); searched
+    (`q`), those that match any of the words, best match first (equal matches in menu
+    order), as a `Ranked` list that reads a page's rows when sliced.
 
     Plain rows of the columns a card shows, not model instances: a page of the menu
     holds 60 cards, and building their 180 instances (service, category, version) took
     as long as rendering the page. Customers get the card as published: the `service`
     part of the current version's snapshot, read in the database rather than the whole
     snapshot, under the category it was published under."""
-    qs: QuerySet[Service] = service_filter(actor, filters).filter(_services(actor))
+    active = service_filter(actor, filters)
+    qs: QuerySet[Service] = active.filter(_services(actor))
     qs = qs.annotate(version_number=_version_number())
+    rows: QuerySet[Service, dict[str, Any]]
     if sees_everything(actor):
-        rows: QuerySet[Service, dict[str, Any]] = qs.values(*_MENU_COLUMNS, *_CARD_FIELDS)
-        return rows.order_by("category__position", "category__name", "code", "id")
-    rows = qs.values(*_MENU_COLUMNS, *_PUBLISHED_CATEGORY, _SNAPSHOT_CARD)
-    return rows.order_by(
-        "current_version__category__position",
-        "current_version__category__name",
-        "current_version__snapshot__service__code",
-        "id",
-    )
+        rows = qs.values(*_MENU_COLUMNS, *_CARD_FIELDS).order_by(
+            "category__position", "category__name", "code", "id"
+        )
+    else:
+        rows = qs.values(*_MENU_COLUMNS, *_PUBLISHED_CATEGORY, _SNAPSHOT_CARD).order_by(
+            "current_version__category__position",
+            "current_version__category__name",
+            "current_version__snapshot__service__code",
+            "id",
+        )
+    words = _search_words(active)
+    if not words:
+        return rows
+    ids = _matching(actor, rows, words)
+    page = rows.order_by()
+    return Ranked.of(ids, lambda wanted: page.filter(pk__in=wanted), key=lambda row: row["id"])
 
 
 def catalogue_menu(rows: Iterable[dict[str, Any]]) -> list[MenuSection]:

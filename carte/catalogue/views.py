@@ -21,10 +21,11 @@ from carte.catalogue.filters import CategoryFilter, ServiceFilter
 from carte.catalogue.forms import PART_FORMS, CategoryForm, ServiceForm
 from carte.catalogue.graph import layout
 from carte.catalogue.models import Category, Service
+from carte.catalogue.search import Ranked
 from carte.core import audit
 from carte.core.errors import DomainError
 from carte.core.jobs.views import job_url
-from carte.core.listing import get_for, window_page
+from carte.core.listing import get_for, page_number, window_page
 from carte.core.permissions import ADD, CHANGE, can
 from carte.core.views import Column, UIResource, done, form_page, is_htmx, resource_urls
 from carte.organisations import selectors as org_selectors
@@ -152,9 +153,11 @@ def catalogue(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The menu: services by category, filtered and searched (M-3)."""
     filters, errors = ServiceFilter.from_query(request.GET.dict())
     staff_view = selectors.sees_everything(actor)
-    page = window_page(
-        selectors.menu_services(actor=actor, filters=filters), request.GET.get("page"), MENU_PAGE
-    )
+    rows = selectors.menu_services(actor=actor, filters=filters)
+    if isinstance(rows, Ranked):  # searched, best match first: a page reads its own rows
+        page = Paginator(rows, MENU_PAGE).get_page(page_number(request.GET.get("page")))
+    else:
+        page = window_page(rows, request.GET.get("page"), MENU_PAGE)
     slug = actor.organisation.slug
     sections = [
         (section.category, [_card(row, slug, staff_view) for row in section.services])
@@ -169,6 +172,7 @@ def catalogue(request: HttpRequest, actor: Actor) -> HttpResponse:
         "filters": filters,
         "filter_errors": errors,
         "total": page.paginator.count,
+        "best_first": isinstance(rows, Ranked),
         "staff_view": staff_view,
         "can_add": can(actor, ADD, Service),
     }

@@ -41,6 +41,7 @@ from carte.catalogue.models import (
     Category,
     Service,
 )
+from carte.catalogue.search import Ranked
 from carte.core.api import (
     CrudSpec,
     Named,
@@ -350,11 +351,14 @@ def _detail(actor: Actor, pk: int) -> Service:
 @paginate(PageNumberPagination, page_size=25, max_page_size=200)
 def services_list(request: HttpRequest, org: str, filters: Query[ServiceFilter]) -> Any:
     """The catalogue. Customers see only running services with a published version, each
-    as last published (never unpublished edits)."""
+    as last published (never unpublished edits). Searched (`q`), the services matching
+    any of the words, best match first unless an `ordering` is given."""
     actor = api_actor(request, org)
     qs = selectors.service_list(actor=actor, filters=filters)
     if selectors.sees_everything(actor):
         return qs
+    if isinstance(qs, Ranked):  # searched: the page's services only are read
+        return qs.map(selectors.as_published)
     return [selectors.as_published(s) for s in qs]
 
 

@@ -137,7 +137,14 @@ def test_it_searches_code_name_summary_description_outputs_and_symptoms_once_eac
     services.part_archive(actor=director.actor, part=gone)
     new_service(director.actor, category, "OTHER", name="Training")
 
-    assert listed(director.actor, q="audit") == ["AUDIT-1", "D1", "N1", "O1", "S1", "SY1"]
+    assert listed(director.actor, q="audit", ordering="code") == [
+        "AUDIT-1",
+        "D1",
+        "N1",
+        "O1",
+        "S1",
+        "SY1",
+    ]
     assert listed(director.actor, q="training") == ["OTHER"]
     assert listed(director.actor, q="nothing like it") == []
 
