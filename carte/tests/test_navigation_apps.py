@@ -54,3 +54,6 @@ def test_an_app_that_exists_has_an_entry_to_its_page(
     assert navigation.nav_apps(slug) == [
         ("Operations", reverse("operations:heatmap", kwargs={"org": slug}))
     ]
+    page = director.client.get(reverse("org_home", args=[slug])).content.decode()
+    link = reverse("operations:heatmap", kwargs={"org": slug})
+    assert re.search(rf'<a class="nav-link" href="{re.escape(link)}"[^>]*>Operations</a>', page)

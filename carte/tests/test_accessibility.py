@@ -1,0 +1,186 @@
+"""axe-core over the main pages, as the demo's people see them, at desktop and phone
+widths: no critical or serious violation anywhere (defect 16 of issue 13), and no badge
+cut off (a stage badge on a catalogue card showed "pproved for set-u", defect 5).
+
+axe-core is vendored under `static/vendor/axe-core/` and injected here only, from the
+site's own origin (so the Content-Security-Policy, which allows our own scripts and no
+inline one, lets it run); no page of Carte loads it. A screenshot of every page visited
+is kept in `test-artifacts/` for a person to look at.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.conf import global_settings, settings
+from django.db.models import Count
+
+from carte.catalogue.choices import Stage
+from carte.catalogue.models import Service
+from carte.catalogue.views import TABS
+from carte.conftest import screenshot, watch
+from carte.operations.models import KPI, ChangeRequest, RiskIssue
+from carte.organisations.demo import CONSULTANT, DEMO_PASSWORD
+from carte.organisations.models import PMO, Organisation
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db]
+
+AXE = settings.STATIC_URL + "vendor/axe-core/axe.min.js"
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+BLOCKING = {"critical", "serious"}
+
+
+@dataclass
+class Visit:
+    """Who looks at which pages (name -> path)."""
+
+    email: str
+    pages: dict[str, str]
+
+
+@pytest.fixture
+def visits(demo: dict[str, Organisation], settings: Any) -> list[Visit]:
+    """The demo's Director and a customer of Northwind, each on their main pages, and the
+    consultant (a member of both organisations, so the organisation switcher shows).
+
+    Paths are worked out here, before the browser starts: a query from the test body while
+    Playwright's loop runs would open a connection nothing closes."""
+    # The demo was loaded (once for the module) with Django's default hasher.
+    settings.PASSWORD_HASHERS = [*settings.PASSWORD_HASHERS, *global_settings.PASSWORD_HASHERS]
+    org = demo["northwind"]
+    o = f"/o/{org.slug}"
+    # The running service with the most risks and changes: every tab has something to show.
+    service = (
+        Service.objects.filter(organisation=org, stage=Stage.RUNNING)
+        .annotate(n=Count("risks_issues", distinct=True) + Count("change_requests", distinct=True))
+        .order_by("-n", "pk")
+        .first()
+    )
+    assert service is not None
+    s = f"{o}/catalogue/services/{service.pk}"
+    item = RiskIssue.objects.filter(service=service).order_by("pk").first()
+    change = ChangeRequest.objects.filter(service=service).order_by("pk").first()
+    kpi = KPI.objects.filter(service=service).order_by("pk").first()
+    pmo = PMO.objects.filter(organisation=org).order_by("pk").first()
+    assert item and change and kpi and pmo
+    published = (
+        Service.objects.filter(
+            organisation=org,
+            current_version__isnull=False,
+            customers__customer_group__name="Operations",
+        )
+        .order_by("pk")
+        .first()
+    )
+    assert published is not None
+
+    director = {
+        "home": f"{o}/",
+        "catalogue": f"{o}/catalogue/",
+        **{f"service-{key}": f"{s}/?tab={key}" for key, _ in TABS},
+        "lifecycle-board": f"{o}/lifecycle/",
+        "service-lifecycle": f"{s}/lifecycle/",
+        "service-operations": f"{s}/operations/",
+        "heatmap": f"{o}/operations/heatmap/",
+        "inbox": f"{o}/operations/inbox/",
+        "reports-due": f"{o}/operations/reports/",
+        "kpi": f"{s}/operations/kpis/{kpi.pk}/",
+        "risks": f"{s}/operations/risks/",
+        "risk": f"{s}/operations/risks/{item.pk}/",
+        "change-queue": f"{o}/operations/changes/",
+        "changes": f"{s}/operations/changes/",
+        "change": f"{s}/operations/changes/{change.pk}/",
+        "pmos": f"{o}/pmos/",
+        "pmo": f"{o}/pmos/{pmo.pk}/",
+        "people": f"{o}/people/",
+        "members": f"{o}/members/",
+        "tokens": "/account/tokens/",
+    }
+    customer = {
+        "home": f"{o}/",
+        "catalogue": f"{o}/catalogue/",
+        "service": f"{o}/catalogue/services/{published.pk}/",
+        "feedback": f"{o}/catalogue/services/{published.pk}/feedback/",
+        "inbox": f"{o}/operations/inbox/",
+        "pmos": f"{o}/pmos/",
+        "people": f"{o}/people/",
+    }
+    return [
+        Visit(f"director@{org.slug}.example", director),
+        Visit(f"customer@{org.slug}.example", customer),
+        Visit(CONSULTANT, {"home": f"{o}/"}),
+    ]
+
+
+def log_in(page: Any, email: str) -> None:
+    """Log in through the login page with the demo's password."""
+    from playwright.sync_api import expect
+
+    page.goto("/login/")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    expect(page).not_to_have_url(re.compile(r"/login/"))
+
+
+def violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's critical and serious violations on the page as it is now."""
+    page.add_script_tag(url=AXE)
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [v for v in found if v["impact"] in BLOCKING]
+
+
+def clipped_badges(page: Any) -> list[str]:
+    """The badges on the page whose text is cut off (wider than the badge shows)."""
+    found: list[str] = page.evaluate(
+        """() => [...document.querySelectorAll('.badge')]
+            .filter(b => b.getClientRects().length && b.scrollWidth > b.clientWidth + 1)
+            .map(b => b.textContent.trim())"""
+    )
+    return found
+
+
+def describe(where: str, found: list[dict[str, Any]]) -> list[str]:
+    """One line a violation: its id, impact, help, the elements (first five) and why."""
+    lines = []
+    for v in found:
+        targets = ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+        more = f" (+{len(v['nodes']) - 5} more)" if len(v["nodes"]) > 5 else ""
+        why = " ".join(v["nodes"][0]["failureSummary"].split()) if v["nodes"] else ""
+        lines.append(f"{where}: {v['id']} [{v['impact']}] {v['help']} -> {targets}{more}; {why}")
+    return lines
+
+
+def test_the_main_pages_have_no_critical_or_serious_accessibility_violation(
+    visits: list[Visit], page: Any, live_server: Any
+) -> None:
+    problems = watch(page)
+    report: list[str] = []
+
+    def check(name: str, path: str) -> None:
+        response = page.goto(path)
+        if not response.ok:
+            report.append(f"{name} {path}: answered {response.status}")
+        found = violations(page)
+        report.extend(describe(f"{name} {path}", found))
+        report.extend(f"{name} {path}: badge cut off: {text!r}" for text in clipped_badges(page))
+        screenshot(page, f"a11y-{name}.png")
+
+    for width, size in WIDTHS.items():
+        page.set_viewport_size(size)
+        page.context.clear_cookies()
+        check(f"login-{width}", "/login/")
+        for visit in visits:
+            page.context.clear_cookies()
+            log_in(page, visit.email)
+            who = visit.email.split("@")[0]
+            for name, path in visit.pages.items():
+                check(f"{who}-{name}-{width}", path)
+
+    assert not report, "Violations and cut badges:\n" + "\n".join(report)
+    assert problems == []
