@@ -38,6 +38,7 @@ from carte.core.errors import (
     DomainError,
     summarise,
 )
+from carte.core.listing import MAX_PAGE
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, Right, require
 from carte.core.text import bad_strings
 
@@ -408,6 +409,25 @@ def bad_request_handler(request: HttpRequest, exception: Exception) -> HttpRespo
     return defaults.bad_request(request, exception)
 
 
+class Pages(PageNumberPagination):
+    """django-ninja's page numbers for every API list, a page past `MAX_PAGE` read as one
+    past the end (no items): its offset would be no number a database holds."""
+
+    def paginate_queryset(
+        self, queryset: Any, pagination: Any, request: HttpRequest, **params: Any
+    ) -> Any:
+        if pagination.page > MAX_PAGE:
+            pagination = pagination.model_copy(update={"page": MAX_PAGE + 1})
+        return super().paginate_queryset(queryset, pagination, request, **params)
+
+
+def paged(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """An API list's handler, paginated as every list is: `page` and `page_size` (25 by
+    default, at most 200), answering `{items, count}`."""
+    decorated: Callable[..., Any] = paginate(Pages, page_size=25, max_page_size=200)(handler)
+    return decorated
+
+
 class Stamped(Schema):
     """Fields every tenant row shows: its id, whether it is archived, when it changed."""
 
@@ -625,7 +645,7 @@ def crud_routes(router: Router, spec: CrudSpec) -> None:
     if filters_t is not None:
 
         @ops.route(router.get, base, "list", f"List {spec.nouns}", response=list[out])  # type: ignore[valid-type]
-        @paginate(PageNumberPagination, page_size=25, max_page_size=200)
+        @paged
         def list_(request: HttpRequest, org: str, filters: Query[filters_t]) -> Any:  # type: ignore[valid-type]
             return spec.list_selector(actor=_actor(request, org), filters=filters)
 
@@ -672,7 +692,7 @@ def _nested_routes(router: Router, spec: CrudSpec, parent: Parent) -> None:
     if filters_t is not None:
 
         @ops.route(router.get, base, "list", f"List the {spec.nouns}", response=list[out])  # type: ignore[valid-type]
-        @paginate(PageNumberPagination, page_size=25, max_page_size=200)
+        @paged
         def list_(request: HttpRequest, org: str, id: int, filters: Query[filters_t]) -> Any:  # type: ignore[valid-type]
             actor, scoped = scope(request, org, id)
             return spec.list_selector(actor=actor, filters=filters, **scoped)
@@ -680,7 +700,7 @@ def _nested_routes(router: Router, spec: CrudSpec, parent: Parent) -> None:
     elif spec.paginated:
 
         @ops.route(router.get, base, "list", f"List the {spec.nouns}", response=list[out])  # type: ignore[valid-type]
-        @paginate(PageNumberPagination, page_size=25, max_page_size=200)
+        @paged
         def list_pages(request: HttpRequest, org: str, id: int) -> Any:
             actor, scoped = scope(request, org, id)
             return spec.list_selector(actor=actor, **scoped)

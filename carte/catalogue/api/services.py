@@ -9,7 +9,6 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Status
-from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue import selectors, services
 from carte.catalogue.api.common import SERVICE, SERVICES
@@ -50,6 +49,7 @@ from carte.core.api import (
     api_fields,
     crud_routes,
     no_nulls,
+    paged,
     ref,
     step_routes,
 )
@@ -348,7 +348,7 @@ def _detail(actor: Actor, pk: int) -> Service:
     summary="List services",
     operation_id="services_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def services_list(request: HttpRequest, org: str, filters: Query[ServiceFilter]) -> Any:
     """The catalogue. Customers see only running services with a published version, each
     as last published (never unpublished edits). Searched (`q`), the services matching

@@ -14,9 +14,8 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.urls import reverse
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
 
-from carte.core.api import _actor
+from carte.core.api import _actor, paged
 from carte.core.errors import CONFLICT, NOT_FOUND, DomainError
 from carte.core.jobs import selectors
 from carte.core.models import Job, JobStatus
@@ -142,7 +141,7 @@ def wants_dry_run(request: HttpRequest, dry_run: bool) -> bool:
     summary="List the caller's jobs",
     operation_id="jobs_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def jobs_list(request: HttpRequest, org: str) -> Any:
     """The jobs the caller started in this organisation, newest first."""
     actor = _actor(request, org)
@@ -171,8 +170,12 @@ def jobs_retrieve(request: HttpRequest, org: str, id: int) -> Any:
     openapi_extra={
         "responses": {
             200: {
-                "description": "The file the work made, or its report as JSON.",
-                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                "description": "The file the work made, of the type it says (a PDF, a "
+                "workbook, an archive...), or, for work that makes no file, its report as JSON.",
+                "content": {
+                    "application/json": {"schema": {"type": "object"}},
+                    "*/*": {"schema": {"type": "string", "format": "binary"}},
+                },
             },
             404: {"description": "No such job of the caller's.", "content": PROBLEM_CONTENT},
             409: {"description": "The job is not over yet.", "content": PROBLEM_CONTENT},

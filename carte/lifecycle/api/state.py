@@ -9,13 +9,12 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Status
-from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Artefact, Service, Supplier
 from carte.catalogue.selectors import Audience
-from carte.core.api import ref
+from carte.core.api import paged, ref
 from carte.core.errors import DomainError
 from carte.core.permissions import VIEW, Right
 from carte.lifecycle import selectors, services
@@ -183,7 +182,7 @@ def lifecycle_retrieve(request: HttpRequest, org: str, id: int) -> Any:
     summary="The timeline of a service",
     operation_id="lifecycle_events_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def lifecycle_events(request: HttpRequest, org: str, id: int, kind: EventKind | None = None) -> Any:
     """Every stage change, recorded step and note, newest first, with attachments."""
     actor = api_actor(request, org)

@@ -18,7 +18,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue.api import SERVICE_PARENT
 from carte.catalogue.models import Service
@@ -28,6 +27,7 @@ from carte.core.api import (
     Strict,
     crud_routes,
     no_nulls,
+    paged,
     ref,
     resolve_refs,
     step_routes,
@@ -283,7 +283,7 @@ crud_routes(
     summary="The organisation's change-request queue",
     operation_id="operations_change_queue",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def change_queue(request: HttpRequest, org: str, filters: Query[ChangeFilter]) -> Any:
     """Submitted requests awaiting their Owner's decision (oldest first), then approved
     ones awaiting implementation; `state` lists another state instead, `service` one
@@ -476,7 +476,7 @@ def feedback_create(request: HttpRequest, org: str, id: int, payload: FeedbackIn
     summary="The feedback a service received (PMO staff)",
     operation_id="operations_feedback_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def feedback_list(request: HttpRequest, org: str, id: int) -> Any:
     actor = api_actor(request, org)
     return selectors.feedback_for_service(actor=actor, service=_service(actor, id))

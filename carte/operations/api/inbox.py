@@ -9,8 +9,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
 
+from carte.core.api import paged
 from carte.core.errors import not_found
 from carte.operations.choices import NoticeKind
 from carte.operations.filters import InboxFilter
@@ -84,7 +84,7 @@ class FeedCreatedOut(Schema):
     summary="The caller's notices",
     operation_id="operations_inbox_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def inbox_list(request: HttpRequest, org: str, filters: Query[InboxFilter]) -> Any:
     """The caller's notices in this organisation, unread first then newest (or newest
     first with `ordering=newest`), filtered by kind or by read state."""

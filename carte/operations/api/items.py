@@ -15,7 +15,6 @@ from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue.api import STAFF_SERVICE_PARENT
 from carte.catalogue.models import Service
@@ -26,6 +25,7 @@ from carte.core.api import (
     Strict,
     crud_routes,
     no_nulls,
+    paged,
     resolve_refs,
     step_routes,
 )
@@ -251,7 +251,7 @@ crud_routes(
     summary="The story of a risk or issue",
     operation_id="operations_item_events_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def item_events(request: HttpRequest, org: str, item_id: int) -> Any:
     """Raised, escalated and handed down, became an issue, decided, closed: newest first."""
     actor = api_actor(request, org)
@@ -395,7 +395,7 @@ def actions_done(
     summary="The organisation's escalated risks and issues",
     operation_id="operations_escalations_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def escalations_list(request: HttpRequest, org: str, filters: Query[EscalationFilter]) -> Any:
     """Open items at delivery management (2) and service ownership (3), highest level
     first; `mine=true`: the ones at the level the caller answers for."""

@@ -15,12 +15,11 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import PageNumberPagination, paginate
 from pydantic import BaseModel, ConfigDict
 
 from carte.catalogue.api import STAFF_SERVICE_PARENT
 from carte.catalogue.selectors import Audience, service_for
-from carte.core.api import CrudSpec, Stamped, StatusFilter, Strict, crud_routes, no_nulls
+from carte.core.api import CrudSpec, Stamped, StatusFilter, Strict, crud_routes, no_nulls, paged
 from carte.core.bulk import gc_paused
 from carte.core.errors import DomainError
 from carte.core.permissions import require
@@ -284,7 +283,7 @@ crud_routes(
     summary="List a KPI's measurements",
     operation_id="operations_measurements_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def measurements_list(request: HttpRequest, org: str, id: int, kpi_id: int) -> Any:
     """Newest period first, each with its earlier values (corrections)."""
     actor, kpi = _kpi(request, org, id, kpi_id)
@@ -370,7 +369,7 @@ def _record_pushed(actor: Actor, rows: list[BulkRow]) -> list[Measurement]:
     summary="List the KPI reports due within a week or overdue",
     operation_id="operations_reports_due_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def reports_due_list(
     request: HttpRequest, org: str, filters: Query[filters.ReportsDueFilter]
 ) -> Any:
