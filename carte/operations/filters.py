@@ -70,8 +70,16 @@ class HeatmapFilter(FromQuery, Schema):
         default=None, description="Only services of this category (its id)."
     )
     pmo: int | None = Field(default=None, description="Only services this PMO delivers (its id).")
+    status: Literal["red", "amber", "green", "none"] | None = Field(
+        default=None,
+        description=(
+            "Only services with this status (none: no KPI reported yet). A service takes "
+            "the worst status of its KPIs; a KPI is red when its latest value misses a "
+            "service level agreed on it."
+        ),
+    )
     attention: bool = Field(
-        default=False, description="Only services with at least one red or amber KPI."
+        default=False, description="Only services whose status is red or amber."
     )
 
 

@@ -16,7 +16,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
 
 from carte.catalogue.api import STAFF_SERVICE_PARENT
 from carte.catalogue.models import ServiceLevel
@@ -28,6 +27,7 @@ from carte.core.api import (
     Strict,
     crud_routes,
     no_nulls,
+    paged,
     resolve_refs,
 )
 from carte.operations.choices import Direction, Frequency, Rag
@@ -37,6 +37,7 @@ from carte.operations.selectors import heatmap as heatmap_selectors
 from carte.operations.selectors import levels as selectors
 from carte.operations.selectors import overview
 from carte.operations.services import levels as services
+from carte.operations.status import RULE
 from carte.organisations.access import api_actor
 from carte.organisations.actor import Actor
 from carte.organisations.models import CustomerGroup
@@ -134,11 +135,19 @@ class BreachOut(Schema):
         return obj.breach_value  # type: ignore[attr-defined,no-any-return]
 
 
+class StatusOut(Schema):
+    rag: Rag | None = Field(..., description=f"Null: no KPI reported yet. {RULE}")
+    label: str
+    reasons: list[str] = Field(..., description="Why: the KPIs that set the status.")
+
+
 class CellOut(Schema):
     kpi_id: int
     name: str
     unit: str
-    rag: Rag | None
+    rag: Rag | None = Field(..., description=f"The KPI's status. {RULE}")
+    own_rag: Rag | None = Field(..., description="Its latest value against its thresholds.")
+    reason: str
     value: Decimal | None
     period: date | None
     period_label: str
@@ -151,7 +160,8 @@ class HeatmapRowOut(Schema):
     code: str
     name: str
     category: str
-    cells: list[CellOut]
+    status: StatusOut
+    cells: list[CellOut] = Field(..., description="Worst status first.")
 
 
 class HeatmapTotals(Schema):
@@ -162,10 +172,22 @@ class HeatmapTotals(Schema):
     overdue: int
 
 
+class ServiceCounts(Schema):
+    red: int
+    amber: int
+    green: int
+    none: int = Field(..., description="No KPI reported yet.")
+
+
 class HeatmapOut(Schema):
-    items: list[HeatmapRowOut]
+    items: list[HeatmapRowOut] = Field(..., description="Worst status first, then by code.")
     count: int = Field(..., description="Services in all pages.")
-    totals: HeatmapTotals = Field(..., description="KPIs of the services in all pages.")
+    totals: HeatmapTotals = Field(
+        ..., description="KPIs of the services in all pages, by status, and overdue."
+    )
+    services: ServiceCounts = Field(
+        ..., description="Services kept by every filter but the status, by status."
+    )
 
 
 class KPICounts(Schema):
@@ -205,7 +227,8 @@ class Satisfaction(Schema):
 
 class OperationsOut(Schema):
     service: Ref
-    kpis: KPICounts
+    status: StatusOut
+    kpis: KPICounts = Field(..., description="Live KPIs by status, and overdue.")
     levels: LevelCounts
     items: ItemCounts
     changes: ChangeCounts
@@ -297,7 +320,7 @@ def attainment(
     summary="Reported values that missed a service level, newest first",
     operation_id="operations_level_breaches_list",
 )
-@paginate(PageNumberPagination, page_size=25, max_page_size=200)
+@paged
 def level_breaches(request: HttpRequest, org: str, filters: Query[BreachFilter]) -> Any:
     actor = api_actor(request, org)
     return selectors.breaches(
@@ -315,7 +338,7 @@ def level_breaches(request: HttpRequest, org: str, filters: Query[BreachFilter])
     "/orgs/{org}/heatmap",
     response=HeatmapOut,
     tags=[OVERVIEW],
-    summary="Running services x their KPIs: each KPI's latest RAG and period",
+    summary="Running services, worst first, with their status and their KPIs' statuses",
     operation_id="operations_heatmap",
 )
 def heatmap(
@@ -325,7 +348,8 @@ def heatmap(
     page: int = Query(1, ge=1),  # type: ignore[type-arg]
     page_size: int = Query(heatmap_selectors.HEATMAP_PAGE, ge=1, le=200),  # type: ignore[type-arg]
 ) -> Any:
-    """The heat map page's rows: services by code, each with its live KPIs in order."""
+    """The heat map page's rows: services worst status first, then by code, each with its
+    status and reasons and its live KPIs, worst first."""
     actor = api_actor(request, org)
     result = heatmap_selectors.heatmap(actor, filters, page=page, size=page_size)
     return {
@@ -335,12 +359,19 @@ def heatmap(
                 "code": row.code,
                 "name": row.name,
                 "category": row.category,
+                "status": {
+                    "rag": row.status.rag or None,
+                    "label": row.status.label,
+                    "reasons": row.status.reasons,
+                },
                 "cells": [
                     {
                         "kpi_id": c.id,
                         "name": c.name,
                         "unit": c.unit,
                         "rag": c.rag or None,
+                        "own_rag": c.status.own or None,
+                        "reason": c.status.reason,
                         "value": c.value,
                         "period": c.period,
                         "period_label": c.period_label,
@@ -357,6 +388,7 @@ def heatmap(
         else [],
         "count": result.count,
         "totals": result.totals,
+        "services": result.services,
     }
 
 

@@ -1,6 +1,7 @@
 """Demo KPIs: for each running service, three to five KPIs a PMO would measure it by,
-mostly monthly, some quarterly and a weekly one or two, with a year of reports: a mix of
-green, amber and red, and a few KPIs whose latest report is late. Deterministic (a seeded
+mostly monthly, some quarterly and a weekly one or two, with a year of reports (or the
+reports since it went live, if later): a mix of green, amber and red, and a few KPIs whose
+latest report is late. Deterministic (a seeded
 random generator per organisation and service); written through the services, the values
 in one `measurements_record` call per organisation.
 """
@@ -14,6 +15,8 @@ from decimal import Decimal
 
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
+from django.utils import timezone
+
 from carte.core.clock import as_of, now, today
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, ReporterRole
@@ -152,6 +155,14 @@ def _value(template: Template, health: float, rng: random.Random) -> Decimal:
     return min(max(value, low), high)
 
 
+def live_since(service: Service, earliest: dt.datetime) -> dt.datetime:
+    """When the demo starts running a service: `earliest`, or the day after it went live
+    (its last stage change) if that is later, never after the present: a service is
+    measured, given targets and rated only once it runs."""
+    went_live = service.stage_changed_at + dt.timedelta(days=1)
+    return min(max(earliest, went_live), now() - dt.timedelta(hours=1))
+
+
 def load(*, actor: Actor, by_code: dict[str, Service]) -> None:
     """KPIs and a year of values for each running demo service (see the module)."""
     # Read afresh (the stage moved in the database as the lifecycle demo ran), with the
@@ -168,8 +179,11 @@ def load(*, actor: Actor, by_code: dict[str, Service]) -> None:
     start = (on.replace(day=1) - dt.timedelta(days=365)).replace(day=1)
     readings: list[Reading] = []
     created: list[KPI] = []
-    with as_of(now() - dt.timedelta(days=365)):
-        for index, service in enumerate(running):
+    year_ago = now() - dt.timedelta(days=365)
+    for index, service in enumerate(running):
+        since = live_since(service, year_ago)
+        first = start if since == year_ago else timezone.localdate(since)
+        with as_of(since):
             rng = random.Random(f"{slug}:{service.code}:kpis")
             chosen = rng.sample(TEMPLATES, rng.randint(3, 5))
             if index < 2:  # one or two weekly KPIs in each organisation
@@ -192,7 +206,7 @@ def load(*, actor: Actor, by_code: dict[str, Service]) -> None:
                         "maximum": high,
                         "frequency": template.frequency,
                         "reporter_role": template.reporter,
-                        "reporting_from": periods.start_of(start, template.frequency),
+                        "reporting_from": periods.start_of(first, template.frequency),
                     },
                 )
                 created.append(kpi)

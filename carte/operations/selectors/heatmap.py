@@ -1,16 +1,19 @@
-"""The organisation's heat map: its running services x their KPIs, each cell the KPI's
-latest RAG and period, with the counts of red, amber, green, unreported and overdue KPIs.
+"""The organisation's heat map: its running services, worst first, each with its status and
+its KPIs' statuses (the one rule of `carte.operations.status`), the reasons, and the counts
+of services by status and of KPIs by status and overdue.
 
-The heat map reads the KPI rows only: each KPI carries its latest period, value and RAG
-and its next due date (kept by the measurement services), so no aggregate over the
-measurements is needed.
+The heat map reads the KPI rows: each KPI carries its latest period, value and RAG and
+its next due date (kept by the measurement services), so no aggregate over the
+measurements is needed; the service levels agreed on the page's KPIs and their latest
+comments are read for the reasons.
 
 It is the page leadership opens first and it must stay within twice the time its SQL
 takes (issue 5). Compiling its statements through the ORM cost more CPU than PostgreSQL
 spends running them, so they are written once per filter combination from the models'
-metadata (`carte.core.rawsql`, as the API's token lookup is): one statement for the page
-of services (the total carried by a window count), one for their KPIs, one for the
-counts, and one for the filters' choices.
+metadata (`carte.core.rawsql`, as the API's token lookup is): one statement for the counts
+(services and their KPIs by status) and the page of services, so the status rule runs
+once over the organisation (a second one only for a page past the end), one for their
+KPIs, one for the reasons (`status.evidence`), and one for the filters' choices.
 """
 
 from __future__ import annotations
@@ -31,29 +34,34 @@ from carte.core import rawsql
 from carte.core.clock import today
 from carte.core.listing import MAX_PAGE, page_number
 from carte.core.permissions import VIEW, require
-from carte.operations import periods
+from carte.operations import periods, status
 from carte.operations.choices import Rag
 from carte.operations.filters import HeatmapFilter
 from carte.operations.models import KPI
+from carte.operations.status import RANK, KpiStatus, ServiceStatus
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO
 
 HEATMAP_PAGE = 50
-ATTENTION = (Rag.RED, Rag.AMBER)
+ATTENTION = frozenset({RANK[Rag.RED], RANK[Rag.AMBER]})
+EVERY_RANK = frozenset(RANK.values())
+NO_RANK = -1  # matches no service: the filters asked for two statuses at once
 
 
 class Cell(NamedTuple):
-    """One KPI of a heat map row: its latest report and whether the next one is late."""
+    """One KPI of a heat map row: its latest report, its status under the rule (with the
+    reason) and whether the next report is late."""
 
     id: int
     name: str
     unit: str
-    rag: str  # "" before the first report
+    rag: str  # the status under the rule; "" before the first report
     value: Decimal | None
     period: dt.date | None
     period_label: str
     next_due: dt.date | None
     overdue: bool
+    status: KpiStatus
 
 
 @dataclass
@@ -63,6 +71,7 @@ class HeatmapRow:
     name: str
     category: str
     cells: list[Cell | None] = field(default_factory=list)
+    status: ServiceStatus = field(default_factory=lambda: status.service_status(()))
 
 
 @dataclass
@@ -70,7 +79,8 @@ class Heatmap:
     page: Page[Any]
     rows: list[HeatmapRow]
     width: int
-    totals: dict[str, int]
+    totals: dict[str, int]  # KPIs of the services kept, by status, and overdue
+    services: dict[str, int]  # services kept by every filter but the status, by status
 
     @property
     def count(self) -> int:
@@ -85,13 +95,12 @@ class _Shape(NamedTuple):
 
     category: bool
     pmo: bool
-    attention: bool
+    ranks: int  # how many statuses the services may have; 0: any
 
 
 def _where(shape: _Shape) -> str:
-    """The running, live services of one organisation that the filters keep (alias `s`).
-    Parameters: organisation, stage, then category, PMO and the two attention RAGs as
-    the shape asks."""
+    """The running, live services of one organisation that the filters but the status keep
+    (alias `s`). Parameters: organisation, stage, then category and PMO as the shape asks."""
     S, col = Service, rawsql.column
     conditions = [
         f"s.{col(S, 'organisation')} = %s",
@@ -109,12 +118,6 @@ def _where(shape: _Shape) -> str:
             f"WHERE d.{quote(pmos.m2m_column_name())} = s.{col(S, 'id')} "
             f"AND d.{quote(pmos.m2m_reverse_name())} = %s)"
         )
-    if shape.attention:
-        conditions.append(
-            f"EXISTS (SELECT 1 FROM {rawsql.table(KPI)} a "  # noqa: S608 - names from metadata
-            f"WHERE a.{col(KPI, 'service')} = s.{col(S, 'id')} "
-            f"AND a.{col(KPI, 'archived_at')} IS NULL AND a.{col(KPI, 'latest_rag')} IN (%s, %s))"
-        )
     return " AND ".join(conditions)
 
 
@@ -124,6 +127,7 @@ _CELL_FIELDS = (
     "name",
     "unit",
     "frequency",
+    "direction",
     "latest_rag",
     "latest_value",
     "latest_period",
@@ -133,15 +137,33 @@ _CELL_FIELDS = (
 
 @functools.cache
 def _page_sql(shape: _Shape) -> str:
-    """A page of the services (by code), each row carrying the number of services in all
-    pages. Parameters: the services' conditions, then the page's size and offset."""
+    """The counts and a page of the services in one statement, so the ranking
+    (`status.ranked_sql`) runs once. Rows of kind 0: a status's rank, its number of
+    services and their live KPIs by rank (3 .. 0) and overdue, over every filter but the
+    status. Rows of kind 1: the page's services, worst status first, then by code (`n`
+    gives the order), each with its status's rank. Every row has the same columns (kind,
+    rank, a number or the service's id, five numbers or the order, code, name,
+    category). Parameters: the ranking's, the services' conditions, the ranks kept, then
+    the page's size and offset."""
     S, C, col = Service, Category, rawsql.column
+    where = _where(shape)
+    kept = f"WHERE r IN ({', '.join(['%s'] * shape.ranks)}) " if shape.ranks else ""
+    sums = ", ".join(f"SUM({name})" for name in ("n3", "n2", "n1", "n0", "late"))
     return (
-        f"SELECT s.{col(S, 'id')}, s.{col(S, 'code')}, s.{col(S, 'name')}, "  # noqa: S608
-        f"c.{col(C, 'name')}, COUNT(*) OVER () "
-        f"FROM {rawsql.table(S)} s JOIN {rawsql.table(C)} c "
-        f"ON c.{col(C, 'id')} = s.{col(S, 'category')} "
-        f"WHERE {_where(shape)} ORDER BY s.{col(S, 'code')}, s.{col(S, 'id')} LIMIT %s OFFSET %s"
+        f"{status.ranked_sql(where)}, "  # noqa: S608 - names from metadata
+        f"shown AS (SELECT s.{col(S, 'id')} AS id, s.{col(S, 'code')} AS code, "
+        f"s.{col(S, 'name')} AS name, s.{col(S, 'category')} AS category, "
+        "COALESCE(ranked.r, 0) AS r, COALESCE(ranked.n3, 0) AS n3, "
+        "COALESCE(ranked.n2, 0) AS n2, COALESCE(ranked.n1, 0) AS n1, "
+        "COALESCE(ranked.n0, 0) AS n0, COALESCE(ranked.late, 0) AS late "
+        f"FROM {rawsql.table(S)} s LEFT JOIN ranked ON ranked.sid = s.{col(S, 'id')} "
+        f"WHERE {where}) "
+        f"SELECT 0, r, COUNT(*), {sums}, NULL, NULL, NULL FROM shown GROUP BY r "
+        "UNION ALL SELECT * FROM (SELECT 1, p.r, p.id, "
+        "ROW_NUMBER() OVER (ORDER BY p.r DESC, p.code, p.id), 0, 0, 0, 0, "
+        f"p.code, p.name, c.{col(C, 'name')} FROM shown p JOIN {rawsql.table(C)} c "
+        f"ON c.{col(C, 'id')} = p.category {kept}"
+        "ORDER BY p.r DESC, p.code, p.id LIMIT %s OFFSET %s) page"
     )
 
 
@@ -158,28 +180,6 @@ def _kpis_sql(services: int) -> str:
         + f") AND k.{col(KPI, 'archived_at')} IS NULL "
         f"ORDER BY k.{col(KPI, 'service')}, k.{col(KPI, 'position')}, k.{col(KPI, 'name')}, "
         f"k.{col(KPI, 'id')}"
-    )
-
-
-@functools.cache
-def _count_sql(shape: _Shape) -> str:
-    return f"SELECT COUNT(*) FROM {rawsql.table(Service)} s WHERE {_where(shape)}"  # noqa: S608
-
-
-@functools.cache
-def _totals_sql(shape: _Shape) -> str:
-    """The KPIs of every service the filters keep, counted by RAG and overdue. Parameters:
-    red, amber, green, "" (unreported), the day, then the services' conditions."""
-    col = rawsql.column
-    rag, due = f"k.{col(KPI, 'latest_rag')}", f"k.{col(KPI, 'next_due')}"
-    counts = ", ".join(
-        [f"COUNT(CASE WHEN {rag} = %s THEN 1 END)"] * 4
-        + [f"COUNT(CASE WHEN {due} < %s THEN 1 END)"]
-    )
-    return (
-        f"SELECT {counts} FROM {rawsql.table(KPI)} k "  # noqa: S608 - names from metadata
-        f"JOIN {rawsql.table(Service)} s ON s.{col(Service, 'id')} = k.{col(KPI, 'service')} "
-        f"WHERE k.{col(KPI, 'archived_at')} IS NULL AND {_where(shape)}"
     )
 
 
@@ -206,31 +206,96 @@ def _options_sql() -> str:
 # ---------------------------------------------------------------- the reads
 
 
-def _conditions(actor: Actor, filters: HeatmapFilter) -> tuple[_Shape, list[Any]]:
-    shape = _Shape(filters.category is not None, filters.pmo is not None, filters.attention)
+def _ranks(filters: HeatmapFilter) -> tuple[int, ...]:
+    """The statuses' ranks the filters keep; none when they keep every status."""
+    kept = set(EVERY_RANK)
+    if filters.status is not None:
+        kept &= {status.FILTERS[filters.status]}
+    if filters.attention:
+        kept &= ATTENTION
+    if kept == EVERY_RANK:
+        return ()
+    return tuple(sorted(kept)) or (NO_RANK,)
+
+
+def _conditions(actor: Actor, filters: HeatmapFilter) -> tuple[_Shape, list[Any], list[Any]]:
+    """The statements' shape, the services' conditions' parameters and the ranks kept."""
+    ranks = _ranks(filters)
+    shape = _Shape(filters.category is not None, filters.pmo is not None, len(ranks))
     params: list[Any] = [actor.organisation.pk, Stage.RUNNING.value]
     if shape.category:
         params.append(filters.category)
     if shape.pmo:
         params.append(filters.pmo)
-    if shape.attention:
-        params.extend(r.value for r in ATTENTION)
-    return shape, params
+    return shape, params, list(ranks)
 
 
 def _rows(services: list[Any], kpis: list[Any], on: dt.date) -> list[HeatmapRow]:
-    """The page's services, each with the cells of its KPIs."""
-    rows = {sid: HeatmapRow(sid, code, name, category) for sid, code, name, category, _ in services}
+    """The page's services, each with its status and the cells of its KPIs, worst first
+    (in the service's order within a status)."""
+    rows = {
+        sid: HeatmapRow(sid, code, name, category) for sid, code, name, category, *_ in services
+    }
+    found = status.evidence([row[1] for row in kpis])
     labels: dict[tuple[dt.date, str], str] = {}  # a page names few distinct periods
-    for sid, kid, name, unit, frequency, rag, value, period, due in kpis:
+    for sid, kid, name, unit, frequency, direction, rag, value, period, due in kpis:
         label = ""
         if period is not None:
             label = labels.get((period, frequency), "")
             if not label:
                 label = labels[(period, frequency)] = periods.label(period, frequency)
         overdue = due is not None and due < on
-        rows[sid].cells.append(Cell(kid, name, unit, rag or "", value, period, label, due, overdue))
+        kpi = status.kpi_status(
+            name=name,
+            own=rag or "",
+            value=value,
+            unit=unit,
+            direction=direction,
+            period_label=label,
+            comment=found.comments.get(kid, ""),
+            targets=found.targets.get(kid, ()),
+        )
+        rows[sid].cells.append(
+            Cell(kid, name, unit, kpi.rag, value, period, label, due, overdue, kpi)
+        )
+    for row in rows.values():
+        row.cells.sort(key=lambda c: -c.status.rank if c else 0)
+        row.status = status.service_status(c.status for c in row.cells if c)
     return list(rows.values())
+
+
+def _ranking(params: list[Any], on: dt.date) -> list[Any]:
+    """The parameters of `status.ranked_sql` over the services' conditions."""
+    return [*status.kpi_rank_sql("k", "lv")[1], params[0], *params, _adapt_date(on)]
+
+
+def _fetch(
+    actor: Actor, filters: HeatmapFilter, on: dt.date, number: int, size: int
+) -> tuple[dict[int, list[int]], list[Any]]:
+    """Rank -> [services, KPIs red, amber, green, not reported, overdue] over every filter
+    but the status, and page `number` of the services the filters keep (id, code, name,
+    category, rank), in one statement."""
+    shape, params, ranks = _conditions(actor, filters)
+    rows = rawsql.fetch(
+        _page_sql(shape), [*_ranking(params, on), *params, *ranks, size, (number - 1) * size]
+    )
+    counted: dict[int, list[int]] = {}
+    services = []
+    for kind, rank, first, *numbers, code, name, category in rows:
+        if kind == 0:
+            counted[int(rank)] = [int(first), *(int(n or 0) for n in numbers)]
+        else:
+            services.append((int(numbers[0]), int(first), code, name, category, int(rank)))
+    services.sort()  # by `n`: a union keeps no order
+    return counted, [row[1:] for row in services]
+
+
+def status_counts(actor: Actor) -> dict[str, int]:
+    """The organisation's running services by status (red, amber, green, none): what the
+    heat map lists under `?status=`."""
+    require(actor, VIEW, KPI)
+    counted = _fetch(actor, HeatmapFilter(), today(), 1, 1)[0]
+    return {name: counted.get(rank, [0])[0] for name, rank in status.FILTERS.items()}
 
 
 def heatmap(
@@ -239,47 +304,41 @@ def heatmap(
     page: str | int | None = None,
     size: int = HEATMAP_PAGE,
 ) -> Heatmap:
-    """A page of running services (by code) with their live KPIs' latest RAG, period
-    and overdue mark, and the counts of red, amber, green, unreported and overdue KPIs
-    over every service the filters keep. A bad or too large page number gives the page
-    Django's paginator would (the first, or the last)."""
+    """A page of running services, worst status first, then by code, with their status
+    and its reasons and their live KPIs' statuses (worst first), periods and overdue
+    marks; the counts of KPIs by status and overdue over every service the filters keep,
+    and of services by status over every filter but the status. A bad or too large page
+    number gives the page Django's paginator would (the first, or the last)."""
     require(actor, VIEW, KPI)
-    shape, params = _conditions(actor, filters or HeatmapFilter())
+    filters = filters or HeatmapFilter()
+    ranks = _ranks(filters)
     on = today()
-
-    def fetch_page(number: int) -> tuple[list[HeatmapRow], int]:
-        services = rawsql.fetch(_page_sql(shape), [*params, size, (number - 1) * size])
-        if not services:
-            return [], 0
-        ids = [row[0] for row in services]
-        kpis = _reader().rows(rawsql.fetch(_kpis_sql(len(ids)), ids))
-        return _rows(services, kpis, on), services[0][4]
-
     asked = page_number(page)
-    number = asked if isinstance(asked, int) else 0
-    rows, count = fetch_page(number) if 1 <= number <= MAX_PAGE else ([], 0)
-    if not rows and number != 1:
-        # Past the end, or no number at all: count, then take the page the paginator picks.
-        count = rawsql.fetch(_count_sql(shape), params)[0][0]
-        number = Paginator(range(count), size).get_page(asked).number
-        rows = fetch_page(number)[0] if count else []
+    guess = asked if isinstance(asked, int) and 1 <= asked <= MAX_PAGE else 1
+    counted, services = _fetch(actor, filters, on, guess, size)
+    shown = [counted.get(r, [0] * 6) for r in (ranks or sorted(EVERY_RANK))]
+    count = sum(row[0] for row in shown)
     paginator: Paginator[Any] = Paginator(range(count), size)
+    number = paginator.get_page(asked).number
+    if number != guess:  # past the end, or a number the paginator reads otherwise
+        services = _fetch(actor, filters, on, number, size)[1]
+    rows: list[HeatmapRow] = []
+    if services:
+        ids = [row[0] for row in services]
+        rows = _rows(services, _reader().rows(rawsql.fetch(_kpis_sql(len(ids)), ids)), on)
     width = max((len(r.cells) for r in rows), default=0)
     for row in rows:
         row.cells.extend([None] * (width - len(row.cells)))
-    red, amber, green, unreported, overdue = rawsql.fetch(
-        _totals_sql(shape),
-        [Rag.RED.value, Rag.AMBER.value, Rag.GREEN.value, "", _adapt_date(on), *params],
-    )[0]
-    totals = {
-        "red": red,
-        "amber": amber,
-        "green": green,
-        "unreported": unreported,
-        "overdue": overdue,
-    }
+    names = ("red", "amber", "green", "unreported", "overdue")
+    totals = {name: sum(row[i + 1] for row in shown) for i, name in enumerate(names)}
     page_of: Page[Any] = Page(rows, number, paginator)
-    return Heatmap(page=page_of, rows=rows, width=width, totals=totals)
+    return Heatmap(
+        page=page_of,
+        rows=rows,
+        width=width,
+        totals=totals,
+        services={name: counted.get(rank, [0])[0] for name, rank in status.FILTERS.items()},
+    )
 
 
 def _adapt_date(day: dt.date) -> Any:

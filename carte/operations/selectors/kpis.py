@@ -20,11 +20,12 @@ from carte.core.clock import today
 from carte.core.errors import forbidden
 from carte.core.listing import get_for
 from carte.core.permissions import ADD, CHANGE, VIEW, Right, can
-from carte.operations import charts, periods
+from carte.operations import charts, periods, status
 from carte.operations.filters import ReportsDueFilter
 from carte.operations.models import KPI, Measurement, MeasurementCorrection
 from carte.operations.permissions import REPORT
 from carte.operations.selectors.due import REPORTING_STAGES, is_overdue, reports_due
+from carte.operations.status import KpiStatus
 from carte.organisations.actor import Actor
 from carte.organisations.models import PMO, User
 
@@ -93,16 +94,20 @@ class KpiRow:
     sparkline: str
     can_report: bool
     can_change: bool
+    status: KpiStatus
 
 
 def section(actor: Actor, service: Service) -> dict[str, Any]:
     """The KPIs part of a service's Operations tab: each live KPI with its latest value
-    and RAG, next due report (overdue marked) and a sparkline of its last twelve
-    periods; two queries (the KPIs, their last values) and the actor's service roles."""
+    and status under the rule (`operations.status`, with the reason), next due report
+    (overdue marked) and a sparkline of its last twelve periods, and the service's status;
+    three queries (the KPIs, their last values, their service levels and latest comments)
+    and the actor's service roles."""
     if not can(actor, VIEW, KPI):
         return {"visible": False, "rows": []}
     kpis = list(kpis_of(actor=actor, service=service))
     values = latest_values([k.pk for k in kpis], SPARK_PERIODS)
+    statuses = status.statuses_of(kpis)
     on = today()
     rows = []
     for kpi in kpis:
@@ -120,13 +125,18 @@ def section(actor: Actor, service: Service) -> dict[str, Any]:
                 sparkline=line,
                 can_report=can(actor, REPORT, kpi),
                 can_change=can(actor, CHANGE, kpi),
+                status=statuses[kpi.pk],
             )
         )
-    counts = {rag: sum(1 for k in kpis if k.latest_rag == rag) for rag in ("green", "amber", "red")}
+    counts = {
+        rag: sum(1 for k in statuses.values() if k.rag == rag) for rag in ("green", "amber", "red")
+    }
     return {
         "visible": True,
         "rows": rows,
         "counts": counts,
+        "status": status.service_status(statuses.values()),
+        "rule": status.RULE,
         "overdue": sum(1 for r in rows if r.overdue),
         "can_add": can(actor, ADD, KPI(service=service, organisation_id=actor.organisation.pk)),
     }

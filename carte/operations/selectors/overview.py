@@ -12,6 +12,7 @@ from django.db.models import Avg, Count, Q
 from carte.catalogue.models import Service
 from carte.core.clock import today
 from carte.core.permissions import VIEW, require
+from carte.operations import status
 from carte.operations.choices import (
     ChangeState,
     ImprovementStatus,
@@ -57,20 +58,25 @@ def tab_sections(actor: Actor, service: Service) -> list[Section]:
 
 
 def operations_summary(actor: Actor, service: Service) -> dict[str, Any]:
-    """The tab in figures, for the API: KPIs by RAG, service levels, open risks and
-    issues by escalation level, open changes and improvements, satisfaction."""
+    """The tab in figures, for the API: the service's status under the rule
+    (`operations.status`) with its reasons, KPIs by status, service levels, open risks
+    and issues by escalation level, open changes and improvements, satisfaction."""
     from carte.operations.selectors import levels
 
     require(actor, VIEW, KPI)
     on = today()
-    kpis = KPI.objects.filter(service=service, archived_at__isnull=True).aggregate(
-        total=Count("id"),
-        red=Count("id", filter=Q(latest_rag=Rag.RED)),
-        amber=Count("id", filter=Q(latest_rag=Rag.AMBER)),
-        green=Count("id", filter=Q(latest_rag=Rag.GREEN)),
-        unreported=Count("id", filter=Q(latest_rag="")),
-        overdue=Count("id", filter=Q(next_due__lt=on)),
-    )
+    live = list(KPI.objects.filter(service=service, archived_at__isnull=True))
+    statuses = status.statuses_of(live)
+    rags = [statuses[k.pk].rag for k in live]
+    kpis = {
+        "total": len(live),
+        "red": rags.count(Rag.RED),
+        "amber": rags.count(Rag.AMBER),
+        "green": rags.count(Rag.GREEN),
+        "unreported": rags.count(""),
+        "overdue": sum(1 for k in live if k.next_due is not None and k.next_due < on),
+    }
+    overall = status.service_status(statuses.values())
     rows = levels.attainment(actor, service)
     counted = sum(r.counted for r in rows)
     met = sum(r.met for r in rows)
@@ -106,6 +112,7 @@ def operations_summary(actor: Actor, service: Service) -> dict[str, Any]:
     average = feedback["average"]
     return {
         "service": service,
+        "status": {"rag": overall.rag or None, "label": overall.label, "reasons": overall.reasons},
         "kpis": kpis,
         "levels": {
             "targets": len(rows),

@@ -1,6 +1,8 @@
 """`{% operations_summary %}`: the organisation's running services at a glance, for the
-home page: reports overdue, red KPIs, escalations open at levels 2 and 3, changes waiting
-for the Owner's decision. Four counts, whatever the size."""
+home page: reports overdue, services red now (the status rule of `operations.status`,
+counted as the heat map lists them under `?status=red`), escalations open at levels 2 and
+3, changes waiting for the Owner's decision. Four counts, whatever the size; each links
+to the list of exactly what it counts."""
 
 from __future__ import annotations
 
@@ -8,11 +10,11 @@ from typing import Any
 
 from django import template
 
-from carte.catalogue.choices import Stage
 from carte.core.clock import today
-from carte.operations.choices import ChangeState, ItemStatus, Level, Rag
-from carte.operations.models import KPI, ChangeRequest, RiskIssue
+from carte.operations.choices import ChangeState, ItemStatus, Level
+from carte.operations.models import ChangeRequest, RiskIssue
 from carte.operations.selectors.due import reports_due
+from carte.operations.selectors.heatmap import status_counts
 from carte.organisations.actor import Actor
 from carte.organisations.permissions import STAFF_SIDE
 
@@ -25,17 +27,11 @@ def operations_summary(context: dict[str, Any]) -> dict[str, Any]:
     if actor is None or not (actor.system or actor.roles & STAFF_SIDE):
         return {"show": False}
     org = actor.organisation
-    live_kpis = KPI.objects.filter(
-        organisation=org,
-        archived_at__isnull=True,
-        service__stage=Stage.RUNNING,
-        service__archived_at__isnull=True,
-    )
     return {
         "show": True,
         "current_org": org,
         "overdue": reports_due(actor=actor).filter(next_due__lt=today()).count(),
-        "red": live_kpis.filter(latest_rag=Rag.RED).count(),
+        "red": status_counts(actor)["red"],
         "escalated": RiskIssue.objects.filter(
             organisation=org,
             archived_at__isnull=True,

@@ -205,8 +205,10 @@ def test_the_heatmap_endpoint_gives_the_pages_rows(ops: Ops) -> None:
         data = ops.director.api.get(url).json()
     assert data["count"] == 2
     assert data["totals"] == {"red": 1, "amber": 0, "green": 1, "unreported": 0, "overdue": 0}
-    assert [r["code"] for r in data["items"]] == ["GOV", "REP"]
-    cell = data["items"][1]["cells"][0]
+    assert data["services"] == {"red": 1, "amber": 0, "green": 1, "none": 0}
+    assert [r["code"] for r in data["items"]] == ["REP", "GOV"]  # worst first
+    assert data["items"][0]["status"]["rag"] == "red"
+    cell = data["items"][0]["cells"][0]
     assert (cell["kpi_id"], cell["rag"], cell["period_label"]) == (red.pk, "red", "Apr 2026")
     # Read without the ORM, converted as the ORM would on both databases.
     assert (Decimal(cell["value"]), cell["period"], cell["next_due"]) == (
@@ -231,7 +233,9 @@ def test_the_summary_counts_each_section(ops: Ops) -> None:
     with as_of(dt.datetime(2026, 3, 3, tzinfo=dt.UTC)):
         data = ops.staff.api.get(f"{base(ops)}/operations").json()
     assert data["service"]["id"] == ops.service.pk
-    assert (data["kpis"]["total"], data["kpis"]["red"], data["kpis"]["green"]) == (3, 1, 1)
+    # The KPI at 80 is amber on its thresholds but misses the level of 95: red.
+    assert (data["kpis"]["total"], data["kpis"]["red"], data["kpis"]["green"]) == (3, 2, 1)
+    assert data["status"]["rag"] == "red" and len(data["status"]["reasons"]) == 2
     assert data["levels"] == {
         "targets": 1,
         "periods_counted": 2,

@@ -1,6 +1,6 @@
 """A real browser: the Director opens the heat map, sees red, amber and green cells (each
-with its letter), narrows it to services needing attention with htmx, and follows a red
-cell to the service's Operations tab, where its service levels show. No console error
+with its letter), narrows it to the red services with htmx, and follows a red cell (its
+reason on hover) to the service's Operations tab, where its service levels show. No console error
 on the way (a Content-Security-Policy violation shows up as one)."""
 
 from __future__ import annotations
@@ -51,17 +51,18 @@ def test_the_director_follows_a_red_cell_to_the_operations_tab(
     screenshot(page, "operations-heatmap.png")
     expect(heatmap.locator('td[data-rag="green"]')).to_have_count(2)
     expect(heatmap.locator('td[data-rag="red"]')).to_contain_text("R")
-    totals = page.get_by_test_id("heatmap-totals")
-    expect(totals).to_contain_text("2 green")
+    expect(page.get_by_test_id("kpi-totals")).to_contain_text("2 green")
+    expect(page.get_by_test_id("services-red")).to_have_text("R 1 red")
 
-    # Only the services needing attention, in place.
-    page.get_by_label("Only services with a red or amber KPI").check()
-    expect(page).to_have_url(re.compile(r"attention=true"))
+    # Only the red services, in place; the worst KPI first, with its reason on hover.
+    page.get_by_label("Status", exact=True).select_option("red")
+    expect(page).to_have_url(re.compile(r"status=red"))
     expect(heatmap.locator("tbody tr")).to_have_count(1)
     expect(heatmap).not_to_contain_text("GOV")
 
     cell = heatmap.locator("td[data-rag]").first
     expect(cell).to_contain_text("Status packs on time")
+    expect(cell.get_by_role("link")).to_have_attribute("title", re.compile("missing the service"))
     cell.get_by_role("link").click()
     expect(page).to_have_url(re.compile(rf"/catalogue/services/{ops.service.pk}/operations/"))
     expect(page.get_by_role("heading", name=re.compile("Portfolio reporting"))).to_be_visible()

@@ -117,12 +117,12 @@ def test_the_heat_map_shows_each_running_service_with_its_kpis(ops: Ops) -> None
         str(late.pk): "amber",
         str(unreported.pk): "none",
     }
-    assert page.index("GOV") < page.index("REP")  # by code
+    assert page.index("REP") < page.index("GOV")  # worst first: REP red, GOV amber
     assert "Not running" not in page
-    assert "R · 1 red" in page and "A · 2 amber" in page and "G · 1 green" in page
-    assert "1 overdue" in page and "1 not reported yet" in page
-    assert "Apr 2026" in page and "report overdue" in page
-    assert '<th scope="col">KPI 3</th>' in page and "KPI 4" not in page
+    assert "1 red, 2 amber, 1 green, 1 not reported yet" in page
+    assert "1 report overdue" in page
+    assert "Apr 2026" in page and "Report overdue" in page
+    assert ">KPIs, worst first</th>" in page and "KPI 1" not in page
     assert tab_url(ops) + "#kpis" in page
 
 
@@ -143,11 +143,12 @@ def test_the_heat_map_filters_by_category_pmo_and_attention(ops: Ops) -> None:
         page = html(client.get(heatmap_url(ops), params, headers={"HX-Request": "true"}))
         return re.findall(r"<strong>([A-Z]+)</strong>", page)
 
-    assert codes() == ["BEN", "GOV", "REP"]
+    assert codes() == ["GOV", "BEN", "REP"]  # red, amber, green
     assert codes(category=ops.service.category_id) == ["GOV", "REP"]
     assert codes(pmo=ops.pmo.pk) == ["REP"]
-    assert codes(attention="true") == ["BEN", "GOV"]
-    assert codes(category="x") == ["BEN", "GOV", "REP"]  # a bad filter is left out
+    assert codes(attention="true") == ["GOV", "BEN"]
+    assert codes(status="amber") == ["BEN"]
+    assert codes(category="x") == ["GOV", "BEN", "REP"]  # a bad filter is left out
 
 
 def test_the_heat_map_pages_services_in_a_stable_order(ops: Ops) -> None:
@@ -175,14 +176,14 @@ def test_the_heat_map_takes_any_page_number_and_says_when_nothing_matches(ops: O
         return re.findall(r"<strong>([A-Z]+)</strong>", page)
 
     for number in ("abc", "0", "-1", "99999999999"):  # the first page, or the last
-        assert rows(page=number) == ["GOV", "REP"], number
+        assert rows(page=number) == ["REP", "GOV"], number  # red, then no report yet
     gov = html(client.get(heatmap_url(ops), headers={"HX-Request": "true"}))
     start = gov.index(f"heatmap-row-{ops.other_service.pk}")
     gov_row = gov[start : gov.index("</tr>", start)]
     assert "No KPI" in gov_row and "data-kpi" not in gov_row
     empty = html(client.get(heatmap_url(ops), {"category": 0}, headers={"HX-Request": "true"}))
     assert "No running service matches." in empty
-    assert "R · 0 red" in empty and "0 running services" in empty
+    assert "0 red, 0 amber" in empty and "0 running services" in empty
 
 
 def test_the_heat_map_runs_the_same_queries_at_two_sizes(ops: Ops) -> None:
@@ -225,7 +226,7 @@ def test_another_organisation_gets_404_on_every_overview_page(
     own = html(response)
     assert response.status_code == 200 and "Their KPI" in own
     assert "Hidden KPI" not in own and "REP" not in own
-    assert "R · 0 red" in own and "G · 1 green" in own and "1 running service" in own
+    assert "0 red, 0 amber, 1 green" in own and "1 running service" in own
     assert ops.pmo.name not in own and ops.service.category.name not in own
     api = outsider.api.get(f"/api/v1/orgs/{other_org.slug}/heatmap").json()
     assert [r["code"] for r in api["items"]] == ["OWN"]

@@ -16,6 +16,7 @@ from carte.catalogue.selectors import Audience, service_for
 from carte.catalogue.views import TABS
 from carte.core.permissions import CHANGE, can
 from carte.core.views import is_htmx
+from carte.operations import status
 from carte.operations.filters import HeatmapFilter
 from carte.operations.selectors import heatmap as heatmap_selectors
 from carte.operations.selectors import overview as selectors
@@ -32,9 +33,12 @@ def service_operations(request: HttpRequest, actor: Actor, pk: int) -> HttpRespo
         actor=actor, pk=pk, audience=Audience.STAFF, related=("category", "current_version")
     )
     sections = selectors.tab_sections(actor, service)
+    kpis = next((s.data for s in sections if s.name == "kpis"), {})
     context = {
         "service": service,
         "sections": sections,
+        "service_status": kpis.get("status"),
+        "rule": status.RULE,
         "tabs": TABS,
         "can_change": can(actor, CHANGE, service),
         "actor": actor,
@@ -54,7 +58,14 @@ NO_KPI = (
     '<td class="text-secondary text-center"><span aria-hidden="true">&middot;</span>'
     '<span class="visually-hidden">No KPI</span></td>'
 )
-LATE = ", report overdue"
+# The same looks for the counts of services by status, as template text (not HTML).
+COUNT_LOOK = {
+    "red": ("bg-red text-red-fg", "R"),
+    "amber": ("bg-yellow text-yellow-fg", "A"),
+    "green": ("bg-green text-green-fg", "G"),
+    "none": ("bg-secondary-lt", "—"),
+}
+LATE = " Report overdue."
 LATE_MARK = '<b class="hm-late" aria-hidden="true"> !</b>'
 
 
@@ -62,6 +73,10 @@ def grid(rows: Sequence[heatmap_selectors.HeatmapRow], head: str, tail: str) -> 
     """The heat map's rows as HTML. A page holds 50 services x their KPIs: through the
     template engine (or `format_html`, whose lazy-string checks dominate) they took longer
     than the page's SQL, and the page must stay within twice its SQL (issue 5).
+
+    Each row: the service, its status with the reasons (visible, and as the badge's
+    title), then its KPIs worst first, each cell naming its KPI, with its status's reason
+    as the cell's title (on hover) and as text for a screen reader.
 
     Every text from the database goes through `html.escape` (each distinct one once: KPI
     names and periods repeat from row to row) and is only ever joined to other escaped
@@ -87,26 +102,36 @@ def grid(rows: Sequence[heatmap_selectors.HeatmapRow], head: str, tail: str) -> 
             name = esc(c.name)
             period = esc(c.period_label) if c.period_label else ""
             late = LATE if c.overdue else ""
-            title = f"{name}: {label}, {period}{late}" if period else f"{name}: {label}{late}"
+            why = f"{label}. {escape(c.status.reason)}{late}"
+            note = c.status.note
+            note = f" · {esc(note)}" if note else ""
             cells.append(
                 f'<td data-rag="{rag}" data-kpi="{int(c.id)}"><a class="hm-cell" '
-                f'href="{url}#kpis" title="{title}"><span class="badge {badge}" '
+                f'href="{url}#kpis" title="{why}"><span class="badge {badge}" '
                 f'aria-hidden="true">{letter}</span><span class="hm-kpi"><span>{name}</span>'
-                f"<small>{period or 'no report'}{LATE_MARK if late else ''}</small></span>"
-                f'<span class="visually-hidden">: {label}{late}</span></a></td>'
+                f'<small aria-hidden="true">{period or "no report"}{note}'
+                f"{LATE_MARK if late else ''}</small></span>"
+                f'<span class="visually-hidden">: {why}</span></a></td>'
             )
+        state = row.status
+        rag, badge, letter, label = LOOK.get(state.rag, LOOK[""])
         html.append(
-            f'<tr data-testid="heatmap-row-{int(row.id)}"><th scope="row" class="fw-normal">'
+            f'<tr data-testid="heatmap-row-{int(row.id)}" data-status="{rag}">'
+            f'<th scope="row" class="fw-normal">'
             f'<a href="{url}"><strong>{esc(row.code)}</strong> {esc(row.name)}</a>'
             f'<div class="small text-secondary">{esc(row.category)}</div></th>'
-            f"{''.join(cells)}</tr>"
+            f'<td data-testid="status-{int(row.id)}"><span class="badge {badge}" '
+            f'title="{label}: {escape(state.reason)}"><span aria-hidden="true">{letter}</span> '
+            f'{label}</span><div class="small text-secondary text-nowrap">'
+            f"{escape(state.summary)}</div></td>{''.join(cells)}</tr>"
         )
     return mark_safe("".join(html))  # noqa: S308 - every value escaped above
 
 
 @org_view
 def heatmap(request: HttpRequest, actor: Actor) -> HttpResponse:
-    """Running services x their KPIs, each cell the KPI's latest RAG and period."""
+    """Running services worst first, each with its status and the reasons, and its KPIs'
+    statuses worst first, each cell naming its KPI."""
     filters, errors = HeatmapFilter.from_query(request.GET.dict())
     result = heatmap_selectors.heatmap(actor, filters, page=request.GET.get("page"))
     # One reverse() for the page: the links differ only in the service's id.
@@ -114,18 +139,30 @@ def heatmap(request: HttpRequest, actor: Actor) -> HttpResponse:
     head, tail = link.split("/0/", 1)
     query = request.GET.copy()
     query.pop("page", None)
+    # The counts by status link to the services they count: the other filters kept.
+    others = query.copy()
+    for name in ("status", "attention"):
+        others.pop(name, None)
+    counts = [
+        (value, label, result.services[value], *COUNT_LOOK[value])
+        for value, label in status.FILTER_LABELS
+    ]
     context = {
         "heatmap": result,
         "rows": grid(result.rows, head + "/", "/" + tail),
-        "columns": range(1, result.width + 1),
         "filters": filters,
         "filter_errors": errors,
         "options": heatmap_selectors.heatmap_filter_options(actor),
+        "statuses": status.FILTER_LABELS,
         "selected": {
             "category": str(filters.category or ""),
             "pmo": str(filters.pmo or ""),
+            "status": filters.status or "",
         },
         "query": query.urlencode(),
+        "others": others.urlencode(),
+        "counts": counts,
+        "rule": status.RULE,
     }
     template = "operations/heatmap_results.html" if is_htmx(request) else "operations/heatmap.html"
     return render(request, template, context)
