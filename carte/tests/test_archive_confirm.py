@@ -95,6 +95,19 @@ def test_a_step_archived_from_its_page_offers_to_restore(ops: Ops) -> None:  # n
     assert kpi.archived_at is None
 
 
+def test_a_kpis_page_asks_before_it_archives(ops: Ops) -> None:  # noqa: F811
+    """The KPI, risk, change and service level pages archive through the same question."""
+    kpi: KPI = KPIFactory(service=ops.service, name="Status packs on time")
+    page = ops.manager.client.get(
+        reverse("operations:kpi_detail", args=[ops.org.slug, ops.service.pk, kpi.pk])
+    ).content.decode()
+    archive_url = reverse("operations:kpi_archive", args=[ops.org.slug, ops.service.pk, kpi.pk])
+    question = re.search(r'<details[^>]*data-testid="confirm-step".*?</details>', page, re.S)
+    assert question is not None and f'action="{archive_url}"' in question.group()
+    assert "Archive “Status packs on time”?" in html.unescape(question.group())
+    assert page.count(f'action="{archive_url}"') == 1  # no one-click form beside it
+
+
 def test_the_undo_is_offered_only_where_a_restore_route_exists(director: Persona) -> None:
     slug = director.organisation.slug
     factory = RequestFactory()
