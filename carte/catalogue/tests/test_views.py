@@ -360,12 +360,13 @@ def test_it_draws_the_dependency_graph_and_reports_cycles(director, org):
         actor=actor, service=b, kind="inputs", data={"name": "In B", "source_output": out_a}
     )
     html = director.client.get(url("dependency_graph", org)).content.decode()
-    assert "A-01 From A → B-01 In B" in html and "Circular dependencies" not in html
+    assert "Alpha (A-01): its “From A” is the “In B” of Beta (B-01)" in html
+    assert "Circular dependencies" not in html
     services.part_create(
         actor=actor, service=a, kind="inputs", data={"name": "In A", "source_output": out_b}
     )
     html = director.client.get(url("dependency_graph", org)).content.decode()
-    assert "Circular dependencies" in html and "A-01, B-01" in html
+    assert "Circular dependencies" in html and "Alpha (A-01), Beta (B-01)" in html
     assert f'href="{url("service_detail", org, a.pk)}"' in html
 
 
