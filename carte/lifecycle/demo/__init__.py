@@ -2,9 +2,10 @@
 
 The catalogue demo imports every service at `proposed`; this demo takes each to the stage
 `STAGES` gives it by the same transitions a PMO would make, each dated in the past with
-`as_of`, so timelines, ages in stage and checklists look lived-in: running services went
-live over the last year and a half; a few services tell the stories the issue asks for
-(`stories`):
+`as_of`, so timelines, ages in stage and checklists look lived-in: the story begins
+`BEGIN_DAYS` ago (the Centre of Excellence's templates), running services went live
+between about 22 and 14 months ago (so each has a year of KPI reports); a few services
+tell the stories the issue asks for (`stories`), up to the present:
 
 - a proposal awaiting the Director's decision, one deferred and one rejected;
 - a service in its second pilot iteration with one criterion still unmet;
@@ -15,8 +16,8 @@ live over the last year and a half; a few services tell the stories the issue as
 - a closed service with its artefact decisions, and a successor another PMO started
   from the artefacts it kept.
 
-Then a few running services change and publish a second version (`REVISIONS`), so
-versions can be compared.
+Then a few running services change and publish a second version (`REVISIONS`), weeks
+ago, so versions can be compared.
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ from django.utils import timezone
 from carte.catalogue import services as catalogue
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
+from carte.core.clock import as_of
 from carte.lifecycle.demo.stories import STORIES, northwind_extras
 from carte.lifecycle.demo.walk import Walk, cast_for
 from carte.organisations.actor import Actor
 
 RUNNING = Stage.RUNNING
+BEGIN_DAYS = 770  # the first step of the story, days before the demo is loaded
+FIRST_LIVE_DAYS = 760  # when the first running service's walk starts
+LIVE_EVERY_DAYS = 10  # and each next one's, later
 
 # Where each demo service ends up, in the order the stories are told: running services
 # went live in this order, the first the longest ago; the first service at `pilot` is in
@@ -81,8 +86,9 @@ STAGES: dict[str, dict[str, Stage]] = {
 }
 
 # A second version of a few running services: code, the fields changed, a symptom the
-# service now also answers (statement, weight), the note of the version.
-Revision = tuple[str, dict[str, Any], tuple[str, int], str]
+# service now also answers (statement, weight), the note of the version, how many days
+# before the demo is loaded.
+Revision = tuple[str, dict[str, Any], tuple[str, int], str, int]
 REVISIONS: dict[str, tuple[Revision, ...]] = {
     "northwind": (
         (
@@ -90,12 +96,14 @@ REVISIONS: dict[str, tuple[Revision, ...]] = {
             {"hours": "Mon-Fri 08:00-18:00 CET; pack issued by working day five"},
             ("Steering meetings end without clear decisions", 2),
             "Longer hours; now also helps boards decide.",
+            30,
         ),
         (
             "GOV-03",
             {"summary": "An independent look at how a project is really doing, and why."},
             ("Risks are first heard of when they have already happened", 3),
             "Summary reworded; linked to early risk warning.",
+            75,
         ),
     ),
     "riverside": (
@@ -104,6 +112,7 @@ REVISIONS: dict[str, tuple[Revision, ...]] = {
             {"summary": "A monthly one-page highlight report for each programme."},
             ("Programme risks reach the board only once they are incidents", 2),
             "Summary clarified; linked to risk escalation.",
+            40,
         ),
     ),
 }
@@ -117,12 +126,13 @@ def load_lifecycle_demo(*, actor: Actor, by_code: dict[str, Service]) -> None:
     stages = STAGES.get(slug)
     if stages is None or not by_code:
         return
-    cast = cast_for(actor)
     now = timezone.now()
+    with as_of(now - dt.timedelta(days=BEGIN_DAYS)):
+        cast = cast_for(actor)
     running = [code for code, stage in stages.items() if stage == RUNNING]
-    # Running services went live over the last 18 months, the oldest first.
+    # Running services went live one after the other, the oldest first.
     for index, code in enumerate(running):
-        start = now - dt.timedelta(days=560 - index * 12)
+        start = now - dt.timedelta(days=FIRST_LIVE_DAYS - index * LIVE_EVERY_DAYS)
         Walk(cast, by_code[code], start).to_running()
     done: set[str] = set()
     for code, stage in stages.items():
@@ -132,13 +142,14 @@ def load_lifecycle_demo(*, actor: Actor, by_code: dict[str, Service]) -> None:
             done.add(stage)
     if slug == "northwind":
         northwind_extras(cast, by_code)
-    for code, changes, (statement, weight), note in REVISIONS.get(slug, ()):
+    for code, changes, (statement, weight), note, days_ago in REVISIONS.get(slug, ()):
         service = by_code[code]
-        catalogue.service_update(actor=actor, service=service, data=dict(changes))
-        catalogue.part_create(
-            actor=actor,
-            service=service,
-            kind="symptoms",
-            data={"statement": statement, "weight": weight},
-        )
-        catalogue.service_publish(actor=actor, service=service, note=note)
+        with as_of(now - dt.timedelta(days=days_ago)):
+            catalogue.service_update(actor=actor, service=service, data=dict(changes))
+            catalogue.part_create(
+                actor=actor,
+                service=service,
+                kind="symptoms",
+                data={"statement": statement, "weight": weight},
+            )
+            catalogue.service_publish(actor=actor, service=service, note=note)

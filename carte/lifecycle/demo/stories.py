@@ -58,12 +58,16 @@ def _design(cast: Cast, service: Service, by_code: dict[str, Service], done: set
 
 
 def _pilot(cast: Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
+    if Stage.PILOT in done:  # the second pilot of the demo: its first iteration is under way
+        walk = Walk(cast, service, timezone.now() - 50 * DAY)
+        walk.decide()
+        walk.design()
+        walk.pilot()
+        return
     walk = Walk(cast, service, timezone.now() - 150 * DAY)
     walk.decide()
     walk.design()
     walk.pilot()
-    if Stage.PILOT in done:  # the second pilot of the demo: its first iteration is under way
-        return
     # The first pilot service is in its second iteration, one criterion still unmet.
     walk.result(unmet=1, note="Customers found the first outputs too generic.")
     walk.move(
@@ -87,7 +91,8 @@ def _signed_off(cast: Cast, service: Service, by_code: dict[str, Service], done:
 
 
 def _transition(cast: Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
-    walk = Walk(cast, service, timezone.now() - 160 * DAY)
+    # Its transition started five weeks ago: the first phase is done, the second under way.
+    walk = Walk(cast, service, timezone.now() - 124 * DAY)
     walk.decide()
     walk.design()
     walk.pilot()
@@ -95,9 +100,10 @@ def _transition(cast: Cast, service: Service, by_code: dict[str, Service], done:
     walk.sign_off()
     walk.assess()
     walk.transition(phased=True)
-    walk.phases_done(upto=1)
-    # A temporary service runs alongside while the new one reaches every customer.
-    with services.as_of(walk.later(1)):
+    # A temporary service runs alongside while the new one reaches every customer, set
+    # up in a hurry (a fifth of the usual time) as the transition starts.
+    helper_start = walk.later(1)
+    with services.as_of(helper_start):
         helper = services.supporting_service_create(
             actor=cast.runner,
             service=service,
@@ -106,21 +112,22 @@ def _transition(cast: Cast, service: Service, by_code: dict[str, Service], done:
             end_date=timezone.localdate() + 75 * DAY,
             summary="Answers questions and fixes data while the new service rolls out.",
         )
-    # The same Owner and Managers look after it.
-    for role in service.roles.filter(archived_at__isnull=True).exclude(role="operative"):
-        catalogue.part_create(
-            actor=cast.org_actor,
-            service=helper,
-            kind="roles",
-            data={"role": role.role, "person": role.person, "pmo": role.pmo},
-        )
-    Walk(cast, helper, walk.clock, pace=0.3).to_running()
+        # The same Owner and Managers look after it.
+        for role in service.roles.filter(archived_at__isnull=True).exclude(role="operative"):
+            catalogue.part_create(
+                actor=cast.org_actor,
+                service=helper,
+                kind="roles",
+                data={"role": role.role, "person": role.person, "pmo": role.pmo},
+            )
+    Walk(cast, helper, helper_start, pace=0.2).to_running()
+    walk.phases_done(upto=1)
 
 
 def _closing(cast: Cast, service: Service, by_code: dict[str, Service], done: set[str]) -> None:
     walk = Walk(cast, service, timezone.now() - 700 * DAY)
     walk.to_running()
-    walk.clock = timezone.now() - 40 * DAY
+    walk.clock = timezone.now() - 50 * DAY
     walk.start_closure(
         "not_best_provider",
         "Procurement's new contract management team now does this better and cheaper.",
@@ -166,7 +173,8 @@ def _closed(cast: Cast, service: Service, by_code: dict[str, Service], done: set
         )
     manager = Person.objects.filter(organisation=service.organisation, pmo=other).first()
     if walk.owner is not None and manager is not None:
-        _appoint(cast.org_actor, successor, walk.owner, manager, other)
+        with services.as_of(walk.clock):
+            _appoint(cast.org_actor, successor, walk.owner, manager, other)
         Walk(cast, successor, walk.clock).decide()
 
 
@@ -192,9 +200,11 @@ def northwind_extras(cast: Cast, by_code: dict[str, Service]) -> None:
     manager = Person.objects.get(organisation=org, name="Grace Liu")
 
     def stopped(code: str, name: str, summary: str, *, to: str, days_ago: int, note: str) -> None:
-        """A proposal with its Owner and Manager, which the Director stopped with a reason."""
-        proposal = _new_proposal(cast.org_actor, code, name, category, pmo, summary)
-        _appoint(cast.org_actor, proposal, owner, manager, pmo)
+        """A proposal with its Owner and Manager, made a month before the Director stopped
+        it with a reason."""
+        with services.as_of(timezone.now() - (days_ago + 30) * DAY):
+            proposal = _new_proposal(cast.org_actor, code, name, category, pmo, summary)
+            _appoint(cast.org_actor, proposal, owner, manager, pmo)
         with services.as_of(timezone.now() - days_ago * DAY):
             services.transition(actor=cast.director, service=proposal, to=to, note=note)
 
@@ -215,17 +225,19 @@ def northwind_extras(cast: Cast, by_code: dict[str, Service]) -> None:
         note="Outside the PMO's mandate: the CTO office already does this.",
     )
     # A temporary service whose agreed end date has passed: due for closure.
-    temporary = catalogue.service_create(
-        actor=cast.org_actor,
-        code="ERP-T",
-        name="ERP cut-over reporting desk",
-        category=by_code["REP-01"].category,
-        summary="Daily cut-over status for the ERP programme until hyper-care ends.",
-        outcome="The ERP steering group sees cut-over progress every morning.",
-        scopes=["programme"],
-        is_temporary=True,
-        end_date=timezone.localdate() - 10 * DAY,
-        delivering_pmos=[pmo],
-    )
-    _appoint(cast.org_actor, temporary, owner, manager, pmo)
-    Walk(cast, temporary, timezone.now() - 200 * DAY).to_running()
+    start = timezone.now() - 200 * DAY
+    with services.as_of(start - 5 * DAY):
+        temporary = catalogue.service_create(
+            actor=cast.org_actor,
+            code="ERP-T",
+            name="ERP cut-over reporting desk",
+            category=by_code["REP-01"].category,
+            summary="Daily cut-over status for the ERP programme until hyper-care ends.",
+            outcome="The ERP steering group sees cut-over progress every morning.",
+            scopes=["programme"],
+            is_temporary=True,
+            end_date=timezone.localdate() - 10 * DAY,
+            delivering_pmos=[pmo],
+        )
+        _appoint(cast.org_actor, temporary, owner, manager, pmo)
+    Walk(cast, temporary, start).to_running()

@@ -20,6 +20,7 @@ from carte.organisations.choices import PMOKind
 from carte.organisations.models import PMO, CustomerGroup, Person, User
 
 DAY = dt.timedelta(days=1)
+PHASE_DAYS = 21  # a transition phase, at a walk's own pace
 SETUP_TASKS = (
     ("Agree success criteria with pilot customers", 7),
     ("Write the procedures and work instructions", 21),
@@ -176,14 +177,20 @@ class Walk:
         self.manager_actor = cast.person_actor(self.manager, cast.runner)
         self.groups = _groups(service)
 
-    def later(self, days: int) -> dt.datetime:
-        """Move the walk's clock on, never past the present."""
-        self.clock = min(
-            self.clock + days * self.pace * DAY, timezone.now() - dt.timedelta(hours=1)
-        )
+    def later(self, days: float) -> dt.datetime:
+        """Move the walk's clock on `days` at its pace, never past the present."""
+        return self.after(days * self.pace * DAY)
+
+    def after(self, delta: dt.timedelta) -> dt.datetime:
+        """Move the walk's clock on by `delta`, never past the present."""
+        self.clock = min(self.clock + delta, timezone.now() - dt.timedelta(hours=1))
         return self.clock
 
-    def move(self, to: str, actor: Actor, days: int, note: str = "", **payload: Any) -> None:
+    def span(self, days: int) -> dt.timedelta:
+        """A stretch of the plan (a pilot, a transition phase) at the walk's pace."""
+        return max(int(days * self.pace), 1) * DAY
+
+    def move(self, to: str, actor: Actor, days: float, note: str = "", **payload: Any) -> None:
         with services.as_of(self.later(days)):
             services.transition(actor=actor, service=self.service, to=to, note=note, **payload)
 
@@ -258,28 +265,34 @@ class Walk:
             )
 
     def tasks_done(self, purpose: str, upto: int | None = None) -> None:
+        """Tick off the first `upto` tasks of a list, as of the walk's clock."""
         tasks = Task.objects.filter(
             task_list__service=self.service, task_list__purpose=purpose, archived_at=None
         ).order_by("position", "id")
-        for task in list(tasks)[:upto]:
-            services.task_update(
-                actor=self.manager_actor, task=task, data={"status": TaskStatus.DONE}
-            )
+        with services.as_of(self.clock):
+            for task in list(tasks)[:upto]:
+                services.task_update(
+                    actor=self.manager_actor, task=task, data={"status": TaskStatus.DONE}
+                )
 
-    def pilot(self, days: int = 30) -> None:
+    def pilot(self, days: float = 30, length: int = 28) -> None:
+        """Start a pilot `days` on; it runs from the next day for `length` days, so a
+        result recorded 35 days after the move (`result`) comes once it has ended."""
         suppliers = list(self.service.suppliers.filter(archived_at__isnull=True)[:2])
-        start = services.today() + 30 * DAY
-        self.move(
-            Stage.PILOT,
-            self.manager_actor,
-            days,
-            note="Pilot with two customer groups.",
-            starts_on=start,
-            ends_on=start + 30 * DAY,
-            suppliers=suppliers,
-            customers=self.groups,
-            operatives=self.operatives,
-        )
+        moment = self.later(days)
+        start = timezone.localdate(moment) + DAY
+        with services.as_of(moment):
+            services.transition(
+                actor=self.manager_actor,
+                service=self.service,
+                to=Stage.PILOT,
+                note="Pilot with two customer groups.",
+                starts_on=start,
+                ends_on=start + self.span(length),
+                suppliers=suppliers,
+                customers=self.groups,
+                operatives=self.operatives,
+            )
 
     def result(self, unmet: int = 0, days: int = 35, note: str = "") -> None:
         criteria = list(SuccessCriterion.objects.filter(service=self.service, archived_at=None))
@@ -332,15 +345,19 @@ class Walk:
             )
 
     def transition(self, phased: bool = True) -> None:
-        today = self.clock.date()
+        """Start the transition 3 days on, its phases back to back from that day (21 days
+        each at the walk's pace), each done on its last day (`phases_done`)."""
+        moment = self.later(3)
+        today = timezone.localdate(moment)
+        phase = self.span(PHASE_DAYS)
         groups = self.groups
         phases: list[dict[str, object]]
         if phased and len(groups) > 1:
             phases = [
                 {
                     "name": f"Phase {i}: {group.name}",
-                    "starts_on": today + (i - 1) * 21 * DAY,
-                    "ends_on": today + i * 21 * DAY,
+                    "starts_on": today + (i - 1) * phase,
+                    "ends_on": today + i * phase,
                     "customer_groups": [group],
                 }
                 for i, group in enumerate(groups[:3], start=1)
@@ -350,25 +367,26 @@ class Walk:
             phases = [
                 {
                     "name": "Go-live",
-                    "starts_on": today + 7 * DAY,
-                    "ends_on": today + 7 * DAY,
+                    "starts_on": today + phase,
+                    "ends_on": today + phase,
                     "customer_groups": groups,
                 }
             ]
-        self.move(
-            Stage.TRANSITION,
-            self.manager_actor,
-            3,
-            approach="phased" if phased else "big_bang",
-            behavioural_change="Launch briefings, a named contact per customer group, "
-            "and coaching for the first month.",
-            phases=phases,
-        )
+        with services.as_of(moment):
+            services.transition(
+                actor=self.manager_actor,
+                service=self.service,
+                to=Stage.TRANSITION,
+                approach="phased" if phased else "big_bang",
+                behavioural_change="Launch briefings, a named contact per customer group, "
+                "and coaching for the first month.",
+                phases=phases,
+            )
 
     def phases_done(self, upto: int | None = None) -> None:
         plan = self.service.transition_plans.latest("id")
         for phase in list(plan.phases.order_by("position"))[:upto]:
-            with services.as_of(self.later(21)):
+            with services.as_of(self.after(self.span(PHASE_DAYS))):
                 services.phase_update(actor=self.manager_actor, phase=phase, data={"done": True})
 
     def go_live(self) -> None:

@@ -23,6 +23,7 @@ from carte.catalogue.models import Service, ServiceCustomer, ServiceRole
 from carte.catalogue.services import service_update
 from carte.core.clock import as_of
 from carte.operations.choices import ChangeReason, ImprovementStatus, RaisedAs
+from carte.operations.demo.kpis import live_since
 from carte.operations.models import Feedback
 from carte.operations.services import changes as services
 from carte.organisations.actor import Actor
@@ -188,7 +189,8 @@ def _customers(services_: list[Service]) -> dict[int, list[Person]]:
 
 
 def _feedback(actor: Actor, running: list[Service], now: dt.datetime) -> None:
-    """Twelve months of ratings on each running service from its customers."""
+    """Twelve months of ratings on each running service from its customers (since it went
+    live, if later)."""
     customers = _customers(running)
     rng = random.Random(f"{actor.organisation.slug}-feedback")
     rows: list[Feedback] = []
@@ -196,15 +198,19 @@ def _feedback(actor: Actor, running: list[Service], now: dt.datetime) -> None:
         people = customers.get(service.pk, [])
         if not people:
             continue
+        since = live_since(service, now - dt.timedelta(days=365))
         for months_ago in range(11, -1, -1):
             for _ in range(rng.randint(1, 3)):
                 when = now - dt.timedelta(days=30 * months_ago + rng.randint(0, 25))
                 rating = rng.choices((1, 2, 3, 4, 5), weights=(1, 2, 6, 10, 8))[0]
                 comment = rng.choice(LOW_COMMENTS if rating <= 2 else GOOD_COMMENTS)
+                person = rng.choice(people)
+                if when < since:
+                    continue
                 rows.append(
                     Feedback(
                         service=service,
-                        person=rng.choice(people),
+                        person=person,
                         rating=rating,
                         comment=comment,
                         given_at=when,

@@ -13,10 +13,10 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
-from carte.catalogue.choices import Stage
-from carte.catalogue.models import Service
 from django.utils import timezone
 
+from carte.catalogue.choices import Stage
+from carte.catalogue.models import Service
 from carte.core.clock import as_of, now, today
 from carte.operations import periods
 from carte.operations.choices import Direction, Frequency, ReporterRole
@@ -159,7 +159,8 @@ def live_since(service: Service, earliest: dt.datetime) -> dt.datetime:
     """When the demo starts running a service: `earliest`, or the day after it went live
     (its last stage change) if that is later, never after the present: a service is
     measured, given targets and rated only once it runs."""
-    went_live = service.stage_changed_at + dt.timedelta(days=1)
+    live = service.stage_changed_at
+    went_live = earliest if live is None else live + dt.timedelta(days=1)
     return min(max(earliest, went_live), now() - dt.timedelta(hours=1))
 
 

@@ -1,7 +1,8 @@
 """Demo service levels: for each running service that has KPIs (made by the KPIs demo,
 which runs first) and customer groups, one or two targets per customer group on its
 first KPIs, the KPI's own target as the standard level and a stricter one for a finance
-group, so some reported periods breach. Written through the services, as of a year ago.
+group, so some reported periods breach. Written through the services, as of a year ago
+(or when the service went live, if later: `kpis.live_since`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service, ServiceCustomer, ServiceLevel
 from carte.core.clock import as_of, now
 from carte.operations.choices import Direction, Frequency
+from carte.operations.demo.kpis import live_since
 from carte.operations.models import KPI
 from carte.operations.selectors.levels import number
 from carte.operations.services.levels import level_target_create
@@ -72,8 +74,9 @@ def load(*, actor: Actor, by_code: dict[str, Service]) -> None:
         service__in=running, archived_at__isnull=True
     ).order_by("service_id", "-position", "-id"):
         levels[level.service_id] = level  # the first level of each service wins
-    with as_of(now() - dt.timedelta(days=365)):
-        for service in running:
+    year_ago = now() - dt.timedelta(days=365)
+    for service in running:
+        with as_of(live_since(service, year_ago)):
             own = kpis.get(service.pk, [])
             for index, link in enumerate(customers.get(service.pk, [])):
                 group = link.customer_group
