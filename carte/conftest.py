@@ -245,14 +245,14 @@ def watch(page: Any, *, allow_422: bool = False) -> list[str]:
 
 def log_in(page: Any, email: str) -> None:
     """Log in through the login page, as the person would, and wait for the header to
-    name them."""
+    name them (by their name; their address is its title)."""
     from playwright.sync_api import expect
 
     page.goto("/login/")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("current-user")).to_have_text(email)
+    expect(page.get_by_test_id("current-user")).to_have_attribute("title", email)
 
 
 def log_out(page: Any) -> None:

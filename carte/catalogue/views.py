@@ -27,6 +27,7 @@ from carte.core.errors import DomainError
 from carte.core.jobs.views import job_url
 from carte.core.listing import get_for, page_number, window_page
 from carte.core.permissions import ADD, CHANGE, can
+from carte.core.templatetags.carte import format_money
 from carte.core.views import Column, UIResource, done, form_page, is_htmx, resource_urls
 from carte.organisations import selectors as org_selectors
 from carte.organisations.access import org_view
@@ -98,7 +99,7 @@ def _card(row: dict[str, Any], org_slug: str, staff_view: bool) -> dict[str, str
         meta += " · not published"
     terms = _PRICING.get(row["pricing_basis"], "")
     if row["price"] is not None:
-        terms += f": {row['price']} {row['currency']}"
+        terms += f": {format_money(row['price'], row['currency'])}"
     if row["price_unit"]:
         terms += f" {row['price_unit']}"
     if row["delivery_mode"] != "in_house":

@@ -265,17 +265,12 @@ def wide(transactional_db: None) -> tuple[Organisation, str]:
 def test_the_drawing_fits_its_box_and_zooms(
     wide: tuple[Organisation, str], page: Any, live_server: Any, width: int
 ) -> None:
-    from carte.conftest import screenshot, watch
-    from carte.organisations.tests.factories import PASSWORD
+    from carte.conftest import log_in, screenshot, watch
 
     org, email = wide
     problems = watch(page)
     page.set_viewport_size({"width": width, "height": 900})
-    page.goto("/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/o/wide/"))
+    log_in(page, email)
     page.goto(url(org))
 
     box = page.locator(".graph-fit").bounding_box()

@@ -548,7 +548,7 @@ def test_it_keeps_money_as_entered(director, org):
         price_unit="per review",
     )
     html = director.client.get(url("service_detail", org, service.pk)).content.decode()
-    assert "1250.50 EUR per review" in html
+    assert "€1,250.50 per review" in html
 
 
 # ---------------------------------------------------------------- the document (M-11)

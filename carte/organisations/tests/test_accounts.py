@@ -336,7 +336,7 @@ def test_it_resets_and_then_changes_a_password_in_a_browser(
     page.get_by_label("E-mail").fill("ines@consult.example")
     page.get_by_label("Password").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_test_id("current-user")).to_have_text("ines@consult.example")
+    expect(page.get_by_test_id("current-user")).to_have_attribute("title", "ines@consult.example")
 
     # Change it again from the header.
     page.get_by_role("banner").get_by_role("link", name="Password").click()
@@ -346,7 +346,7 @@ def test_it_resets_and_then_changes_a_password_in_a_browser(
     page.get_by_label("New password confirmation").fill("quince-meadow-harbour-17")
     page.get_by_role("button", name="Change the password").click()
     expect(page.get_by_role("heading", name="Password changed")).to_be_visible()
-    expect(page.get_by_test_id("current-user")).to_have_text("ines@consult.example")
+    expect(page.get_by_test_id("current-user")).to_have_attribute("title", "ines@consult.example")
 
     screenshot(page, "accounts-password-changed.png")
     page.set_viewport_size({"width": 375, "height": 800})
