@@ -285,3 +285,5 @@ CACHES = {
 
 CARTE_PAGE_SIZE = 25
 CARTE_MAX_PAGE_SIZE = 200
+# The lifecycle board flags a service in a stage it should pass through for longer.
+CARTE_STUCK_DAYS = env_int("CARTE_STUCK_DAYS", 90)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cached_property
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -36,6 +37,7 @@ from carte.lifecycle.models import (
 )
 from carte.lifecycle.permissions import CLOSE, DECIDE, MANAGE, SIGN_OFF, WHO
 from carte.organisations.actor import Actor
+from carte.organisations.models import Person
 
 
 class Payload(StrEnum):
@@ -149,19 +151,34 @@ def own_artefacts(service: Service) -> list[Artefact]:
 # ---------------------------------------------------------------- the checks
 
 
+def _check(code: str, met: bool, done: str, missing: str, hint: str = "") -> Check:
+    """A condition said as it stands: `done` once met, `missing` (in the negative, what is
+    still lacking) until then, so a checklist and a refusal ("Sign off is not possible
+    yet: expected outcomes are not validated yet.") say what is true. The hint, what to
+    do about it, only matters while it is missing."""
+    return Check(code, done if met else missing, met, "" if met else hint)
+
+
+# The hint of a criterion the pilot did not meet: the Owner may waive it in the sign-off
+# form itself, so it does not hold the sign-off back (`resolved_in_form`).
+WAIVABLE = "Not met: run another iteration, or waive it with a reason when you sign off."
+
+
 def _proposal(facts: Facts) -> list[Check]:
     service = facts.service
     return [
-        Check(
+        _check(
             "outcome",
-            "The proposal states the intended outcome for the organisation",
             bool(service.outcome.strip()),
+            "The proposal states the intended outcome for the organisation",
+            "The proposal does not state the intended outcome for the organisation yet",
             "Edit the service and describe its intended outcome.",
         ),
-        Check(
+        _check(
             "scope",
-            "The proposal names its scope",
             bool(service.scopes),
+            "The proposal names its scope",
+            "The proposal names no scope yet",
             "Edit the service and choose at least one scope.",
         ),
     ]
@@ -170,19 +187,24 @@ def _proposal(facts: Facts) -> list[Check]:
 def _roles(facts: Facts) -> list[Check]:
     service = facts.service
     roles = list(service.roles.filter(archived_at__isnull=True).values_list("role", "pmo_id"))
-    pmos = set(service.delivering_pmos.values_list("pk", flat=True))
+    pmos = dict(service.delivering_pmos.values_list("pk", "name"))
     managed = {pmo for role, pmo in roles if role == ServiceRoleKind.MANAGER}
+    unmanaged = [name for pk, name in pmos.items() if pk not in managed]
     return [
-        Check(
+        _check(
             "owner",
-            "A Service Owner is appointed",
             any(role == ServiceRoleKind.OWNER for role, _ in roles),
+            "A Service Owner is appointed",
+            "No Service Owner is appointed yet",
             "Appoint the Owner on the Roles tab.",
         ),
-        Check(
+        _check(
             "managers",
+            bool(pmos) and not unmanaged,
             "Every delivering PMO has a Service Manager",
-            bool(pmos) and pmos <= managed,
+            "No Service Manager yet for " + ", ".join(unmanaged)
+            if unmanaged
+            else "No delivering PMO is chosen yet",
             "Appoint a Service Manager for each delivering PMO on the Roles tab.",
         ),
     ]
@@ -195,6 +217,7 @@ def _design(facts: Facts) -> list[Check]:
         name: getattr(service, name).filter(archived_at__isnull=True).exists()
         for name in ("inputs", "steps", "outputs", "customers")
     }
+    absent = [name for name, present in counts.items() if not present]
     procedure = (
         Artefact.objects.filter(
             owner_service=service, kind=ArtefactKind.PROCEDURE, archived_at__isnull=True
@@ -208,40 +231,46 @@ def _design(facts: Facts) -> list[Check]:
     plan = TaskList.objects.filter(
         service=service, purpose=TaskPurpose.SETUP, archived_at__isnull=True
     ).exists()
+    unagreed = [
+        c for c in criteria if not (c.agreed_with_groups.all() or c.agreed_with_people.all())
+    ]
     return [
-        Check(
+        _check(
             "criteria",
-            "Success criteria are written",
             bool(criteria),
+            "Success criteria are written",
+            "No success criteria are written yet",
             "Add the success criteria the pilot must show.",
         ),
-        Check(
+        _check(
             "criteria_agreed",
+            bool(criteria) and not unagreed,
             "Each success criterion is agreed with named customers or customer groups",
-            bool(criteria)
-            and all(c.agreed_with_groups.all() or c.agreed_with_people.all() for c in criteria),
+            f"{len(unagreed)} of {len(criteria)} success criteria are not agreed with any "
+            "customer yet"
+            if criteria
+            else "No success criterion is agreed with a customer yet",
             "Name who agreed each criterion.",
         ),
-        Check(
+        _check(
             "sipoc",
+            not absent,
             "The process is defined: inputs, steps, outputs and customers (SIPOC)",
-            all(counts.values()),
-            "Complete the SIPOC tab: "
-            + ", ".join(name for name, present in counts.items() if not present)
-            + " missing."
-            if not all(counts.values())
-            else "",
+            "The process is not defined yet: no " + ", no ".join(absent) + " (SIPOC)",
+            "Complete the SIPOC tab.",
         ),
-        Check(
+        _check(
             "procedure",
-            "At least one procedure is defined",
             procedure,
+            "At least one procedure is defined",
+            "No procedure is defined yet",
             "Add a procedure artefact, or reuse one, on the Artefacts tab.",
         ),
-        Check(
+        _check(
             "setup_plan",
-            "The set-up project has a task list",
             plan,
+            "The set-up project has a task list",
+            "The set-up project has no task list yet",
             "Create the set-up task list, from a Centre of Excellence template if there is one.",
         ),
     ]
@@ -250,13 +279,39 @@ def _design(facts: Facts) -> list[Check]:
 def _pilot_result(facts: Facts) -> list[Check]:
     pilot = facts.pilot
     return [
-        Check(
+        _check(
             "pilot_result",
-            "The pilot's result is recorded",
             pilot is not None and pilot.result_at is not None,
+            "The pilot's result is recorded",
+            "The pilot's result is not recorded yet",
             "Record the result of the current pilot iteration.",
         )
     ]
+
+
+# The confirmations of M-15 a pilot's result carries, each ticked where it is shown
+# (`services.pilot_confirm`): (check code, field of the pilot, met, missing).
+CONFIRMATIONS: tuple[tuple[str, str, str, str], ...] = (
+    (
+        "governance",
+        "governance_in_place",
+        "Governance and critical success factors are in place",
+        "Governance and critical success factors are not confirmed yet",
+    ),
+    (
+        "resources",
+        "resources_confirmed",
+        "Resources are confirmed",
+        "Resources are not confirmed yet",
+    ),
+    (
+        "outcomes",
+        "outcomes_validated",
+        "Expected outcomes are validated",
+        "Expected outcomes are not validated yet",
+    ),
+)
+CONFIRMATION_FIELDS: dict[str, str] = {code: field for code, field, _, _ in CONFIRMATIONS}
 
 
 def _sign_off(facts: Facts) -> list[Check]:
@@ -272,34 +327,19 @@ def _sign_off(facts: Facts) -> list[Check]:
     for criterion in live_criteria(service):
         result = results.get(criterion.pk)
         checks.append(
-            Check(
+            _check(
                 f"criterion:{criterion.pk}",
-                f"Criterion met or waived: {criterion.description}",
                 result is not None and result.passes,
-                "No result recorded for it in this pilot."
+                f"Criterion met or waived: {criterion.description}",
+                f"No result recorded for the criterion: {criterion.description}"
                 if result is None
-                else "Not met: run another iteration, or the Owner waives it with a reason.",
+                else f"Criterion not met nor waived yet: {criterion.description}",
+                "Record the pilot's result for it." if result is None else WAIVABLE,
             )
         )
     checks += [
-        Check(
-            "governance",
-            "Governance and critical success factors are in place",
-            pilot.governance_in_place,
-            "Confirm it in the pilot result.",
-        ),
-        Check(
-            "resources",
-            "Resources are confirmed",
-            pilot.resources_confirmed,
-            "Confirm it in the pilot result.",
-        ),
-        Check(
-            "outcomes",
-            "Expected outcomes are validated",
-            pilot.outcomes_validated,
-            "Confirm it in the pilot result.",
-        ),
+        _check(code, bool(getattr(pilot, field)), met, missing, "Tick it when it is true.")
+        for code, field, met, missing in CONFIRMATIONS
     ]
     return checks
 
@@ -312,9 +352,8 @@ def _readiness(facts: Facts) -> list[Check]:
         .first()
     )
     return [
-        Check(
+        _check(
             "readiness",
-            "An organisation readiness assessment says the organisation is ready",
             latest is not None
             and latest.verdict == Verdict.READY
             # made since the sign-off, not in an earlier life of the service
@@ -322,6 +361,8 @@ def _readiness(facts: Facts) -> list[Check]:
                 service.stage_changed_at is None
                 or latest.assessed_on >= timezone.localdate(service.stage_changed_at)
             ),
+            "An organisation readiness assessment says the organisation is ready",
+            "No readiness assessment says the organisation is ready yet",
             "Record a readiness assessment."
             if latest is None
             else "The latest assessment says not ready: assess again when it is.",
@@ -335,13 +376,14 @@ def _plan_complete(facts: Facts) -> list[Check]:
     phases = list(plan.phases.filter(archived_at__isnull=True)) if plan else []
     open_phases = [p.name for p in phases if not p.done]
     return [
-        Check(
+        _check(
             "plan_complete",
-            "Every phase of the transition plan is complete",
             bool(phases) and not open_phases,
-            "Mark each phase done as it completes: " + ", ".join(open_phases) + "."
+            "Every phase of the transition plan is complete",
+            "Phases of the transition plan are not complete yet: " + ", ".join(open_phases)
             if open_phases
-            else "",
+            else "The transition plan has no phase yet",
+            "Mark each phase done as it completes.",
         )
     ]
 
@@ -356,17 +398,16 @@ def _closure(facts: Facts) -> list[Check]:
         if closure
         else set()
     )
-    checks = []
-    for artefact in own_artefacts(service):
-        checks.append(
-            Check(
-                f"artefact:{artefact.pk}",
-                f"Decision on the artefact {artefact.name}",
-                artefact.pk in decided,
-                "Keep it for reuse, archive it or discard it, with a note.",
-            )
+    return [
+        _check(
+            f"artefact:{artefact.pk}",
+            artefact.pk in decided,
+            f"Decided what becomes of the artefact {artefact.name}",
+            f"No decision yet on the artefact {artefact.name}",
+            "Keep it for reuse, archive it or discard it, with a note.",
         )
-    return checks
+        for artefact in own_artefacts(service)
+    ]
 
 
 # ---------------------------------------------------------------- the moves
@@ -538,6 +579,27 @@ def due_for_closure_q(today: dt.date) -> Q:
     return Q(is_temporary=True, end_date__lt=today, stage=S.RUNNING)
 
 
+# The stages a service is meant to pass through; one waiting in any of them longer than
+# `stuck_days()` is flagged on the board. Running, closed, deferred and rejected are
+# where a service may rightly stay.
+PASSING_STAGES: frozenset[str] = frozenset(
+    {
+        S.PROPOSED,
+        S.APPROVED_FOR_SETUP,
+        S.DESIGN,
+        S.PILOT,
+        S.SIGNED_OFF,
+        S.TRANSITION,
+        S.CLOSING,
+    }
+)
+
+
+def stuck_days() -> int:
+    """Days in a passing stage after which a service is flagged (`CARTE_STUCK_DAYS`)."""
+    return int(settings.CARTE_STUCK_DAYS)
+
+
 def is_due_for_closure(service: Service, today: dt.date) -> bool:
     """`due_for_closure_q` for a service in hand."""
     return bool(
@@ -546,6 +608,23 @@ def is_due_for_closure(service: Service, today: dt.date) -> bool:
         and service.end_date < today
         and service.stage == S.RUNNING
     )
+
+
+# Whom the set-up decision may appoint (M-14): the Service Owner is one of the
+# organisation's own staff, neither a customer nor a provider's contractor; a Service
+# Manager is not a customer. The form offers only them; `services.moves` refuses others.
+OWNER_PEOPLE = Q(customer_group__isnull=True, provider="")
+MANAGER_PEOPLE = Q(customer_group__isnull=True)
+
+
+def may_own(person: Person) -> bool:
+    """`OWNER_PEOPLE` for a person in hand."""
+    return person.customer_group_id is None and not person.provider
+
+
+def may_manage(person: Person) -> bool:
+    """`MANAGER_PEOPLE` for a person in hand."""
+    return person.customer_group_id is None
 
 
 def may(actor: Actor, move: Move, service: Service) -> bool:
@@ -565,6 +644,24 @@ class NextMove:
     @property
     def ready(self) -> bool:
         return not self.unmet
+
+    @property
+    def blocking(self) -> list[Check]:
+        """The unmet checks that hold the move back: those its own form cannot settle."""
+        return [c for c in self.unmet if not resolved_in_form(self.move, c)]
+
+
+def resolved_in_form(move: Move, check: Check) -> bool:
+    """Whether the move's form itself can settle an unmet check: a criterion the pilot
+    did not meet is waived, with its reason, in the sign-off form."""
+    return (
+        move.name == "sign_off" and check.code.startswith("criterion:") and check.hint == WAIVABLE
+    )
+
+
+def blocking(move: Move, checks: Sequence[Check]) -> list[Check]:
+    """`NextMove.blocking` for checks in hand (the move's form page)."""
+    return [c for c in checks if not c.met and not resolved_in_form(move, c)]
 
 
 def next_moves(actor: Actor, service: Service) -> list[NextMove]:

@@ -41,6 +41,7 @@ urlpatterns = [
     path(f"{S}/tasks/<id:item>/status/", views_steps.task_status, name="task_status"),
     path(f"{S}/tasks/<id:item>/archive/", views_steps.task_archive, name="task_archive"),
     path(f"{S}/pilot-result/", views_steps.pilot_result, name="pilot_result"),
+    path(f"{S}/pilot-result/confirm/", views_steps.pilot_confirm, name="pilot_confirm"),
     path(f"{S}/results/<id:item>/waive/", views_steps.waive, name="waive"),
     path(f"{S}/readiness/", views_steps.readiness, name="readiness"),
     path(f"{S}/phases/<id:item>/edit/", views_steps.phase_update, name="phase_update"),

@@ -20,13 +20,16 @@ from django.views.decorators.http import require_http_methods
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import Service
 from carte.catalogue.selectors import Audience, service_for
+from carte.catalogue.views import TABS
 from carte.core.errors import DomainError
 from carte.core.listing import get_for
+from carte.core.permissions import can
 from carte.core.views import form_page, is_htmx
 from carte.lifecycle import forms, machine, selectors
 from carte.lifecycle.choices import ClosureReason
 from carte.lifecycle.filters import BoardFilter
 from carte.lifecycle.models import EventAttachment
+from carte.lifecycle.permissions import MANAGE
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
@@ -48,11 +51,13 @@ def catalogue_url(actor: Actor, service: Service, tab: str = "") -> str:
 
 
 def check_links(actor: Actor, service: Service) -> dict[str, str]:
-    """Where a person acts on each item of a move's checklist (by the check's code)."""
+    """The one place a person acts on each item of a move's checklist (by the check's
+    code)."""
     here = lifecycle_url(actor, service)
+    edit = reverse("service_update", args=[actor.organisation.slug, service.pk])
     links = {
-        "outcome": reverse("service_update", args=[actor.organisation.slug, service.pk]),
-        "scope": reverse("service_update", args=[actor.organisation.slug, service.pk]),
+        "outcome": edit,
+        "scope": edit,
         "owner": catalogue_url(actor, service, "roles"),
         "managers": catalogue_url(actor, service, "roles"),
         "criteria": f"{here}#criteria",
@@ -61,13 +66,16 @@ def check_links(actor: Actor, service: Service) -> dict[str, str]:
         "procedure": catalogue_url(actor, service, "artefacts"),
         "setup_plan": f"{here}#tasks",
         "pilot_result": step_url("pilot_result", actor, service),
-        "governance": step_url("pilot_result", actor, service),
-        "resources": step_url("pilot_result", actor, service),
-        "outcomes": step_url("pilot_result", actor, service),
         "readiness": step_url("readiness", actor, service),
         "plan_complete": f"{here}#plan",
     }
+    # The confirmations are ticked where the pilot's result shows them.
+    links |= {code: f"{here}#pilot-confirmations" for code in machine.CONFIRMATION_FIELDS}
     return links
+
+
+# What each confirmation of the pilot's result says once ticked: its button's name.
+CONFIRMED = {code: met for code, _, met, _ in machine.CONFIRMATIONS}
 
 
 def checklist(
@@ -75,19 +83,44 @@ def checklist(
     service: Service,
     checks: list[machine.Check],
     links: dict[str, str] | None = None,
+    *,
+    back: str = "",
 ) -> list[dict[str, Any]]:
-    """A move's checks as the items of a checklist, each with where to act on it."""
+    """A move's checks as the items of a checklist, each with where to act on it. With
+    `back` (where the checklist is: "next", "sign_off"), an unmet confirmation of the
+    pilot's result is ticked in place by those who manage the service."""
     links = links if links is not None else check_links(actor, service)
+    confirm_url = (
+        step_url("pilot_confirm", actor, service)
+        if back
+        and any(c.code in machine.CONFIRMATION_FIELDS and not c.met for c in checks)
+        and can(actor, MANAGE, service)
+        else ""
+    )
     items = []
     for check in checks:
         kind, _, ref = check.code.partition(":")
         if kind == "criterion":
-            link = f"{lifecycle_url(actor, service)}#pilots"
+            # Not met: waived beside the pilot's results; no result: recorded with them.
+            link = (
+                f"{lifecycle_url(actor, service)}#pilots"
+                if check.hint == machine.WAIVABLE
+                else step_url("pilot_result", actor, service)
+            )
         elif kind == "artefact":
             link = step_url("artefact_decide", actor, service, int(ref))
         else:
             link = links.get(check.code, "")
-        items.append({"check": check, "link": link})
+        confirm = confirm_url if check.code in machine.CONFIRMATION_FIELDS else ""
+        items.append(
+            {
+                "check": check,
+                "link": link,
+                "confirm": confirm,
+                "confirm_label": CONFIRMED.get(check.code, ""),
+                "back": back,
+            }
+        )
     return items
 
 
@@ -116,7 +149,8 @@ def service_lifecycle(request: HttpRequest, actor: Actor, pk: int) -> HttpRespon
             "move": m.move,
             "allowed": m.allowed,
             "ready": m.ready,
-            "items": checklist(actor, service, m.checks, links),
+            "blocking": m.blocking,
+            "items": checklist(actor, service, m.checks, links, back="next"),
             "url": step_url("move", actor, service, m.move.name),
         }
         for m in state.moves
@@ -137,14 +171,27 @@ def service_lifecycle(request: HttpRequest, actor: Actor, pk: int) -> HttpRespon
         "artefacts": rights.manage and stage == Stage.CLOSING,
         "start_from": rights.add_service and stage == Stage.CLOSED,
     }
+    current = state.current_pilot.pilot if state.current_pilot else None
+    confirmations = [
+        {
+            "code": code,
+            "met": bool(getattr(current, field)),
+            "done": met,
+            "label": met if getattr(current, field) else missing,
+        }
+        for code, field, met, missing in machine.CONFIRMATIONS
+        if current is not None and current.result_at is not None
+    ]
     context = {
         "service": service,
         "state": state,
         "moves": moves,
+        "confirmations": confirmations,
         "rights": rights,
         "show": show,
         "note_form": forms.NoteForm(actor=actor, service=service) if rights.manage else None,
         "stages": dict(Stage.choices),
+        "tabs": TABS,
         "closing_url": step_url("move", actor, service, "close") + "?reason=end_date",
     }
     return render(request, "lifecycle/service.html", context)
@@ -209,8 +256,9 @@ def move_form(request: HttpRequest, actor: Actor, pk: int, move: str) -> HttpRes
             "phases": plan.phases if plan else None,
             "phase_errors": plan.phase_errors if plan else [],
             "unmet": unmet_items(actor, service, form.unmet) if form.unmet else [],
-            "items": checklist(actor, service, checks),
+            "items": checklist(actor, service, checks, back=spec.name),
             "ready": all(c.met for c in checks),
+            "blocking": machine.blocking(spec, checks) if checks else [],
             "back_url": here,
             "action": step_url("move", actor, service, spec.name),
             "other_services": selectors.pmo_services(actor) if spec.payload == "decision" else [],

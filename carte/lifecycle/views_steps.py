@@ -34,7 +34,7 @@ from carte.lifecycle.models import (
     TaskList,
 )
 from carte.lifecycle.permissions import MANAGE, SIGN_OFF
-from carte.lifecycle.views import lifecycle_url
+from carte.lifecycle.views import lifecycle_url, step_url
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
@@ -291,6 +291,32 @@ def pilot_result(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
         anchor="pilots",
         body="lifecycle/_pilot_result_fields.html",
         submit="Record the result",
+    )
+
+
+@org_view
+def pilot_confirm(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
+    """Tick one confirmation of the pilot's result (governance, resources, outcomes) where
+    the checklist or the pilot shows it, then back there: `back` is the sign-off form, or
+    an anchor of the Lifecycle panel."""
+    service = service_for(actor=actor, pk=pk, action=MANAGE, audience=Audience.STAFF)
+    code = request.POST.get("confirmation", "")
+    confirmed = request.POST.get("confirmed", "1") != "0"
+    back = request.POST.get("back", "")
+    url = (
+        step_url("move", actor, service, "sign_off")
+        if back == "sign_off"
+        else lifecycle_url(actor, service, back if back in ("next", "pilots") else "pilots")
+    )
+    spec = next((c for c in machine.CONFIRMATIONS if c[0] == code), None)
+    said = (spec[2] if confirmed else spec[3]) if spec else ""
+    return post_back(
+        request,
+        url,
+        lambda: services.pilot_confirm(
+            actor=actor, service=service, confirmation=code, confirmed=confirmed
+        ),
+        f"{said}." if said else "Done.",
     )
 
 

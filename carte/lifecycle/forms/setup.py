@@ -14,7 +14,6 @@ from carte.lifecycle.forms.base import (
     LifecycleForm,
     MoveForm,
     groups_field,
-    people,
     people_field,
     text_widget,
 )
@@ -41,7 +40,7 @@ class DecisionForm(MoveForm):
 
     def add_fields(self) -> None:
         self.pmos = list(org_selectors.pmo_choices(actor=self.actor).only("pk", "name"))
-        everyone = people(self.actor)
+        owners, managers = selectors.appointable(self.actor)
         self.fields["delivering_pmos"] = forms.TypedMultipleChoiceField(
             label="Delivering PMOs",
             choices=[(str(p.pk), p.name) for p in self.pmos],
@@ -49,13 +48,16 @@ class DecisionForm(MoveForm):
             widget=forms.CheckboxSelectMultiple,
             help_text="The PMO(s) that deliver the service or manage its outsourcing.",
         )
-        self.fields["owner"] = ObjectChoiceField(everyone, label="Service Owner")
+        self.fields["owner"] = ObjectChoiceField(
+            owners,
+            label="Service Owner",
+            help_text="One of our staff: not a customer or a contractor.",
+        )
+        # Asked only of the PMOs ticked (the page shows each beside its PMO): the service
+        # needs a Service Manager for each delivering PMO, and for no other.
         for pmo in self.pmos:
             self.fields[f"manager_{pmo.pk}"] = ObjectChoiceField(
-                everyone,
-                label=f"Service Manager for {pmo.name}",
-                required=False,
-                help_text="Needed when this PMO delivers the service.",
+                managers, label=f"Service Manager for {pmo.name}", required=False
             )
         self.fields["sourcing"] = forms.ChoiceField(
             choices=[("", "—"), *Sourcing.choices], label="Sourcing"
@@ -86,8 +88,17 @@ class DecisionForm(MoveForm):
         return self.bound(*(f"manager_{p.pk}" for p in self.pmos))
 
     @property
+    def pmo_rows(self) -> list[tuple[Any, forms.BoundField]]:
+        """Each PMO's checkbox with the Service Manager it needs once ticked."""
+        return list(zip(self["delivering_pmos"], self.manager_fields, strict=True))
+
+    @property
     def main_fields(self) -> list[forms.BoundField]:
         return self.bound("delivering_pmos", "owner")
+
+    @property
+    def owner_fields(self) -> list[forms.BoundField]:
+        return self.bound("owner")
 
     @property
     def detail_fields(self) -> list[forms.BoundField]:
@@ -99,6 +110,7 @@ class DecisionForm(MoveForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        # A Service Manager chosen for a PMO left unticked is not asked for: dropped.
         for pmo in self.chosen_pmos():
             if not data.get(f"manager_{pmo.pk}") and f"manager_{pmo.pk}" not in self.errors:
                 self.add_error(f"manager_{pmo.pk}", f"Appoint a Service Manager for {pmo.name}.")

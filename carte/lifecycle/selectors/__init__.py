@@ -23,6 +23,7 @@ from carte.lifecycle.selectors.board import (
 )
 from carte.lifecycle.selectors.form_data import (
     PilotResults,
+    appointable,
     decision_initial,
     pilot_results,
     pmo_services,
@@ -87,6 +88,7 @@ __all__ = [
     "TaskListView",
     "Timeline",
     "age_label",
+    "appointable",
     "artefact_decision_get",
     "board",
     "board_options",

@@ -3,7 +3,7 @@ stage."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import (
@@ -53,6 +53,17 @@ class Board:
     total: int
     due_for_closure: int
     options: dict[str, list[tuple[int, str]]]
+    # The services due for closure, by name (at most `DUE_SHOWN`), and the threshold of
+    # days past which a service waiting in a stage is flagged (`machine.stuck_days`).
+    due: list[dict[str, Any]] = field(default_factory=list)
+    stuck_days: int = 0
+
+    @property
+    def due_more(self) -> int:
+        return self.due_for_closure - len(self.due)
+
+
+DUE_SHOWN = 10
 
 
 def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
@@ -73,6 +84,16 @@ def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
     )
     due_q = machine.due_for_closure_q(today)
     due = chosen.filter(due_q).count()
+    due_rows: list[dict[str, Any]] = (
+        [
+            dict(row)
+            for row in chosen.filter(due_q)
+            .order_by("end_date", "code", "id")
+            .values("id", "code", "name")[:DUE_SHOWN]
+        ]
+        if due
+        else []
+    )
     owner = ServiceRole.objects.filter(
         service=OuterRef("pk"), role=ServiceRoleKind.OWNER, archived_at__isnull=True
     ).values("person__name")[:1]
@@ -107,8 +128,10 @@ def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
         )
     )
     now = timezone.now()
+    threshold = machine.stuck_days()
     columns = {s: BoardColumn(s, Stage(s).label, counts.get(s, 0), []) for s in stages}
     for row in ranked:
+        days = (now - row["since"]).days if row["since"] else 0
         columns[row["stage"]].cards.append(
             {
                 "id": row["id"],
@@ -120,6 +143,8 @@ def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
                 "temporary": row["is_temporary"],
                 "end_date": row["end_date"],
                 "due": bool(row["due"]),
+                "days": days,
+                "stuck": row["stage"] in machine.PASSING_STAGES and days > threshold,
             }
         )
     return Board(
@@ -127,6 +152,8 @@ def board(actor: Actor, filters: BoardFilter | None = None) -> Board:
         total=sum(c.count for c in columns.values()),
         due_for_closure=due,
         options=board_options(actor),
+        due=due_rows,
+        stuck_days=threshold,
     )
 
 

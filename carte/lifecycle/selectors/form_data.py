@@ -12,7 +12,16 @@ from carte.catalogue.models import Service
 from carte.lifecycle import machine
 from carte.lifecycle.choices import CriterionResultKind, TaskPurpose
 from carte.lifecycle.models import LIVE, CriterionResult, PilotIteration, SuccessCriterion
+from carte.organisations import selectors as org_selectors
 from carte.organisations.actor import Actor
+from carte.organisations.models import Person
+
+
+def appointable(actor: Actor) -> tuple[list[Person], list[Person]]:
+    """Whom the set-up decision may appoint (`machine.OWNER_PEOPLE`, `MANAGER_PEOPLE`):
+    the Owners, then the Service Managers, read in one query."""
+    rows = list(org_selectors.person_choices(actor=actor).filter(machine.MANAGER_PEOPLE))
+    return [p for p in rows if machine.may_own(p)], rows
 
 
 def pmo_services(actor: Actor) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ from carte.lifecycle.services.notes import note_add
 from carte.lifecycle.services.pilots import (
     CriterionOutcome,
     criterion_waive,
+    pilot_confirm,
     pilot_result_record,
     sign_off,
 )
@@ -61,6 +62,7 @@ __all__ = [
     "note_add",
     "now",
     "phase_update",
+    "pilot_confirm",
     "pilot_result_record",
     "readiness_record",
     "service_start_from",

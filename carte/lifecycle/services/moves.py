@@ -57,10 +57,16 @@ def _decision(actor: Actor, service: Service, data: dict[str, Any]) -> None:
     if owner is None:
         raise DomainError.field("owner", "Appoint the Service Owner.")
     check_same_org(actor, live=True, owner=owner)
+    if not machine.may_own(owner):
+        raise DomainError.field(
+            "owner", "The Service Owner is one of our staff, not a customer or a contractor."
+        )
     managers: dict[PMO, Person] = dict(data.get("managers") or {})
     pmo_ids = {p.pk for p in pmos}
     for pmo, person in managers.items():
         check_same_org(actor, live=True, managers=person)
+        if not machine.may_manage(person):
+            raise DomainError.field("managers", f"{person} is a customer: not a Service Manager.")
         if pmo.pk not in pmo_ids:
             raise DomainError.field("managers", f"{pmo} is not one of the delivering PMOs.")
     missing = [p.name for p in pmos if p not in managers]

@@ -125,6 +125,31 @@ def pilot_result_record(
 
 
 @transaction.atomic
+def pilot_confirm(
+    *, actor: Actor, service: Service, confirmation: str, confirmed: bool = True
+) -> PilotIteration:
+    """Tick (or untick) one confirmation of M-15 on the current pilot's recorded result
+    (`machine.CONFIRMATIONS`: governance, resources, outcomes), where the checklist shows
+    it, without recording the whole result again."""
+    require_manage(actor, service)
+    spec = next((c for c in machine.CONFIRMATIONS if c[0] == confirmation), None)
+    if spec is None:
+        raise DomainError.field("confirmation", "No such confirmation.")
+    locked = lock(service)
+    in_stage(locked, Stage.PILOT, doing="confirm a pilot's result")
+    pilot = machine.latest_pilot(locked)
+    if pilot is None or pilot.result_at is None:
+        raise DomainError(
+            "Record the pilot's result first: the confirmations go with it.", code=CONFLICT
+        )
+    _, field, met, missing = spec
+    if bool(getattr(pilot, field)) != confirmed:
+        update_object(actor, pilot, {field: confirmed})
+        record_event(actor, locked, f"Pilot {pilot.number}: {met if confirmed else missing}")
+    return pilot
+
+
+@transaction.atomic
 def criterion_waive(*, actor: Actor, result: CriterionResult, reason: str) -> CriterionResult:
     """The Owner accepts a criterion the pilot did not meet, for a recorded reason."""
     service = result.pilot.service

@@ -70,7 +70,7 @@ def test_show_prints_the_stage_the_checklist_and_the_timeline(
     assert "REP  Portfolio reporting" in out
     assert "Stage: Design since" in out
     assert "Start a pilot -> Pilot (pilot; " in out and "5 missing)  [not you]" in out
-    assert "  [ ] Success criteria are written\n      Add the success criteria" in out
+    assert "  [ ] No success criteria are written yet\n      Add the success criteria" in out
     assert "Timeline (newest first):" in out
     assert out.index("Design started") < out.index("Set-up approved")
 
@@ -147,7 +147,7 @@ def test_a_refused_move_exits_2_with_one_line_and_writes_nothing(
     line = refused(
         capsys, world, *base, "approve", *org, "--as", director, "--payload-json", payload
     )
-    assert "not possible yet: the proposal states the intended outcome" in line
+    assert "not possible yet: the proposal does not state the intended outcome" in line
     Service.objects.filter(pk=world.service.pk).update(outcome="Leaders see status.")
     theirs = PersonFactory(organisation=other_org)
     bad = json.dumps(decision(world) | {"owner": theirs.pk})

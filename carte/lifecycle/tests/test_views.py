@@ -294,8 +294,8 @@ def test_a_move_with_unmet_conditions_answers_409_listing_them(world: World) -> 
     assert "Approve set-up is not possible yet" in page
     assert "Still missing" in page
     edit = reverse("service_update", args=[world.org.slug, world.service.pk])
-    assert f'<a href="{edit}">The proposal states the intended outcome' in page
-    assert "The proposal names its scope" in page
+    assert f'<a href="{edit}">The proposal does not state the intended outcome' in page
+    assert "The proposal names no scope yet" in page
     assert "Supports objective 2." in page  # nothing typed is lost
 
 
@@ -391,10 +391,10 @@ def test_the_design_checklist_links_to_where_each_gap_is_filled(world: World) ->
     world.walk(Stage.DESIGN)
     page = html(world.manager.client.get(url("service", world)))
     detail = reverse("service_detail", args=[world.org.slug, world.service.pk])
-    assert f'<a href="{detail}?tab=sipoc">The process is defined' in page
-    assert f'<a href="{detail}?tab=artefacts">At least one procedure' in page
-    assert f'<a href="{url("service", world)}#criteria">Success criteria are written' in page
-    assert f'<a href="{url("service", world)}#tasks">The set-up project has a task list' in page
+    assert f'<a href="{detail}?tab=sipoc">The process is not defined yet' in page
+    assert f'<a href="{detail}?tab=artefacts">No procedure is defined yet' in page
+    assert f'<a href="{url("service", world)}#criteria">No success criteria are written' in page
+    assert f'<a href="{url("service", world)}#tasks">The set-up project has no task list' in page
 
 
 # ---------------------------------------------------------------- criteria and tasks
@@ -554,7 +554,7 @@ def test_the_owner_signs_off_waiving_an_unmet_criterion(world: World) -> None:
     with no_writes(world.service, result):
         response = client.post(move_url(world, "sign_off"), {"expected_from": "pilot"})
     assert response.status_code == 409
-    assert "Criterion met or waived" in html(response)
+    assert "Criterion not met nor waived yet" in html(response)
     response = client.post(
         move_url(world, "sign_off"),
         {"expected_from": "pilot", f"waive_{result.pk}": "Customers accept a month's delay."},
@@ -680,7 +680,7 @@ def test_phases_are_marked_done_then_the_service_goes_live(world: World) -> None
             move_url(world, "go_live"), {"expected_from": "transition", "publish": "on"}
         )
     assert response.status_code == 409
-    assert "Every phase of the transition plan is complete" in html(response)
+    assert "Phases of the transition plan are not complete yet" in html(response)
     page = html(client.get(url("service", world)))
     for phase in models.TransitionPhase.objects.filter(plan__service=world.service):
         assert url("phase_done", world, phase.pk) in page
@@ -782,7 +782,7 @@ def test_artefacts_are_decided_then_the_owner_approves_the_closure(world: World)
         )
     assert response.status_code == 409
     assert (
-        f'<a href="{url("artefact_decide", world, artefact.pk)}">Decision on the artefact'
+        f'<a href="{url("artefact_decide", world, artefact.pk)}">No decision yet on the artefact'
         in html(response)
     )
     with no_writes():
