@@ -17,8 +17,8 @@ from carte.core.clock import as_of, now
 from carte.operations.choices import Direction, Frequency
 from carte.operations.demo.kpis import live_since
 from carte.operations.models import KPI
-from carte.operations.selectors.levels import number
 from carte.operations.services.levels import level_target_create
+from carte.operations.status import number
 from carte.organisations.actor import Actor
 
 EVERY: dict[str, str] = {Frequency.WEEKLY: "every week", Frequency.MONTHLY: "every month"}

@@ -30,6 +30,7 @@ from carte.operations.choices import Direction
 from carte.operations.models import KPI, Measurement, ServiceLevelTarget
 from carte.operations.selectors.due import REPORTING_STAGES
 from carte.operations.selectors.kpis import recent_periods
+from carte.operations.status import number
 from carte.organisations.actor import Actor
 from carte.organisations.models import CustomerGroup, Organisation
 
@@ -125,16 +126,6 @@ def may_add(actor: Actor, service: Service) -> bool:
 
 
 # ---------------------------------------------------------------- attainment
-
-
-def number(value: Decimal | None, unit: str = "") -> str:
-    """A value as people write it: no trailing zeros, no exponent ("95", "4.5 days")."""
-    if value is None:
-        return ""
-    text = f"{value.normalize():f}"
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
 
 
 @dataclass(frozen=True)
