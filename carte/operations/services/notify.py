@@ -1,11 +1,15 @@
 """What `carte notify` does: the sweeps that find what is due, and the e-mails.
 
 `notify_due()` records a notice (through `notices.notify_many`, keyed, so once however
-often it runs) for each KPI report due within three days, each report overdue and each
-service level missed lately. Escalations and decisions are recorded when they happen, by
-the services that make them. `deliver()` then e-mails every notice not yet e-mailed:
-each is claimed with a conditional UPDATE before it is sent, so two machines running at
-once never send the same one; a notice whose sending fails is released for the next run.
+often it runs) for each KPI report due within three days, each report overdue, each
+service level missed lately (one per breach, whatever the number of customer groups that
+agreed the level) and each decision waiting in the lifecycle (a proposal for the
+Directors, a pilot ready for the Owner's sign-off: the lifecycle may not call operations,
+so the sweep finds them). Escalations, changes and improvements waiting for a decision are
+recorded when they happen, by the services that make them. `deliver()` then e-mails
+every notice not yet e-mailed: each is claimed with a conditional UPDATE before it is
+sent, so two machines running at once never send the same one; a notice whose sending
+fails is released for the next run.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -24,12 +29,19 @@ from carte.core.clock import now, today
 from carte.core.errors import not_found
 from carte.operations import periods
 from carte.operations.choices import NoticeKind
-from carte.operations.models import Notice
+from carte.operations.models import Notice, ServiceLevelTarget
 from carte.operations.selectors.due import reports_due
 from carte.operations.selectors.levels import missed_levels
-from carte.operations.selectors.notices import role_users, unsent
+from carte.operations.selectors.notices import (
+    org_role_users,
+    proposals_waiting,
+    role_users,
+    sign_offs_waiting,
+    unsent,
+)
 from carte.operations.services import notices
 from carte.organisations.actor import Actor
+from carte.organisations.choices import OrgRole
 from carte.organisations.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -45,16 +57,18 @@ class Counts:
     due: int = 0
     overdue: int = 0
     level_missed: int = 0
+    decisions: int = 0
 
     @property
     def total(self) -> int:
-        return self.due + self.overdue + self.level_missed
+        return self.due + self.overdue + self.level_missed + self.decisions
 
     def __add__(self, other: Counts) -> Counts:
         return Counts(
             self.due + other.due,
             self.overdue + other.overdue,
             self.level_missed + other.level_missed,
+            self.decisions + other.decisions,
         )
 
 
@@ -146,18 +160,48 @@ def _number(value: object) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _and(names: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def level_key(kpi_id: int, level_id: int | None, period: dt.date | str) -> str:
+    """What a service-level breach is about: one KPI missing one level (or the level any
+    customer group agreed without naming one) for one period, whatever the number of
+    customer groups that agreed it."""
+    day = period.isoformat() if isinstance(period, dt.date) else period
+    return f"level_missed:kpi:{kpi_id}:level:{level_id or 'any'}:{day}"
+
+
 def _level_drafts(organisation: Organisation, on: dt.date) -> list[notices.Draft]:
+    """One notice per breach: the targets of a KPI at one level, missed for one period,
+    make one notice naming every customer group that agreed them."""
     rows = missed_levels(organisation, on)
+    levels = dict(
+        ServiceLevelTarget.objects.filter(
+            pk__in={r["kpi__level_targets__id"] for r in rows}
+        ).values_list("pk", "level_id")
+    )
+    breaches: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        level = levels.get(row["kpi__level_targets__id"])
+        breaches.setdefault(level_key(row["kpi_id"], level, row["period"]), []).append(row)
     people = role_users(organisation, (r["kpi__service_id"] for r in rows), BOSSES)
     drafts = []
-    for row in rows:
+    for key, group in breaches.items():
+        row = group[0]
         service_id = row["kpi__service_id"]
         unit = row["kpi__unit"]
         space = "" if unit in ("%", "") else " "
         period = periods.label(row["period"], row["kpi__frequency"])
         value = f"{_number(row['value'])}{space}{unit}"
-        aim = f"{_number(row['kpi__level_targets__target'])}{space}{unit}"
-        statement = row["kpi__level_targets__statement"]
+        aims: dict[str, list[str]] = {}
+        for each in sorted(group, key=lambda r: r["kpi__level_targets__customer_group__name"]):
+            aim = f"{_number(each['kpi__level_targets__target'])}{space}{unit}"
+            aims.setdefault(aim, []).append(each["kpi__level_targets__customer_group__name"])
+        agreed = "; ".join(f"the {aim} agreed with {_and(names)}" for aim, names in aims.items())
+        groups = sum(len(names) for names in aims.values())
+        whom = "the customer group" if groups == 1 else "the customer groups"
         drafts.append(
             notices.Draft(
                 [
@@ -165,15 +209,61 @@ def _level_drafts(organisation: Organisation, on: dt.date) -> list[notices.Draft
                     *people.get((service_id, ServiceRoleKind.OWNER), []),
                 ],
                 kind=NoticeKind.LEVEL_MISSED,
-                key=f"level_missed:target:{row['kpi__level_targets__id']}:{row['period']}",
-                title=f"Service level missed ({row['kpi__service__code']}, {period}): {statement}",
+                key=key,
+                title=(
+                    f"Service level missed ({row['kpi__service__code']}, {period}): "
+                    f"{row['kpi__level_targets__statement']}"
+                ),
                 body=(
-                    f"{row['kpi__name']} was {value} for {period}, against the {aim} agreed "
-                    f"with {row['kpi__level_targets__customer_group__name']}. Record the "
-                    "breach in the service review and agree any recovery action with the "
-                    "customer group."
+                    f"{row['kpi__name']} was {value} for {period}, against {agreed}. "
+                    "Record the breach in the service review and agree any recovery action "
+                    f"with {whom}."
                 ),
                 url=service_path(organisation, service_id),
+            )
+        )
+    return drafts
+
+
+def _decision_drafts(organisation: Organisation) -> list[notices.Draft]:
+    """The decisions waiting for someone: each proposal for the organisation's Directors,
+    each pilot ready for sign-off for the service's Owners. Keyed by the proposal's time
+    (a service proposed again is a new decision) and by the pilot's result."""
+    drafts = []
+    proposals = proposals_waiting(organisation)
+    directors = org_role_users(organisation, OrgRole.DIRECTOR) if proposals else []
+    for service in proposals:
+        since = service.stage_changed_at or service.created_at
+        drafts.append(
+            notices.Draft(
+                directors,
+                kind=NoticeKind.DECISION,
+                key=f"decision:proposal:{service.pk}:{since.isoformat()}",
+                title=f"The proposal to set up {service.name} waits for your decision",
+                body=(
+                    f"{service.name} is proposed. Approve its set-up, defer it or reject it "
+                    "on its Lifecycle tab."
+                    + (f"\n\nIntended outcome: {service.outcome}" if service.outcome else "")
+                )[:2000],
+                url=reverse("lifecycle:service", args=[organisation.slug, service.pk]),
+            )
+        )
+    pilots = sign_offs_waiting(organisation)
+    owners = role_users(organisation, (p.service_id for p in pilots), [ServiceRoleKind.OWNER])
+    for pilot in pilots:
+        service = pilot.service
+        assert pilot.result_at is not None  # selected so
+        drafts.append(
+            notices.Draft(
+                owners.get((service.pk, ServiceRoleKind.OWNER), []),
+                kind=NoticeKind.DECISION,
+                key=f"decision:sign_off:pilot:{pilot.pk}:{pilot.result_at.isoformat()}",
+                title=f"The pilot of {service.name} waits for your sign-off",
+                body=(
+                    f"Pilot {pilot.number} of {service.name} is ready for sign-off. Sign it "
+                    "off, or send it back for another iteration, on its Lifecycle tab."
+                ),
+                url=reverse("lifecycle:service", args=[organisation.slug, service.pk]),
             )
         )
     return drafts
@@ -190,6 +280,9 @@ def notify_due(*, organisation: Organisation, on: dt.date | None = None) -> Coun
         due=notices.notify_many(organisation=organisation, drafts=due),
         overdue=notices.notify_many(organisation=organisation, drafts=overdue),
         level_missed=notices.notify_many(organisation=organisation, drafts=levels),
+        decisions=notices.notify_many(
+            organisation=organisation, drafts=_decision_drafts(organisation)
+        ),
     )
 
 

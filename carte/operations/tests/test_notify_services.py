@@ -20,6 +20,7 @@ from carte.operations.services.measurements import Reading, measurements_record,
 from carte.operations.services.notify import (
     Counts,
     deliver,
+    level_key,
     notice_mark_read,
     notices_mark_all_read,
     notify_due,
@@ -173,8 +174,8 @@ def test_it_tells_the_managers_and_the_owner_of_a_service_level_missed(ops: Ops)
     assert counts.level_missed == 4  # March and April, two people each
     both = ["manager@acme.example", "owner@acme.example"]
     assert notices_of(NoticeKind.LEVEL_MISSED) == {
-        f"level_missed:target:{missed.pk}:2026-03-01": both,
-        f"level_missed:target:{missed.pk}:2026-04-01": both,
+        level_key(missed.kpi_id, missed.level_id, "2026-03-01"): both,
+        level_key(missed.kpi_id, missed.level_id, "2026-04-01"): both,
     }
     april = Notice.objects.filter(key__endswith="2026-04-01").first()
     assert april is not None
@@ -190,7 +191,7 @@ def test_a_history_loaded_at_once_alerts_only_about_the_latest_period(ops: Ops) 
     sla = target(ops, kpi, "95")
     with as_of(at("2026-05-25")):  # March fell due on 5 April: more than 35 days ago
         assert notify_due(organisation=ops.org).level_missed == 2
-    assert list(notices_of(NoticeKind.LEVEL_MISSED)) == [f"level_missed:target:{sla.pk}:2026-04-01"]
+    assert list(notices_of(NoticeKind.LEVEL_MISSED)) == [level_key(sla.kpi_id, sla.level_id, "2026-04-01")]
 
 
 def test_lower_is_better_misses_above_the_target_and_old_values_are_left(ops: Ops) -> None:
@@ -208,7 +209,7 @@ def test_lower_is_better_misses_above_the_target_and_old_values_are_left(ops: Op
         assert notify_due(organisation=ops.org).level_missed == 0
     with as_of(at("2026-05-12")):
         notify_due(organisation=ops.org)
-    assert list(notices_of(NoticeKind.LEVEL_MISSED)) == [f"level_missed:target:{sla.pk}:2026-04-01"]
+    assert list(notices_of(NoticeKind.LEVEL_MISSED)) == [level_key(sla.kpi_id, sla.level_id, "2026-04-01")]
     missed = Notice.objects.filter(kind=NoticeKind.LEVEL_MISSED).first()
     assert missed is not None
     assert "was 7 days for Apr 2026, against the 5 days" in missed.body

@@ -1,5 +1,5 @@
 """`carte notify [--org SLUG] [--dry-run] [--limit N]`: find what is due (KPI reports due
-soon or overdue, service levels missed) and record each notice once, then e-mail every
+soon or overdue, service levels missed, decisions waiting) and record each notice once, then e-mail every
 notice not yet e-mailed. Meant for cron or a systemd timer, every few minutes: running it
 twice, or on two machines at once, records and sends each notice once.
 
@@ -56,7 +56,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"{org.slug}: {'would record' if dry else 'recorded'} {counts.total} "
                 f"notice{'s' if counts.total != 1 else ''} ({counts.due} due soon, "
-                f"{counts.overdue} overdue, {counts.level_missed} service levels missed)"
+                f"{counts.overdue} overdue, {counts.level_missed} service levels missed, "
+                f"{counts.decisions} decisions waiting)"
             )
         if dry:
             if limit is not None:
