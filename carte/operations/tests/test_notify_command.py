@@ -43,8 +43,10 @@ def overdue(ops: Ops) -> Ops:
 
 def test_it_records_then_e_mails_and_a_second_run_does_nothing(overdue: Ops) -> None:
     assert run().splitlines() == [
-        "acme: recorded 2 notices (0 due soon, 2 overdue, 0 service levels missed, 0 decisions waiting)",
-        "globex: recorded 0 notices (0 due soon, 0 overdue, 0 service levels missed, 0 decisions waiting)",
+        "acme: recorded 2 notices (0 due soon, 2 overdue, "
+        "0 service levels missed, 0 decisions waiting)",
+        "globex: recorded 0 notices (0 due soon, 0 overdue, "
+        "0 service levels missed, 0 decisions waiting)",
         "e-mailed 2 notices",
     ]
     assert sorted(m.to[0] for m in mail.outbox) == [
@@ -53,7 +55,8 @@ def test_it_records_then_e_mails_and_a_second_run_does_nothing(overdue: Ops) -> 
     ]
     assert "Report overdue: Status packs on time (REP) for May 2026" in mail.outbox[0].subject
     assert run("--org", "acme").splitlines() == [
-        "acme: recorded 0 notices (0 due soon, 0 overdue, 0 service levels missed, 0 decisions waiting)",
+        "acme: recorded 0 notices (0 due soon, 0 overdue, "
+        "0 service levels missed, 0 decisions waiting)",
         "e-mailed 0 notices",
     ]
     assert len(mail.outbox) == 2
@@ -62,7 +65,8 @@ def test_it_records_then_e_mails_and_a_second_run_does_nothing(overdue: Ops) -> 
 
 def test_a_dry_run_says_what_it_would_do_and_changes_nothing(overdue: Ops) -> None:
     assert run("--org", "acme", "--dry-run").splitlines() == [
-        "acme: would record 2 notices (0 due soon, 2 overdue, 0 service levels missed, 0 decisions waiting)",
+        "acme: would record 2 notices (0 due soon, 2 overdue, "
+        "0 service levels missed, 0 decisions waiting)",
         "would e-mail 2 notices",
     ]
     assert not Notice.objects.exists()

@@ -81,7 +81,10 @@ def test_it_records_and_sends_each_notice_once_when_two_runs_race(
     # 5 overdue reports (reporters + the manager) and 2 levels missed (manager + owner).
     expected = {
         *(f"kpi_overdue:kpi:{k.pk}:2026-05-01" for k in kpis),
-        *(notify.level_key(t.kpi_id, t.level_id, "2026-04-01") for t in ServiceLevelTarget.objects.all()),
+        *(
+            notify.level_key(t.kpi_id, t.level_id, "2026-04-01")
+            for t in ServiceLevelTarget.objects.all()
+        ),
     }
     rows = list(Notice.objects.values_list("recipient_id", "key"))
     assert {key for _, key in rows} == expected

@@ -191,7 +191,9 @@ def test_a_history_loaded_at_once_alerts_only_about_the_latest_period(ops: Ops) 
     sla = target(ops, kpi, "95")
     with as_of(at("2026-05-25")):  # March fell due on 5 April: more than 35 days ago
         assert notify_due(organisation=ops.org).level_missed == 2
-    assert list(notices_of(NoticeKind.LEVEL_MISSED)) == [level_key(sla.kpi_id, sla.level_id, "2026-04-01")]
+    assert list(notices_of(NoticeKind.LEVEL_MISSED)) == [
+        level_key(sla.kpi_id, sla.level_id, "2026-04-01")
+    ]
 
 
 def test_lower_is_better_misses_above_the_target_and_old_values_are_left(ops: Ops) -> None:
@@ -209,7 +211,9 @@ def test_lower_is_better_misses_above_the_target_and_old_values_are_left(ops: Op
         assert notify_due(organisation=ops.org).level_missed == 0
     with as_of(at("2026-05-12")):
         notify_due(organisation=ops.org)
-    assert list(notices_of(NoticeKind.LEVEL_MISSED)) == [level_key(sla.kpi_id, sla.level_id, "2026-04-01")]
+    assert list(notices_of(NoticeKind.LEVEL_MISSED)) == [
+        level_key(sla.kpi_id, sla.level_id, "2026-04-01")
+    ]
     missed = Notice.objects.filter(kind=NoticeKind.LEVEL_MISSED).first()
     assert missed is not None
     assert "was 7 days for Apr 2026, against the 5 days" in missed.body

@@ -1,7 +1,7 @@
 """`carte notify [--org SLUG] [--dry-run] [--limit N]`: find what is due (KPI reports due
-soon or overdue, service levels missed, decisions waiting) and record each notice once, then e-mail every
-notice not yet e-mailed. Meant for cron or a systemd timer, every few minutes: running it
-twice, or on two machines at once, records and sends each notice once.
+soon or overdue, service levels missed, decisions waiting) and record each notice once,
+then e-mail every notice not yet e-mailed. Meant for cron or a systemd timer, every few
+minutes: running it twice, or on two machines at once, records and sends each notice once.
 
 With `--dry-run` nothing is recorded nor sent: it says what would be. Bad input prints one
 line and exits with code 2.
