@@ -14,7 +14,9 @@ visible text (tags, scripts and styles stripped; attributes are not read) must h
 - no amount written as the database holds it ("1360.00 EUR"): amounts carry their
   currency's sign and the locale's thousands separator ("€1,360.00").
 
-Operations pages (risks, changes, KPIs) are left to their own tests.
+The operations pages count too: each service's Operations tab, its risks and issues,
+KPIs, changes, improvements and feedback, and the organisation's heat map, reports due,
+escalations, breaches, change queue and inbox.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from carte.catalogue.choices import DeliveryMode, Scope, Stage
 from carte.catalogue.models import Service, ServiceVersion
 from carte.core import audit
 from carte.core.templatetags.carte import format_money
+from carte.operations.models import KPI, ChangeRequest, RiskIssue
 from carte.organisations.choices import OrgRole
 from carte.organisations.models import Membership, Organisation, User
 
@@ -126,6 +129,23 @@ def _staff_pages(org: Organisation) -> Iterator[str]:
         yield reverse("version_diff", args=[slug, version.service_id, 1, 2])
 
 
+def _operations_pages(org: Organisation) -> Iterator[str]:
+    """Every operations page of the organisation, and each of its risks, KPIs and changes."""
+    slug = org.slug
+    for name in ("heatmap", "reports_due", "escalations", "level_breaches", "change_queue"):
+        yield reverse(f"operations:{name}", args=[slug])
+    yield reverse("operations:inbox", args=[slug])
+    for service in Service.objects.filter(organisation=org).order_by("id"):
+        for name in ("service", "items", "change_list", "improvement_list", "feedback_list"):
+            yield reverse(f"operations:{name}", args=[slug, service.pk])
+    for item in RiskIssue.objects.filter(service__organisation=org).order_by("id"):
+        yield reverse("operations:item", args=[slug, item.service_id, item.pk])
+    for kpi in KPI.objects.filter(service__organisation=org).order_by("id"):
+        yield reverse("operations:kpi_detail", args=[slug, kpi.service_id, kpi.pk])
+    for change in ChangeRequest.objects.filter(service__organisation=org).order_by("id"):
+        yield reverse("operations:change_detail", args=[slug, change.service_id, change.pk])
+
+
 def _problems(path: str, html: str) -> list[str]:
     with_underscore, one_word = _choice_codes()
     code = re.compile(
@@ -160,6 +180,13 @@ def test_it_shows_the_director_labels_names_dates_and_amounts(demo: Demo) -> Non
     for org in demo.values():
         seen, problems = _check(_client(f"director@{org.slug}.example"), _staff_pages(org))
         assert seen > 20
+        assert problems == []
+
+
+def test_it_shows_the_director_labels_and_names_on_the_operations_pages(demo: Demo) -> None:
+    for org in demo.values():
+        seen, problems = _check(_client(f"director@{org.slug}.example"), _operations_pages(org))
+        assert seen > 40
         assert problems == []
 
 

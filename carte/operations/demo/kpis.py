@@ -1,7 +1,8 @@
 """Demo KPIs: for each running service, three to five KPIs a PMO would measure it by,
 mostly monthly, some quarterly and a weekly one or two, with a year of reports (or the
-reports since it went live, if later): a mix of green, amber and red, and a few KPIs whose
-latest report is late. Deterministic (a seeded
+reports since it went live, if later): mostly green, some amber and a few red (each red
+value with the reporter's comment explaining it), and a few KPIs whose latest report is
+late. Deterministic (a seeded
 random generator per organisation and service); written through the services, the values
 in one `measurements_record` call per organisation.
 """
@@ -211,7 +212,8 @@ def load(*, actor: Actor, by_code: dict[str, Service]) -> None:
                     },
                 )
                 created.append(kpi)
-                health = rng.random()
+                # Most KPIs are healthy and a few struggle, as in a PMO that mostly works.
+                health = 1 - (1 - rng.random()) ** 4
                 # The last period that has ended; a few KPIs are a period or two behind.
                 last = periods.start_of(on, kpi.frequency) - dt.timedelta(days=1)
                 late = rng.random() < 0.2

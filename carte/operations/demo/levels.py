@@ -1,8 +1,12 @@
 """Demo service levels: for each running service that has KPIs (made by the KPIs demo,
 which runs first) and customer groups, one or two targets per customer group on its
-first KPIs, the KPI's own target as the standard level and a stricter one for a finance
-group, so some reported periods breach. Written through the services, as of a year ago
-(or when the service went live, if later: `kpis.live_since`).
+first KPIs. As a PMO agrees them: the level promised to a customer is the KPI's red
+threshold (what the service must never fall below), not its target (what the team aims
+at), so a value that is amber on its thresholds is a warning, not a breach. A finance
+group asks for a little more (a quarter of the way to the amber threshold), so a few
+amber values breach its level and turn their service red, the level missed being the
+reason. Written through the services, as of a year ago (or when the service went live,
+if later: `kpis.live_since`).
 """
 
 from __future__ import annotations
@@ -25,13 +29,12 @@ EVERY: dict[str, str] = {Frequency.WEEKLY: "every week", Frequency.MONTHLY: "eve
 
 
 def _stricter(kpi: KPI) -> Decimal:
-    """A little better than the KPI's target (2.5%), in a round step, within its range."""
+    """A quarter of the way from the KPI's red threshold to its amber one, in a round step,
+    within its range: stricter than the standard level, well short of green."""
     step = Decimal("0.5") if abs(kpi.target) >= 10 else Decimal("0.1")
-    gap = max(abs(kpi.target) * Decimal("0.025"), step)
+    value = ((kpi.red + (kpi.amber - kpi.red) / 4) / step).quantize(Decimal(1)) * step
     if kpi.direction == Direction.HIGHER:
-        value = ((kpi.target + gap) / step).quantize(Decimal(1)) * step
         return min(value, kpi.maximum) if kpi.maximum is not None else value
-    value = ((kpi.target - gap) / step).quantize(Decimal(1)) * step
     return max(value, kpi.minimum) if kpi.minimum is not None else value
 
 
@@ -83,7 +86,7 @@ def load(*, actor: Actor, by_code: dict[str, Service]) -> None:
                 strict = _is_strict(group.name)
                 # One target for most groups; two (the first two KPIs) for every other one.
                 for position, kpi in enumerate(own[: 2 if index % 2 == 0 else 1]):
-                    value = _stricter(kpi) if strict else kpi.target
+                    value = _stricter(kpi) if strict else kpi.red
                     level_target_create(
                         actor=actor,
                         service=service,

@@ -443,3 +443,21 @@ def test_another_organisation_gets_404_on_every_kpi_page(
                 assert outsider.client.get(path).status_code == 404, path
                 body = {"value": "1", "period": "2026-04-01", "name": "Hijack"}
                 assert outsider.client.post(path, body).status_code == 404, path
+
+
+def test_a_kpis_page_and_the_reports_due_show_the_status_of_the_heat_map(ops: Ops) -> None:
+    from carte.operations.tests.test_levels_services import kpi_with_values, make_target
+
+    # 92 is green on the KPI's thresholds (95 / 90 / 80) but misses the 95 agreed with a
+    # customer group: red, as the heat map and the inbox say; its report is overdue.
+    kpi = kpi_with_values(ops, {"2026-01-01": "92"})
+    make_target(ops, kpi, "95")
+    assert kpi.latest_rag == "green"
+    with as_of(MOMENT):
+        page = html(ops.manager.client.get(url("kpi_detail", ops, kpi.pk)))
+        due = html(ops.manager.client.get(org_url("reports_due", ops)))
+    badge = re.search(r'data-testid="kpi-rag"[^>]*>\s*<span[^>]*data-rag="(\w*)"', page)
+    assert badge is not None and badge.group(1) == "red"
+    assert f"agreed with {ops.group.name} (at least 95%)" in page
+    cell = re.search(rf'data-testid="due-status-{kpi.pk}"[^>]*>.*?data-rag="(\w*)"', due, re.S)
+    assert cell is not None and cell.group(1) == "red"

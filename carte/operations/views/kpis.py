@@ -48,6 +48,7 @@ from carte.operations.selectors import kpis as selectors
 from carte.operations.selectors.due import REPORTING_STAGES, is_overdue
 from carte.operations.services import kpis as services
 from carte.operations.services.measurements import Reading, measurement_record, measurements_record
+from carte.operations.status import statuses_of
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
@@ -160,6 +161,8 @@ def _kpi_page(
     return {
         "service": kpi.service,
         "kpi": kpi,
+        # The one rule of the heat map: a value missing an agreed service level is red.
+        "status": statuses_of([kpi])[kpi.pk],
         "chart": charts.trend_chart(
             points,
             target=kpi.target,
@@ -324,6 +327,7 @@ def reports_due(request: HttpRequest, actor: Actor) -> HttpResponse:
     kpis = selectors.reports_due_list(actor=actor, filters=filters)
     page = paginate(kpis, settings.CARTE_PAGE_SIZE * 2, request.GET.get("page"))
     managed = selectors.my_managed(actor)
+    statuses = statuses_of(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     context: dict[str, Any] = {
@@ -334,6 +338,7 @@ def reports_due(request: HttpRequest, actor: Actor) -> HttpResponse:
                 "label": periods.label(kpi.next_period, kpi.frequency) if kpi.next_period else "",
                 "overdue": is_overdue(kpi),
                 "mine": kpi.service_id in managed,
+                "status": statuses[kpi.pk],
             }
             for kpi in page.object_list
         ],
