@@ -10,21 +10,14 @@ is kept in `test-artifacts/` for a person to look at.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from django.conf import global_settings, settings
-from django.db.models import Count
 
-from carte.catalogue.choices import Stage
-from carte.catalogue.models import Service
-from carte.catalogue.views import TABS
 from carte.conftest import screenshot, watch
-from carte.operations.models import KPI, ChangeRequest, RiskIssue
-from carte.organisations.demo import CONSULTANT, DEMO_PASSWORD
-from carte.organisations.models import PMO, Organisation
+from carte.organisations.models import Organisation
+from carte.tests.pages import Visit, log_in, main_pages
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
@@ -33,97 +26,13 @@ WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "he
 BLOCKING = {"critical", "serious"}
 
 
-@dataclass
-class Visit:
-    """Who looks at which pages (name -> path)."""
-
-    email: str
-    pages: dict[str, str]
-
-
 @pytest.fixture
 def visits(demo: dict[str, Organisation], settings: Any) -> list[Visit]:
-    """The demo's Director and a customer of Northwind, each on their main pages, and the
-    consultant (a member of both organisations, so the organisation switcher shows).
-
-    Paths are worked out here, before the browser starts: a query from the test body while
-    Playwright's loop runs would open a connection nothing closes."""
+    """The demo's Director, a customer of Northwind and the consultant on their main pages
+    (carte/tests/pages.py)."""
     # The demo was loaded (once for the module) with Django's default hasher.
     settings.PASSWORD_HASHERS = [*settings.PASSWORD_HASHERS, *global_settings.PASSWORD_HASHERS]
-    org = demo["northwind"]
-    o = f"/o/{org.slug}"
-    # The running service with the most risks and changes: every tab has something to show.
-    service = (
-        Service.objects.filter(organisation=org, stage=Stage.RUNNING)
-        .annotate(n=Count("risks_issues", distinct=True) + Count("change_requests", distinct=True))
-        .order_by("-n", "pk")
-        .first()
-    )
-    assert service is not None
-    s = f"{o}/catalogue/services/{service.pk}"
-    item = RiskIssue.objects.filter(service=service).order_by("pk").first()
-    change = ChangeRequest.objects.filter(service=service).order_by("pk").first()
-    kpi = KPI.objects.filter(service=service).order_by("pk").first()
-    pmo = PMO.objects.filter(organisation=org).order_by("pk").first()
-    assert item and change and kpi and pmo
-    published = (
-        Service.objects.filter(
-            organisation=org,
-            current_version__isnull=False,
-            customers__customer_group__name="Operations",
-        )
-        .order_by("pk")
-        .first()
-    )
-    assert published is not None
-
-    director = {
-        "home": f"{o}/",
-        "catalogue": f"{o}/catalogue/",
-        **{f"service-{key}": f"{s}/?tab={key}" for key, _ in TABS},
-        "lifecycle-board": f"{o}/lifecycle/",
-        "service-lifecycle": f"{s}/lifecycle/",
-        "service-operations": f"{s}/operations/",
-        "heatmap": f"{o}/operations/heatmap/",
-        "inbox": f"{o}/operations/inbox/",
-        "reports-due": f"{o}/operations/reports/",
-        "kpi": f"{s}/operations/kpis/{kpi.pk}/",
-        "risks": f"{s}/operations/risks/",
-        "risk": f"{s}/operations/risks/{item.pk}/",
-        "change-queue": f"{o}/operations/changes/",
-        "changes": f"{s}/operations/changes/",
-        "change": f"{s}/operations/changes/{change.pk}/",
-        "pmos": f"{o}/pmos/",
-        "pmo": f"{o}/pmos/{pmo.pk}/",
-        "people": f"{o}/people/",
-        "members": f"{o}/members/",
-        "tokens": "/account/tokens/",
-    }
-    customer = {
-        "home": f"{o}/",
-        "catalogue": f"{o}/catalogue/",
-        "service": f"{o}/catalogue/services/{published.pk}/",
-        "feedback": f"{o}/catalogue/services/{published.pk}/feedback/",
-        "inbox": f"{o}/operations/inbox/",
-        "pmos": f"{o}/pmos/",
-        "people": f"{o}/people/",
-    }
-    return [
-        Visit(f"director@{org.slug}.example", director),
-        Visit(f"customer@{org.slug}.example", customer),
-        Visit(CONSULTANT, {"home": f"{o}/"}),
-    ]
-
-
-def log_in(page: Any, email: str) -> None:
-    """Log in through the login page with the demo's password."""
-    from playwright.sync_api import expect
-
-    page.goto("/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    expect(page).not_to_have_url(re.compile(r"/login/"))
+    return main_pages(demo["northwind"])
 
 
 def violations(page: Any) -> list[dict[str, Any]]:
