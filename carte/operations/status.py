@@ -84,8 +84,22 @@ class Miss:
     target_text: str  # "at least 95%"
 
 
+class _Rated:
+    """What a status is read by: its rank (worst first) and its label."""
+
+    rag: str
+
+    @property
+    def rank(self) -> int:
+        return RANK[self.rag]
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.rag]
+
+
 @dataclass(frozen=True)
-class KpiStatus:
+class KpiStatus(_Rated):
     """A KPI's status under the rule, and what it rests on."""
 
     name: str
@@ -95,14 +109,6 @@ class KpiStatus:
     period_label: str
     comment: str
     misses: tuple[Miss, ...]
-
-    @property
-    def rank(self) -> int:
-        return RANK[self.rag]
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.rag]
 
     @property
     def note(self) -> str:
@@ -169,19 +175,11 @@ def kpi_status(
 
 
 @dataclass(frozen=True)
-class ServiceStatus:
+class ServiceStatus(_Rated):
     """A service's status under the rule: the worst of its KPIs', with the reasons."""
 
     rag: str
     kpis: tuple[KpiStatus, ...]
-
-    @property
-    def rank(self) -> int:
-        return RANK[self.rag]
-
-    @property
-    def label(self) -> str:
-        return LABELS[self.rag]
 
     @property
     def reasons(self) -> list[str]:
