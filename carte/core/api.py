@@ -6,7 +6,7 @@ annotations at runtime, which string annotations would hide.
 """
 
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from functools import partial, wraps
@@ -40,7 +40,7 @@ from carte.core.errors import (
 )
 from carte.core.listing import MAX_PAGE
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, Right, require
-from carte.core.text import bad_strings
+from carte.core.text import refusal
 
 PROBLEM_TYPE_BASE = "https://carte.dev/problems/"
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -260,7 +260,7 @@ def _values(
         source = str(model.__ninja_param_source__)
         try:
             data = model.resolve(request, operation.api, path_params)
-            big = _big_numbers(data, (source,)) + _bad_text(data, (source,))
+            big = _input_errors(data, (source,))
             if big:
                 raise NinjaValidationError(big)
         except (pydantic.ValidationError, NinjaValidationError) as exc:
@@ -289,18 +289,9 @@ def _too_big(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and abs(value) > INT64_MAX
 
 
-def _bad_text(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
-    """An error for every string in `value` the text policy refuses (`core.text`)."""
-    return [
-        {"loc": where, "msg": why, "type": "bad_text"} for where, why in bad_strings(value, loc)
-    ]
-
-
-def _big_numbers(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
-    """An error for every integer in `value` (a parsed model, its lists and mappings) that
-    no database column could hold."""
-    if _too_big(value):
-        return [{"loc": loc, "msg": f"Must be at most {INT64_MAX}.", "type": "too_big"}]
+def _leaves(value: Any, loc: tuple[Any, ...]) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """(where, value) for every plain value in `value`: a parsed model's fields, its lists
+    and mappings, nested."""
     items: Any = ()
     if isinstance(value, pydantic.BaseModel):
         items = ((name, getattr(value, name, None)) for name in type(value).model_fields)
@@ -308,7 +299,28 @@ def _big_numbers(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
         items = value.items()
     elif isinstance(value, list | tuple | set | frozenset):
         items = enumerate(value)
-    return [err for key, item in items for err in _big_numbers(item, (*loc, key))]
+    else:
+        yield loc, value
+        return
+    for key, item in items:
+        yield from _leaves(item, (*loc, key))
+
+
+def _input_errors(value: Any, loc: tuple[Any, ...]) -> list[dict[str, Any]]:
+    """An error for every integer in `value` that no database column could hold, then for
+    every string the text policy refuses (`core.text`): one walk over what was sent."""
+    leaves = list(_leaves(value, loc))
+    too_big = [
+        {"loc": where, "msg": f"Must be at most {INT64_MAX}.", "type": "too_big"}
+        for where, leaf in leaves
+        if _too_big(leaf)
+    ]
+    bad_text = [
+        {"loc": where, "msg": why, "type": "bad_text"}
+        for where, leaf in leaves
+        if isinstance(leaf, str) and (why := refusal(leaf)) is not None
+    ]
+    return too_big + bad_text
 
 
 def build_api(auth: Any) -> NinjaAPI:

@@ -120,20 +120,3 @@ class TextPolicy(models.Model):
             errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
-
-
-def bad_strings(value: Any, loc: tuple[Any, ...]) -> list[tuple[tuple[Any, ...], str]]:
-    """(where, why) for every string in `value` (a mapping, a list, a pydantic model's
-    fields, nested) that the policy refuses; `loc` is where `value` is."""
-    if isinstance(value, str):
-        problem = refusal(value)
-        return [] if problem is None else [(loc, problem)]
-    items: Any = ()
-    fields = getattr(type(value), "model_fields", None)
-    if isinstance(fields, dict):
-        items = ((name, getattr(value, name, None)) for name in fields)
-    elif isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list | tuple | set | frozenset):
-        items = enumerate(value)
-    return [found for key, item in items for found in bad_strings(item, (*loc, key))]
