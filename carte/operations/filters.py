@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar, Literal
 
-from django.db.models import Q
+from django.db.models import F, Q
 from ninja import Field, FilterSchema, Schema
 
+from carte.core.clock import today
 from carte.core.listing import FromQuery, ListFilter
 from carte.operations.choices import (
     OPEN_IMPROVEMENTS,
@@ -170,12 +171,16 @@ class ChangeFilter(ListFilter):
     )
     service: int | None = Field(None, description="Only this service (id).")
     mine: bool = Field(False, description="Only the changes waiting for the caller.")
+    every: bool = Field(
+        False, description="Every state, not only what waits: the organisation's register."
+    )
 
     # "queue": submitted first (oldest first), then approved (oldest decision first).
     ORDERING: ClassVar[dict[str, str]] = {
         "queue": "queue_rank",
         "number": "number",
         "submitted": "submitted_at",
+        "decided": "decided_at",
         "updated": "updated_at",
     }
 
@@ -190,6 +195,9 @@ class ChangeFilter(ListFilter):
 
     def filter_mine(self, value: bool) -> Q:
         return Q()  # needs the actor: applied by the selectors
+
+    def filter_every(self, value: bool) -> Q:
+        return Q()  # widens the queue's default states: applied by the selector
 
     def order_by(self) -> list[str]:
         key = self.ordering or next(iter(self.ORDERING))
@@ -221,4 +229,127 @@ class ImprovementFilter(ListFilter):
     def order_by(self) -> list[str]:
         if not self.ordering:
             return ["-updated_at", "-id"]
+        return super().order_by()
+
+
+# A person chosen in a register's owner filter: their id, or "mine", the caller's own.
+Owner = int | Literal["mine"]
+OWNER_HELP = "A person's id, or mine: the caller's own (as a person of the organisation)."
+
+
+def _owner_q(value: Owner | None) -> Q:
+    """An owner by id; "mine" needs the actor, so the selectors apply it."""
+    return Q(owner_id=value) if isinstance(value, int) else Q()
+
+
+class RiskRegisterFilter(ListFilter):
+    """The organisation's risks and issues, every service and level: by kind, open or
+    closed, level, service, owner and words in the title; worst score first by default."""
+
+    q: str | None = Field(None, description="Words in the title.")
+    kind: ItemKind | None = Field(None, description="risk or issue.")
+    state: Literal["open", "closed", "all"] = Field(
+        "open", description="Open items (the default), closed ones, or both."
+    )
+    level: int | None = Field(
+        None,
+        ge=1,
+        le=3,
+        description="1 service operations, 2 delivery management, 3 service ownership.",
+    )
+    service: int | None = Field(None, description="Only this service (id).")
+    owner: Owner | None = Field(None, description=OWNER_HELP)
+    ordering: str | None = Field(
+        None,
+        description=(
+            "-score (worst first, the default), score, -raised (newest first), raised, "
+            "level, service, title, owner, due (the next open action's due date); "
+            "prefix with '-' to reverse."
+        ),
+    )
+
+    ORDERING: ClassVar[dict[str, str]] = {
+        "-score": "score",
+        "raised": "created_at",
+        "level": "level",
+        "service": "service__code",
+        "title": "title",
+        "owner": "owner__name",
+        "due": "next_due",
+    }
+
+    def filter_q(self, value: str | None) -> Q:
+        return Q(title__icontains=value) if value else Q()
+
+    def filter_state(self, value: str) -> Q:
+        return Q() if value == "all" else Q(status=value)
+
+    def filter_service(self, value: int | None) -> Q:
+        return Q() if value is None else Q(service_id=value)
+
+    def filter_owner(self, value: Owner | None) -> Q:
+        return _owner_q(value)
+
+    def order_by(self) -> list[Any]:
+        key = self.ordering or "-score"
+        name = key.removeprefix("-")
+        sign = "-" if key.startswith("-") else ""
+        if name == "score":
+            # Worst first, then the highest level, then the newest.
+            return [f"{sign}score", f"{sign}level", f"{sign}id"]
+        if name == "due":
+            # Items with no open action last, whichever way.
+            due = F("next_due")
+            return [due.desc(nulls_last=True) if sign else due.asc(nulls_last=True), "-score", "id"]
+        return super().order_by()
+
+
+class ActionRegisterFilter(ListFilter):
+    """Every action of the organisation's risks and issues: by owner (or mine), open or
+    done, overdue only, service and words; by due date (soonest first) by default."""
+
+    q: str | None = Field(None, description="Words in the action or in its item's title.")
+    owner: Owner | None = Field(None, description=OWNER_HELP)
+    state: Literal["open", "done", "all"] = Field(
+        "open", description="Open actions (the default), done ones, or both."
+    )
+    overdue: bool = Field(False, description="Only open actions past their due date.")
+    service: int | None = Field(None, description="Only this service's (id).")
+    ordering: str | None = Field(
+        None,
+        description=(
+            "due (soonest first, the default), owner (by name, then due), service, item; "
+            "prefix with '-' to reverse."
+        ),
+    )
+
+    ORDERING: ClassVar[dict[str, str]] = {
+        "due": "due_date",
+        "owner": "owner__name",
+        "service": "item__service__code",
+        "item": "item__title",
+    }
+
+    def filter_q(self, value: str | None) -> Q:
+        return Q(description__icontains=value) | Q(item__title__icontains=value) if value else Q()
+
+    def filter_owner(self, value: Owner | None) -> Q:
+        return _owner_q(value)
+
+    def filter_state(self, value: str) -> Q:
+        if value == "all":
+            return Q()
+        return Q(done_at__isnull=value == "open")
+
+    def filter_overdue(self, value: bool) -> Q:
+        return Q(done_at__isnull=True, due_date__lt=today()) if value else Q()
+
+    def filter_service(self, value: int | None) -> Q:
+        return Q() if value is None else Q(item__service_id=value)
+
+    def order_by(self) -> list[Any]:
+        key = self.ordering or "due"
+        sign = "-" if key.startswith("-") else ""
+        if key.removeprefix("-") == "owner":
+            return [f"{sign}owner__name", f"{sign}due_date", f"{sign}id"]
         return super().order_by()

@@ -4,7 +4,7 @@ user's inbox."""
 
 from __future__ import annotations
 
-from carte.operations.views import changes, inbox, items, kpis, levels, overview
+from carte.operations.views import changes, inbox, items, kpis, levels, overview, registers
 
 app_name = "operations"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     *kpis.urlpatterns,
     *levels.urlpatterns,
     *items.urlpatterns,
+    *registers.urlpatterns,
     *changes.urlpatterns,
     *inbox.urlpatterns,
 ]

@@ -2,8 +2,8 @@
 
 from ninja import Router
 
-from carte.operations.api import changes, imports, inbox, items, kpis, levels
+from carte.operations.api import changes, imports, inbox, items, kpis, levels, registers
 
 router = Router()
-for part in (kpis, imports, levels, items, changes, inbox):
+for part in (kpis, imports, levels, items, registers, changes, inbox):
     router.add_router("/", part.router)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
@@ -43,6 +44,9 @@ from carte.organisations.actor import Actor
 from carte.organisations.models import PMO
 
 HEATMAP_PAGE = 50
+# Services read per statement for a download of the whole heat map: their KPIs' ids are
+# parameters, which every database limits (SQLite to 32,766).
+EXPORT_PAGE = 500
 ATTENTION = frozenset({RANK[Rag.RED], RANK[Rag.AMBER]})
 EVERY_RANK = frozenset(RANK.values())
 NO_RANK = -1  # matches no service: the filters asked for two statuses at once
@@ -339,6 +343,19 @@ def heatmap(
         totals=totals,
         services={name: counted.get(rank, [0])[0] for name, rank in status.FILTERS.items()},
     )
+
+
+def every_row(actor: Actor, filters: HeatmapFilter | None = None) -> Iterator[HeatmapRow]:
+    """Every service the filters keep, in the heat map's order, for a download: read
+    `EXPORT_PAGE` services at a time (three statements each). A row's cells may end in
+    `None`s (the page's width), as on the page."""
+    number = 1
+    while True:
+        result = heatmap(actor, filters, page=number, size=EXPORT_PAGE)
+        yield from result.rows
+        if not result.page.has_next():
+            return
+        number += 1
 
 
 def _adapt_date(day: dt.date) -> Any:

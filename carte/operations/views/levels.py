@@ -9,7 +9,7 @@ after their lookups, so another organisation's id is a 404 whatever the method.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
 from carte.catalogue.selectors import Audience, service_for
+from carte.core.exports import export_format, table_download
 from carte.core.permissions import ARCHIVE, CHANGE
 from carte.core.views import form_page, is_htmx, post_back
 from carte.operations.filters import BreachFilter
@@ -140,6 +141,36 @@ def level_target_restore(request: HttpRequest, actor: Actor, pk: int, item: int)
     )
 
 
+BREACH_COLUMNS = [
+    "Period",
+    "Period start",
+    "Service",
+    "Customer group",
+    "Service level",
+    "Level",
+    "KPI",
+    "Value",
+    "Target",
+]
+
+
+def breach_rows(breaches: Iterable[selectors.Breach]) -> Iterator[list[Any]]:
+    """The breaches as the page shows them, the period's first day and the value typed."""
+    for b in breaches:
+        target = b.target
+        yield [
+            b.period_label,
+            b.period,
+            f"{target.service.code} {target.service.name}",
+            target.customer_group.name,
+            target.statement,
+            target.level.name if target.level else None,
+            target.kpi.name,
+            b.value_text,
+            b.target_text,
+        ]
+
+
 @org_view
 def level_breaches(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Every reported value that missed a service level, newest first, filtered by
@@ -151,11 +182,21 @@ def level_breaches(request: HttpRequest, actor: Actor) -> HttpResponse:
         service=filters.service,
         customer_group=filters.customer_group,
     )
+    fmt = export_format(request)
+    if fmt:
+        return table_download(
+            fmt=fmt,
+            filename="service-level-breaches",
+            title="Service-level breaches",
+            columns=BREACH_COLUMNS,
+            rows=breach_rows(selectors.as_breaches(rows)),
+        )
     page = Paginator(rows, BREACHES_PAGE).get_page(request.GET.get("page"))
     link = reverse("operations:service", args=[actor.organisation.slug, 0])
     head, tail = link.split("/0/", 1)
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("format", None)
     context = {
         "page": page,
         "breaches": selectors.as_breaches(page.object_list),

@@ -4,8 +4,9 @@ running services x their KPIs."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from html import escape
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -14,6 +15,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from carte.catalogue.selectors import Audience, service_for
 from carte.catalogue.views import TABS
+from carte.core.exports import export_format, table_download
 from carte.core.permissions import CHANGE, can
 from carte.core.views import is_htmx
 from carte.operations import status
@@ -128,17 +130,63 @@ def grid(rows: Sequence[heatmap_selectors.HeatmapRow], head: str, tail: str) -> 
     return mark_safe("".join(html))  # noqa: S308 - every value escaped above
 
 
+HEATMAP_COLUMNS = [
+    "Service",
+    "Category",
+    "Service status",
+    "Why",
+    "KPI",
+    "Latest period",
+    "Value",
+    "Unit",
+    "KPI status",
+    "Comment",
+    "Report overdue",
+]
+
+
+def heatmap_rows(rows: Iterable[heatmap_selectors.HeatmapRow]) -> Iterator[list[Any]]:
+    """The heat map as a table: one row per KPI (worst first within a service), with its
+    service's status and reasons; a service without a KPI has one row saying so."""
+    for row in rows:
+        service = [f"{row.code} {row.name}", row.category, row.status.label, row.status.reason]
+        cells = [c for c in row.cells if c is not None]
+        if not cells:
+            yield [*service, None, None, None, None, None, None, None]
+        for c in cells:
+            yield [
+                *service,
+                c.name,
+                c.period_label or None,
+                c.value.normalize() if c.value is not None else None,
+                c.unit or None,
+                c.status.label,
+                c.status.comment or None,
+                c.overdue,
+            ]
+
+
 @org_view
 def heatmap(request: HttpRequest, actor: Actor) -> HttpResponse:
     """Running services worst first, each with its status and the reasons, and its KPIs'
     statuses worst first, each cell naming its KPI."""
     filters, errors = HeatmapFilter.from_query(request.GET.dict())
+    fmt = export_format(request)
+    if fmt:
+        return table_download(
+            fmt=fmt,
+            filename="heat-map",
+            title="Heat map",
+            columns=HEATMAP_COLUMNS,
+            rows=heatmap_rows(heatmap_selectors.every_row(actor, filters)),
+        )
     result = heatmap_selectors.heatmap(actor, filters, page=request.GET.get("page"))
     # One reverse() for the page: the links differ only in the service's id.
     link = reverse("operations:service", args=[actor.organisation.slug, 0])
     head, tail = link.split("/0/", 1)
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("format", None)
     # The counts by status link to the services they count: the other filters kept.
     others = query.copy()
     for name in ("status", "attention"):
