@@ -115,6 +115,7 @@ class NoticeKind(models.TextChoices):
     ESCALATED = "escalated", "Escalated to you"
     DECISION = "decision", "Waiting for your decision"
     LEVEL_MISSED = "level_missed", "Service level missed"
+    DECIDED = "decided", "Your request was decided"
 
 
 # Improvements still to act on: ideas, in progress, awaiting the Owner's agreement.

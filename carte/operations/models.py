@@ -551,7 +551,8 @@ class Feedback(OwnedByService, TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.rating}/5"
+        # As the activity list and the audit trail name it: never a bare "4/5".
+        return f"Feedback rated {self.rating} out of 5"
 
 
 class Notice(models.Model):

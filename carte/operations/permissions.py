@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from carte.catalogue.permissions import (
     SERVICE_EDITORS,
     SERVICE_PART,
@@ -14,7 +16,16 @@ from carte.catalogue.permissions import (
     works_on_service,
 )
 from carte.core.errors import forbidden
-from carte.core.permissions import ADD, ARCHIVE, CHANGE, VIEW, Access, Action, ActorLike
+from carte.core.permissions import (
+    ADD,
+    ARCHIVE,
+    CHANGE,
+    VIEW,
+    Access,
+    Action,
+    ActorLike,
+    Predicate,
+)
 from carte.operations.choices import Level
 from carte.organisations.permissions import STAFF_SIDE
 
@@ -37,6 +48,44 @@ ANSWERS_AT: dict[int, Action] = {
     Level.OWNERSHIP: Action("operations.answers_at_ownership", is_service_owner),
 }
 
+
+def own_person_ids(actor: Any) -> frozenset[int]:
+    """The actor's own Person rows in the organisation (archived ones too: what they raised
+    while they had one stays theirs), asked once per request."""
+    if "own_person_ids" not in actor.cache:
+        from carte.organisations.models import Person
+
+        found: frozenset[int] = frozenset()
+        if actor.user is not None:
+            found = frozenset(
+                Person.objects.filter(
+                    organisation_id=actor.organisation.pk, user=actor.user
+                ).values_list("pk", flat=True)
+            )
+        actor.cache["own_person_ids"] = found
+    ids: frozenset[int] = actor.cache["own_person_ids"]
+    return ids
+
+
+def staff_or_own(person_field: str) -> Predicate:
+    """The PMO side sees every row; anyone else only a row naming them in `person_field`
+    (the customer who raised a change or gave feedback follows it, and nobody else's).
+    Asked of the model (a list of them), it is the staff's: a customer's own rows are read
+    through the selectors that keep to them."""
+
+    def rule(actor: Any, target: Any) -> bool:
+        if actor.roles & STAFF_SIDE:
+            return True
+        if isinstance(target, type):
+            return False
+        person_id = getattr(target, f"{person_field}_id", None)
+        return person_id is not None and person_id in own_person_ids(actor)
+
+    rule.__name__ = f"staff_or_own_{person_field}"
+    rule.__doc__ = f"The PMO side, or the person named by `{person_field}`."
+    return rule
+
+
 STAFF_RECORD: Access = {VIEW: STAFF_SIDE}
 KPI: Access = {**SERVICE_PART, VIEW: STAFF_SIDE}
 LEVEL_TARGET: Access = {**SERVICE_PART, VIEW: staff_or_customer}
@@ -52,14 +101,16 @@ ITEM_ACTION: Access = {
     CHANGE: works_on_service,
     ARCHIVE: works_on_service,
 }
+# A change request and a feedback are the staff's, and their requester's to follow
+# (issue 13, "a customer's view"); the rest of the organisation's are hidden (404).
 CHANGE_REQUEST: Access = {
-    VIEW: STAFF_SIDE,
+    VIEW: staff_or_own("raised_by"),
     ADD: contributor_or_customer,
     CHANGE: works_on_service,
     ARCHIVE: may_edit_service,
 }
 IMPROVEMENT: Access = {**SERVICE_PART, VIEW: STAFF_SIDE}
-FEEDBACK: Access = {VIEW: STAFF_SIDE, ADD: contributor_or_customer}
+FEEDBACK: Access = {VIEW: staff_or_own("person"), ADD: contributor_or_customer}
 
 # The workflow moves that need only the right to change the record (its ACCESS's change
 # rule): putting a change request before the Owner, the Service Manager's moves of an

@@ -2,7 +2,11 @@
 
 Change requests: CRUD on `services/{id}/change-requests` and `change-requests/{cr_id}`,
 the moves `.../submit`, `.../decide` (the service's Owner only), `.../implement`, and
-the organisation's queue `GET change-requests`. Improvements: CRUD, `.../status`,
+the organisation's queue `GET change-requests` (the staff's). The caller's own: `GET
+my-requests` (the change requests they raised) and `GET my-feedback`; a customer reads
+their own change request at `change-requests/{cr_id}` too (another's is 404), without the
+staff's link to a risk or issue and with only the decision's note in its story.
+Improvements: CRUD, `.../status`,
 `.../request-agreement` and `.../agree` (the Owner). Feedback: `POST` and `GET
 services/{id}/feedback`, and `GET services/{id}/satisfaction`. Every write goes through
 `carte.operations.services.changes`; ids in payloads are resolved within the caller's
@@ -113,6 +117,21 @@ class ChangeEventOut(Schema):
         return str(obj.actor_label)
 
 
+class OwnChangeRequestOut(Stamped):
+    """A change request as the person who raised it follows it."""
+
+    number: int
+    reference: str = Field(..., description="CR-<number>, unique in the organisation.")
+    service: ServiceBrief
+    title: str
+    description: str
+    state: ChangeState
+    submitted_at: datetime | None
+    decided_at: datetime | None
+    decision_note: str = Field(..., description="Why the Owner approved or rejected it.")
+    implemented_at: datetime | None
+
+
 class ChangeRequestDetailOut(ChangeRequestOut):
     events: list[ChangeEventOut] = Field(..., description="Its story, oldest first.")
 
@@ -221,10 +240,10 @@ def _change(actor: Actor, cr_id: int, right: Right = VIEW) -> ChangeRequest:
 
 
 def _detail_of(actor: Actor, pk: int, right: Right = VIEW) -> ChangeRequest:
-    """The change request as stored now, with its events (read once); refused (403)
-    without `right` on it."""
-    fresh = _change(actor, pk, right)
-    fresh.events_list = list(selectors.change_events(actor=actor, change=fresh))  # type: ignore[attr-defined]
+    """The change request as stored now and as the caller may read it, with its story
+    (read once); refused (403) without `right` on it."""
+    fresh = selectors.shown_to(actor, _change(actor, pk, right))
+    fresh.events_list = selectors.change_story(actor=actor, change=fresh)  # type: ignore[attr-defined]
     return fresh
 
 
@@ -234,6 +253,9 @@ def _detail(actor: Actor, change: ChangeRequest) -> ChangeRequest:
 
 def _change_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
     no_nulls(data, ("title", "description", "raised_as", "reason", "affects"))
+    if not actor.staff_side and data.get("item") is not None:
+        # Refused before the id is looked up: a customer learns nothing of the risks.
+        raise DomainError.field("item", "Only the service's team links a risk or issue.")
     resolve_refs(actor, data, {"raised_by": Person, "item": RiskIssue})
     if "affects" in data:
         data["affects"] = [str(a) for a in data["affects"]]
@@ -290,6 +312,21 @@ def change_queue(request: HttpRequest, org: str, filters: Query[ChangeFilter]) -
     service, `mine` what waits for the caller."""
     actor = api_actor(request, org)
     return selectors.change_queue(actor, filters)
+
+
+@router.get(
+    ORG + "/my-requests",
+    response=list[OwnChangeRequestOut],
+    tags=[CHANGES],
+    summary="The change requests the caller raised",
+    operation_id="operations_my_requests",
+)
+@paged
+def my_requests(request: HttpRequest, org: str) -> Any:
+    """Newest first, archived ones too, whatever the caller's role: a customer follows
+    here what they suggested (each one in full at `change-requests/{cr_id}`)."""
+    actor = api_actor(request, org)
+    return selectors.my_changes(actor)
 
 
 change_step = step_routes(
@@ -480,6 +517,21 @@ def feedback_create(request: HttpRequest, org: str, id: int, payload: FeedbackIn
 def feedback_list(request: HttpRequest, org: str, id: int) -> Any:
     actor = api_actor(request, org)
     return selectors.feedback_for_service(actor=actor, service=_service(actor, id))
+
+
+@router.get(
+    ORG + "/my-feedback",
+    response=list[FeedbackOut],
+    tags=[FEEDBACK],
+    summary="The feedback the caller gave",
+    operation_id="operations_my_feedback",
+)
+@paged
+def my_feedback(request: HttpRequest, org: str) -> Any:
+    """Newest first; `change_request_id` is the change a suggestion became (its status at
+    `change-requests/{cr_id}`)."""
+    actor = api_actor(request, org)
+    return selectors.my_feedback(actor)
 
 
 @router.get(

@@ -1,15 +1,39 @@
 """Reads of change requests, improvements and feedback: a service's lists, the
-organisation's change-request queue, satisfaction over time and the Operations tab's
-section. Every function takes the actor; single rows are fetched with `get_for`."""
+organisation's change-request queue (and register), a requester's own requests ("My
+requests"), satisfaction over time and the Operations tab's section. Every function takes
+the actor; single rows are fetched with `get_for`.
+
+The staff read every change request and feedback; anyone else only their own
+(`permissions.staff_or_own`), through `my_changes`, `my_feedback` and `my_change_get`, and
+a change request's story as `change_story` tells it to them: who moved it by name, and
+only the decision's note (the other notes are the team's to one another)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Avg, Case, Count, IntegerField, Q, QuerySet, Value, When, Window
-from django.db.models.functions import Coalesce, TruncMonth
+from django.contrib.auth import get_user_model
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    DateTimeField,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, NullIf, TruncMonth
 from django.utils import timezone
 from django.utils.safestring import SafeString
 
@@ -17,18 +41,20 @@ from carte.catalogue import selectors as catalogue_selectors
 from carte.catalogue.models import Service, ServiceCustomer
 from carte.catalogue.permissions import managed_service_ids, owned_service_ids
 from carte.core.clock import today
-from carte.core.errors import forbidden
+from carte.core.errors import forbidden, not_found
 from carte.core.listing import get_for
 from carte.core.permissions import VIEW, can
 from carte.operations.charts import sparkline
 from carte.operations.choices import OPEN_IMPROVEMENTS, ChangeState
 from carte.operations.filters import QUEUE_ORDER, ChangeFilter, ImprovementFilter
 from carte.operations.models import ChangeEvent, ChangeRequest, Feedback, Improvement
+from carte.operations.permissions import own_person_ids
 from carte.organisations.actor import Actor
 from carte.organisations.models import Person
 
 OPEN_STATES = (ChangeState.DRAFT, ChangeState.SUBMITTED, ChangeState.APPROVED)
 QUEUE_STATES = (ChangeState.SUBMITTED, ChangeState.APPROVED)
+DECIDED_STATES = (ChangeState.APPROVED, ChangeState.REJECTED)
 SECTION_ROWS = 5  # rows of each list the Operations tab shows; the pages show the rest
 
 
@@ -80,7 +106,7 @@ def _queue_annotate(qs: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
             default=Value(3),
             output_field=IntegerField(),
         ),
-        queue_at=Coalesce("decided_at", "submitted_at", "created_at"),
+        queue_at=Coalesce("decided_at", "submitted_at", "created_at", output_field=DateTimeField()),
     )
 
 
@@ -96,13 +122,38 @@ def changes_for_service(
     return filters.apply(qs)
 
 
+def _person_name(user_ref: str) -> Subquery:
+    """The name of the person of the row's organisation who has the login `user_ref` (a
+    live one first), for a column of people's names that never shows an e-mail."""
+    people = Person.objects.filter(
+        organisation_id=OuterRef("organisation_id"), user_id=OuterRef(user_ref)
+    ).order_by(F("archived_at").asc(nulls_first=True), "-id")
+    return Subquery(people.values("name")[:1], output_field=CharField())
+
+
+def with_names(qs: QuerySet[ChangeRequest]) -> QuerySet[ChangeRequest]:
+    """Each change request with `requester_name` (the person who raised it) and
+    `decider_name` (the person who decided it, else their login's full name): names, never
+    e-mail addresses, read in the rows' own query."""
+    return qs.annotate(
+        requester_name=F("raised_by__name"),
+        decider_name=Coalesce(
+            _person_name("decided_by_id"),
+            NullIf(F("decided_by__full_name"), Value("")),
+            output_field=CharField(),
+        ),
+    )
+
+
 def change_queue(actor: Actor, filters: ChangeFilter | None = None) -> QuerySet[ChangeRequest]:
     """The organisation's change requests awaiting a decision (submitted, oldest first)
-    then awaiting implementation (approved); `state` shows another state instead."""
+    then awaiting implementation (approved); `state` shows another state instead, `every`
+    all of them (the register). Each
+    row names its requester and decider (`with_names`)."""
     _require_view(actor, ChangeRequest)
     filters = filters or ChangeFilter.model_validate({})
-    qs = _queue_annotate(_changes(actor))
-    if filters.state is None:
+    qs = with_names(_queue_annotate(_changes(actor)))
+    if filters.state is None and not filters.every:
         qs = qs.filter(state__in=QUEUE_STATES)
     if filters.mine:
         qs = qs.filter(_waiting_for(actor))
@@ -117,6 +168,125 @@ def change_get(
     if service is not None:
         qs = qs.filter(service=service)
     return get_for(actor, qs, pk, action=action)
+
+
+def my_changes(actor: Actor) -> QuerySet[ChangeRequest]:
+    """The change requests the actor raised (any of their people in the organisation),
+    newest first, archived ones too: whoever suggested a change follows it to the end."""
+    return (
+        ChangeRequest.objects.filter(
+            organisation_id=actor.organisation.pk, raised_by_id__in=own_person_ids(actor)
+        )
+        .select_related("service")
+        .order_by("-created_at", "-id")
+    )
+
+
+def my_change_get(*, actor: Actor, pk: int | str) -> ChangeRequest:
+    """One change request the actor raised: 404 for anyone else's, whoever asks."""
+    return get_for(actor, my_changes(actor), pk)
+
+
+def my_feedback(actor: Actor) -> QuerySet[Feedback]:
+    """The feedback the actor gave (or the PMO recorded in their name), newest first, with
+    the change request a suggestion in it became."""
+    return (
+        Feedback.objects.filter(
+            organisation_id=actor.organisation.pk, person_id__in=own_person_ids(actor)
+        )
+        .select_related("service", "person", "change_request")
+        .order_by("-given_at", "-id")
+    )
+
+
+def shown_to(actor: Actor, change: ChangeRequest) -> ChangeRequest:
+    """The change request as `actor` may read it: its requester, when not on the staff's
+    side, does not see the staff's link to a risk or issue behind it. The row is only read
+    after this (never saved)."""
+    if not can(actor, VIEW, change):
+        raise not_found("change request")
+    if not actor.staff_side:
+        change.item_id = None
+    return change
+
+
+@dataclass(frozen=True)
+class StoryLine:
+    """A move in a change request's story as people read it: "Submitted on 3 Dec 2026 by
+    Cass Customer", with its note when the reader may see it. `actor_label` is what the
+    API's events show (the recorded label for the staff, the name for anyone else)."""
+
+    id: int
+    from_state: str
+    to_state: str
+    title: str
+    at: dt.datetime
+    on: dt.date
+    by: str
+    note: str
+    actor_label: str
+
+
+_MOVE_TITLES: dict[str, str] = {ChangeState.DRAFT: "Raised"}
+
+
+def people_names(actor: Actor, user_ids: Iterable[int]) -> dict[int, str]:
+    """The names of the given logins: their person's name in the organisation, else the
+    login's full name; a login with neither is left out (never shown by e-mail). One
+    query."""
+    ids = {int(i) for i in user_ids}
+    if not ids:
+        return {}
+    rows = (
+        get_user_model()
+        ._default_manager.filter(pk__in=ids)
+        .annotate(
+            person_name=Subquery(
+                Person.objects.filter(organisation_id=actor.organisation.pk, user_id=OuterRef("pk"))
+                .order_by(F("archived_at").asc(nulls_first=True), "-id")
+                .values("name")[:1],
+                output_field=CharField(),
+            )
+        )
+        .values_list("pk", "person_name", "full_name")
+    )
+    return {pk: person or full for pk, person, full in rows if person or full}
+
+
+def change_story(*, actor: Actor, change: ChangeRequest) -> list[StoryLine]:
+    """A change request's story, oldest first, for whoever may see the request: the staff
+    read every note; its requester reads the decision's note only, and every reader gets
+    the people by name. Two queries."""
+    if not can(actor, VIEW, change):
+        raise not_found("change request")
+    events = list(
+        ChangeEvent.objects.filter(organisation_id=actor.organisation.pk, change=change).order_by(
+            "at", "id"
+        )
+    )
+    names = people_names(actor, (e.actor_id for e in events if e.actor_id is not None))
+    staff = actor.staff_side
+    lines = []
+    for e in events:
+        if e.actor_id is not None:
+            by = names.get(e.actor_id, "a member of the organisation")
+        else:
+            by = "Carte" if e.actor_label in ("", "system") else "a former member"
+        shown = staff or e.to_state in DECIDED_STATES
+        lines.append(
+            StoryLine(
+                id=e.pk,
+                from_state=e.from_state,
+                to_state=e.to_state,
+                title=_MOVE_TITLES.get(e.to_state, ChangeState(e.to_state).label),
+                at=e.at,
+                on=timezone.localtime(e.at).date(),
+                by=by,
+                note=e.note if shown else "",
+                actor_label=e.actor_label if staff else by,
+            )
+        )
+    return lines
 
 
 def change_events(*, actor: Actor, change: ChangeRequest) -> QuerySet[ChangeEvent]:

@@ -26,7 +26,7 @@ from django.urls import reverse
 
 from carte.catalogue.models import Service, ServiceVersion
 from carte.core.clock import now
-from carte.core.errors import CONFLICT, DomainError
+from carte.core.errors import CONFLICT, DomainError, forbidden
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, Action, ActorLike, require
 from carte.core.services import (
     archive_object,
@@ -218,6 +218,21 @@ def _change_refs(actor: Actor, service: Service, data: Mapping[str, Any]) -> Non
         raise DomainError.field("item", "This risk or issue belongs to another service.")
 
 
+def _own_name(actor: Actor, data: Mapping[str, Any]) -> None:
+    """A customer raises a change in their own name, and links no risk or issue (the
+    staff's records): they follow what they raise, nothing else."""
+    if actor.staff_side:
+        return
+    if data.get("item") is not None:
+        raise DomainError.field("item", "Only the service's team links a risk or issue.")
+    raised_by = data.get("raised_by")
+    own = actor_person(actor)
+    if own is None:
+        raise forbidden("Your login is not linked to a person of this organisation.")
+    if raised_by is not None and getattr(raised_by, "pk", None) != own.pk:
+        raise forbidden("Customers raise changes in their own name.")
+
+
 def _clean_affects(value: Any) -> list[str]:
     if value is None or value == "":
         return []
@@ -252,6 +267,7 @@ def change_request_create(
     unknown = set(data) - {*CHANGE_FIELDS}
     if unknown:
         raise DomainError.field(sorted(unknown)[0], "Unknown field.")
+    _own_name(actor, data)
     _change_refs(actor, service, data)
     cr.title = text(data.get("title"))
     cr.description = text(data.get("description"))
@@ -371,10 +387,30 @@ def change_request_decide(
     *, actor: Actor, change: ChangeRequest, approve: bool, note: str
 ) -> ChangeRequest:
     """The service's Owner approves or rejects a submitted change, saying why. Nobody else
-    decides, not even the Director (M-19)."""
+    decides, not even the Director (M-19). Whoever raised it is told (once per decision),
+    and follows it from the notice to its status."""
     require(actor, _DECIDES, change)
-    _move_change(actor, change, "approve" if approve else "reject", note, _decided)
+    row, event = _move_change(actor, change, "approve" if approve else "reject", note, _decided)
+    _tell_requester(actor, row, event)
     return change
+
+
+def _tell_requester(actor: Actor, row: ChangeRequest, event: ChangeEvent) -> None:
+    """A notice to the login of the person who raised the change (not to the decider
+    deciding their own): the decision and its note, linked to the request's status."""
+    requester = row.raised_by.user if row.raised_by_id and row.raised_by else None
+    if requester is None or (actor.user is not None and requester.pk == actor.user.pk):
+        return
+    decision = ChangeState(row.state).label.lower()
+    notify(
+        organisation=actor.organisation,
+        users=[requester],
+        kind=NoticeKind.DECIDED,
+        key=f"decided:change:{row.pk}:{event.pk}",
+        title=f"{row.reference} on {row.service.name} was {decision}",
+        body=f"{row.title}\n\n{event.note}"[:2000],
+        url=reverse("operations:my_request", args=[actor.organisation.slug, row.pk]),
+    )
 
 
 @transaction.atomic

@@ -44,11 +44,19 @@ def feedback_give(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 
     def success(feedback: Feedback) -> tuple[str, str]:
         message = "Thank you: your feedback has been recorded."
-        if feedback.change_request_id:
-            message += " Your suggestion has gone to the service's team."
         if staff:
+            if feedback.change_request_id:
+                message += " The suggestion is a draft change request."
             return url("feedback_list", actor, service), message
-        return reverse("service_detail", args=[actor.organisation.slug, service.pk]), message
+        # The customer goes where they follow it: their suggestion's status, or their list.
+        slug = actor.organisation.slug
+        if feedback.change_request_id:
+            message += " Your suggestion has gone to the service's team: follow its status here."
+            return reverse("operations:my_request", args=[slug, feedback.change_request_id]), (
+                message
+            )
+        message += " You find it under My requests."
+        return reverse("operations:my_requests", args=[slug]), message
 
     return form_page(
         request,

@@ -1,15 +1,24 @@
 """Pages of change requests: a service's requests, each request's page with the moves the
-viewer may make and their forms, and the organisation's queue at operations/changes/."""
+viewer may make and their forms, and the organisation's queue at operations/changes/
+(its register: requester, decider and decision, downloadable as .xlsx or CSV).
+
+These pages are the staff's: a customer who raised a change request follows it on "My
+requests" (`mine`), where its page opening here sends them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from carte.catalogue.models import Service
+from carte.core.exports import export_format, table_download
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, Right, can
 from carte.core.views import filtered, is_htmx, post_back
 from carte.operations.choices import ChangeState
@@ -60,15 +69,73 @@ def change_list(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
     return render(request, "operations/change_list.html", context)
 
 
+QUEUE_COLUMNS = [
+    "Reference",
+    "Service",
+    "Title",
+    "State",
+    "Raised as",
+    "Reason",
+    "Requester",
+    "Raised",
+    "Submitted",
+    "Decider",
+    "Decided",
+    "Decision note",
+    "Implemented",
+]
+
+
+def _day(moment: Any) -> Any:
+    return timezone.localdate(moment) if moment is not None else None
+
+
+def _queue_rows(changes: Iterable[ChangeRequest]) -> Iterator[list[Any]]:
+    for change in changes:
+        yield [
+            change.reference,
+            f"{change.service.code} {change.service.name}",
+            change.title,
+            change.get_state_display(),
+            change.get_raised_as_display(),
+            change.get_reason_display(),
+            getattr(change, "requester_name", None),
+            _day(change.created_at),
+            _day(change.submitted_at),
+            getattr(change, "decider_name", None),
+            _day(change.decided_at),
+            change.decision_note,
+            _day(change.implemented_at),
+        ]
+
+
+def _export_query(request: HttpRequest) -> str:
+    """The query string without the page or the file format: the filters a download keeps."""
+    params = request.GET.copy()
+    params.pop("page", None)
+    params.pop("format", None)
+    return params.urlencode()
+
+
 @org_view
 def change_queue(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The organisation's queue: awaiting the Owner's decision, then awaiting
-    implementation; "waiting for me" narrows it to what the viewer must act on."""
+    implementation; "waiting for me" narrows it to what the viewer must act on. Each row
+    names its requester and decider; the filtered list downloads whole, as .xlsx or CSV."""
     staff_only(actor, ChangeRequest)
     filters, errors = ChangeFilter.from_query(request.GET.dict())
     queue, filters = filtered(
         lambda f: selectors.change_queue(actor=actor, filters=f), filters, errors
     )
+    fmt = export_format(request)
+    if fmt:
+        return table_download(
+            fmt=fmt,
+            filename="change-requests",
+            title="Change requests",
+            columns=QUEUE_COLUMNS,
+            rows=_queue_rows(queue),
+        )
     context = {
         "page": page(request, queue),
         "filters": filters,
@@ -79,7 +146,7 @@ def change_queue(request: HttpRequest, actor: Actor) -> HttpResponse:
         )
         .order_by("code")
         .values_list("pk", "code", "name"),
-        "query": query(request),
+        "query": _export_query(request),
     }
     if is_htmx(request):
         return render(request, "operations/change_queue_results.html", context)
@@ -113,8 +180,11 @@ def change_create(request: HttpRequest, actor: Actor, pk: int) -> HttpResponse:
 
 @org_view
 def change_detail(request: HttpRequest, actor: Actor, pk: int, item: int) -> HttpResponse:
-    """A change request: details, state, history and the moves the viewer may make."""
+    """A change request: details, state, history and the moves the viewer may make. Its
+    requester, when not on the staff's side, follows it on their own page instead."""
     service, change = _change_for(actor, pk, item)
+    if not actor.staff_side:
+        return redirect("operations:my_request", actor.organisation.slug, change.pk)
     open_ = change.archived_at is None
     may = {
         "edit": open_ and change.state in services.EDITABLE_STATES and can(actor, CHANGE, change),
