@@ -15,7 +15,7 @@ from django.db import IntegrityError, models, router, transaction
 from django.db.models import Model
 from django.utils import timezone
 
-from carte.core import audit, text
+from carte.core import audit, clock, text
 from carte.core.errors import CONFLICT, NON_FIELD_ERRORS, DomainError, not_found, summarise
 from carte.core.models import AuditAction, TenantModel
 from carte.core.permissions import ActorLike
@@ -140,6 +140,11 @@ def create_object(actor: ActorLike, obj: M, *, extra: Mapping[str, Any] | None =
     obj.organisation = actor.organisation
     validate(obj)
     _save(obj)
+    if clock.loading_mark() is not None:
+        # A made-up story (the demo) dates its rows as it dates its audit entries: a risk
+        # raised two years ago in the story does not say it was raised today.
+        obj.created_at = clock.now()
+        type(obj)._base_manager.filter(pk=obj.pk).update(created_at=obj.created_at)
     record_created(actor, obj, extra)
     return obj
 
