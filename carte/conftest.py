@@ -256,9 +256,11 @@ def log_in(page: Any, email: str) -> None:
 
 
 def log_out(page: Any) -> None:
-    """Log out with the header's button, back to the login page or the home page."""
+    """Log out with the button of the header's account menu, back to the login page or the
+    home page."""
     from playwright.sync_api import expect
 
+    page.locator("details.account-menu > summary").click()
     page.get_by_role("button", name="Log out").click()
     expect(page).to_have_url(re.compile(r"/login/|/$"))
 

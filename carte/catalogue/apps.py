@@ -9,5 +9,6 @@ class CatalogueConfig(AppConfig):
     verbose_name = "Catalogue"
 
     def ready(self) -> None:
-        # Its kinds of background job, known to every process (the job pages show them).
-        from carte.catalogue import tasks  # noqa: F401
+        # Its kinds of background job, known to every process (the job pages show them),
+        # and what the header's search finds here (core.find).
+        from carte.catalogue import finders, tasks  # noqa: F401

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpR
 from django.urls import path
 
 from carte.core.jobs.views import job_urls
+from carte.core.views_workspace import workspace_urls
 from carte.organisations import selectors, throttle
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
@@ -32,4 +33,5 @@ urlpatterns = [
     *org_urls(),
     path("members/<id:pk>/unlock/", org_view(member_unlock), name="member_unlock"),
     *job_urls(org_view),
+    *workspace_urls(org_view),
 ]

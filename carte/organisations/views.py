@@ -18,6 +18,7 @@ from carte.core.errors import DomainError
 from carte.core.models import AuditAction, AuditEntry
 from carte.core.permissions import VIEW, can
 from carte.core.views import Column, FilterField, UIResource, resource_urls
+from carte.core.work import my_work
 from carte.organisations import selectors, services
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
@@ -169,6 +170,9 @@ MEMBERS = UIResource(
 
 RESOURCES = [PMOS, PEOPLE, CUSTOMER_GROUPS, MEMBERS]
 
+# The first few items of each kind of work on the home page (My work shows them all).
+HOME_WORK_LIMIT = 5
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -184,7 +188,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @org_view
 def org_home(request: HttpRequest, actor: Actor) -> HttpResponse:
-    """The organisation at a glance: its PMOs, people, groups, members and recent changes."""
+    """The person's home: what waits for them (My work, the first few of each kind), then
+    the organisation at a glance: its PMOs, people, groups, members and recent changes."""
     pmos = list(selectors.pmo_list(actor=actor))
     counts = {
         "pmos": len(pmos),
@@ -198,10 +203,14 @@ def org_home(request: HttpRequest, actor: Actor) -> HttpResponse:
     if can(actor, VIEW, AuditEntry):
         recent = list(selectors.audit_list(actor=actor)[:8])
     role_labels = dict(OrgRole.choices)
+    work = my_work(actor, limit=HOME_WORK_LIMIT)
     return render(
         request,
         "organisations/org_home.html",
         {
+            "sections": work,
+            "work_total": sum(s.count for s in work),
+            "limit": HOME_WORK_LIMIT,
             "counts": counts,
             "members": members,
             "recent": recent,

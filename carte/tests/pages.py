@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Count
 
 from carte.catalogue.choices import Stage
@@ -15,6 +16,9 @@ from carte.catalogue.views import TABS
 from carte.operations.models import KPI, ChangeRequest, RiskIssue
 from carte.organisations.demo import CONSULTANT, DEMO_PASSWORD
 from carte.organisations.models import PMO, Organisation
+
+AXE = settings.STATIC_URL + "vendor/axe-core/axe.min.js"
+BLOCKING = {"critical", "serious"}
 
 
 @dataclass
@@ -71,6 +75,10 @@ def main_pages(org: Organisation) -> list[Visit]:
         "risks": f"{s}/operations/risks/",
         "risk": f"{s}/operations/risks/{item.pk}/",
         "change-queue": f"{o}/operations/changes/",
+        "risk-register": f"{o}/operations/risks/",
+        "action-register": f"{o}/operations/actions/",
+        "my-work": f"{o}/my-work/",
+        "search": f"{o}/search/?q=budget",
         "changes": f"{s}/operations/changes/",
         "change": f"{s}/operations/changes/{change.pk}/",
         "pmos": f"{o}/pmos/",
@@ -84,6 +92,8 @@ def main_pages(org: Organisation) -> list[Visit]:
         "catalogue": f"{o}/catalogue/",
         "service": f"{o}/catalogue/services/{published.pk}/",
         "feedback": f"{o}/catalogue/services/{published.pk}/feedback/",
+        "my-requests": f"{o}/operations/my-requests/",
+        "my-work": f"{o}/my-work/",
         "inbox": f"{o}/operations/inbox/",
         "pmos": f"{o}/pmos/",
         "people": f"{o}/people/",
@@ -104,3 +114,23 @@ def log_in(page: Any, email: str) -> None:
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page).not_to_have_url(re.compile(r"/login/"))
+
+
+def violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core's critical and serious violations on the page as it is now."""
+    page.add_script_tag(url=AXE)
+    found: list[dict[str, Any]] = page.evaluate(
+        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
+    )
+    return [v for v in found if v["impact"] in BLOCKING]
+
+
+def describe(where: str, found: list[dict[str, Any]]) -> list[str]:
+    """One line a violation: its id, impact, help, the elements (first five) and why."""
+    lines = []
+    for v in found:
+        targets = ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
+        more = f" (+{len(v['nodes']) - 5} more)" if len(v["nodes"]) > 5 else ""
+        why = " ".join(v["nodes"][0]["failureSummary"].split()) if v["nodes"] else ""
+        lines.append(f"{where}: {v['id']} [{v['impact']}] {v['help']} -> {targets}{more}; {why}")
+    return lines

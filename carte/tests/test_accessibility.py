@@ -13,17 +13,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.conf import global_settings, settings
+from django.conf import global_settings
 
 from carte.conftest import screenshot, watch
 from carte.organisations.models import Organisation
-from carte.tests.pages import Visit, log_in, main_pages
+from carte.tests.pages import Visit, describe, log_in, main_pages, violations
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db]
 
-AXE = settings.STATIC_URL + "vendor/axe-core/axe.min.js"
 WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
-BLOCKING = {"critical", "serious"}
 
 
 @pytest.fixture
@@ -35,15 +33,6 @@ def visits(demo: dict[str, Organisation], settings: Any) -> list[Visit]:
     return main_pages(demo["northwind"])
 
 
-def violations(page: Any) -> list[dict[str, Any]]:
-    """axe-core's critical and serious violations on the page as it is now."""
-    page.add_script_tag(url=AXE)
-    found: list[dict[str, Any]] = page.evaluate(
-        "async () => (await axe.run(document, {resultTypes: ['violations']})).violations"
-    )
-    return [v for v in found if v["impact"] in BLOCKING]
-
-
 def clipped_badges(page: Any) -> list[str]:
     """The badges on the page whose text is cut off (wider than the badge shows)."""
     found: list[str] = page.evaluate(
@@ -52,17 +41,6 @@ def clipped_badges(page: Any) -> list[str]:
             .map(b => b.textContent.trim())"""
     )
     return found
-
-
-def describe(where: str, found: list[dict[str, Any]]) -> list[str]:
-    """One line a violation: its id, impact, help, the elements (first five) and why."""
-    lines = []
-    for v in found:
-        targets = ", ".join(" ".join(n["target"]) for n in v["nodes"][:5])
-        more = f" (+{len(v['nodes']) - 5} more)" if len(v["nodes"]) > 5 else ""
-        why = " ".join(v["nodes"][0]["failureSummary"].split()) if v["nodes"] else ""
-        lines.append(f"{where}: {v['id']} [{v['impact']}] {v['help']} -> {targets}{more}; {why}")
-    return lines
 
 
 def test_the_main_pages_have_no_critical_or_serious_accessibility_violation(

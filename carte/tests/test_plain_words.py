@@ -132,9 +132,19 @@ def _staff_pages(org: Organisation) -> Iterator[str]:
 def _operations_pages(org: Organisation) -> Iterator[str]:
     """Every operations page of the organisation, and each of its risks, KPIs and changes."""
     slug = org.slug
-    for name in ("heatmap", "reports_due", "escalations", "level_breaches", "change_queue"):
+    for name in (
+        "heatmap",
+        "reports_due",
+        "escalations",
+        "level_breaches",
+        "change_queue",
+        "risk_register",
+        "action_register",
+    ):
         yield reverse(f"operations:{name}", args=[slug])
     yield reverse("operations:inbox", args=[slug])
+    yield reverse("my_work", args=[slug])
+    yield reverse("org_home", args=[slug])
     for service in Service.objects.filter(organisation=org).order_by("id"):
         for name in ("service", "items", "change_list", "improvement_list", "feedback_list"):
             yield reverse(f"operations:{name}", args=[slug, service.pk])

@@ -245,6 +245,14 @@ class Walk:
                         task_list=task_list,
                         data={"title": title, "due_on": services.today() + days * DAY},
                     )
+            # The Service Manager runs the set-up: its tasks are theirs (My work lists them).
+            if self.manager is not None:
+                for task in Task.objects.filter(
+                    task_list__service=service, assignee__isnull=True, archived_at=None
+                ).select_related("task_list__service"):
+                    services.task_update(
+                        actor=self.manager_actor, task=task, data={"assignee": self.manager}
+                    )
             _ensure_sipoc(self.cast.org_actor, service, self.groups[0])
             _ensure_procedure(self.cast.org_actor, service)
             output = service.outputs.filter(archived_at__isnull=True).order_by("position").first()

@@ -1,7 +1,6 @@
 """Reads of the notifications: who is told about a service's news (the people holding a
-role on it, the organisation's Directors), the decisions waiting for someone (proposals
-for the Director, pilots ready for the Owner's sign-off), and the notices still waiting
-to be e-mailed."""
+role on it, the organisation's Directors) and the notices still waiting to be e-mailed.
+The decisions waiting for someone are the lifecycle's (`lifecycle.selectors.waiting`)."""
 
 from __future__ import annotations
 
@@ -10,10 +9,7 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from carte.catalogue.choices import Stage
-from carte.catalogue.models import Service, ServiceRole
-from carte.lifecycle.choices import PilotOutcome
-from carte.lifecycle.models import PilotIteration
+from carte.catalogue.models import ServiceRole
 from carte.operations.models import Notice
 from carte.organisations.models import Organisation, User
 
@@ -55,36 +51,6 @@ def org_role_users(organisation: Organisation, role: str) -> list[User]:
         .distinct()
         .order_by("pk")
     )
-
-
-def proposals_waiting(organisation: Organisation) -> list[Service]:
-    """Live services proposed and waiting for the Director's decision to set them up."""
-    return list(
-        Service.objects.filter(
-            organisation_id=organisation.pk, stage=Stage.PROPOSED, archived_at__isnull=True
-        ).order_by("pk")
-    )
-
-
-def sign_offs_waiting(organisation: Organisation) -> list[PilotIteration]:
-    """The latest pilot of each live service in pilot whose result says it is ready for
-    the Owner's sign-off (with its service), in one query."""
-    pilots = (
-        PilotIteration.objects.filter(
-            organisation_id=organisation.pk,
-            archived_at__isnull=True,
-            service__stage=Stage.PILOT,
-            service__archived_at__isnull=True,
-        )
-        .select_related("service")
-        .order_by("service_id", "-number")
-    )
-    latest: dict[int, PilotIteration] = {}
-    for pilot in pilots:
-        latest.setdefault(pilot.service_id, pilot)
-    return [
-        p for p in latest.values() if p.outcome == PilotOutcome.PASSED and p.result_at is not None
-    ]
 
 
 def unsent(organisation: Organisation | None = None) -> QuerySet[Notice]:

@@ -4,12 +4,12 @@
 often it runs) for each KPI report due within three days, each report overdue, each
 service level missed lately (one per breach, whatever the number of customer groups that
 agreed the level) and each decision waiting in the lifecycle (a proposal for the
-Directors, a pilot ready for the Owner's sign-off: the lifecycle may not call operations,
-so the sweep finds them). Escalations, changes and improvements waiting for a decision are
-recorded when they happen, by the services that make them. `deliver()` then e-mails
-every notice not yet e-mailed: each is claimed with a conditional UPDATE before it is
-sent, so two machines running at once never send the same one; a notice whose sending
-fails is released for the next run.
+Directors, a pilot ready for the Owner's sign-off, a closure for the Owner's approval:
+the lifecycle may not call operations, so the sweep finds them). Escalations, changes
+and improvements waiting for a decision are recorded when they happen, by the services
+that make them. `deliver()` then e-mails every notice not yet e-mailed: each is claimed
+with a conditional UPDATE before it is sent, so two machines running at once never send
+the same one; a notice whose sending fails is released for the next run.
 """
 
 from __future__ import annotations
@@ -27,18 +27,17 @@ from django.urls import reverse
 from carte.catalogue.choices import ServiceRoleKind
 from carte.core.clock import now, today
 from carte.core.errors import not_found
+from carte.lifecycle.selectors.waiting import (
+    closures_waiting,
+    proposals_waiting,
+    sign_offs_waiting,
+)
 from carte.operations import periods
 from carte.operations.choices import NoticeKind
 from carte.operations.models import Notice, ServiceLevelTarget
 from carte.operations.selectors.due import reports_due
 from carte.operations.selectors.levels import missed_levels
-from carte.operations.selectors.notices import (
-    org_role_users,
-    proposals_waiting,
-    role_users,
-    sign_offs_waiting,
-    unsent,
-)
+from carte.operations.selectors.notices import org_role_users, role_users, unsent
 from carte.operations.services import notices
 from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
@@ -227,8 +226,9 @@ def _level_drafts(organisation: Organisation, on: dt.date) -> list[notices.Draft
 
 def _decision_drafts(organisation: Organisation) -> list[notices.Draft]:
     """The decisions waiting for someone: each proposal for the organisation's Directors,
-    each pilot ready for sign-off for the service's Owners. Keyed by the proposal's time
-    (a service proposed again is a new decision) and by the pilot's result."""
+    each pilot ready for sign-off and each closure for the service's Owners. Keyed by the
+    proposal's or the closure's time (a service proposed again is a new decision) and by
+    the pilot's result."""
     drafts = []
     proposals = proposals_waiting(organisation)
     directors = org_role_users(organisation, OrgRole.DIRECTOR) if proposals else []
@@ -262,6 +262,23 @@ def _decision_drafts(organisation: Organisation) -> list[notices.Draft]:
                 body=(
                     f"Pilot {pilot.number} of {service.name} is ready for sign-off. Sign it "
                     "off, or send it back for another iteration, on its Lifecycle tab."
+                ),
+                url=reverse("lifecycle:service", args=[organisation.slug, service.pk]),
+            )
+        )
+    closing = closures_waiting(organisation)
+    owners = role_users(organisation, (s.pk for s in closing), [ServiceRoleKind.OWNER])
+    for service in closing:
+        since = service.stage_changed_at or service.created_at
+        drafts.append(
+            notices.Draft(
+                owners.get((service.pk, ServiceRoleKind.OWNER), []),
+                kind=NoticeKind.DECISION,
+                key=f"decision:closure:{service.pk}:{since.isoformat()}",
+                title=f"The closure of {service.name} waits for your approval",
+                body=(
+                    f"{service.name} is closing. Once its artefacts are decided, approve the "
+                    "closure on its Lifecycle tab: the checklist there says what is missing."
                 ),
                 url=reverse("lifecycle:service", args=[organisation.slug, service.pk]),
             )

@@ -339,6 +339,7 @@ def test_it_resets_and_then_changes_a_password_in_a_browser(
     expect(page.get_by_test_id("current-user")).to_have_attribute("title", "ines@consult.example")
 
     # Change it again from the header.
+    page.get_by_role("banner").locator("details.account-menu > summary").click()
     page.get_by_role("banner").get_by_role("link", name="Password").click()
     expect(page.get_by_role("heading", name="Change your password")).to_be_visible()
     page.get_by_label("Old password").fill(NEW_PASSWORD)

@@ -110,7 +110,8 @@ def test_it_shows_the_consultant_both_organisations_in_the_switcher(
     assert response.status_code == 200
     assert list(response.context["switch_orgs"]) == sorted(demo.values(), key=lambda o: o.name)
     html = response.content.decode()
-    switcher = html[html.index('<details class="org-switcher">') : html.index("</details>")]
+    start = html.index('<details class="org-switcher header-menu">')
+    switcher = html[start : html.index("</details>")]
     assert "Northwind Manufacturing Group" in switcher
     assert "Riverside Health Trust" in switcher
     assert 'href="/o/northwind/"' in switcher

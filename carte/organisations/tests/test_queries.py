@@ -24,6 +24,8 @@ from carte.organisations.tests.factories import (
 
 # A ceiling per request, so a slow creep shows up as well as an N+1.
 MAX_QUERIES = 15
+# The home page adds what waits for the person (My work: a query or two per kind of work).
+HOME_MAX_QUERIES = 20
 _serial = itertools.count()
 
 
@@ -97,7 +99,7 @@ def test_it_renders_a_list_page_in_constant_queries(admin, org, name):
         return admin.client.get(url, {"page_size": 200, "status": "all"})
 
     small, _ = assert_constant_queries(request, lambda: add(org, 190))
-    assert small <= MAX_QUERIES
+    assert small <= (HOME_MAX_QUERIES if name == "home" else MAX_QUERIES)
     assert model._default_manager.filter(organisation=org).count() >= 200
     if url_name.endswith("_list"):
         # Every row was rendered, not just the first page.
