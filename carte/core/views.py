@@ -33,6 +33,7 @@ from carte.core import audit
 from carte.core.errors import CONFLICT, FORBIDDEN, NOT_FOUND, DomainError
 from carte.core.listing import ListFilter, paginate
 from carte.core.permissions import ADD, ARCHIVE, CHANGE, ActorLike, can
+from carte.core.slots import Slot
 
 # Resolves `/o/<org>/` to the actor and maps domain errors to 404 and 403 (the
 # organisations app's `access.org_view`); the generic pages below are wrapped in it.
@@ -205,6 +206,9 @@ class UIResource:
     filter_fields: list[FilterField] = field(default_factory=list)
     edit_form: Callable[..., forms.BaseForm] | None = None
     detail_template: str | None = None
+    # Links higher apps add to a row's page (`core.slots`): each filler takes (actor, row)
+    # and answers (label, address) or None.
+    links: Slot | None = None
     url_stem: str = ""
 
     @property
@@ -330,6 +334,7 @@ def detail_view(resource: UIResource) -> Callable[..., HttpResponse]:
             "edit_url": resource.url("update", actor, obj.pk),
             "archive_url": resource.url("archive", actor, obj.pk),
             "restore_url": resource.url("restore", actor, obj.pk),
+            "slot_links": resource.links.collect(actor, obj) if resource.links else [],
         }
         return render(request, resource.detail_template or "core/object_detail.html", context)
 
