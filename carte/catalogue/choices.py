@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from django.db import models
 
+# The proficiency levels are the competence framework's (organisations): re-exported here,
+# where a service's needs name them.
+from carte.organisations.choices import CompetenceLevel as CompetenceLevel
+
 
 class Rationale(models.TextChoices):
     """Why the PMO, rather than someone else, provides the service (M-8)."""
@@ -78,10 +82,3 @@ class ArtefactKind(models.TextChoices):
     TOOL = "tool", "Tool"
     DOCUMENT = "document", "Document"
     PROCEDURE = "procedure", "Procedure"
-
-
-class CompetenceLevel(models.IntegerChoices):
-    AWARENESS = 1, "Awareness"
-    WORKING = 2, "Working knowledge"
-    PRACTITIONER = 3, "Practitioner"
-    EXPERT = 4, "Expert"

@@ -3,22 +3,31 @@
 No `from __future__ import annotations`: django-ninja reads these annotations at runtime.
 """
 
-from typing import Any
+from typing import Any, Literal
 
-from ninja import Field, Router, Schema
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from ninja import Field, File, Router, Schema
+from ninja.files import UploadedFile
+from ninja.params.functions import Query as QueryParam
 
 from carte.core.api import CrudSpec, Stamped, crud_routes, no_nulls, ref
 from carte.core.errors import DomainError
-from carte.organisations import selectors, services
+from carte.core.jobs import check_file_size
+from carte.core.jobs.api import PROBLEM_CONTENT, wants_dry_run
+from carte.core.permissions import ADD, CHANGE, require
+from carte.organisations import framework, selectors, services
+from carte.organisations.access import api_actor
 from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole, PMOKind
 from carte.organisations.filters import (
+    CompetenceFilter,
     CustomerGroupFilter,
     MembershipFilter,
     PersonFilter,
     PMOFilter,
 )
-from carte.organisations.models import PMO, CustomerGroup, Membership, Person
+from carte.organisations.models import PMO, Competence, CustomerGroup, Membership, Person
 
 router = Router()
 
@@ -251,5 +260,143 @@ crud_routes(
         archive=services.membership_archive,
         restore=services.membership_restore,
         obj_arg="membership",
+    ),
+)
+
+
+# ---------------------------------------------------------------- competence framework
+
+COMPETENCES = "/orgs/{org}/competences"
+COMPETENCE_TAG = "Competences"
+_LEVEL_HELP = "What this level means for the competence, in words."
+
+
+class FrameworkCompetenceOut(Stamped):
+    name: str
+    group: str
+    description: str
+    level_1: str = Field(..., description="Awareness: " + _LEVEL_HELP)
+    level_2: str = Field(..., description="Working knowledge: " + _LEVEL_HELP)
+    level_3: str = Field(..., description="Practitioner: " + _LEVEL_HELP)
+    level_4: str = Field(..., description="Expert: " + _LEVEL_HELP)
+    level_5: str = Field(..., description="Authority: " + _LEVEL_HELP)
+
+
+class FrameworkCompetenceIn(Schema):
+    name: str
+    group: str = ""
+    description: str = ""
+    level_1: str = Field("", description="Awareness: " + _LEVEL_HELP)
+    level_2: str = Field("", description="Working knowledge: " + _LEVEL_HELP)
+    level_3: str = Field("", description="Practitioner: " + _LEVEL_HELP)
+    level_4: str = Field("", description="Expert: " + _LEVEL_HELP)
+    level_5: str = Field("", description="Authority: " + _LEVEL_HELP)
+
+
+# Before the CRUD routes: `export` and `import` are not ids.
+_FILE_CONTENT = {
+    framework.FORMATS["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+    framework.FORMATS["yaml"]: {
+        "schema": {"type": "string", "description": "A list of competences, in YAML."}
+    },
+}
+
+
+@router.get(
+    COMPETENCES + "/export",
+    tags=[COMPETENCE_TAG],
+    summary="Export the competence framework",
+    operation_id="competences_export",
+    openapi_extra={
+        "responses": {
+            200: {"description": "The framework file.", "content": _FILE_CONTENT},
+            403: {
+                "description": "Customers may not see the framework.",
+                "content": PROBLEM_CONTENT,
+            },
+        }
+    },
+)
+def competences_export(
+    request: HttpRequest,
+    org: str,
+    fmt: Literal["xlsx", "yaml"] = QueryParam("xlsx", alias="format", description="xlsx or yaml."),
+) -> HttpResponseBase:
+    """The live framework as a file, one row per competence (name, group, description and
+    the five levels), named `<org>-competences-<date>.<ext>`; the import reads it back."""
+    return framework.export_response(api_actor(request, org), fmt)
+
+
+class FrameworkImportOut(Schema):
+    """What an import of the framework did, or what a dry run would do."""
+
+    dry_run: bool
+    applied: bool = Field(..., description="True when the changes were written.")
+    rows: int
+    created: list[str] = Field(..., description="The competences added, by name.")
+    updated: list[str] = Field(..., description="The competences changed, by name.")
+    unchanged: int
+
+
+@router.post(
+    COMPETENCES + "/import",
+    response={200: FrameworkImportOut},
+    tags=[COMPETENCE_TAG],
+    summary="Import the competence framework from an .xlsx or YAML file",
+    operation_id="competences_import",
+    openapi_extra={
+        "responses": {
+            413: {"description": "The file is too large.", "content": PROBLEM_CONTENT},
+            422: {
+                "description": "The file has problems: `problems`, each {row, column, message}; "
+                "nothing was written.",
+                "content": PROBLEM_CONTENT,
+            },
+        }
+    },
+)
+def competences_import(
+    request: HttpRequest,
+    org: str,
+    file: File[UploadedFile],
+    dry_run: bool = False,
+) -> Any:
+    """A multipart `file` (.xlsx or .yaml, as the export writes it). Competences are matched
+    by name (any case) and updated, the others added; all or nothing. With `dry_run`
+    (query or form field): check and report, write nothing. Needs the right to shape the
+    framework (Director, PMO Managers, admins)."""
+    actor = api_actor(request, org)
+    require(actor, ADD, Competence)  # before the file is read
+    require(actor, CHANGE, Competence)
+    check_file_size(file, framework.MAX_BYTES, framework.TOO_LARGE)
+    report = framework.import_framework(
+        actor=actor,
+        source=file,
+        name=file.name or "",
+        dry_run=wants_dry_run(request, dry_run),
+    )
+    if not report.ok:
+        raise report.error()
+    return report.data()
+
+
+crud_routes(
+    router,
+    CrudSpec(
+        path="competences",
+        model=Competence,
+        tag=COMPETENCE_TAG,
+        noun="competence",
+        out=FrameworkCompetenceOut,
+        create_in=FrameworkCompetenceIn,
+        filters=CompetenceFilter,
+        list_selector=selectors.competence_list,
+        get_selector=selectors.competence_get,
+        create=services.competence_create,
+        update=services.competence_update,
+        archive=services.competence_archive,
+        restore=services.competence_restore,
+        obj_arg="competence",
+        resolve=lambda actor, data: no_nulls(data, tuple(services.COMPETENCE_FIELDS)),
     ),
 )

@@ -19,3 +19,14 @@ class PMOKind(models.TextChoices):
     DEPARTMENTAL = "departmental", "Departmental PMO"
     PROGRAMME = "programme", "Programme PMO"
     CENTRE_OF_EXCELLENCE = "coe", "Centre of Excellence"
+
+
+class CompetenceLevel(models.IntegerChoices):
+    """The five proficiency levels of the competence framework, lowest first; a
+    competence says in its own words what each means for it."""
+
+    AWARENESS = 1, "Awareness"
+    WORKING = 2, "Working knowledge"
+    PRACTITIONER = 3, "Practitioner"
+    EXPERT = 4, "Expert"
+    AUTHORITY = 5, "Authority"

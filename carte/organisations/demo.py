@@ -9,6 +9,7 @@ onto these organisations, each with its own demo loader, in stack order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
@@ -204,7 +205,21 @@ def _load_org(spec: _Org, password_hash: str) -> tuple[Organisation, Actor]:
             customer_group=groups.get(group_name or ""),
             provider=provider,
         )
+    _load_framework(actor)
     return org, actor
+
+
+FRAMEWORK = Path(__file__).parent / "demo_data" / "framework.yaml"
+
+
+def _load_framework(actor: Actor) -> None:
+    """The competence framework the catalogue's needs and people's assessments name,
+    through the framework's own importer."""
+    from carte.organisations.framework import import_framework
+
+    with FRAMEWORK.open("rb") as source:
+        report = import_framework(actor=actor, source=source, name=FRAMEWORK.name)
+    assert not report.problems, report.problems
 
 
 def purge_organisation(org: Organisation) -> None:

@@ -64,6 +64,33 @@ class CustomerGroupFilter(ListFilter):
     }
 
 
+class CompetenceFilter(ListFilter):
+    """The competence framework's list: words in its name, group or description, and one
+    group (whatever its case)."""
+
+    q: Annotated[
+        str | None,
+        FilterLookup(["name__icontains", "group__icontains", "description__icontains"]),
+    ] = Field(None, description="Search in name, group and description.")
+    group: Annotated[str | None, FilterLookup("group__iexact")] = Field(
+        None, description="Only competences of this group (its name, any case)."
+    )
+
+    ORDERING: ClassVar[dict[str, str]] = {
+        "group": "group",
+        "name": "name",
+        "updated": "updated_at",
+    }
+
+    def order_by(self) -> list[str]:
+        # By group, then name within it: the framework reads as its families.
+        ordering = super().order_by()
+        if not self.ordering or self.ordering.removeprefix("-") == "group":
+            sign = "-" if (self.ordering or "").startswith("-") else ""
+            return [ordering[0], f"{sign}name", f"{sign}id"]
+        return ordering
+
+
 class MembershipFilter(ListFilter):
     q: Annotated[
         str | None, FilterLookup(["user__email__icontains", "user__full_name__icontains"])

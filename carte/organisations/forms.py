@@ -11,7 +11,7 @@ from django.contrib.auth import forms as auth_forms
 from carte.core.forms import CarteForm, CarteModelForm, widget_class
 from carte.organisations import selectors, services
 from carte.organisations.choices import OrgRole
-from carte.organisations.models import PMO, CustomerGroup, Person, User
+from carte.organisations.models import PMO, Competence, CustomerGroup, Person, User
 
 
 class PMOForm(CarteModelForm[PMO]):
@@ -33,6 +33,37 @@ class CustomerGroupForm(CarteModelForm[CustomerGroup]):
         model = CustomerGroup
         fields = ["name", "description"]
         widgets = {"description": forms.Textarea(attrs={"rows": 4})}
+
+
+class CompetenceForm(CarteModelForm[Competence]):
+    """A competence of the framework: its name, group and description, and what each of
+    the five levels means for it, each labelled by the level's name."""
+
+    class Meta:
+        model = Competence
+        fields = ["name", "group", "description", *Competence.LEVEL_FIELDS]
+        widgets = {
+            name: forms.Textarea(attrs={"rows": 2 if name != "description" else 3})
+            for name in ("description", *Competence.LEVEL_FIELDS)
+        }
+
+    def setup(self) -> None:
+        for name in Competence.LEVEL_FIELDS:
+            label = self.fields[name].label
+            self.fields[name].help_text = f"What “{label}” means for this competence."
+
+
+class CompetenceImportForm(CarteForm):
+    """A framework file to import (.xlsx or YAML), or only to check (`dry_run`)."""
+
+    file = forms.FileField(
+        label="Excel (.xlsx) or YAML file",
+        help_text="As the framework's download gives it: one row per competence, with its "
+        "name, group, description and the five levels.",
+    )
+    dry_run = forms.BooleanField(
+        required=False, label="Dry run: check the file and report, write nothing"
+    )
 
 
 class PersonForm(CarteModelForm[Person]):

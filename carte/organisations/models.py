@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from carte.core.models import TenantModel, unique_live
 from carte.core.text import TextPolicy
 from carte.organisations import permissions as perms
-from carte.organisations.choices import OrgRole, PMOKind
+from carte.organisations.choices import CompetenceLevel, OrgRole, PMOKind
 
 slug_validator = RegexValidator(
     r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$",
@@ -244,3 +244,47 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class Competence(TenantModel):
+    """A competence of the organisation's framework (M-2, M-9, M-14): what a service needs
+    and what people are assessed on, with what each of the five proficiency levels
+    (`CompetenceLevel`) means for it, in the organisation's words."""
+
+    ACCESS = perms.COMPETENCE
+
+    CONSTRAINT_FIELDS = {"competence_unique_live_name": "name"}
+
+    name = models.CharField(max_length=200)
+    group = models.CharField(
+        max_length=100, blank=True, help_text="The family it belongs to: Delivery, Analysis..."
+    )
+    description = models.TextField(blank=True)
+    level_1 = models.TextField(CompetenceLevel.AWARENESS.label, blank=True)
+    level_2 = models.TextField(CompetenceLevel.WORKING.label, blank=True)
+    level_3 = models.TextField(CompetenceLevel.PRACTITIONER.label, blank=True)
+    level_4 = models.TextField(CompetenceLevel.EXPERT.label, blank=True)
+    level_5 = models.TextField(CompetenceLevel.AUTHORITY.label, blank=True)
+
+    LEVEL_FIELDS = ("level_1", "level_2", "level_3", "level_4", "level_5")
+
+    class Meta:
+        ordering = ["group", "name", "id"]
+        constraints = [
+            unique_live(
+                "name",
+                fold=Lower,
+                name="competence_unique_live_name",
+                message="A competence with this name already exists.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def levels(self) -> list[tuple[int, str, str]]:
+        """Each level: its number, its name and what it means for this competence."""
+        return [
+            (value, label, getattr(self, f"level_{value}"))
+            for value, label in CompetenceLevel.choices
+        ]

@@ -17,3 +17,5 @@ PMO: Access = crud(EVERYONE, STRUCTURE_EDITORS)
 CUSTOMER_GROUP: Access = crud(EVERYONE, STRUCTURE_EDITORS)
 PERSON: Access = crud(EVERYONE, PEOPLE_EDITORS)
 MEMBERSHIP: Access = crud(STAFF_SIDE, MEMBER_EDITORS)
+# The competence framework: everyone on the PMO's side reads it; who shapes the PMO edits it.
+COMPETENCE: Access = crud(STAFF_SIDE, STRUCTURE_EDITORS)

@@ -19,6 +19,7 @@ from carte.core.permissions import VIEW, can
 from carte.organisations.actor import Actor
 from carte.organisations.filters import (
     AuditFilter,
+    CompetenceFilter,
     CustomerGroupFilter,
     MembershipFilter,
     PersonFilter,
@@ -27,6 +28,7 @@ from carte.organisations.filters import (
 from carte.organisations.models import (
     PMO,
     ApiToken,
+    Competence,
     CustomerGroup,
     Membership,
     MembershipRole,
@@ -271,6 +273,38 @@ def member_user_choices(*, actor: Actor) -> QuerySet[User]:
     return User.objects.filter(
         memberships__organisation=actor.organisation, memberships__archived_at__isnull=True
     ).order_by("email")
+
+
+# ---------------------------------------------------------------- competence framework
+
+
+def competence_list(*, actor: Actor, filters: ListFilter | None = None) -> QuerySet[Competence]:
+    """The organisation's competence framework, by group then name (the staff's side)."""
+    return (filters or CompetenceFilter.model_validate({})).apply(_visible(actor, Competence))
+
+
+def competence_get(*, actor: Actor, pk: int | str, action: str = VIEW) -> Competence:
+    return get_for(actor, Competence.objects.all(), pk, action=action)
+
+
+def competence_choices(actor: Actor) -> QuerySet[Competence]:
+    """The live competences by group then name: the choices of every field naming one
+    (a service's needs, an assessment, an allocation). The actor by position or keyword."""
+    return Competence.objects.filter(
+        organisation_id=actor.organisation.pk, archived_at__isnull=True
+    ).order_by("group", "name", "id")
+
+
+def competence_groups(*, actor: Actor) -> list[str]:
+    """The groups the framework's live competences belong to, by name (one query)."""
+    groups = (
+        Competence.objects.filter(organisation_id=actor.organisation.pk, archived_at__isnull=True)
+        .exclude(group="")
+        .order_by("group")
+        .values_list("group", flat=True)
+        .distinct()
+    )
+    return list(groups)
 
 
 # ---------------------------------------------------------------- audit trail

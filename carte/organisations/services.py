@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -34,6 +34,7 @@ from carte.organisations.choices import OrgRole
 from carte.organisations.models import (
     PMO,
     ApiToken,
+    Competence,
     CustomerGroup,
     Membership,
     MembershipRole,
@@ -166,6 +167,98 @@ def customer_group_archive(*, actor: Actor, customer_group: CustomerGroup) -> Cu
 def customer_group_restore(*, actor: Actor, customer_group: CustomerGroup) -> CustomerGroup:
     require(actor, ARCHIVE, customer_group)
     return restore_object(actor, customer_group)
+
+
+# ---------------------------------------------------------------- competence framework
+
+COMPETENCE_FIELDS = ("name", "group", "description", *Competence.LEVEL_FIELDS)
+
+
+@transaction.atomic
+def competence_create(*, actor: Actor, data: dict[str, Any]) -> Competence:
+    """Add a competence to the organisation's framework."""
+    require(actor, ADD, Competence)
+    unknown = set(data) - set(COMPETENCE_FIELDS)
+    if unknown:
+        raise DomainError.field(sorted(unknown)[0], "Unknown field.")
+    return create_object(actor, Competence(**data))
+
+
+@transaction.atomic
+def competence_update(*, actor: Actor, competence: Competence, data: dict[str, Any]) -> Competence:
+    require(actor, CHANGE, competence)
+    unknown = set(data) - set(COMPETENCE_FIELDS)
+    if unknown:
+        raise DomainError.field(sorted(unknown)[0], "Unknown field.")
+    return update_object(actor, competence, data)
+
+
+@transaction.atomic
+def competence_archive(*, actor: Actor, competence: Competence) -> Competence:
+    require(actor, ARCHIVE, competence)
+    return archive_object(actor, competence)
+
+
+@transaction.atomic
+def competence_restore(*, actor: Actor, competence: Competence) -> Competence:
+    require(actor, ARCHIVE, competence)
+    return restore_object(actor, competence)
+
+
+class CompetenceChange(NamedTuple):
+    """One row of an imported framework: its number in the file, the live competence it
+    updates (None: a new one) and the values it sets."""
+
+    row: int
+    competence: Competence | None
+    data: dict[str, Any]
+
+
+@transaction.atomic
+def competences_import(*, actor: Actor, changes: Sequence[CompetenceChange]) -> list[Competence]:
+    """Create and update the framework's competences of an import (`organisations.framework`),
+    all or none: each through `competence_create` or `competence_update`, in one
+    transaction. A refusal names the row it is about (`extra["row"]`) and undoes the rest."""
+    require(actor, ADD, Competence)
+    require(actor, CHANGE, Competence)
+    written: list[Competence] = []
+    for change in changes:
+        try:
+            if change.competence is None:
+                written.append(competence_create(actor=actor, data=change.data))
+            else:
+                written.append(
+                    competence_update(actor=actor, competence=change.competence, data=change.data)
+                )
+        except DomainError as exc:
+            raise DomainError(
+                exc.message,
+                code=exc.code,
+                errors=exc.errors,
+                extra={**exc.extra, "row": change.row},
+            ) from exc
+    return written
+
+
+def competence_named(*, actor: Actor, name: str, create: bool = False) -> Competence:
+    """The live competence of the framework with this name, whatever its case and spaces;
+    with `create`, one is added when there is none (by whoever may add competences: a
+    catalogue import naming a new one, the data migration of free-text needs). Otherwise
+    a 422 on `competence` saying it is not in the framework."""
+    wanted = " ".join(name.split())
+    found = Competence.objects.filter(
+        organisation_id=actor.organisation.pk, archived_at__isnull=True, name__iexact=wanted
+    ).first()
+    if found is not None:
+        return found
+    if not wanted:
+        raise DomainError.field("competence", "Name the competence.")
+    if not create:
+        raise DomainError.field(
+            "competence",
+            f"“{wanted}” is not in the competence framework: add it there first.",
+        )
+    return competence_create(actor=actor, data={"name": wanted})
 
 
 # ---------------------------------------------------------------- people

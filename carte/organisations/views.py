@@ -15,29 +15,45 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from carte.core.errors import DomainError
+from carte.core.listing import paginate
 from carte.core.models import AuditAction, AuditEntry
-from carte.core.permissions import VIEW, can
-from carte.core.views import Column, FilterField, UIResource, resource_urls
+from carte.core.permissions import ADD, CHANGE, VIEW, can, require
+from carte.core.slots import Slot
+from carte.core.views import (
+    Column,
+    FilterField,
+    UIResource,
+    done,
+    filtered,
+    is_htmx,
+    list_view,
+    page_size,
+    refusal_status,
+    resource_urls,
+)
 from carte.core.work import my_work
-from carte.organisations import selectors, services
+from carte.organisations import framework, selectors, services
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
-from carte.organisations.choices import OrgRole, PMOKind
+from carte.organisations.choices import CompetenceLevel, OrgRole, PMOKind
 from carte.organisations.filters import (
     AuditFilter,
+    CompetenceFilter,
     CustomerGroupFilter,
     MembershipFilter,
     PersonFilter,
     PMOFilter,
 )
 from carte.organisations.forms import (
+    CompetenceForm,
+    CompetenceImportForm,
     CustomerGroupForm,
     MemberCreateForm,
     MemberRolesForm,
     PersonForm,
     PMOForm,
 )
-from carte.organisations.models import PMO, CustomerGroup, Membership, Person, User
+from carte.organisations.models import PMO, Competence, CustomerGroup, Membership, Person, User
 
 
 def _pmo_options(actor: Actor) -> list[tuple[Any, str]]:
@@ -103,6 +119,9 @@ CUSTOMER_GROUPS = UIResource(
     detail_fields=[("Description", "description")],
 )
 
+# The links higher apps add to a person's page (capacity: their competences and load).
+PERSON_LINKS = Slot("organisations.person_links")
+
 PEOPLE = UIResource(
     name="people",
     url_stem="person",
@@ -117,6 +136,7 @@ PEOPLE = UIResource(
     update=lambda actor, obj, d: services.person_update(actor=actor, person=obj, data=d),
     archive=lambda actor, obj: services.person_archive(actor=actor, person=obj),
     restore=lambda actor, obj: services.person_restore(actor=actor, person=obj),
+    links=PERSON_LINKS,
     columns=[
         Column("Name", "name", order="name", link=True),
         Column("E-mail", "email", order="email"),
@@ -169,6 +189,138 @@ MEMBERS = UIResource(
 )
 
 RESOURCES = [PMOS, PEOPLE, CUSTOMER_GROUPS, MEMBERS]
+
+# ---------------------------------------------------------------- competence framework
+
+
+def _competence_groups(actor: Actor) -> list[tuple[Any, str]]:
+    return [(g, g) for g in selectors.competence_groups(actor=actor)]
+
+
+COMPETENCES = UIResource(
+    name="competences",
+    url_stem="competence",
+    singular="competence",
+    plural="Competences",
+    model=Competence,
+    filters=CompetenceFilter,
+    list_selector=selectors.competence_list,
+    get_selector=selectors.competence_get,
+    form=CompetenceForm,
+    detail_template="organisations/competence_detail.html",
+    create=lambda actor, d: services.competence_create(actor=actor, data=d),
+    update=lambda actor, obj, d: services.competence_update(actor=actor, competence=obj, data=d),
+    archive=lambda actor, obj: services.competence_archive(actor=actor, competence=obj),
+    restore=lambda actor, obj: services.competence_restore(actor=actor, competence=obj),
+    columns=[
+        Column("Name", "name", order="name", link=True),
+        Column("Group", "group", order="group"),
+        Column("Description", "description"),
+    ],
+    detail_fields=[("Group", "group"), ("Description", "description")],
+    filter_fields=[FilterField("group", "Group", _competence_groups)],
+)
+_competence_results = list_view(COMPETENCES)
+
+
+def competence_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The framework's list (the generic one, `core.views.list_view`, with the framework's
+    downloads and import in its header); `?format=xlsx|yaml` downloads the live framework."""
+    fmt = request.GET.get("format")
+    if fmt in framework.FORMATS:
+        return framework.export_response(actor, fmt)
+    if is_htmx(request):
+        return _competence_results(request, actor)
+    # The page itself: the generic list's context, drawn by the framework's own template.
+    filters, errors = CompetenceFilter.from_query(request.GET.dict())
+    qs, filters = filtered(
+        lambda f: selectors.competence_list(actor=actor, filters=f), filters, errors
+    )
+    page = paginate(qs, page_size(request), request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    group = filters.group or ""
+    context = {
+        "resource": COMPETENCES,
+        "page": page,
+        "rows": [
+            (obj, [(c, getattr(obj, c.attr)) for c in COMPETENCES.columns])
+            for obj in page.object_list
+        ],
+        "filters": filters,
+        "filter_errors": errors,
+        "filter_fields": [
+            (COMPETENCES.filter_fields[0], _competence_groups(actor), group),
+        ],
+        "query": query.urlencode(),
+        "ordering": filters.ordering or "",
+        "can_add": can(actor, ADD, Competence),
+        "add_url": COMPETENCES.url("create", actor),
+        "import_url": reverse("competence_import", args=[actor.organisation.slug]),
+    }
+    return render(request, "organisations/competence_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def competence_import(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Upload the framework as .xlsx or YAML: all or nothing, with every problem by row
+    and column (`organisations.framework`); a dry run reports what it would do."""
+    require(actor, ADD, Competence)
+    require(actor, CHANGE, Competence)
+    posted = request.method == "POST"
+    form = CompetenceImportForm(
+        request.POST if posted else None, request.FILES if posted else None, actor=actor
+    )
+    report = None
+    status = 200
+    list_url = COMPETENCES.url("list", actor)
+    if request.method == "POST":
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload.size is not None and upload.size > framework.MAX_BYTES:
+                    raise DomainError.field("file", framework.TOO_LARGE)
+                report = framework.import_framework(
+                    actor=actor,
+                    source=upload,
+                    name=upload.name or "",
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+            except DomainError as exc:
+                status = refusal_status(exc)
+                form.show(exc)
+            else:
+                if report.applied:
+                    return done(
+                        request,
+                        list_url,
+                        f"Framework imported: {len(report.created)} added, "
+                        f"{len(report.updated)} updated, {report.unchanged} unchanged.",
+                    )
+        if form.errors or (report is not None and report.problems):
+            status = 422
+    context = {
+        "form": form,
+        "report": report,
+        "list_url": list_url,
+        "levels": CompetenceLevel.labels,
+        "max_mb": framework.MAX_BYTES // (1024 * 1024),
+    }
+    return render(request, "organisations/competence_import.html", context, status=status)
+
+
+def competence_urls() -> list[Any]:
+    """The framework's pages: the generic ones (`resource_urls`) but its list, which
+    offers the downloads, and its import."""
+    from django.urls import path
+
+    generic = [p for p in resource_urls(COMPETENCES, org_view) if p.name != "competence_list"]
+    return [
+        path("competences/", org_view(competence_list), name="competence_list"),
+        path("competences/import/", org_view(competence_import), name="competence_import"),
+        *generic,
+    ]
+
 
 # The first few items of each kind of work on the home page (My work shows them all).
 HOME_WORK_LIMIT = 5
@@ -250,6 +402,7 @@ def activity(request: HttpRequest, actor: Actor) -> HttpResponse:
         ("person", "People"),
         ("customergroup", "Customer groups"),
         ("membership", "Members"),
+        ("competence", "Competences"),
         ("organisation", "Organisation"),
     ]
     return render(
@@ -327,4 +480,4 @@ def org_urls() -> list[Any]:
     ]
     for resource in RESOURCES:
         patterns += resource_urls(resource, org_view)
-    return patterns
+    return patterns + competence_urls()

@@ -13,7 +13,7 @@ from carte.core.models import AuditEntry, Job
 from carte.core.testing import archived, no_writes
 from carte.organisations import urls as org_urls
 from carte.organisations.choices import OrgRole, PMOKind
-from carte.organisations.models import PMO, ApiToken, Membership, Person
+from carte.organisations.models import PMO, ApiToken, Competence, Membership, Person
 from carte.organisations.testing import PageContract
 from carte.organisations.tests.contracts import (
     CustomerGroupContract,
@@ -167,6 +167,7 @@ def acme_rows(org):
         "customer_group": group,
         "member": member,
         "job": job,
+        "competence": Competence.objects.create(organisation=org, name="Acme Secret Competence"),
     }
 
 
