@@ -147,9 +147,15 @@ class CustomerForm(PartForm):
 
 
 class CompetenceForm(PartForm):
+    """A competence of the organisation's framework, the level needed and how many FTE."""
+
     class Meta:
         model = models.CompetenceNeed
         fields = ["competence", "level", "fte"]
+
+    def setup(self) -> None:
+        self.choose("competence", selectors.competence_choices(actor=self.actor))
+        self.fields["competence"].help_text = "A competence of the organisation's framework."
 
 
 class GovernanceForm(PartForm):

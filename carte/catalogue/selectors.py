@@ -29,7 +29,7 @@ from carte.core.listing import ListFilter, get_for
 from carte.core.models import TenantModel
 from carte.core.permissions import VIEW, Right, can, require
 from carte.organisations.actor import Actor
-from carte.organisations.models import PMO
+from carte.organisations.models import PMO, Competence
 from carte.organisations.permissions import STAFF_SIDE
 
 LIVE = Q(archived_at__isnull=True)
@@ -366,7 +366,7 @@ _LIVE_PARTS: dict[str, Callable[[], QuerySet[Any]]] = {
     "customers": lambda: models.ServiceCustomer.objects.filter(LIVE).select_related(
         "customer_group"
     ),
-    "competences": lambda: models.CompetenceNeed.objects.filter(LIVE),
+    "competences": lambda: models.CompetenceNeed.objects.filter(LIVE).select_related("competence"),
     "governance": lambda: models.GovernanceNeed.objects.filter(LIVE),
     "artefact_links": lambda: models.ServiceArtefact.objects.filter(LIVE).select_related(
         "artefact"
@@ -458,6 +458,14 @@ def output_choices(*, actor: Actor, service: Service) -> QuerySet[models.Service
         .select_related("service")
         .order_by("service__code", "position")
     )
+
+
+def competence_choices(*, actor: Actor) -> QuerySet[Competence]:
+    """The live competences of the organisation's framework, by group and name: what a
+    service's need may name."""
+    return Competence.objects.filter(
+        organisation_id=actor.organisation.pk, archived_at__isnull=True
+    ).order_by("group", "name", "id")
 
 
 def artefact_choices(*, actor: Actor, service: Service) -> QuerySet[models.Artefact]:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, TypedDict
 
-from carte.catalogue.models import Service
+from django.db.models import Prefetch
+
+from carte.catalogue.models import CompetenceNeed, Service
 
 
 class RowChange(TypedDict):
@@ -55,7 +57,7 @@ PART_KEYS: dict[str, str] = {
 
 
 # What `of()` reads; prefetch it once for any number of services.
-PREFETCH = (
+PREFETCH: tuple[str | Prefetch[Any], ...] = (
     "delivering_pmos",
     "roles__person",
     "roles__pmo",
@@ -67,7 +69,8 @@ PREFETCH = (
     "steps",
     "outputs__customers",
     "customers__customer_group",
-    "competences",
+    # A need names its competence of the framework, read with it.
+    Prefetch("competences", queryset=CompetenceNeed.objects.select_related("competence")),
     "governance",
     "artefact_links__artefact",
     "own_artefacts",
@@ -187,7 +190,7 @@ def of(s: Service) -> dict[str, Any]:
             key=lambda row: row["customer_group"],
         ),
         "competences": [
-            {"competence": c.competence, "level": c.level, "fte": _money(c.fte)}
+            {"competence": c.competence.name, "level": c.level, "fte": _money(c.fte)}
             for c in _live(s.competences)
         ],
         "governance": [{"item": g.item, "in_place": g.in_place} for g in _live(s.governance)],

@@ -21,6 +21,7 @@ from carte.catalogue.choices import (
 )
 from carte.catalogue.models import (
     Artefact,
+    CompetenceNeed,
     Service,
     ServiceArtefact,
     ServiceCustomer,
@@ -43,7 +44,7 @@ from carte.core.api import (
 from carte.core.errors import DomainError
 from carte.core.permissions import VIEW, Right
 from carte.organisations.actor import Actor
-from carte.organisations.models import PMO, CustomerGroup, Person
+from carte.organisations.models import PMO, Competence, CustomerGroup, Person
 
 router = Router()
 
@@ -268,19 +269,34 @@ class CustomerPatch(Strict):
 
 
 class CompetenceOut(Stamped):
-    competence: str
+    competence_id: int = Field(..., description="The competence of the framework needed.")
+    competence: str = Field(..., description="Its name.")
     level: CompetenceLevel
     fte: Decimal
 
+    @staticmethod
+    def resolve_competence(obj: CompetenceNeed) -> str:
+        """The competence's name (selected with the need)."""
+        return obj.competence.name
+
+
+_COMPETENCE_NAME = (
+    "A competence of the framework by its name, in any case; or send `competence_id`. A "
+    "name the framework lacks is added to it when you may add competences, refused "
+    "otherwise."
+)
+
 
 class CompetenceIn(Strict):
-    competence: str
+    competence_id: int | None = Field(None, description="A competence of the framework.")
+    competence: str | None = Field(None, description=_COMPETENCE_NAME)
     level: CompetenceLevel = CompetenceLevel.WORKING
     fte: Decimal
 
 
 class CompetencePatch(Strict):
-    competence: str | None = None
+    competence_id: int | None = None
+    competence: str | None = Field(None, description=_COMPETENCE_NAME)
     level: CompetenceLevel | None = None
     fte: Decimal | None = None
 
@@ -372,6 +388,30 @@ def _symptom_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
             raise DomainError.field("statement", "Describe the symptom.")
         data["statement"] = statement  # found or recorded by the service, with the link
     return data
+
+
+def _competence_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """A competence need's competence by id (of the organisation's framework) or by name
+    (found, or recorded by the service with the need: `_competence_by_name`, which also
+    refuses an empty one, so that its error names `competence` on every route)."""
+    no_nulls(data, ("competence_id", "level", "fte"))
+    competence_id = data.pop("competence_id", None)
+    if competence_id is not None and "competence" in data:
+        raise DomainError.field(
+            "competence_id", "Send either competence_id or competence, not both."
+        )
+    if competence_id is not None:
+        data["competence"] = ref(actor, Competence, competence_id, "competence_id")
+    elif "competence" in data:
+        data["competence_name"] = data.pop("competence")
+    return data
+
+
+def _competence_create_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
+    """As `_competence_data`, and one of the two is required."""
+    if "competence_id" not in data and "competence" not in data:
+        raise DomainError.field("competence_id", "Send a competence_id or a competence (its name).")
+    return _competence_data(actor, data)
 
 
 def _symptom_create_data(actor: Actor, data: dict[str, Any]) -> dict[str, Any]:
@@ -536,7 +576,16 @@ PART_SPECS: list[PartSpec] = [
         CompetenceOut,
         CompetenceIn,
         CompetencePatch,
-        _plain("competence", "level", "fte"),
+        _competence_data,
+        resolve_create=_competence_create_data,
+        related=("competence",),
+        # The service names the competence's field as the model does (`competence`) and a
+        # name it was given as `competence_name`: the client sent them as these.
+        error_fields={
+            **PART_ERROR_FIELDS,
+            "competence": "competence_id",
+            "competence_name": "competence",
+        },
     ),
     PartSpec(
         "governance",

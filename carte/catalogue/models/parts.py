@@ -123,7 +123,11 @@ class CompetenceNeed(OwnedByService, TenantModel):
     ACCESS = perms.SERVICE_PART
 
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="competences")
-    competence = models.CharField(max_length=200)
+    # A competence of the organisation's framework (M-9): what people are assessed on, so
+    # that demand and supply meet on the same rows.
+    competence = models.ForeignKey(
+        "organisations.Competence", on_delete=models.PROTECT, related_name="needs"
+    )
     level = models.PositiveSmallIntegerField(
         choices=CompetenceLevel.choices, default=CompetenceLevel.WORKING
     )
@@ -132,10 +136,10 @@ class CompetenceNeed(OwnedByService, TenantModel):
     )
 
     class Meta:
-        ordering = ["competence", "id"]
+        ordering = ["competence__name", "id"]
 
     def __str__(self) -> str:
-        return self.competence
+        return self.competence.name
 
 
 class GovernanceNeed(OwnedByService, TenantModel):

@@ -17,7 +17,7 @@ from carte.catalogue.models import Service
 from carte.catalogue.services.artefacts import symptom_get_or_create
 from carte.core.errors import DomainError, forbidden, not_found
 from carte.core.models import TenantModel
-from carte.core.permissions import CHANGE, require
+from carte.core.permissions import ADD, CHANGE, can, require
 from carte.core.services import (
     archive_object,
     check_same_org,
@@ -28,6 +28,8 @@ from carte.core.services import (
 )
 from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
+from carte.organisations.models import Competence
+from carte.organisations.services import competence_named
 
 
 def _check_role(
@@ -98,7 +100,16 @@ def _check_part(
         k: v
         for k, v in data.items()
         if k
-        in ("person", "pmo", "customer_group", "symptom", "artefact", "source_output", "supplier")
+        in (
+            "person",
+            "pmo",
+            "customer_group",
+            "symptom",
+            "artefact",
+            "source_output",
+            "supplier",
+            "competence",
+        )
     }
     check_same_org(actor, live=True, **refs)
     if model is models.ServiceRole:
@@ -129,6 +140,29 @@ def _symptom_by_statement(actor: Actor, data: dict[str, Any]) -> None:
     data["symptom"] = symptom_get_or_create(actor=actor, statement=text)
 
 
+def _competence_by_name(actor: Actor, data: dict[str, Any]) -> None:
+    """A need may name its competence (`competence_name`): the live competence of the
+    framework with that name, whatever its case and spaces. A name the framework lacks is
+    recorded there, in the need's own transaction (a refused need leaves no competence),
+    when the actor may add competences; otherwise it is refused on `competence_name`.
+    A competence found by name is live and the organisation's own, so it needs no check."""
+    if "competence_name" not in data:
+        return
+    name = data.pop("competence_name")
+    if data.get("competence") is not None:
+        raise DomainError.field("competence_name", "Name the competence or choose one, not both.")
+    text = clean_text("competence_name", name, limit=200)
+    try:
+        data["competence"] = competence_named(
+            actor=actor, name=text, create=can(actor, ADD, Competence)
+        )
+    except DomainError as exc:
+        if exc.code != "invalid":
+            raise
+        messages = [m for field in exc.errors.values() for m in field] or [exc.message]
+        raise DomainError.field("competence_name", " ".join(messages)) from exc
+
+
 def _part_extra(data: dict[str, Any]) -> dict[str, Any]:
     customers = data.get("customers")
     return {} if customers is None else {"customers": sorted(str(c) for c in customers)}
@@ -146,6 +180,8 @@ def part_create(*, actor: Actor, service: Service, kind: str, data: dict[str, An
     _check_part(actor, service, model, {**data, "customers": customers})
     if model is models.ServiceSymptom:
         _symptom_by_statement(actor, data)
+    if model is models.CompetenceNeed:
+        _competence_by_name(actor, data)
     part: TenantModel = cast(Any, model)(service=service, **data)
     if model in ORDERED_PARTS and "position" not in data:
         last = model._default_manager.filter(service=service).aggregate(m=Max("position"))
@@ -187,9 +223,15 @@ def part_update(*, actor: Actor, part: TenantModel, data: dict[str, Any]) -> Ten
     merged = {f.name: getattr(part, f.name) for f in part._meta.concrete_fields}
     merged.update(data)
     merged.pop("statement", None)
+    if "competence_name" in merged:
+        merged.pop("competence_name")
+        if "competence" not in data:
+            merged.pop("competence")  # the one named replaces the stored one
     _check_part(actor, service, type(part), {**merged, "customers": customers})
     if isinstance(part, models.ServiceSymptom):
         _symptom_by_statement(actor, data)
+    if isinstance(part, models.CompetenceNeed):
+        _competence_by_name(actor, data)
     extra_before = extra_after = {}
     if customers is not None:
         extra_before = _part_extra({"customers": list(part.customers.all())})  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from carte.catalogue.choices import (
     Stage,
     SupplierKind,
 )
+from carte.organisations.models import Competence
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,
     OrganisationFactory,
@@ -166,11 +167,23 @@ class ServiceCustomerFactory(_PartFactory):
     customer_group = factory.SubFactory(CustomerGroupFactory, organisation=_SAME_ORG)
 
 
+class CompetenceFactory(factory.django.DjangoModelFactory):
+    """A competence of an organisation's framework."""
+
+    class Meta:
+        model = Competence
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Competence {n:04d}")
+
+
 class CompetenceNeedFactory(_PartFactory):
+    """A need of a competence of the service's organisation (`competence__name="Risk"`)."""
+
     class Meta:
         model = models.CompetenceNeed
 
-    competence = factory.Sequence(lambda n: f"Competence {n:04d}")
+    competence = factory.SubFactory(CompetenceFactory, organisation=_SAME_ORG)
     fte = Decimal("0.50")
 
 

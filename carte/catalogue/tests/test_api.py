@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.db.models import Model
+from django.utils import timezone
 
 from carte.catalogue import services
 from carte.catalogue.choices import ServiceRoleKind, Stage
@@ -25,6 +26,7 @@ from carte.catalogue.models import (
 from carte.catalogue.tests.factories import (
     ArtefactFactory,
     CategoryFactory,
+    CompetenceFactory,
     CompetenceNeedFactory,
     GovernanceNeedFactory,
     ProcessStepFactory,
@@ -43,7 +45,7 @@ from carte.catalogue.tests.factories import (
 from carte.core.testing import assert_constant_queries, assert_problem, no_writes
 from carte.organisations.actor import Actor
 from carte.organisations.choices import OrgRole
-from carte.organisations.models import Organisation
+from carte.organisations.models import Competence, Organisation
 from carte.organisations.testing import (
     ALL_ROLES,
     ApiContract,
@@ -297,6 +299,82 @@ def test_a_refused_symptom_link_records_no_new_symptom(staff, org, service):
         )
     assert_problem(response, 403)
     assert not Symptom.objects.filter(statement="Nobody owns risks").exists()
+
+
+# ---------------------------------------------------------------- competence needs
+
+
+def test_a_need_names_a_competence_by_id_or_by_name_and_answers_both(admin, org, service):
+    risk = CompetenceFactory(organisation=org, name="Risk management")
+    base = f"{API}/services/{service.pk}/competences"
+
+    by_id = admin.api.post(base, {"competence_id": risk.pk, "level": 3, "fte": "0.5"})
+    assert by_id.status_code == 201, by_id.content
+    assert (by_id.json()["competence_id"], by_id.json()["competence"]) == (risk.pk, risk.name)
+    by_name = admin.api.post(base, {"competence": " risk MANAGEMENT", "fte": "1"})
+    assert by_name.status_code == 201, by_name.content
+    assert by_name.json()["competence_id"] == risk.pk
+    assert by_name.json()["competence"] == "Risk management"
+
+    patched = admin.api.patch(f"{base}/{by_id.json()['id']}", {"competence": "Coaching"})
+    assert patched.status_code == 200, patched.content
+    coaching = Competence.objects.get(organisation=org, name="Coaching")  # recorded
+    assert patched.json()["competence_id"] == coaching.pk
+    detail = admin.api.get(f"{API}/services/{service.pk}").json()["competences"]
+    assert sorted(row["competence"] for row in detail) == ["Coaching", "Risk management"]
+
+
+def test_a_need_by_an_unknown_name_is_422_for_who_may_not_add_competences(staff, org, service):
+    _holds(staff, service, "owner")
+    base = f"{API}/services/{service.pk}/competences"
+    with no_writes():
+        response = staff.api.post(base, {"competence": "Juggling", "fte": "1"})
+    body = assert_problem(response, 422, "competence")
+    assert "not in the competence framework" in body["errors"]["competence"][0]
+    assert not Competence.objects.filter(organisation=org).exists()
+    CompetenceFactory(organisation=org, name="Juggling")
+    assert staff.api.post(base, {"competence": "juggling", "fte": "1"}).status_code == 201
+
+
+def test_a_need_refuses_another_organisations_or_an_archived_competence(
+    admin, org, other_org, service
+):
+    theirs = CompetenceFactory(organisation=other_org, name="Risk")
+    archived = CompetenceFactory(organisation=org, name="Old", archived_at=timezone.now())
+    need = CompetenceNeedFactory(service=service)
+    base = f"{API}/services/{service.pk}/competences"
+    with no_writes(need):
+        assert_problem(
+            admin.api.post(base, {"competence_id": theirs.pk, "fte": "1"}), 422, "competence_id"
+        )
+        assert_problem(
+            admin.api.patch(f"{base}/{need.pk}", {"competence_id": theirs.pk}), 422, "competence_id"
+        )
+        body = assert_problem(
+            admin.api.post(base, {"competence_id": archived.pk, "fte": "1"}), 422, "competence_id"
+        )
+        assert "archived" in body["errors"]["competence_id"][0]
+        assert_problem(
+            admin.api.patch(f"{base}/{need.pk}", {"competence_id": archived.pk}),
+            422,
+            "competence_id",
+        )
+        both = {"competence_id": need.competence_id, "competence": "Risk", "fte": "1"}
+        assert_problem(admin.api.post(base, both), 422, "competence_id")
+        assert_problem(admin.api.post(base, {"fte": "1"}), 422, "competence_id")
+        assert_problem(
+            admin.api.patch(f"{base}/{need.pk}", {"competence": None}), 422, "competence"
+        )
+
+
+def test_the_needs_list_runs_the_same_queries_at_two_sizes(viewer, org, service):
+    def add(n: int) -> None:
+        CompetenceNeedFactory.create_batch(n, service=service)
+
+    add(2)
+    assert_constant_queries(
+        lambda: viewer.api.get(f"{API}/services/{service.pk}/competences"), lambda: add(10)
+    )
 
 
 # ---------------------------------------------------------------- who may edit parts

@@ -33,6 +33,7 @@ from carte.catalogue.models import (
     Symptom,
 )
 from carte.catalogue.services import bulk, bulk_constraints
+from carte.catalogue.tests.factories import CompetenceFactory
 from carte.core import audit
 from carte.core.errors import DomainError
 from carte.core.models import AuditAction, AuditEntry, TenantModel
@@ -56,6 +57,7 @@ class World:
     people: dict[str, Any]
     pmos: dict[str, Any]
     groups: dict[str, Any]
+    competences: dict[str, Any]
 
 
 def world(org: Organisation) -> World:
@@ -68,6 +70,7 @@ def world(org: Organisation) -> World:
         },
         pmos={n: PMOFactory(organisation=org, name=n) for n in ("Central PMO", "IT PMO", "CoE")},
         groups={n: CustomerGroupFactory(organisation=org, name=n) for n in ("Finance", "Ops")},
+        competences={n: CompetenceFactory(organisation=org, name=n) for n in ("Audit",)},
     )
 
 
@@ -172,7 +175,10 @@ def build(w: World, *, many: bool) -> None:
         ],
     )
     parts("customers", [(gov, {"customer_group": w.groups["Finance"], "note": "@main"})])
-    parts("competences", [(gov, {"competence": "Audit", "level": 3, "fte": Decimal("0.5")})])
+    parts(
+        "competences",
+        [(gov, {"competence": w.competences["Audit"], "level": 3, "fte": Decimal("0.5")})],
+    )
     parts("governance", [(gov, {"item": "Mandate", "in_place": True})])
     artefact_rows = [
         {"name": "Checklist", "kind": ArtefactKind.TEMPLATE, "owner_service": gov},

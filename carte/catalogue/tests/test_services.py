@@ -34,9 +34,11 @@ from carte.catalogue.models import (
     Supplier,
     Symptom,
 )
+from carte.catalogue.tests.factories import CompetenceFactory, CompetenceNeedFactory
 from carte.core.errors import CONFLICT, FORBIDDEN, INVALID, DomainError
 from carte.core.models import AuditAction
 from carte.core.testing import assert_entry, audit_entries, last_entry, no_writes
+from carte.organisations.models import Competence
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,
     PersonFactory,
@@ -633,7 +635,6 @@ PART_CASES = [
     ("inputs", ServiceInput, {"name": "Project plan", "is_trigger": True}, "name"),
     ("steps", ProcessStep, {"name": "Review", "performer": "Assurance lead"}, "name"),
     ("outputs", ServiceOutput, {"name": "Review report"}, "name"),
-    ("competences", CompetenceNeed, {"competence": "Risk", "fte": Decimal("0.5")}, "competence"),
     ("governance", GovernanceNeed, {"item": "Assurance policy"}, "item"),
 ]
 
@@ -666,6 +667,124 @@ def test_it_creates_updates_archives_and_restores_each_part(
     assert model._default_manager.get(pk=part.pk).archived_at is None
     assert last_entry(part).action == AuditAction.RESTORE
     assert [e.action for e in audit_entries(part)] == ["create", "update", "archive", "restore"]
+
+
+# ---------------------------------------------------------------- competence needs
+
+
+def test_a_need_names_a_competence_of_the_framework_and_audits_it_by_name(
+    director: Any, service: Service
+) -> None:
+    risk = CompetenceFactory(organisation=service.organisation, name="Risk management")
+    planning = CompetenceFactory(organisation=service.organisation, name="Planning")
+    need = add(director.actor, service, "competences", competence=risk, fte=Decimal("0.5"))
+    assert isinstance(need, CompetenceNeed)
+    assert last_entry(need).changes["competence"] == {"before": None, "after": "Risk management"}
+
+    services.part_update(actor=director.actor, part=need, data={"competence": planning})
+    assert CompetenceNeed.objects.get(pk=need.pk).competence == planning
+    assert last_entry(need).changes == {
+        "competence": {"before": "Risk management", "after": "Planning"}
+    }
+    services.part_archive(actor=director.actor, part=need)
+    services.part_restore(actor=director.actor, part=need)
+    assert [e.action for e in audit_entries(need)] == ["create", "update", "archive", "restore"]
+    assert list(planning.needs.all()) == [need]
+
+
+def test_a_need_by_name_finds_the_competence_in_any_case_and_spacing(
+    director: Any, service: Service
+) -> None:
+    risk = CompetenceFactory(organisation=service.organisation, name="Risk management")
+    need = add(
+        director.actor,
+        service,
+        "competences",
+        competence_name="  RISK   management ",
+        fte=Decimal("1"),
+    )
+    assert need.competence == risk
+    assert Competence.objects.filter(organisation=service.organisation).count() == 1
+
+
+def test_a_need_by_a_new_name_records_it_in_the_framework_for_who_may_add_competences(
+    director: Any, service: Service
+) -> None:
+    need = add(director.actor, service, "competences", competence_name="Facilitation", fte=1)
+    competence = Competence.objects.get(organisation=service.organisation)
+    assert need.competence == competence and competence.name == "Facilitation"
+    assert_entry(last_entry(competence), director, AuditAction.CREATE)
+
+
+def test_a_need_by_a_new_name_is_refused_to_whoever_may_not_add_competences(
+    director: Any, staff: Any, service: Service
+) -> None:
+    add(director.actor, service, "roles", person=link_person(staff), role="owner")
+    CompetenceFactory(organisation=service.organisation, name="Facilitation")
+    # The Owner edits the service's needs with the framework's competences...
+    need = add(staff.actor, service, "competences", competence_name="facilitation", fte=1)
+    # ... but does not grow the framework.
+    with no_writes(need), refused(INVALID, "competence_name") as info:
+        add(staff.actor, service, "competences", competence_name="Juggling", fte=1)
+    assert "not in the competence framework" in info.value.message
+    with no_writes(need), refused(INVALID, "competence_name"):
+        services.part_update(actor=staff.actor, part=need, data={"competence_name": "Juggling"})
+
+
+def test_a_refused_need_leaves_no_new_competence(director: Any, service: Service) -> None:
+    with refused(INVALID, "fte"):
+        add(director.actor, service, "competences", competence_name="Juggling", fte=-1)
+    assert not Competence.objects.filter(organisation=service.organisation).exists()
+    with refused(INVALID, "competence_name"):
+        add(director.actor, service, "competences", competence_name="  ", fte=1)
+    risk = CompetenceFactory(organisation=service.organisation, name="Risk")
+    with no_writes(), refused(INVALID, "competence_name"):
+        add(director.actor, service, "competences", competence=risk, competence_name="Risk", fte=1)
+
+
+def test_a_need_refuses_another_organisations_competence(
+    director: Any, other_org: Any, service: Service
+) -> None:
+    theirs = CompetenceFactory(organisation=other_org, name="Risk")
+    with no_writes(), refused(INVALID, "competence"):
+        add(director.actor, service, "competences", competence=theirs, fte=1)
+    need = CompetenceNeedFactory(service=service)
+    with no_writes(need), refused(INVALID, "competence"):
+        services.part_update(actor=director.actor, part=need, data={"competence": theirs})
+
+
+def test_a_need_refuses_an_archived_competence(director: Any, service: Service) -> None:
+    old = CompetenceFactory(organisation=service.organisation, name="Old method")
+    need = CompetenceNeedFactory(service=service, competence=old)
+    Competence.objects.filter(pk=old.pk).update(archived_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    old.refresh_from_db()
+    with no_writes(), refused(INVALID, "competence") as info:
+        add(director.actor, service, "competences", competence=old, fte=1)
+    assert "archived" in info.value.message
+    with no_writes(need), refused(INVALID, "competence"):
+        services.part_update(actor=director.actor, part=need, data={"fte": Decimal("2")})
+    services.part_archive(actor=director.actor, part=need)
+    with refused(INVALID, "competence"):
+        services.part_restore(actor=director.actor, part=need)
+    # Named, an archived competence is not found: a live one of that name is recorded.
+    named = add(director.actor, service, "competences", competence_name="Old method", fte=1)
+    assert named.competence != old and not named.competence.is_archived
+
+
+def test_a_published_version_names_the_competence_as_it_was(
+    director: Any, service: Service
+) -> None:
+    risk = CompetenceFactory(organisation=service.organisation, name="Risk")
+    add(director.actor, service, "competences", competence=risk, level=3, fte=Decimal("0.5"))
+    first = services.service_publish(actor=director.actor, service=service)
+    Competence.objects.filter(pk=risk.pk).update(name="Risk management")
+    second = services.service_publish(actor=director.actor, service=service)
+
+    assert first.snapshot["competences"] == [{"competence": "Risk", "level": 3, "fte": "0.50"}]
+    assert second.snapshot["competences"][0]["competence"] == "Risk management"
+    diff = snapshots.compare(first.snapshot, second.snapshot)["parts"]["competences"]
+    assert [r["competence"] for r in diff["removed"]] == ["Risk"]
+    assert [r["competence"] for r in diff["added"]] == ["Risk management"]
 
 
 def test_it_numbers_ordered_parts_in_turn(director: Any, service: Service) -> None:

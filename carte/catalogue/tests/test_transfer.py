@@ -30,6 +30,7 @@ from carte.catalogue.choices import (
 from carte.catalogue.models import (
     Artefact,
     Category,
+    CompetenceNeed,
     Service,
     ServiceInput,
     ServiceSymptom,
@@ -37,6 +38,7 @@ from carte.catalogue.models import (
     Symptom,
 )
 from carte.catalogue.services import bulk
+from carte.catalogue.tests.factories import CompetenceFactory
 from carte.catalogue.transfer import importer
 from carte.catalogue.transfer.export import EXTENSIONS, FORMATS, export_bytes
 from carte.catalogue.transfer.importer import Report, import_catalogue
@@ -53,9 +55,9 @@ from carte.catalogue.transfer.shapes import (
 from carte.core.errors import DomainError
 from carte.core.models import AuditEntry, Job
 from carte.core.tabular import xlsx
-from carte.core.testing import no_writes
+from carte.core.testing import no_writes, no_writes_but_jobs
 from carte.organisations.actor import Actor
-from carte.organisations.models import Organisation
+from carte.organisations.models import Competence, Organisation
 from carte.organisations.tests.factories import (
     CustomerGroupFactory,
     OrganisationFactory,
@@ -176,8 +178,9 @@ def build_catalogue(org: Organisation) -> Actor:
     part(reviews, "customers", customer_group=groups["Finance"], note="=main")
     part(reviews, "customers", customer_group=groups["@Board"])
     part(reports, "customers", customer_group=groups["Operations"])
-    part(reviews, "competences", competence="Assurance", level=3, fte=Decimal("0.75"))
-    part(reviews, "competences", competence="Reporting", level=1, fte=Decimal("2"))
+    # Needs name competences of the framework: found or recorded there by name.
+    part(reviews, "competences", competence_name="Assurance", level=3, fte=Decimal("0.75"))
+    part(reviews, "competences", competence_name="Reporting", level=1, fte=Decimal("2"))
     part(reviews, "governance", item="Mandate from the board", in_place=True)
     part(reviews, "governance", item="-Escalation path")
     services.artefact_create(
@@ -256,6 +259,46 @@ def test_round_trip_reproduces_the_catalogue(source: Actor, target: Actor, fmt: 
     with no_writes():
         again = run_import(target, data, fmt)
     assert again.ok and again.counts() == {}
+
+
+def test_an_import_names_needs_competences_of_the_framework_recording_the_missing(
+    source: Actor, target: Actor
+) -> None:
+    org = target.organisation
+    known = CompetenceFactory(organisation=org, name="ASSURANCE")
+    gone = CompetenceFactory(
+        organisation=org, name="Reporting", archived_at=dt.datetime.now(dt.UTC)
+    )
+    data = export_bytes(source, "json")
+    assert [r["competence"] for r in json.loads(data)["tables"]["competences"]] == [
+        "Assurance",
+        "Reporting",
+    ]
+
+    report = run_import(target, data, "json")
+    assert report.ok and report.applied, report.errors
+    needs = {n.competence.name: n for n in CompetenceNeed.objects.filter(organisation=org)}
+    assert set(needs) == {"ASSURANCE", "Reporting"}
+    assert needs["ASSURANCE"].competence == known  # found whatever its case
+    recorded = needs["Reporting"].competence
+    assert recorded != gone and not recorded.is_archived  # an archived one is not reused
+    assert Competence.objects.filter(organisation=org, archived_at__isnull=True).count() == 2
+    # The export names them as the framework does; the file, in another case, is no change.
+    exported = json.loads(export_bytes(target, "json"))["tables"]["competences"]
+    assert [r["competence"] for r in exported] == ["ASSURANCE", "Reporting"]
+    with no_writes():
+        assert run_import(target, data, "json").counts() == {}
+
+
+def test_an_import_refuses_a_competence_name_too_long_and_writes_nothing(
+    source: Actor, target: Actor
+) -> None:
+    doc = json.loads(export_bytes(source, "json"))
+    doc["tables"]["competences"][1]["competence"] = "x" * 201
+    with no_writes_but_jobs():
+        report = run_import(target, json.dumps(doc).encode(), "json")
+    assert problems(report) == [("competences", 2, "competence")]
+    assert not Competence.objects.filter(organisation=target.organisation).exists()
 
 
 def test_an_import_runs_with_the_cycle_collector_paused(

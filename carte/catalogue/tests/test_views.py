@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from carte.catalogue import services
 from carte.catalogue.models import (
@@ -21,7 +22,12 @@ from carte.catalogue.models import (
     ServiceVersion,
     Symptom,
 )
-from carte.catalogue.tests.factories import ServiceFactory, move_stage
+from carte.catalogue.tests.factories import (
+    CompetenceFactory,
+    CompetenceNeedFactory,
+    ServiceFactory,
+    move_stage,
+)
 from carte.core.models import AuditEntry, Job
 from carte.core.testing import assert_constant_queries, no_writes
 from carte.organisations.actor import Actor
@@ -72,6 +78,12 @@ def add_parts(service, rows):
         )
         services.part_create(
             actor=actor, service=service, kind="governance", data={"item": f"Board {i}"}
+        )
+        services.part_create(
+            actor=actor,
+            service=service,
+            kind="competences",
+            data={"competence_name": f"Skill {i}", "fte": Decimal("0.5")},
         )
 
 
@@ -308,6 +320,39 @@ def test_it_removes_a_part_by_archiving_it(director, org):
         url("service_detail", org, service.pk), {"tab": "levels"}
     ).content.decode()
     assert "<strong>Light</strong>" not in html
+
+
+def test_the_needs_tab_names_each_competence_of_the_framework(director, org):
+    service = make_service(org)
+    risk = CompetenceFactory(organisation=org, name="Risk management", group="Assurance")
+    CompetenceNeedFactory(service=service, competence=risk, level=4, fte=Decimal("1.5"))
+    html = director.client.get(
+        url("service_detail", org, service.pk), {"tab": "needs"}
+    ).content.decode()
+    assert "Risk management" in html and "Assurance" in html and "Expert" in html
+
+
+def test_a_need_is_chosen_among_the_organisations_live_competences(director, org, other_org):
+    service = make_service(org)
+    ours = CompetenceFactory(organisation=org, name="Facilitation")
+    archived = CompetenceFactory(organisation=org, name="Old method", archived_at=timezone.now())
+    theirs = CompetenceFactory(organisation=other_org, name="Globex secret skill")
+    create = url("part_create", org, service.pk, "competences")
+
+    form = director.client.get(create).content.decode()
+    assert "Facilitation" in form
+    assert "Old method" not in form and "Globex secret skill" not in form
+    for refused in (theirs, archived):
+        with no_writes():
+            response = director.client.post(
+                create, {"competence": refused.pk, "level": 2, "fte": "1"}
+            )
+        assert response.status_code == 422
+        assert "Select a valid choice" in response.content.decode()
+    response = director.client.post(create, {"competence": ours.pk, "level": 3, "fte": "0.5"})
+    assert response.status_code == 302
+    need = service.competences.get()
+    assert (need.competence, need.level, need.fte) == (ours, 3, Decimal("0.5"))
 
 
 def test_it_links_a_symptom_by_its_statement_reusing_an_existing_one(director, org):

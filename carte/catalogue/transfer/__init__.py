@@ -17,10 +17,12 @@ Design, shared by every format:
   from, so an input has at most one source, as in the model.
 - Rows name each other by natural keys, never ids: service code, category name,
   person e-mail, PMO name, customer group name, supplier and output name within their
-  service, artefact name with its owner. People, PMOs and customer groups must exist in
-  the target organisation. Keys are matched whatever their case (the organisation holds
-  codes and names unique so): a name that refers to another row is that row in any
-  case, while a row's own code or name changed only in case is a change, written once.
+  service, artefact name with its owner, a need's competence of the framework by its
+  name. People, PMOs and customer groups must exist in the target organisation; a
+  competence the framework lacks is recorded there (whoever may import may add
+  competences). Keys are matched whatever their case (the organisation holds codes and
+  names unique so): a name that refers to another row is that row in any case, while a
+  row's own code or name changed only in case is a change, written once.
 - xlsx: a sheet per table with a header row. CSV: a .zip of `<table>.csv` files (UTF-8
   with BOM), same headers. JSON and YAML: {"format": "carte-catalogue", "version": 1,
   "tables": {table: [row, ...]}}. In spreadsheet formats, a list (rationale, scopes,

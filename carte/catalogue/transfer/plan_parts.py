@@ -14,7 +14,14 @@ from carte.catalogue import services as catalogue
 from carte.catalogue.choices import ServiceRoleKind
 from carte.catalogue.models import Symptom
 from carte.catalogue.services import bulk
-from carte.catalogue.transfer.planning import Op, PlanBase, artefact_key, differs, low
+from carte.catalogue.transfer.planning import (
+    Op,
+    PlanBase,
+    artefact_key,
+    competence_key,
+    differs,
+    low,
+)
 from carte.catalogue.transfer.shapes import (
     HEADERS,
     PART_KINDS,
@@ -23,6 +30,8 @@ from carte.catalogue.transfer.shapes import (
     part_queryset,
     part_row,
 )
+from carte.organisations.models import Competence
+from carte.organisations.services import competence_named
 
 # Parts are removed first (inputs before the outputs and suppliers they name), then
 # created or updated with inputs last, once every service's suppliers and outputs exist.
@@ -52,6 +61,7 @@ WRITE_ORDER = (
     "artefact_uses",
     "inputs",
 )
+COMPETENCE_NAME_LENGTH = Competence._meta.get_field("name").max_length or 200
 # Parts whose rows are named by other rows: their names must be unique in a service.
 _UNIQUE_NAMES = {"suppliers", "outputs"}
 
@@ -71,7 +81,9 @@ def _part_key(table: str, row: Row) -> tuple[str, ...]:
             row["artefact_owner_service"].strip().upper(),
             low(row["artefact_owner_pmo"]),
         )
-    name = {"competences": "competence", "governance": "item"}.get(table, "name")
+    if table == "competences":
+        return (competence_key(row["competence"]),)
+    name = "item" if table == "governance" else "name"
     return (low(row[name]),)
 
 
@@ -215,6 +227,8 @@ class PartsPlan(PlanBase):
             elif pmo and row["role"] == ServiceRoleKind.OWNER:
                 self.error(table, number, "pmo", "Only a Service Manager is tied to a PMO.")
                 ok = False
+        if table == "competences":
+            ok &= self._check_competence(number, row["competence"])
         if table == "inputs":
             ok &= self._check_input(number, code, row, file_services)
         if table == "artefact_uses":
@@ -227,6 +241,16 @@ class PartsPlan(PlanBase):
                 )
                 ok = False
         return ok
+
+    def _check_competence(self, number: int, name: str) -> bool:
+        """A need names a competence of the framework, or one the import records there (whoever
+        may import the catalogue may add competences)."""
+        if len(" ".join(name.split())) <= COMPETENCE_NAME_LENGTH:
+            return True
+        self.error(
+            "competences", number, "competence", f"At most {COMPETENCE_NAME_LENGTH} characters."
+        )
+        return False
 
     def _check_input(self, number: int, code: str, row: Row, file_services: dict[str, Row]) -> bool:
         table = "inputs"
@@ -315,6 +339,12 @@ class PartsPlan(PlanBase):
             data["customers"] = [self.groups[low(n)] for n in row["customers"]]
         elif table == "customers":
             data["customer_group"] = self.groups[low(row["customer_group"])]
+        elif table == "competences":
+            data.pop("competence")
+            if new:
+                # Found or recorded by _competences_for. A need that is updated keeps its
+                # competence: the name is its key.
+                data["competence"] = self.competences[competence_key(row["competence"])]
         elif table == "artefact_uses":
             data["artefact"] = self.artefacts[
                 artefact_key(
@@ -332,6 +362,8 @@ class PartsPlan(PlanBase):
     def _parts_create(self, table: str, items: list[tuple[str, Row]]) -> None:
         if table == "symptoms":
             self._symptoms_for([row["statement"] for _, row in items])
+        if table == "competences":
+            self._competences_for([row["competence"] for _, row in items])
         created = bulk.parts_create_many(
             actor=self.actor,
             kind=PART_KINDS[table],
@@ -363,6 +395,15 @@ class PartsPlan(PlanBase):
             actor=self.actor, statements=[first[key] for key in missing]
         ):
             self.symptoms[low(symptom.statement)] = symptom
+
+    def _competences_for(self, names: list[str]) -> None:
+        """Record in the framework the competences new needs name that it lacks, through the
+        framework's own service (whoever may import may add competences), once each: the
+        first spelling met is kept."""
+        for name in names:
+            if competence_key(name) not in self.competences:
+                competence = competence_named(actor=self.actor, name=name, create=True)
+                self.competences[competence_key(competence.name)] = competence
 
     def _part_update(self, table: str, part: Any, row: Row) -> Callable[[], Any]:
         def run() -> None:

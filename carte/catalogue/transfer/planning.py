@@ -25,11 +25,17 @@ from carte.catalogue.transfer.shapes import (
 )
 from carte.core.errors import DomainError
 from carte.organisations.actor import Actor
-from carte.organisations.models import PMO, CustomerGroup, Person
+from carte.organisations.models import PMO, Competence, CustomerGroup, Person
 
 
 def low(text: str) -> str:
     return text.strip().lower()
+
+
+def competence_key(name: str) -> str:
+    """A competence's name as the framework matches it (`competence_named`): whatever its
+    case and spaces."""
+    return " ".join(name.split()).lower()
 
 
 class WriteRefused(Exception):
@@ -115,7 +121,7 @@ _CLEAN: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
     "steps": (PART_MODELS["steps"][0], ("position", "name", "description", "performer")),
     "outputs": (ServiceOutput, ("name", "quality_criteria", "position")),
     "customers": (PART_MODELS["customers"][0], ("note",)),
-    "competences": (PART_MODELS["competences"][0], ("competence", "fte")),
+    "competences": (PART_MODELS["competences"][0], ("fte",)),  # the name: plan_parts
     "governance": (PART_MODELS["governance"][0], ("item",)),
     "artefacts": (Artefact, ("name", "description", "url")),
     "artefact_uses": (PART_MODELS["artefact_uses"][0], ("note",)),
@@ -180,6 +186,12 @@ class PlanBase:
         self.people = {low(p.email): p for p in Person.objects.filter(**live)}
         self.pmos = {low(p.name): p for p in PMO.objects.filter(**live)}
         self.groups = {low(g.name): g for g in CustomerGroup.objects.filter(**live)}
+        # The framework's competences, which needs name; a name it lacks is recorded there
+        # when the needs are written.
+        self.competences = {
+            competence_key(c.name): c
+            for c in Competence.objects.filter(**live).order_by("-id")  # the oldest wins
+        }
         self.categories = {low(c.name): c for c in Category.objects.filter(**live)}
         self.services: dict[str, Service] = {
             s.code.upper(): s

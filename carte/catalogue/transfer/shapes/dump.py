@@ -103,7 +103,7 @@ _EXPORT: dict[str, tuple[tuple[str, str, Convert], ...]] = {
     ),
     "customers": (("customer_group", "customer_group__name", None), ("note", "note", None)),
     "competences": (
-        ("competence", "competence", None),
+        ("competence", "competence__name", None),
         ("level", "level", None),
         ("fte", "fte", two_places),
     ),

@@ -109,7 +109,7 @@ def part_row(table: str, p: Any) -> Row:
     if table == "customers":
         return {"customer_group": p.customer_group.name, "note": p.note}
     if table == "competences":
-        return {"competence": p.competence, "level": p.level, "fte": two_places(p.fte)}
+        return {"competence": p.competence.name, "level": p.level, "fte": two_places(p.fte)}
     if table == "governance":
         return {"item": p.item, "in_place": p.in_place}
     if table == "artefact_uses":
@@ -145,7 +145,7 @@ _RELATED: dict[str, tuple[str, ...]] = {
     "steps": (),
     "outputs": (),
     "customers": ("customer_group",),
-    "competences": (),
+    "competences": ("competence",),
     "governance": (),
     "artefact_uses": ("artefact__owner_service", "artefact__owner_pmo"),
 }

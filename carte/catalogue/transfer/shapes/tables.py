@@ -142,7 +142,9 @@ TABLES: dict[str, tuple[Column, ...]] = {
     "customers": (SERVICE, _ref("customer_group", blank=False), _c("note")),
     "competences": (
         SERVICE,
-        _c("competence", blank=False),
+        # A competence of the organisation's framework, by name (the import records a
+        # name the framework lacks).
+        _ref("competence", blank=False),
         _c("level", CHOICE, CompetenceLevel, blank=False),
         _c("fte", DECIMAL, blank=False),
     ),
