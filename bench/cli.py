@@ -1,5 +1,6 @@
 """`carte bench seed|run|catalogue-seed|catalogue-run|lifecycle-seed|lifecycle-run|
-operations-seed|operations-run`: load the bench data, or time the pages and API against it."""
+operations-seed|operations-run|capacity-seed|capacity-run`: load the bench data, or time
+the pages and API against it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from time import perf_counter
 
 from django.conf import settings
 
+from bench.capacity import run_capacity, seed_capacity
 from bench.catalogue import DEFAULT_SERVICES, run_catalogue, seed_catalogue
 from bench.lifecycle import DEFAULT_EVENTS, run_lifecycle, seed_lifecycle
 from bench.lifecycle import DEFAULT_SERVICES as LIFECYCLE_SERVICES
@@ -95,6 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     ops_run.add_argument("--requests", type=_at_least_one, default=100, help="timed, each")
     ops_run.add_argument("--warmup", type=_at_least_one, default=5, help="untimed, each")
     ops_run.add_argument("--out", type=Path, help="also write the JSON report here")
+    cap_seed = commands.add_parser(
+        "capacity-seed", help="replace the capacity bench organisation `bench-cap`"
+    )
+    cap_seed.add_argument("--force", action="store_true", help="allow in production mode")
+    cap_run = commands.add_parser(
+        "capacity-run", help="time the capacity grid (page, API), a cell and the fit; JSON"
+    )
+    cap_run.add_argument("--requests", type=_at_least_one, default=100, help="timed, each")
+    cap_run.add_argument("--warmup", type=_at_least_one, default=5, help="untimed, each")
+    cap_run.add_argument("--out", type=Path, help="also write the JSON report here")
     return parser
 
 
@@ -132,6 +144,16 @@ def main(argv: list[str]) -> int:
             f"Login: {BENCH_EMAIL} / {BENCH_PASSWORD}"
         )
         return 0
+    if args.command == "capacity-seed":
+        if _refuse_in_production(args):
+            return 2
+        cap = seed_capacity(progress=_progress)
+        print(
+            f"Seeded bench-cap: {cap.people} people, {cap.services} services, {cap.needs} needs, "
+            f"{cap.allocations} allocations in {cap.seconds:.1f} s. "
+            f"Login: {BENCH_EMAIL} / {BENCH_PASSWORD}"
+        )
+        return 0
     if args.command == "lifecycle-seed":
         if _refuse_in_production(args):
             return 2
@@ -158,7 +180,9 @@ def main(argv: list[str]) -> int:
         )
         return 0
     try:
-        if args.command == "operations-run":
+        if args.command == "capacity-run":
+            report = run_capacity(requests=args.requests, warmup=args.warmup, progress=_progress)
+        elif args.command == "operations-run":
             report = run_operations(requests=args.requests, warmup=args.warmup, progress=_progress)
         elif args.command == "lifecycle-run":
             report = run_lifecycle(

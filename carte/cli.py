@@ -1,7 +1,8 @@
 """The `carte` command: serve, load the demo, manage tokens, check, benchmark.
 
-`carte <command>` runs Carte's own commands: `demo` and `run`, which span every app, and
-`login`, about a login of any organisation, from `carte.commands`; the apps' management
+`carte <command>` runs Carte's own commands: `demo` and `run`, which span every app,
+`login`, about a login of any organisation, and `capacity` (people's capacity), from
+`carte.commands`; the apps' management
 commands (createadmin, token, catalogue, lifecycle, operations, notify);
 `carte check` runs Django's deployment checks against the production settings;
 `carte manage ...` passes anything else to Django; `carte bench ...` runs the benchmarks.
@@ -35,6 +36,12 @@ commands:
                            every service by stage, with its age there
   operations import-measurements FILE --org SLUG [--dry-run]
                            KPI values from CSV or .xlsx (all-or-nothing)
+  capacity import FILE --org SLUG [--dry-run]
+                           people's assessments, availability and allocations from
+                           an .xlsx workbook (all-or-nothing)
+  capacity show --org SLUG [--from YYYY-MM --to YYYY-MM] [--competence NAME]
+                [--pmo NAME] [--detail]
+                           the capacity grid: competences by month, what is short
   notify [--org SLUG] [--dry-run] [--limit N]
                            record the notices of what is due and e-mail those not yet
                            sent (run it from cron or a systemd timer)
@@ -81,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench.cli import main as bench_main
 
         return bench_main(rest)
-    if command in ("demo", "run", "login"):
+    if command in ("demo", "run", "login", "capacity"):
         # They span every app (a login, every organisation), so they are the project's
         # commands, not an app's.
         from carte.commands import run_command

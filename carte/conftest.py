@@ -51,6 +51,11 @@ class ApiClient:
             path, json.dumps(data), content_type="application/json", headers=self.headers
         )
 
+    def put(self, path: str, data: Any) -> Any:
+        return self.client.put(
+            path, json.dumps(data), content_type="application/json", headers=self.headers
+        )
+
 
 @dataclass
 class Persona:

@@ -3,10 +3,11 @@ login for every role, their catalogues, the lives of their services and their ru
 
 Each app has its own demo loader and knows nothing of the apps above it; this module, at
 the project level, calls them in the order of the stack, for each organisation: the
-organisations, then the catalogue (a file in its export format, through its importer),
-then the lifecycle (every service walked to its stage), then operations (a year of
-running). A later app appends its loader below. What a loader needs from an earlier one is
-handed over explicitly: the catalogue's services by code.
+organisations (with their competence framework), then the catalogue (a file in its
+export format, through its importer), then the lifecycle (every service walked to its
+stage), then operations (a year of running), then capacity (people's competences,
+availability and allocations). A later app appends its loader below. What a loader needs
+from an earlier one is handed over explicitly: the catalogue's services by code.
 
 The demo is one story told over about two years, up to the day it is loaded: every step
 is written as of its moment in the story (`core.clock.as_of`), and under
@@ -23,6 +24,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from carte.capacity.demo import load_capacity_demo
 from carte.catalogue.demo import load_catalogue_demo
 from carte.core import clock
 from carte.lifecycle.demo import BEGIN_DAYS, load_lifecycle_demo
@@ -47,4 +49,5 @@ def load_demo(*, reset: bool = False) -> bool:
                 by_code = load_catalogue_demo(actor=actor)
             load_lifecycle_demo(actor=actor, by_code=by_code)
             load_operations_demo(actor=actor, by_code=by_code)
+            load_capacity_demo(actor=actor, by_code=by_code)
     return bool(organisations)

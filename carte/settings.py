@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "carte.catalogue",
     "carte.lifecycle",
     "carte.operations",
+    "carte.capacity",
 ]
 
 MIDDLEWARE = [

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from carte.capacity.api import router as capacity_router
 from carte.catalogue.api import router as catalogue_router
 from carte.catalogue.api_transfer import router as transfer_router
 from carte.core.api import build_api
@@ -23,6 +24,7 @@ api.add_router("/", catalogue_router)
 api.add_router("/", transfer_router)
 api.add_router("/", lifecycle_router)
 api.add_router("/", operations_router)
+api.add_router("/", capacity_router)
 api.add_router("/", jobs_router)
 
 # Errors under /api/v1/ are problem+json; pages keep their HTML error pages.
@@ -86,4 +88,5 @@ urlpatterns = [
     path("o/<slug:org>/", include("carte.catalogue.urls")),
     path("o/<slug:org>/", include("carte.lifecycle.urls")),
     path("o/<slug:org>/", include("carte.operations.urls")),
+    path("o/<slug:org>/", include("carte.capacity.urls")),
 ]

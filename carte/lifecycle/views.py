@@ -30,6 +30,7 @@ from carte.lifecycle.choices import ClosureReason
 from carte.lifecycle.filters import BoardFilter
 from carte.lifecycle.models import EventAttachment
 from carte.lifecycle.permissions import MANAGE
+from carte.lifecycle.slots import DECISION_FACTS
 from carte.organisations.access import org_view
 from carte.organisations.actor import Actor
 
@@ -262,6 +263,7 @@ def move_form(request: HttpRequest, actor: Actor, pk: int, move: str) -> HttpRes
             "back_url": here,
             "action": step_url("move", actor, service, spec.name),
             "other_services": selectors.pmo_services(actor) if spec.payload == "decision" else [],
+            "facts": DECISION_FACTS.collect(actor, service) if spec.payload == "decision" else [],
         }
 
     return form_page(

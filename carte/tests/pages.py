@@ -60,6 +60,8 @@ def main_pages(org: Organisation) -> list[Visit]:
         .first()
     )
     assert published is not None
+    proposed = Service.objects.filter(organisation=org, stage=Stage.PROPOSED).order_by("pk").first()
+    assert proposed is not None
 
     director = {
         "home": f"{o}/",
@@ -79,6 +81,12 @@ def main_pages(org: Organisation) -> list[Visit]:
         "action-register": f"{o}/operations/actions/",
         "my-work": f"{o}/my-work/",
         "search": f"{o}/search/?q=budget",
+        "competences": f"{o}/competences/",
+        "capacity": f"{o}/capacity/",
+        "capacity-fit": f"{o}/capacity/fit/?service={proposed.pk}",
+        "allocations": f"{o}/capacity/allocations/",
+        "my-capacity": f"{o}/capacity/me/",
+        "set-up-decision": f"{o}/catalogue/services/{proposed.pk}/lifecycle/moves/approve/",
         "changes": f"{s}/operations/changes/",
         "change": f"{s}/operations/changes/{change.pk}/",
         "pmos": f"{o}/pmos/",
@@ -93,6 +101,7 @@ def main_pages(org: Organisation) -> list[Visit]:
         "service": f"{o}/catalogue/services/{published.pk}/",
         "feedback": f"{o}/catalogue/services/{published.pk}/feedback/",
         "my-requests": f"{o}/operations/my-requests/",
+        "capacity": f"{o}/capacity/",
         "my-work": f"{o}/my-work/",
         "inbox": f"{o}/operations/inbox/",
         "pmos": f"{o}/pmos/",

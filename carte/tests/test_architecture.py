@@ -23,6 +23,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "catalogue": frozenset({"core", "organisations"}),
     "lifecycle": frozenset({"core", "organisations", "catalogue"}),
     "operations": frozenset({"core", "organisations", "catalogue", "lifecycle"}),
+    "capacity": frozenset({"core", "organisations", "catalogue", "lifecycle", "operations"}),
 }
 
 # Pages, API handlers and forms parse input and call one service or selector: they

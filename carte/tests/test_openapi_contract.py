@@ -173,11 +173,12 @@ def test_a_server_error_is_a_problem(org: Any, admin: Any, monkeypatch: Any) -> 
 
 
 def _writes(openapi: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(m, p) for m, p, _ in _each(openapi) if m != "get"]
+    # A POST that writes nothing (capacity's fit) says so with `x-carte-writes: false`.
+    return [(m, p) for m, p, op in _each(openapi) if m != "get" and op.get("x-carte-writes", True)]
 
 
 def _send(api: ApiClient, method: str, path: str, body: Any) -> Any:
-    return getattr(api, method)(path, body) if method != "put" else api.patch(path, body)
+    return getattr(api, method)(path, body)
 
 
 # A body no operation accepts: an unknown field where a schema forbids them, required
