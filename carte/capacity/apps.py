@@ -9,6 +9,7 @@ class CapacityConfig(AppConfig):
     verbose_name = "Capacity"
 
     def ready(self) -> None:
-        # What capacity shows on the lower apps' pages (their slots), and its kind of
-        # background job, known to every process (the job pages show it).
-        from carte.capacity import links, tasks  # noqa: F401
+        # What capacity shows on the lower apps' pages (their slots), its kind of
+        # background job, known to every process (the job pages show it), and what waits
+        # for a person in it (My work).
+        from carte.capacity import links, tasks, work  # noqa: F401

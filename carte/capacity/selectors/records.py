@@ -25,7 +25,7 @@ from carte.capacity.filters import AllocationFilter, AssessmentFilter, Exception
 from carte.capacity.models import Allocation, Assessment, Availability, AvailabilityException
 from carte.capacity.months import add_months, label, month_of, months_between
 from carte.catalogue.choices import Stage
-from carte.catalogue.models import CompetenceNeed, Service
+from carte.catalogue.models import CompetenceNeed, Service, ServiceRole
 from carte.catalogue.permissions import managed_service_ids, may_edit_service
 from carte.core.clock import today
 from carte.core.errors import not_found
@@ -446,10 +446,20 @@ class StaffingRow:
 
 
 @dataclass
+class RoleHolder:
+    """Someone holding a role on the service, and the FTE allocated to it this month."""
+
+    name: str
+    role: str
+    allocated: Decimal
+
+
+@dataclass
 class Staffing:
     service: Service
     months: list[dt.date]
     rows: list[StaffingRow]
+    role_holders: list[RoleHolder] = field(default_factory=list)
 
     @property
     def month_labels(self) -> list[str]:
@@ -524,7 +534,24 @@ def service_staffing(
                 people=[(a, None) for a in others],
             )
         )
-    return Staffing(service=service, months=months, rows=rows)
+    # The people holding a role on the service appear on it, allocated or not yet.
+    first_month = [months[0]]
+    by_person: dict[int, list[Allocation]] = defaultdict(list)
+    for allocation in allocations:
+        by_person[allocation.person_id].append(allocation)
+    holders = [
+        RoleHolder(
+            role.person.name,
+            role.get_role_display(),
+            monthly_allocated(by_person.get(role.person_id, []), first_month)[months[0]],
+        )
+        for role in ServiceRole.objects.filter(
+            service=service, archived_at__isnull=True, person__archived_at__isnull=True
+        )
+        .select_related("person")
+        .order_by("role", "person__name", "id")
+    ]
+    return Staffing(service=service, months=months, rows=rows, role_holders=holders)
 
 
 # ---------------------------------------------------------------- choices for forms

@@ -69,3 +69,20 @@ def test_the_set_up_decision_shows_whether_the_proposal_fits_capacity(cap: Cap) 
     # A proposal without needs says so instead of pretending it fits.
     bare = ServiceFactory(organisation=cap.org, code="NEW-3", name="Bare")
     assert "names no competence needs yet" in decision(bare.pk)
+
+
+def test_a_pmo_manager_finds_self_assessments_to_confirm_in_my_work(cap: Cap) -> None:
+    from carte.capacity import services
+
+    services.assessment_create(
+        actor=cap.alice.actor,
+        person=cap.alice_person,
+        data={"competence": cap.finance, "level": 3, "assessed_on": "2026-11-02"},
+    )
+    my_work = reverse("my_work", args=[cap.org.slug])
+    page = cap.pmo_manager.client.get(my_work).content.decode()
+    assert "Confirm Alice Analyst&#x27;s self-assessment" in page
+    assert reverse("capacity:person", args=[cap.org.slug, cap.alice_person.pk]) in page
+    # Alice herself, and staff who keep nobody's records, have nothing to confirm.
+    for who in (cap.alice, cap.bob):
+        assert "self-assessment" not in who.client.get(my_work).content.decode()

@@ -326,6 +326,9 @@ def test_a_services_staffing_page_shows_needs_against_allocations(cap: Cap) -> N
     assert "needs 1 FTE at 3. Practitioner" in page
     assert "Short in 12 months" in page and "short 0.5" in page
     assert "Alice Analyst" in page and "not assessed" in page
+    # The service's Manager holds a role on it without an allocation: shown all the same.
+    holders = page.split('data-testid="role-holders"', 1)[1].split("</section>", 1)[0]
+    assert "Manu Manager" in holders and "No time allocated to it in Jan 2027" in holders
     for who in ("alice", "bob", "customer", "viewer"):
         status = (
             cap.personas()[who]
