@@ -153,7 +153,7 @@ class MonthLoadOut(Schema):
 class AvailabilityOut(Schema):
     person: CapacityPersonBrief
     contract: ContractOut | None = Field(
-        None, description="None: no contract recorded (counted as full time)."
+        None, description="None: no contract recorded (the person gives no capacity)."
     )
     exceptions: list[ExceptionOut]
     months: list[MonthLoadOut] = Field(
