@@ -306,6 +306,9 @@ def universe(actor: ActorLike, months: Sequence[dt.date], pmo: int | None = None
         .order_by()
         .values("competence_id", "level", "is_proposed")
         .annotate(total=Sum("fte"))
+        # One order whatever the database: the solver's answer (among equally good ones)
+        # follows the order of its rows.
+        .order_by("competence_id", "level", "is_proposed")
         .values_list("competence_id", "level", "is_proposed", "total")
     ):
         (proposed if is_proposed else now)[(competence_id, level)] = total
@@ -364,7 +367,9 @@ def universe(actor: ActorLike, months: Sequence[dt.date], pmo: int | None = None
     free = np.maximum(np.round(has, 2), 0.0).T.copy() if n else np.zeros((m, 0))
     levels = latest_levels(actor, None if pmo is None else ids)
     staff = [
-        coverage.Staff(pid, {c: lv for c, lv in levels.get(pid, {}).items() if c in competences})
+        coverage.Staff(
+            pid, {c: lv for c, lv in sorted(levels.get(pid, {}).items()) if c in competences}
+        )
         for pid in ids
     ]
     return Universe(list(months), competences, now, proposed, proposed_services, staff, free)
@@ -746,6 +751,41 @@ def check_needs(actor: ActorLike, needs: Iterable[FitNeed]) -> list[FitNeed]:
     return needs
 
 
+def _unallocated(
+    actor: ActorLike, u: Universe, months: Sequence[dt.date]
+) -> list[dict[int, float]]:
+    """Each month, each person's time not allocated to anything, as the records say (their
+    available time less every allocation, services' too): who has free time to name. The
+    solver's spare time is one of many equally good answers, so it names nobody. One
+    query."""
+    ids = [s.id for s in u.staff]
+    if not ids or not months:
+        return [{} for _ in months]
+    first, last = months[0], months[-1]
+    row_of = {pid: j for j, pid in enumerate(ids)}
+    index = {m: i for i, m in enumerate(months)}
+    taken = np.zeros((len(months), len(ids)))
+    for person_id, fte, starts, ends in (
+        Allocation.objects.filter(
+            organisation_id=actor.organisation.pk,
+            person_id__in=ids,
+            kind=AllocationKind.SERVICE,
+            archived_at__isnull=True,
+            starts_on__lte=last,
+            ends_on__gte=first,
+        )
+        .order_by()
+        .values_list("person_id", "fte", "starts_on", "ends_on")
+    ):
+        a, b = index[max(month_of(starts), first)], index[min(month_of(ends), last)]
+        taken[a : b + 1, row_of[person_id]] += float(fte)
+    free = np.maximum(np.round(np.asarray(u.free) - taken, 2), 0.0)
+    return [
+        {pid: float(free[i, j]) for j, pid in enumerate(ids) if free[i, j] > 0}
+        for i in range(len(months))
+    ]
+
+
 def fit(
     actor: ActorLike,
     needs: Sequence[FitNeed],
@@ -797,6 +837,7 @@ def fit(
     tried = coverage.cover(alone, u.staff, nodes=nodes) if alone else []
     visible = visible_person_ids(actor)
     level_of = {s.id: s.levels for s in u.staff}
+    left = _unallocated(actor, u, months)
     pending: list[tuple[FitMonth, int, float, list[tuple[int, int]], dict[int, float]]] = []
     wanted: set[int] = set()
     for answer in tried:
@@ -806,7 +847,7 @@ def fit(
         if short <= 0:
             continue
         level = min(lv for cc, lv in asked[i] if cc == c)
-        spare = before[i].spare or {}
+        spare = left[i]
         able = [
             (pid, level_of[pid][c])
             for pid, left in spare.items()

@@ -28,6 +28,13 @@ def _fold(text: str | None) -> str:
     return _tidy(text).lower()
 
 
+def _settle(schema_editor: Any) -> None:
+    """Check the deferred foreign keys of the rows just written now: PostgreSQL refuses to
+    alter a table with checks still pending in the transaction (the steps that follow)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
 def texts_to_competences(apps: Any, schema_editor: Any) -> None:
     Need = apps.get_model("catalogue", "CompetenceNeed")
     Competence = apps.get_model("organisations", "Competence")
@@ -62,6 +69,7 @@ def texts_to_competences(apps: Any, schema_editor: Any) -> None:
                 Need.objects.using(db).filter(pk__in=ids[start : start + CHUNK]).update(
                     framework_competence_id=competence_id
                 )
+    _settle(schema_editor)
 
 
 def competences_to_texts(apps: Any, schema_editor: Any) -> None:
@@ -74,6 +82,7 @@ def competences_to_texts(apps: Any, schema_editor: Any) -> None:
         Need.objects.using(db).filter(framework_competence_id=competence_id).update(
             competence=name[:200]
         )
+    _settle(schema_editor)
 
 
 class Migration(migrations.Migration):
