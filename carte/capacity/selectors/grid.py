@@ -752,13 +752,13 @@ def check_needs(actor: ActorLike, needs: Iterable[FitNeed]) -> list[FitNeed]:
 
 
 def _unallocated(
-    actor: ActorLike, u: Universe, months: Sequence[dt.date]
+    actor: ActorLike, u: Universe, months: Sequence[dt.date], among: set[int]
 ) -> list[dict[int, float]]:
     """Each month, each person's time not allocated to anything, as the records say (their
     available time less every allocation, services' too): who has free time to name. The
     solver's spare time is one of many equally good answers, so it names nobody. One
-    query."""
-    ids = [s.id for s in u.staff]
+    query, for the people `among` only."""
+    ids = [s.id for s in u.staff if s.id in among]
     if not ids or not months:
         return [{} for _ in months]
     first, last = months[0], months[-1]
@@ -779,7 +779,8 @@ def _unallocated(
     ):
         a, b = index[max(month_of(starts), first)], index[min(month_of(ends), last)]
         taken[a : b + 1, row_of[person_id]] += float(fte)
-    free = np.maximum(np.round(np.asarray(u.free) - taken, 2), 0.0)
+    columns = [k for k, s in enumerate(u.staff) if s.id in among]
+    free = np.maximum(np.round(np.asarray(u.free)[:, columns] - taken, 2), 0.0)
     return [
         {pid: float(free[i, j]) for j, pid in enumerate(ids) if free[i, j] > 0}
         for i in range(len(months))
@@ -837,21 +838,29 @@ def fit(
     tried = coverage.cover(alone, u.staff, nodes=nodes) if alone else []
     visible = visible_person_ids(actor)
     level_of = {s.id: s.levels for s in u.staff}
-    left = _unallocated(actor, u, months)
-    pending: list[tuple[FitMonth, int, float, list[tuple[int, int]], dict[int, float]]] = []
-    wanted: set[int] = set()
+    shorts: list[tuple[int, int, float, int]] = []  # month, competence, short, level
     for answer in tried:
         i, c = answer.key
         asked_c = float(sum((v for (cc, _), v in asked[i].items() if cc == c), Decimal(0)))
         short = round(asked_c - (answer.covered - before[i].covered), 2)
-        if short <= 0:
-            continue
-        level = min(lv for cc, lv in asked[i] if cc == c)
+        if short > 0:
+            shorts.append((i, c, short, min(lv for cc, lv in asked[i] if cc == c)))
+    # Who has time is read only for the people able to cover what is short.
+    able_ids = {
+        pid
+        for _, c, _, level in shorts
+        for pid, held in level_of.items()
+        if held.get(c, 0) >= level
+    }
+    left = _unallocated(actor, u, months, able_ids) if shorts else []
+    pending: list[tuple[FitMonth, int, float, list[tuple[int, int]], dict[int, float]]] = []
+    wanted: set[int] = set()
+    for i, c, short, level in shorts:
         spare = left[i]
         able = [
             (pid, level_of[pid][c])
-            for pid, left in spare.items()
-            if left > 0 and level_of[pid].get(c, 0) >= level
+            for pid, time_left in spare.items()
+            if time_left > 0 and level_of[pid].get(c, 0) >= level
         ]
         pending.append((result[i], c, short, able, spare))
         wanted.update(pid for pid, _ in able if visible is None or pid in visible)
