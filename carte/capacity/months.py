@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Iterator
 
@@ -23,6 +24,16 @@ def months_between(first: dt.date, last: dt.date) -> Iterator[dt.date]:
     while month <= end:
         yield month
         month = add_months(month, 1)
+
+
+def days_inside(month: dt.date, starts: dt.date | None, leaves: dt.date | None) -> tuple[int, int]:
+    """How many days of `month` fall between `starts` and `leaves` (either open), and how
+    many days the month has: a contract's share of a month it starts or ends in."""
+    days = calendar.monthrange(month.year, month.month)[1]
+    end_of_month = month.replace(day=days)
+    start = max(month, starts or month)
+    end = min(end_of_month, leaves or end_of_month)
+    return max((end - start).days + 1, 0), days
 
 
 def parse_month(text: str) -> dt.date:

@@ -39,7 +39,7 @@ from django.db.models import BooleanField, Case, QuerySet, Sum, Value, When
 from carte.capacity import coverage
 from carte.capacity.choices import AllocationKind
 from carte.capacity.models import Allocation, Availability, AvailabilityException
-from carte.capacity.months import add_months, label, month_of, months_between
+from carte.capacity.months import add_months, days_inside, label, month_of, months_between
 from carte.capacity.selectors.records import latest_levels, visible_person_ids
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import CompetenceNeed, Service
@@ -249,13 +249,8 @@ class Universe:
 
 def _month_share(month: dt.date, starts: dt.date | None, leaves: dt.date | None) -> float:
     """The share of `month` inside a contract's dates."""
-    days = calendar.monthrange(month.year, month.month)[1]
-    end_of_month = month.replace(day=days)
-    start = max(month, starts or month)
-    end = min(end_of_month, leaves or end_of_month)
-    if end < start:
-        return 0.0
-    return ((end - start).days + 1) / days
+    inside, days = days_inside(month, starts, leaves)
+    return inside / days
 
 
 def _needs(actor: ActorLike, pmo: int | None) -> QuerySet[CompetenceNeed]:

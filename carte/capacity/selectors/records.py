@@ -9,7 +9,6 @@ them). Every read runs a fixed number of queries whatever the data size.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -23,7 +22,7 @@ from django.db.models.functions import RowNumber
 from carte.capacity import permissions as perms
 from carte.capacity.filters import AllocationFilter, AssessmentFilter, ExceptionFilter
 from carte.capacity.models import Allocation, Assessment, Availability, AvailabilityException
-from carte.capacity.months import add_months, label, month_of, months_between
+from carte.capacity.months import add_months, days_inside, label, month_of, months_between
 from carte.catalogue.choices import Stage
 from carte.catalogue.models import CompetenceNeed, Service, ServiceRole
 from carte.catalogue.permissions import managed_service_ids, may_edit_service
@@ -172,13 +171,8 @@ def _covered(contract: Availability | None, month: dt.date) -> Decimal:
     """The share of `month` inside the contract's dates (1 when it has none)."""
     if contract is None:
         return Decimal(1)
-    days = calendar.monthrange(month.year, month.month)[1]
-    first, last = month, month.replace(day=days)
-    start = max(first, contract.starts_on or first)
-    end = min(last, contract.leaves_on or last)
-    if end < start:
-        return ZERO
-    return Decimal((end - start).days + 1) / Decimal(days)
+    inside, days = days_inside(month, contract.starts_on, contract.leaves_on)
+    return Decimal(inside) / Decimal(days)
 
 
 def monthly_available(
